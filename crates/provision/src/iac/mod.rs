@@ -1,0 +1,261 @@
+//! Infrastructure-as-code drivers: the real `terraform` / `tofu` CLI and the `sim` simulation.
+//!
+//! Every driver speaks the same language: a plan is Terraform's `show -json` document (so the same
+//! policies apply to every driver), a saved plan file is opaque bytes identified by its SHA-256, and
+//! progress is reported per resource while applying or destroying.
+//!
+//! # Layout
+//! - [`terraform`]: the `terraform` / `tofu` command-line driver (argument vectors, never a shell).
+//! - [`sim`]: a declarative stack file planned and applied against simulated state under the data dir.
+
+pub mod sim;
+pub mod terraform;
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+use tokio::sync::{mpsc, watch};
+
+/// Which IaC tool a run uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum DriverKind {
+    /// The real `terraform` CLI.
+    #[default]
+    Terraform,
+    /// The real OpenTofu CLI (`tofu`), same flags and formats as terraform.
+    Tofu,
+    /// Simulated cloud: a stack file, simulated state, latency and failure knobs.
+    Sim,
+}
+
+impl DriverKind {
+    /// The wire name (`terraform`, `tofu`, `sim`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Terraform => "terraform",
+            Self::Tofu => "tofu",
+            Self::Sim => "sim",
+        }
+    }
+}
+
+/// One workspace operation's context: where, with which variables and environment, run by whom.
+#[derive(Debug, Clone)]
+pub struct Workspace {
+    /// Absolute, canonical IaC directory (already checked to be inside the configured root).
+    pub dir: PathBuf,
+    /// Extra environment for the tool (seed 001's `env_vars`), added to the worker's own.
+    pub env: BTreeMap<String, String>,
+    /// Input variables, passed as `-var name=value` arguments (JSON-encoded for non-strings).
+    pub vars: BTreeMap<String, serde_json::Value>,
+    /// Who is running this (`<workflow id>/<run id>`), written into Ordo's workspace marker so a
+    /// retry can tell its own stale lock from someone else's.
+    pub owner: String,
+}
+
+/// A computed plan.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct PlanArtifact {
+    /// Human-readable plan text (ANSI colours stripped).
+    pub human: String,
+    /// Terraform's `show -json` plan document.
+    pub json: serde_json::Value,
+    /// The saved plan file, opaque; apply uses exactly these bytes.
+    #[serde(with = "b64")]
+    pub file: Vec<u8>,
+    /// Lower-case hex SHA-256 of `file`: what an approval is bound to.
+    pub hash: String,
+    /// Number of resource changes by action.
+    pub summary: PlanSummary,
+}
+
+/// Counts of planned resource changes.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct PlanSummary {
+    /// Resources to create.
+    pub create: u32,
+    /// Resources to update in place.
+    pub update: u32,
+    /// Resources to delete (including the delete half of a replace).
+    pub delete: u32,
+    /// Resources left unchanged.
+    pub no_op: u32,
+}
+
+/// A resource-level event reported while applying or destroying.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct ResourceEvent {
+    /// Resource address, e.g. `temporalcloud_namespace.demo`.
+    pub address: String,
+    /// `create`, `update`, `delete`, …
+    pub action: String,
+    /// `started`, `complete` or `errored`.
+    pub state: String,
+}
+
+/// A Terraform output value (`terraform output -json` shape).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct OutputValue {
+    /// Whether the value is sensitive (never printed or logged).
+    pub sensitive: bool,
+    /// Terraform type expression, as given by the tool.
+    #[serde(rename = "type", default)]
+    pub ty: serde_json::Value,
+    /// The value itself.
+    pub value: serde_json::Value,
+}
+
+/// Outputs by name.
+pub type Outputs = BTreeMap<String, OutputValue>;
+
+/// The result of an apply or destroy.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct ChangeSummary {
+    /// Resources added.
+    pub added: u32,
+    /// Resources changed.
+    pub changed: u32,
+    /// Resources destroyed.
+    pub destroyed: u32,
+}
+
+/// What can go wrong in a driver. `error.rs` decides which of these are retryable.
+#[derive(Debug, thiserror::Error)]
+pub enum IacError {
+    /// The saved plan no longer matches the workspace state: re-plan and re-gate.
+    #[error("the saved plan is stale: {0}")]
+    StalePlan(String),
+    /// Another run holds the workspace's state lock.
+    #[error("the workspace is locked by another run: {0}")]
+    Locked(String),
+    /// Bad configuration that no retry can fix (missing directory, missing binary, bad stack file).
+    #[error("invalid workspace: {0}")]
+    Invalid(String),
+    /// The tool ran and failed; retrying may help.
+    #[error("{tool} {command} failed: {detail}")]
+    Failed {
+        /// `terraform`, `tofu` or `sim`.
+        tool: String,
+        /// The sub-command (`plan`, `apply`, …).
+        command: String,
+        /// The tool's own error text (diagnostics), trimmed.
+        detail: String,
+    },
+    /// The operation was cancelled and the tool stopped cleanly.
+    #[error("cancelled")]
+    Cancelled,
+    /// Local I/O failed.
+    #[error("i/o error: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// Channels a long operation uses: resource events out, cancellation in.
+pub struct Progress {
+    /// Resource-level events as the tool reports them.
+    pub events: mpsc::UnboundedSender<ResourceEvent>,
+    /// Becomes `true` when the operation must stop (forward SIGINT, let the tool save state).
+    pub cancel: watch::Receiver<bool>,
+}
+
+/// Plan-file bytes travel through history as standard base64.
+mod b64 {
+    use base64::Engine;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub(super) fn serialize<S: Serializer>(bytes: &[u8], s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&base64::engine::general_purpose::STANDARD.encode(bytes))
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
+        let text = String::deserialize(d)?;
+        base64::engine::general_purpose::STANDARD.decode(text).map_err(serde::de::Error::custom)
+    }
+}
+
+/// Lower-case hex SHA-256 of some bytes.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(bytes))
+}
+
+/// Worker-side settings every driver needs.
+#[derive(Debug, Clone)]
+pub struct DriverConfig {
+    /// The `terraform` binary (name on `PATH` or a path).
+    pub terraform_bin: PathBuf,
+    /// The `tofu` binary (name on `PATH` or a path).
+    pub tofu_bin: PathBuf,
+    /// Ordo's data directory; the sim driver keeps its state under `<data_dir>/sim/`.
+    pub data_dir: PathBuf,
+}
+
+/// Simulation knobs a run may set (the sim driver ignores nothing else; the CLI drivers ignore these).
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq)]
+pub struct SimKnobs {
+    /// Simulated latency per resource operation, overriding the stack file's.
+    pub latency_ms: Option<u64>,
+    /// Probability (0..=1) that an operation fails retryably, overriding the stack file's.
+    pub failure_rate: Option<f64>,
+}
+
+/// A driver ready to run operations.
+#[derive(Debug, Clone)]
+pub enum Driver {
+    /// `terraform` or `tofu`.
+    Cli(terraform::CliDriver),
+    /// The simulation.
+    Sim(sim::SimDriver),
+}
+
+impl Driver {
+    /// The driver for `kind`.
+    pub fn new(kind: DriverKind, config: &DriverConfig, knobs: SimKnobs) -> Self {
+        match kind {
+            DriverKind::Terraform => Self::Cli(terraform::CliDriver::new("terraform", config.terraform_bin.clone())),
+            DriverKind::Tofu => Self::Cli(terraform::CliDriver::new("tofu", config.tofu_bin.clone())),
+            DriverKind::Sim => Self::Sim(sim::SimDriver::new(config.data_dir.join("sim"), knobs)),
+        }
+    }
+
+    /// Prepares the workspace (`terraform init`); idempotent.
+    pub async fn init(&self, ws: &Workspace) -> Result<(), IacError> {
+        match self {
+            Self::Cli(d) => d.init(ws).await,
+            Self::Sim(d) => d.init(ws).await,
+        }
+    }
+
+    /// Computes a plan and saves it.
+    pub async fn plan(&self, ws: &Workspace) -> Result<PlanArtifact, IacError> {
+        match self {
+            Self::Cli(d) => d.plan(ws).await,
+            Self::Sim(d) => d.plan(ws).await,
+        }
+    }
+
+    /// Applies exactly the saved plan `plan_file`; `IacError::StalePlan` if the state moved on.
+    pub async fn apply(&self, ws: &Workspace, plan_file: &[u8], progress: Progress) -> Result<ChangeSummary, IacError> {
+        match self {
+            Self::Cli(d) => d.apply(ws, plan_file, progress).await,
+            Self::Sim(d) => d.apply(ws, plan_file, progress).await,
+        }
+    }
+
+    /// Destroys everything the workspace manages.
+    pub async fn destroy(&self, ws: &Workspace, progress: Progress) -> Result<ChangeSummary, IacError> {
+        match self {
+            Self::Cli(d) => d.destroy(ws, progress).await,
+            Self::Sim(d) => d.destroy(ws, progress).await,
+        }
+    }
+
+    /// Reads the workspace's outputs.
+    pub async fn output(&self, ws: &Workspace) -> Result<Outputs, IacError> {
+        match self {
+            Self::Cli(d) => d.output(ws).await,
+            Self::Sim(d) => d.output(ws).await,
+        }
+    }
+}

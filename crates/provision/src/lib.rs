@@ -1,0 +1,13 @@
+//! Ordo's provisioning domain (seed 001): a request is initialised, planned, checked against policy,
+//! approved by a human when a policy asks for it, applied from exactly the approved plan, and
+//! optionally destroyed after a TTL — as the durable workflow `ProvisionInfraWorkflow`.
+//!
+//! # Layout
+//! - [`model`]: everything that crosses the Temporal boundary (inputs, decisions, state, results).
+//! - [`policy`]: Rego policies and the pure pass / approve / hard-fail decision.
+//! - [`iac`]: the drivers (`terraform` / `tofu` CLI, `sim`).
+//! - `activities`, `workflows`: the Temporal side.
+
+pub mod iac;
+pub mod model;
+pub mod policy;

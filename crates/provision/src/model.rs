@@ -1,0 +1,348 @@
+//! Everything that crosses the Temporal boundary. Field names are wire contracts: seed 001's
+//! `TerraformRunDetails` names are kept as they are so its starters and the `temporal` CLI work.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::iac::{ChangeSummary, DriverKind, Outputs, PlanSummary, ResourceEvent, SimKnobs};
+use crate::policy::{PolicyResult, Verdict};
+
+/// Workflow type of a provisioning run.
+pub const PROVISION_WORKFLOW: &str = "ProvisionInfraWorkflow";
+/// Workflow type of a destroy run.
+pub const DEPROVISION_WORKFLOW: &str = "DeprovisionInfraWorkflow";
+/// Default task queue (seed 001's).
+pub const DEFAULT_TASK_QUEUE: &str = "provision-infra";
+
+/// The input of both workflows: seed 001's `TerraformRunDetails` plus Ordo's own fields.
+/// Unknown fields are rejected.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ProvisionRequest {
+    /// IaC directory, relative to the worker's IaC root (or absolute inside it).
+    pub directory: String,
+    /// Caller's identifier for the run (seed field; informational).
+    #[serde(default)]
+    pub id: String,
+    /// Seed field: the last plan text, carried across continue-as-new. Informational.
+    #[serde(default)]
+    pub plan: String,
+    /// Extra environment variables for the IaC tool.
+    #[serde(default)]
+    pub env_vars: BTreeMap<String, String>,
+    /// Start-to-close timeout of the apply activity.
+    #[serde(default = "defaults::apply_timeout_secs")]
+    pub apply_timeout_secs: u64,
+    /// Upsert `provisionStatus` at every step.
+    #[serde(default = "defaults::yes")]
+    pub include_custom_search_attrs: bool,
+    /// Destroy after `ephemeral_ttl` seconds.
+    #[serde(default)]
+    pub ephemeral: bool,
+    /// Seconds between apply and destroy for ephemeral runs.
+    #[serde(default = "defaults::ephemeral_ttl")]
+    pub ephemeral_ttl: u64,
+    /// Turn soft policy failures into hard ones.
+    #[serde(default)]
+    pub hard_fail_policy: bool,
+    /// Apply fails on attempts 1–4 and succeeds on the 5th.
+    #[serde(default)]
+    pub simulate_api_failure: bool,
+    /// IaC driver.
+    #[serde(default)]
+    pub driver: DriverKind,
+    /// Input variables for the IaC module.
+    #[serde(default)]
+    pub vars: BTreeMap<String, serde_json::Value>,
+    /// Policy bundle directory on the worker (relative to the IaC root); the built-in bundle when absent.
+    #[serde(default)]
+    pub policy: Option<String>,
+    /// Who may approve; empty means anyone.
+    #[serde(default)]
+    pub approvers: Vec<String>,
+    /// Deadline for a human decision; expiry ends the run as `approval_expired`.
+    #[serde(default = "defaults::approval_timeout_secs")]
+    pub approval_timeout_secs: u64,
+    /// Scenario key this run was started from (also the `scenario` search attribute).
+    #[serde(default)]
+    pub scenario: Option<String>,
+    /// First retry interval of the IaC activities, in milliseconds (seed: 3 s).
+    #[serde(default = "defaults::retry_initial_interval_ms")]
+    pub retry_initial_interval_ms: u64,
+    /// Simulation knobs (sim driver only).
+    #[serde(default)]
+    pub sim: SimKnobs,
+}
+
+mod defaults {
+    pub(super) fn yes() -> bool {
+        true
+    }
+    pub(super) fn apply_timeout_secs() -> u64 {
+        300
+    }
+    pub(super) fn ephemeral_ttl() -> u64 {
+        15
+    }
+    pub(super) fn approval_timeout_secs() -> u64 {
+        24 * 60 * 60
+    }
+    pub(super) fn retry_initial_interval_ms() -> u64 {
+        3000
+    }
+}
+
+/// A bad request, naming the field and the reason.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{field}: {reason}")]
+pub struct RequestError {
+    /// The offending field (`input` when the JSON itself is malformed).
+    pub field: String,
+    /// Why it is rejected.
+    pub reason: String,
+}
+
+impl RequestError {
+    fn new(field: &str, reason: impl Into<String>) -> Self {
+        Self { field: field.to_owned(), reason: reason.into() }
+    }
+}
+
+impl ProvisionRequest {
+    /// A request for `directory` with every other field at its default.
+    pub fn for_directory(directory: impl Into<String>) -> Self {
+        Self::parse(serde_json::json!({ "directory": directory.into() })).expect("defaults are valid")
+    }
+
+    /// Parses and checks a request (the shape only; paths are checked by [`crate::workspace`]).
+    pub fn parse(value: serde_json::Value) -> Result<Self, RequestError> {
+        let request: Self = serde_json::from_value(value).map_err(|e| {
+            let text = e.to_string();
+            let field = text
+                .split('`')
+                .nth(1)
+                .filter(|_| text.starts_with("unknown field") || text.starts_with("missing field"))
+                .unwrap_or("input");
+            RequestError::new(field, text.clone())
+        })?;
+        request.check()?;
+        Ok(request)
+    }
+
+    /// Field-level checks that serde cannot express.
+    pub fn check(&self) -> Result<(), RequestError> {
+        if self.directory.trim().is_empty() {
+            return Err(RequestError::new("directory", "must not be empty"));
+        }
+        if self.apply_timeout_secs == 0 {
+            return Err(RequestError::new("apply_timeout_secs", "must be at least 1"));
+        }
+        if self.approval_timeout_secs == 0 {
+            return Err(RequestError::new("approval_timeout_secs", "must be at least 1"));
+        }
+        if self.ephemeral && self.ephemeral_ttl == 0 {
+            return Err(RequestError::new("ephemeral_ttl", "must be at least 1 second"));
+        }
+        if self.retry_initial_interval_ms == 0 {
+            return Err(RequestError::new("retry_initial_interval_ms", "must be at least 1"));
+        }
+        if let Some(rate) = self.sim.failure_rate {
+            if !(0.0..=1.0).contains(&rate) {
+                return Err(RequestError::new("sim.failure_rate", "must be between 0 and 1"));
+            }
+        }
+        if let Some(name) = self.env_vars.keys().find(|k| k.is_empty() || k.contains('=') || k.contains('\0')) {
+            return Err(RequestError::new("env_vars", format!("invalid variable name {name:?}")));
+        }
+        if let Some(name) = self.vars.keys().find(|k| !is_identifier(k)) {
+            return Err(RequestError::new("vars", format!("invalid variable name {name:?}")));
+        }
+        if self.approvers.iter().any(|a| a.trim().is_empty()) {
+            return Err(RequestError::new("approvers", "must not contain empty names"));
+        }
+        Ok(())
+    }
+}
+
+fn is_identifier(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+}
+
+/// A human decision on a pending plan (signal or update payload).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct ApplyDecision {
+    /// Apply (`true`) or reject (`false`).
+    pub is_approved: bool,
+    /// Why; required by the update, optional for the signal.
+    #[serde(default)]
+    pub reason: Option<String>,
+    /// Who decided; must be one of the run's `approvers` when that list is not empty.
+    #[serde(default)]
+    pub approver: Option<String>,
+}
+
+/// `extend_ttl` update payload.
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct ExtendTtl {
+    /// Seconds to add to the destroy deadline.
+    pub seconds: u64,
+}
+
+/// A decision as recorded by the workflow.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Approval {
+    /// Approved or rejected.
+    pub is_approved: bool,
+    /// The reason given ("" when none).
+    pub reason: String,
+    /// Who decided, when known.
+    pub approver: Option<String>,
+    /// Workflow time of the decision, RFC 3339.
+    pub decided_at: Option<String>,
+    /// The plan hash the decision applies to.
+    pub plan_hash: String,
+    /// `signal` or `update`.
+    pub via: String,
+}
+
+/// Everything a run knows about itself (query `get_state`).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct ProvisionState {
+    /// Seed status string.
+    pub status: String,
+    /// 0..=100.
+    pub progress: i32,
+    /// Driver in use.
+    pub driver: String,
+    /// IaC directory as requested.
+    pub directory: String,
+    /// Scenario key, if any.
+    pub scenario: Option<String>,
+    /// Human-readable plan.
+    pub plan: String,
+    /// Resource change counts of the current plan.
+    pub plan_summary: Option<PlanSummary>,
+    /// SHA-256 of the current saved plan.
+    pub plan_hash: Option<String>,
+    /// The resource changes of the current plan (`resource_changes` of the plan JSON, trimmed).
+    pub resource_changes: Vec<ResourceChange>,
+    /// Every policy result of the current plan.
+    pub policy_results: Vec<PolicyResult>,
+    /// The policy verdict of the current plan.
+    pub verdict: Option<Verdict>,
+    /// Whether a decision is awaited now.
+    pub approval_pending: bool,
+    /// Who may approve (empty = anyone).
+    pub approvers: Vec<String>,
+    /// Approval deadline, RFC 3339, while one is pending.
+    pub approval_deadline: Option<String>,
+    /// The decision, once made.
+    pub approval: Option<Approval>,
+    /// The last reason received (seed `get_reason`).
+    pub reason: String,
+    /// Resource events of the last apply / destroy.
+    pub resource_events: Vec<ResourceEvent>,
+    /// Apply / destroy summary.
+    pub changes: Option<ChangeSummary>,
+    /// Outputs, sensitive values masked.
+    pub outputs: Outputs,
+    /// Destroy deadline for ephemeral runs, RFC 3339.
+    pub destroy_at: Option<String>,
+    /// How many times the plan has been computed in this run (re-plans after a stale plan).
+    pub plan_attempts: u32,
+    /// The error that ended the run, if one did.
+    pub error: Option<String>,
+}
+
+/// One planned resource change, as shown to people.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct ResourceChange {
+    /// Resource address.
+    pub address: String,
+    /// Resource type.
+    #[serde(rename = "type")]
+    pub ty: String,
+    /// Actions (`create`, `update`, `delete`, `no-op`, …).
+    pub actions: Vec<String>,
+}
+
+/// What a provisioning run ended with.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct ProvisionResult {
+    /// Final seed status (`applied`, `destroyed`, `rejected`, `policy_hard_failed`, `approval_expired`).
+    pub status: String,
+    /// Outputs, sensitive values masked.
+    pub outputs: Outputs,
+    /// The hash of the plan that was applied, if any.
+    pub applied_plan_hash: Option<String>,
+}
+
+/// The value shown in place of a sensitive output.
+pub const SENSITIVE_MASK: &str = "<sensitive>";
+
+/// Replaces every sensitive output value with [`SENSITIVE_MASK`].
+pub fn mask_outputs(outputs: &Outputs) -> Outputs {
+    outputs
+        .iter()
+        .map(|(name, out)| {
+            let mut out = out.clone();
+            if out.sensitive {
+                out.value = serde_json::Value::String(SENSITIVE_MASK.to_owned());
+            }
+            (name.clone(), out)
+        })
+        .collect()
+}
+
+/// Seed 001 status strings and their progress values.
+pub mod status {
+    /// Before anything ran.
+    pub const UNINITIALIZED: &str = "uninitialized";
+    /// `terraform init` running.
+    pub const INITIALIZING: &str = "initializing";
+    /// Init done.
+    pub const INITIALIZED: &str = "initialized";
+    /// Plan running.
+    pub const PLANNING: &str = "planning";
+    /// Plan done.
+    pub const PLANNED: &str = "planned";
+    /// Policy check running.
+    pub const CHECKING_POLICY: &str = "checking policy";
+    /// Policy check done.
+    pub const POLICY_CHECKED: &str = "policy checked";
+    /// Waiting for a human.
+    pub const AWAITING_APPROVAL: &str = "awaiting approval decision";
+    /// Apply running.
+    pub const APPLYING: &str = "applying";
+    /// Apply done.
+    pub const APPLIED: &str = "applied";
+    /// Ephemeral run waiting for its TTL.
+    pub const WAITING_FOR_DESTROY: &str = "waiting for destroy";
+    /// Destroy running.
+    pub const DESTROYING: &str = "destroying";
+    /// Destroy done.
+    pub const DESTROYED: &str = "destroyed";
+    /// A human rejected the plan.
+    pub const REJECTED: &str = "rejected";
+    /// A hard-mandatory policy failed.
+    pub const POLICY_HARD_FAILED: &str = "policy_hard_failed";
+    /// Nobody decided before the deadline (Ordo's own).
+    pub const APPROVAL_EXPIRED: &str = "approval_expired";
+    /// The run failed (Ordo's own; the workflow also fails).
+    pub const FAILED: &str = "failed";
+
+    /// The value written to the `provisionStatus` search attribute for a status (seed 001 uses
+    /// snake_case there for the policy and approval steps).
+    pub fn search_attribute_value(status: &str) -> &str {
+        match status {
+            CHECKING_POLICY => "policy_checking",
+            POLICY_CHECKED => "policy_checked",
+            AWAITING_APPROVAL => "awaiting_approval",
+            WAITING_FOR_DESTROY => "waiting_for_destroy",
+            other => other,
+        }
+    }
+}
