@@ -11,3 +11,21 @@
 pub mod iac;
 pub mod model;
 pub mod policy;
+pub mod activities;
+pub mod error;
+pub mod workspace;
+pub mod workflows;
+pub mod scenarios;
+pub mod client;
+
+/// Worker options for the provisioning task queue: both workflows and every activity.
+pub fn worker_options(
+    task_queue: &str,
+    config: activities::WorkerConfig,
+) -> Result<temporalio_sdk::WorkerOptions, temporalio_sdk::WorkflowRegistrationError> {
+    Ok(temporalio_sdk::WorkerOptions::new(task_queue)
+        .register_workflow::<workflows::ProvisionInfraWorkflow>()?
+        .register_workflow::<workflows::DeprovisionInfraWorkflow>()?
+        .register_activities(activities::ProvisionActivities::new(config))
+        .build())
+}

@@ -1,0 +1,18 @@
+# Seed 001's rule: creating a Temporal Cloud user who is an admin of any namespace needs a human
+# approval before it is applied. Every access is checked, not only the first one: a user can be a
+# writer on one namespace and an admin of another.
+package ordo.admin_users
+
+import rego.v1
+
+level := "soft-mandatory"
+
+deny contains msg if {
+	some rc in input.plan.resource_changes
+	rc.type == "temporalcloud_user"
+	"create" in rc.change.actions
+	some access in rc.change.after.namespace_accesses
+	# The provider accepts the permission in any case ("Admin" is admin too).
+	lower(access.permission) == "admin"
+	msg := sprintf("temporalcloud_user.admin (%s) grants admin access to a namespace", [rc.address])
+}

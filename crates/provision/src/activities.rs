@@ -1,0 +1,187 @@
+//! Thin adapters from the workflow to the world. Activity names are seed 001's (`terraform_init`,
+//! `terraform_plan`, `policy_check`, …) so histories read the same whichever driver ran.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use temporalio_macros::activities;
+use temporalio_sdk::activities::{ActivityContext, ActivityError};
+use tokio::sync::{mpsc, watch};
+
+use crate::error::{self, failure};
+use crate::iac::{self, ChangeSummary, Driver, DriverConfig, Outputs, PlanArtifact, Progress, ResourceEvent, Workspace};
+use crate::model::ProvisionRequest;
+use crate::policy::{PolicyBundle, PolicyResult};
+use crate::workspace;
+
+/// Worker-side configuration shared by every activity.
+#[derive(Debug, Clone)]
+pub struct WorkerConfig {
+    /// Every IaC directory and policy bundle must resolve inside this root.
+    pub iac_root: PathBuf,
+    /// Binaries and the data directory.
+    pub drivers: DriverConfig,
+    /// Seed 001's "bug in code": plan fails retryably while this is on (recoverable-failure scenario).
+    pub inject_plan_bug: bool,
+}
+
+/// Input of `terraform_apply`: the run and exactly the plan that was approved.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ApplyInput {
+    /// The run's request.
+    pub request: ProvisionRequest,
+    /// The saved plan (file bytes and the hash the approval was bound to).
+    pub plan: PlanArtifact,
+    /// The hash the workflow approved; apply refuses a plan whose bytes hash differently.
+    pub approved_hash: String,
+}
+
+/// Input of `policy_check`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PolicyInput {
+    /// Policy bundle directory (inside the IaC root); the built-in bundle when `None`.
+    pub policy: Option<String>,
+    /// The plan document (`terraform show -json`).
+    pub plan: serde_json::Value,
+}
+
+/// Result of `terraform_apply` / `terraform_destroy`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct ChangeReport {
+    /// Counts of what changed.
+    pub changes: ChangeSummary,
+    /// Resource-level events, in order.
+    pub events: Vec<ResourceEvent>,
+}
+
+/// Heartbeat details of apply / destroy: the resource events so far.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct ApplyHeartbeat {
+    /// Events reported so far in this attempt.
+    pub events: Vec<ResourceEvent>,
+}
+
+/// The provisioning activities.
+#[derive(Debug)]
+pub struct ProvisionActivities {
+    config: WorkerConfig,
+}
+
+impl ProvisionActivities {
+    /// Activities over `config`.
+    pub fn new(config: WorkerConfig) -> Self {
+        Self { config }
+    }
+
+    fn workspace(&self, ctx: &ActivityContext, request: &ProvisionRequest) -> Result<(Driver, Workspace), ActivityError> {
+        let dir = workspace::resolve(&self.config.iac_root, &request.directory).map_err(error::from_iac)?;
+        let info = ctx.info();
+        let owner = format!(
+            "{}/{}",
+            info.workflow_id.as_deref().unwrap_or("standalone"),
+            info.workflow_run_id.as_deref().unwrap_or("-")
+        );
+        let driver = Driver::new(request.driver, &self.config.drivers, request.sim);
+        Ok((driver, Workspace { dir, env: request.env_vars.clone(), vars: request.vars.clone(), owner }))
+    }
+}
+
+#[activities]
+impl ProvisionActivities {
+    /// Prepares the workspace (`terraform init`).
+    #[activity(name = "terraform_init")]
+    pub async fn terraform_init(self: Arc<Self>, ctx: ActivityContext, request: ProvisionRequest) -> Result<(), ActivityError> {
+        let (driver, ws) = self.workspace(&ctx, &request)?;
+        driver.init(&ws).await.map_err(error::from_iac)
+    }
+
+    /// Computes and saves a plan.
+    #[activity(name = "terraform_plan")]
+    pub async fn terraform_plan(self: Arc<Self>, ctx: ActivityContext, request: ProvisionRequest) -> Result<PlanArtifact, ActivityError> {
+        if self.config.inject_plan_bug {
+            // Seed 001's recoverable-failure scenario: a worker started with the "bug" switch fails
+            // here on every attempt; a worker restarted without it lets the same run continue.
+            return Err(failure(error::RECOVERABLE, "injected bug in terraform_plan (worker started with --inject-plan-bug)"));
+        }
+        let (driver, ws) = self.workspace(&ctx, &request)?;
+        driver.init(&ws).await.map_err(error::from_iac)?;
+        driver.plan(&ws).await.map_err(error::from_iac)
+    }
+
+    /// Evaluates the policy bundle on the plan.
+    #[activity(name = "policy_check")]
+    pub async fn policy_check(self: Arc<Self>, _ctx: ActivityContext, input: PolicyInput) -> Result<Vec<PolicyResult>, ActivityError> {
+        let bundle = match &input.policy {
+            None => PolicyBundle::default_bundle(),
+            Some(dir) => {
+                let dir = workspace::resolve(&self.config.iac_root, dir).map_err(error::from_iac)?;
+                PolicyBundle::load(&dir).map_err(error::from_policy)?
+            }
+        };
+        bundle.evaluate(&input.plan).map_err(error::from_policy)
+    }
+
+    /// Applies exactly the approved saved plan, heartbeating resource progress.
+    #[activity(name = "terraform_apply")]
+    pub async fn terraform_apply(self: Arc<Self>, ctx: ActivityContext, input: ApplyInput) -> Result<ChangeReport, ActivityError> {
+        if input.request.simulate_api_failure && ctx.info().attempt < 5 {
+            return Err(failure(error::API_FAILURE, "Terraform cannot reach the API"));
+        }
+        if iac::sha256_hex(&input.plan.file) != input.approved_hash {
+            return Err(failure(error::PLAN_HASH_MISMATCH, "the plan offered for apply is not the approved plan"));
+        }
+        let (driver, ws) = self.workspace(&ctx, &input.request)?;
+        driver.init(&ws).await.map_err(error::from_iac)?;
+        let plan_file = input.plan.file;
+        run_with_heartbeats(&ctx, move |progress| async move { driver.apply(&ws, &plan_file, progress).await }).await
+    }
+
+    /// Destroys everything the workspace manages, heartbeating resource progress.
+    #[activity(name = "terraform_destroy")]
+    pub async fn terraform_destroy(self: Arc<Self>, ctx: ActivityContext, request: ProvisionRequest) -> Result<ChangeReport, ActivityError> {
+        let (driver, ws) = self.workspace(&ctx, &request)?;
+        driver.init(&ws).await.map_err(error::from_iac)?;
+        run_with_heartbeats(&ctx, move |progress| async move { driver.destroy(&ws, progress).await }).await
+    }
+
+    /// Reads the outputs (sensitive values included: they are masked before anything shows them).
+    #[activity(name = "terraform_output")]
+    pub async fn terraform_output(self: Arc<Self>, ctx: ActivityContext, request: ProvisionRequest) -> Result<Outputs, ActivityError> {
+        let (driver, ws) = self.workspace(&ctx, &request)?;
+        driver.output(&ws).await.map_err(error::from_iac)
+    }
+}
+
+/// Runs a long driver operation, heartbeating its resource events every second and forwarding
+/// the activity's cancellation to the driver (which interrupts the tool and lets it save state).
+async fn run_with_heartbeats<F, Fut>(ctx: &ActivityContext, operation: F) -> Result<ChangeReport, ActivityError>
+where
+    F: FnOnce(Progress) -> Fut,
+    Fut: std::future::Future<Output = Result<ChangeSummary, iac::IacError>>,
+{
+    let (events_tx, mut events_rx) = mpsc::unbounded_channel();
+    let (cancel_tx, cancel_rx) = watch::channel(false);
+    let work = operation(Progress { events: events_tx, cancel: cancel_rx });
+    tokio::pin!(work);
+    let mut events = Vec::new();
+    let mut ticker = tokio::time::interval(Duration::from_secs(1));
+    let result = loop {
+        tokio::select! {
+            result = &mut work => break result,
+            Some(event) = events_rx.recv() => events.push(event),
+            _ = ctx.cancelled(), if !*cancel_tx.borrow() => {
+                let _ = cancel_tx.send(true);
+            }
+            _ = ticker.tick() => {
+                let _ = ctx.record_heartbeat(ApplyHeartbeat { events: events.clone() }).await;
+            }
+        }
+    };
+    while let Ok(event) = events_rx.try_recv() {
+        events.push(event);
+    }
+    let changes = result.map_err(error::from_iac)?;
+    Ok(ChangeReport { changes, events })
+}

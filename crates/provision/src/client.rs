@@ -1,0 +1,275 @@
+//! Typed helpers for everything outside the worker (CLI, API): validate and start runs, read
+//! their state, decide, re-plan, extend, list. Workflow ids are `provision-infra-<uuid>` and
+//! `deprovision-infra-<uuid>`, as in seed 001.
+
+use std::path::Path;
+use std::time::{Duration, SystemTime};
+
+use futures::StreamExt as _;
+use serde::{Deserialize, Serialize};
+use temporalio_client::errors::{WorkflowGetResultError, WorkflowUpdateError};
+use temporalio_client::{
+    Client, WorkflowDescribeOptions, WorkflowExecuteUpdateOptions, WorkflowExecutionStatus, WorkflowGetResultOptions,
+    WorkflowListOptions, WorkflowQueryOptions, WorkflowSignalOptions, WorkflowStartOptions,
+};
+use temporalio_common::search_attributes::SearchAttributes;
+
+use crate::model::{ApplyDecision, ExtendTtl, ProvisionRequest, ProvisionResult, ProvisionState, RequestError};
+use crate::policy::PolicyBundle;
+use crate::workflows::{DeprovisionInfraWorkflow, ProvisionInfraWorkflow, PROVISION_STATUS, SCENARIO, TF_DIRECTORY};
+use crate::workspace;
+
+/// Checks what can be checked before a run starts: the directory resolves inside the IaC root
+/// and the policy bundle compiles. (The worker checks again: it is the authority.)
+pub fn validate(request: &ProvisionRequest, iac_root: &Path) -> Result<(), RequestError> {
+    request.check()?;
+    workspace::resolve(iac_root, &request.directory)
+        .map_err(|e| RequestError { field: "directory".into(), reason: e.to_string() })?;
+    if let Some(policy) = &request.policy {
+        let dir = workspace::resolve(iac_root, policy)
+            .map_err(|e| RequestError { field: "policy".into(), reason: e.to_string() })?;
+        PolicyBundle::load(&dir).map_err(|e| RequestError { field: "policy".into(), reason: e.to_string() })?;
+    }
+    Ok(())
+}
+
+/// A run as seen from outside.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RunView {
+    /// Workflow id.
+    pub workflow_id: String,
+    /// `ProvisionInfraWorkflow` or `DeprovisionInfraWorkflow`.
+    pub workflow_type: String,
+    /// Temporal execution status (`Running`, `Completed`, `Failed`, …).
+    pub execution_status: String,
+    /// The workflow's own state (from the `get_state` query, or rebuilt from visibility).
+    pub state: ProvisionState,
+    /// True when no worker answered the query and `state` was rebuilt from visibility: it may lag.
+    pub stale: bool,
+}
+
+/// A row of `list`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RunSummary {
+    /// Workflow id.
+    pub workflow_id: String,
+    /// Workflow type.
+    pub workflow_type: String,
+    /// Temporal execution status.
+    pub execution_status: String,
+    /// `provisionStatus` search attribute, when the run publishes it.
+    pub provision_status: Option<String>,
+    /// `scenario` search attribute.
+    pub scenario: Option<String>,
+    /// `tfDirectory` search attribute.
+    pub directory: Option<String>,
+    /// Start time, RFC 3339.
+    pub started_at: Option<String>,
+}
+
+/// Filters for `list`, combined with AND.
+#[derive(Debug, Clone, Default)]
+pub struct ListFilter {
+    /// `provisionStatus` equals.
+    pub status: Option<String>,
+    /// `scenario` equals.
+    pub scenario: Option<String>,
+    /// `tfDirectory` equals.
+    pub directory: Option<String>,
+    /// At most this many rows.
+    pub limit: Option<usize>,
+}
+
+impl ListFilter {
+    /// The visibility query. Values are quoted with single quotes doubled, never spliced raw.
+    pub fn query(&self) -> String {
+        let mut clauses = vec!["(WorkflowType = 'ProvisionInfraWorkflow' OR WorkflowType = 'DeprovisionInfraWorkflow')".to_owned()];
+        for (attr, value) in [("provisionStatus", &self.status), ("scenario", &self.scenario), ("tfDirectory", &self.directory)] {
+            if let Some(value) = value {
+                clauses.push(format!("{attr} = '{}'", value.replace('\'', "''")));
+            }
+        }
+        clauses.join(" AND ")
+    }
+}
+
+/// Errors a caller acts on.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    /// No such workflow.
+    #[error("no run with id {0:?}")]
+    NotFound(String),
+    /// The workflow refused (update validator): the message says why.
+    #[error("{0}")]
+    Rejected(String),
+    /// Anything else (connection, server).
+    #[error(transparent)]
+    Other(#[from] anyhow::Error),
+}
+
+/// Provisioning runs on one task queue.
+#[derive(Clone)]
+pub struct ProvisionClient {
+    client: Client,
+    task_queue: String,
+}
+
+impl ProvisionClient {
+    /// A client for runs on `task_queue`.
+    pub fn new(client: Client, task_queue: impl Into<String>) -> Self {
+        Self { client, task_queue: task_queue.into() }
+    }
+
+    /// The underlying Temporal client.
+    pub fn temporal(&self) -> &Client {
+        &self.client
+    }
+
+    /// Starts a provisioning run (or, with `destroy`, a destroy run); returns the workflow id.
+    pub async fn start(&self, request: &ProvisionRequest, destroy: bool) -> anyhow::Result<String> {
+        let input = serde_json::to_value(request)?;
+        let mut attributes = vec![
+            PROVISION_STATUS.value_set(String::new()),
+            TF_DIRECTORY.value_set(request.directory.clone()),
+        ];
+        if let Some(scenario) = &request.scenario {
+            attributes.push(SCENARIO.value_set(scenario.clone()));
+        }
+        let search_attributes = SearchAttributes::new(attributes);
+        let prefix = if destroy { "deprovision-infra" } else { "provision-infra" };
+        let id = format!("{prefix}-{}", uuid::Uuid::new_v4());
+        let options = WorkflowStartOptions::new(self.task_queue.clone(), id.clone())
+            .search_attributes(search_attributes)
+            .build();
+        if destroy {
+            self.client.start_workflow(DeprovisionInfraWorkflow::run, input, options).await?;
+        } else {
+            self.client.start_workflow(ProvisionInfraWorkflow::run, input, options).await?;
+        }
+        Ok(id)
+    }
+
+    /// The run's state: the live query when a worker answers within a few seconds, else what
+    /// visibility knows, flagged stale.
+    pub async fn view(&self, id: &str) -> Result<RunView, RunError> {
+        let handle = self.client.get_workflow_handle::<ProvisionInfraWorkflow>(id);
+        let description = handle
+            .describe(WorkflowDescribeOptions::default())
+            .await
+            .map_err(|e| not_found_or(id, e.to_string()))?;
+        let workflow_type = description.workflow_type().to_owned();
+        let execution_status = format!("{:?}", description.status());
+        let query = async {
+            if workflow_type == crate::model::DEPROVISION_WORKFLOW {
+                self.client
+                    .get_workflow_handle::<DeprovisionInfraWorkflow>(id)
+                    .query(DeprovisionInfraWorkflow::get_state, (), WorkflowQueryOptions::default())
+                    .await
+            } else {
+                handle.query(ProvisionInfraWorkflow::get_state, (), WorkflowQueryOptions::default()).await
+            }
+        };
+        match tokio::time::timeout(Duration::from_secs(5), query).await {
+            Ok(Ok(state)) => Ok(RunView { workflow_id: id.to_owned(), workflow_type, execution_status, state, stale: false }),
+            _ => {
+                let attrs = description.search_attributes();
+                let state = ProvisionState {
+                    status: attrs.get(&PROVISION_STATUS).unwrap_or_default(),
+                    directory: attrs.get(&TF_DIRECTORY).unwrap_or_default(),
+                    scenario: attrs.get(&SCENARIO),
+                    ..ProvisionState::default()
+                };
+                Ok(RunView { workflow_id: id.to_owned(), workflow_type, execution_status, state, stale: true })
+            }
+        }
+    }
+
+    /// Waits for the run's result (following continue-as-new).
+    pub async fn result(&self, id: &str) -> Result<ProvisionResult, RunError> {
+        let handle = self.client.get_workflow_handle::<ProvisionInfraWorkflow>(id);
+        handle.get_result(WorkflowGetResultOptions::default()).await.map_err(|e| match e {
+            WorkflowGetResultError::Failed(f) => RunError::Other(anyhow::anyhow!("the run failed: {}", f.failure().message)),
+            other => RunError::Other(anyhow::anyhow!("the run did not complete: {other}")),
+        })
+    }
+
+    /// Approves or rejects: through the update (validated; a refusal comes back as
+    /// [`RunError::Rejected`]) or, with `via_signal`, seed 001's fire-and-forget signal.
+    pub async fn decide(&self, id: &str, decision: ApplyDecision, via_signal: bool) -> Result<(), RunError> {
+        let handle = self.client.get_workflow_handle::<ProvisionInfraWorkflow>(id);
+        if via_signal {
+            return handle
+                .signal(ProvisionInfraWorkflow::signal_apply_decision, decision, WorkflowSignalOptions::default())
+                .await
+                .map_err(|e| not_found_or(id, e.to_string()));
+        }
+        handle
+            .execute_update(ProvisionInfraWorkflow::update_apply_decision, decision, WorkflowExecuteUpdateOptions::default())
+            .await
+            .map(|_| ())
+            .map_err(|e| update_error(id, e))
+    }
+
+    /// Asks for a fresh plan (continue-as-new with the same input).
+    pub async fn replan(&self, id: &str) -> Result<(), RunError> {
+        self.client
+            .get_workflow_handle::<ProvisionInfraWorkflow>(id)
+            .signal(ProvisionInfraWorkflow::request_continue_as_new, (), WorkflowSignalOptions::default())
+            .await
+            .map_err(|e| not_found_or(id, e.to_string()))
+    }
+
+    /// Pushes an ephemeral run's destroy out by `seconds`; returns the new deadline.
+    pub async fn extend_ttl(&self, id: &str, seconds: u64) -> Result<String, RunError> {
+        self.client
+            .get_workflow_handle::<ProvisionInfraWorkflow>(id)
+            .execute_update(ProvisionInfraWorkflow::extend_ttl, ExtendTtl { seconds }, WorkflowExecuteUpdateOptions::default())
+            .await
+            .map_err(|e| update_error(id, e))
+    }
+
+    /// Runs matching `filter`, newest first.
+    pub async fn list(&self, filter: &ListFilter) -> anyhow::Result<Vec<RunSummary>> {
+        let options = WorkflowListOptions::builder().maybe_limit(filter.limit).build();
+        let mut stream = self.client.list_workflows(filter.query(), options);
+        let mut rows = Vec::new();
+        while let Some(execution) = stream.next().await {
+            let execution = execution?;
+            let attrs = execution.search_attributes();
+            rows.push(RunSummary {
+                workflow_id: execution.id().to_owned(),
+                workflow_type: execution.workflow_type().to_owned(),
+                execution_status: execution_status_name(execution.status()),
+                provision_status: attrs.get(&PROVISION_STATUS).filter(|s| !s.is_empty()),
+                scenario: attrs.get(&SCENARIO),
+                directory: attrs.get(&TF_DIRECTORY),
+                started_at: execution.start_time().map(rfc3339),
+            });
+        }
+        Ok(rows)
+    }
+}
+
+fn execution_status_name(status: WorkflowExecutionStatus) -> String {
+    format!("{status:?}")
+}
+
+fn rfc3339(t: SystemTime) -> String {
+    chrono::DateTime::<chrono::Utc>::from(t).to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+fn not_found_or(id: &str, message: String) -> RunError {
+    if message.contains("not found") || message.contains("NotFound") {
+        RunError::NotFound(id.to_owned())
+    } else {
+        RunError::Other(anyhow::anyhow!(message))
+    }
+}
+
+fn update_error(id: &str, err: WorkflowUpdateError) -> RunError {
+    match err {
+        WorkflowUpdateError::Failed(failure) => RunError::Rejected(failure.message.clone()),
+        WorkflowUpdateError::NotFound(_) => RunError::NotFound(id.to_owned()),
+        other => not_found_or(id, other.to_string()),
+    }
+}

@@ -1,0 +1,556 @@
+//! Orchestration only: the provisioning and destroy workflows. Everything that touches the world
+//! is an activity; waits are durable timers; names are seed 001's wire contract.
+
+use std::time::{Duration, SystemTime};
+
+use temporalio_common::protos::temporal::api::failure::v1::{failure::FailureInfo, Failure};
+use temporalio_common::search_attributes::SearchAttributeKey;
+use temporalio_common::RetryPolicy;
+use futures::future::FusedFuture as _;
+use temporalio_macros::{workflow, workflow_methods};
+use temporalio_sdk::{
+    ActivityExecutionError, ActivityOptions, ApplicationFailure, CancellableFuture as _, ContinueAsNewOptions,
+    SyncWorkflowContext, TimerResult, WorkflowContext, WorkflowContextView, WorkflowResult,
+};
+
+use crate::activities::{ApplyInput, ChangeReport, PolicyInput, ProvisionActivities};
+use crate::error;
+use crate::iac::PlanArtifact;
+use crate::model::{
+    mask_outputs, status, Approval, ApplyDecision, ExtendTtl, ProvisionRequest, ProvisionResult, ProvisionState,
+    ResourceChange,
+};
+use crate::policy::{decide, Verdict};
+
+/// `provisionStatus` search attribute (Keyword).
+pub const PROVISION_STATUS: SearchAttributeKey<String> = SearchAttributeKey::keyword("provisionStatus");
+/// `tfDirectory` search attribute (Keyword).
+pub const TF_DIRECTORY: SearchAttributeKey<String> = SearchAttributeKey::keyword("tfDirectory");
+/// `scenario` search attribute (Keyword).
+pub const SCENARIO: SearchAttributeKey<String> = SearchAttributeKey::keyword("scenario");
+
+/// A stale plan is re-planned and re-gated; after this many plans in one run, the run fails
+/// instead of looping against a workspace that keeps moving.
+const MAX_PLANS_PER_RUN: u32 = 3;
+
+type HandlerError = Box<dyn std::error::Error + Send + Sync>;
+
+/// Seed 001's provisioning workflow: init → plan → policy → (approval) → apply → output →
+/// (TTL → destroy).
+#[workflow]
+#[derive(Default)]
+pub struct ProvisionInfraWorkflow {
+    state: ProvisionState,
+    decision: Option<Approval>,
+    replan_requested: bool,
+    /// Destroy deadline of an ephemeral run, in ms since the epoch (workflow time).
+    destroy_at_ms: u64,
+    /// Bumped on every `extend_ttl` so the TTL wait restarts its timer.
+    ttl_version: u64,
+}
+
+#[workflow_methods]
+impl ProvisionInfraWorkflow {
+    /// Runs one provisioning request. The input is parsed here, so a malformed request fails the
+    /// run with a message naming the field instead of failing workflow tasks forever.
+    #[run]
+    pub async fn run(ctx: &mut WorkflowContext<Self>, input: serde_json::Value) -> WorkflowResult<ProvisionResult> {
+        let request = ProvisionRequest::parse(input.clone())
+            .map_err(|e| ApplicationFailure::non_retryable(format!("invalid provisioning request: {e}")))?;
+        ctx.state_mut(|s| {
+            s.state.driver = request.driver.as_str().to_owned();
+            s.state.directory = request.directory.clone();
+            s.state.scenario = request.scenario.clone();
+            s.state.approvers = request.approvers.clone();
+        });
+        let sa = request.include_custom_search_attrs;
+        set_status(ctx, sa, status::UNINITIALIZED, 0);
+
+        set_status(ctx, sa, status::INITIALIZING, 10);
+        ctx.execute_activity(ProvisionActivities::terraform_init, request.clone(), step_options(&request, 5)).await?;
+        set_status(ctx, sa, status::INITIALIZED, 20);
+
+        let report = loop {
+            let attempt = ctx.state_mut(|s| {
+                s.state.plan_attempts += 1;
+                s.state.plan_attempts
+            });
+            if attempt > MAX_PLANS_PER_RUN {
+                return Err(ApplicationFailure::non_retryable(format!(
+                    "the plan went stale {MAX_PLANS_PER_RUN} times in a row; the workspace keeps changing under this run"
+                ))
+                .into());
+            }
+
+            set_status(ctx, sa, status::PLANNING, 30);
+            let plan = ctx
+                .execute_activity(ProvisionActivities::terraform_plan, request.clone(), plan_options(&request))
+                .await?;
+            record_plan(ctx, &plan);
+            set_status(ctx, sa, status::PLANNED, 40);
+
+            set_status(ctx, sa, status::CHECKING_POLICY, 50);
+            let results = ctx
+                .execute_activity(
+                    ProvisionActivities::policy_check,
+                    PolicyInput { policy: request.policy.clone(), plan: plan.json.clone() },
+                    step_options(&request, 5),
+                )
+                .await?;
+            let verdict = decide(&results, request.hard_fail_policy);
+            ctx.state_mut(|s| {
+                s.state.policy_results = results;
+                s.state.verdict = Some(verdict);
+            });
+            set_status(ctx, sa, status::POLICY_CHECKED, 60);
+
+            match verdict {
+                Verdict::HardFail => return Ok(finish(ctx, sa, status::POLICY_HARD_FAILED, None)),
+                Verdict::NeedsApproval => match await_decision(ctx, &request, sa).await? {
+                    Gate::Approved => {}
+                    Gate::Replan => return continue_as_new(ctx, input),
+                    Gate::Rejected => return Ok(finish(ctx, sa, status::REJECTED, None)),
+                    Gate::Expired => return Ok(finish(ctx, sa, status::APPROVAL_EXPIRED, None)),
+                },
+                Verdict::Pass => {}
+            }
+            if ctx.state(|s| s.replan_requested) {
+                return continue_as_new(ctx, input);
+            }
+
+            set_status(ctx, sa, status::APPLYING, 70);
+            let apply = ApplyInput { request: request.clone(), approved_hash: plan.hash.clone(), plan };
+            match ctx.execute_activity(ProvisionActivities::terraform_apply, apply, apply_options(&request)).await {
+                Ok(report) => break report,
+                Err(err) if failure_type(&err).as_deref() == Some(error::STALE_PLAN) => {
+                    // The state moved since the plan was approved: the approval does not carry over.
+                    ctx.state_mut(|s| s.decision = None);
+                    continue;
+                }
+                Err(err) => return Err(err.into()),
+            }
+        };
+        let applied_hash = ctx.state(|s| s.state.plan_hash.clone());
+        record_changes(ctx, report);
+        set_status(ctx, sa, status::APPLIED, 80);
+
+        let outputs = ctx
+            .execute_activity(ProvisionActivities::terraform_output, request.clone(), apply_options(&request))
+            .await?;
+        ctx.state_mut(|s| s.state.outputs = mask_outputs(&outputs));
+
+        if request.ephemeral {
+            wait_for_ttl(ctx, &request, sa).await?;
+            set_status(ctx, sa, status::DESTROYING, 90);
+            let report = ctx
+                .execute_activity(ProvisionActivities::terraform_destroy, request.clone(), apply_options(&request))
+                .await?;
+            record_changes(ctx, report);
+            let outputs = ctx
+                .execute_activity(ProvisionActivities::terraform_output, request.clone(), apply_options(&request))
+                .await?;
+            ctx.state_mut(|s| s.state.outputs = mask_outputs(&outputs));
+            return Ok(finish(ctx, sa, status::DESTROYED, applied_hash));
+        }
+        Ok(finish(ctx, sa, status::APPLIED, applied_hash))
+    }
+
+    /// Seed 001's approval signal (the reason is optional here).
+    #[signal(name = "signal_apply_decision")]
+    pub fn signal_apply_decision(&mut self, ctx: &mut SyncWorkflowContext<Self>, decision: ApplyDecision) {
+        self.accept_signal(ctx, decision);
+    }
+
+    /// The same signal under the name seed 001's README uses with `temporal workflow signal`.
+    #[signal(name = "update_apply_decision")]
+    pub fn signal_update_apply_decision(&mut self, ctx: &mut SyncWorkflowContext<Self>, decision: ApplyDecision) {
+        self.accept_signal(ctx, decision);
+    }
+
+    /// Re-plan: continue as new with the same input.
+    #[signal(name = "request_continue_as_new")]
+    pub fn request_continue_as_new(&mut self, _ctx: &mut SyncWorkflowContext<Self>) {
+        self.replan_requested = true;
+    }
+
+    #[update_validator(update_apply_decision)]
+    fn validate_apply_decision(&self, _ctx: &WorkflowContextView, decision: &ApplyDecision) -> Result<(), HandlerError> {
+        if decision.reason.as_deref().map(str::trim).unwrap_or_default().is_empty() {
+            return Err("Update apply decision must include a reason.".into());
+        }
+        self.check_decision(decision)
+    }
+
+    /// The approval update: validated (reason, approver, pending), then recorded in history.
+    #[update(name = "update_apply_decision")]
+    pub fn update_apply_decision(&mut self, ctx: &mut SyncWorkflowContext<Self>, decision: ApplyDecision) -> Approval {
+        self.record_decision(ctx, decision, "update")
+    }
+
+    #[update_validator(extend_ttl)]
+    fn validate_extend_ttl(&self, _ctx: &WorkflowContextView, extend: &ExtendTtl) -> Result<(), HandlerError> {
+        if extend.seconds == 0 {
+            return Err("seconds: must be at least 1".into());
+        }
+        if self.state.status != status::WAITING_FOR_DESTROY {
+            return Err(format!("no TTL is running (status is {:?})", self.state.status).into());
+        }
+        Ok(())
+    }
+
+    /// Pushes an ephemeral run's destroy deadline out; returns the new deadline (RFC 3339).
+    #[update(name = "extend_ttl")]
+    pub fn extend_ttl(&mut self, _ctx: &mut SyncWorkflowContext<Self>, extend: ExtendTtl) -> String {
+        self.destroy_at_ms += extend.seconds * 1000;
+        self.ttl_version += 1;
+        let at = rfc3339_ms(self.destroy_at_ms);
+        self.state.destroy_at = Some(at.clone());
+        at
+    }
+
+    /// Seed status string.
+    #[query(name = "get_current_status")]
+    pub fn get_current_status(&self, _ctx: &WorkflowContextView) -> String {
+        self.state.status.clone()
+    }
+
+    /// 0..=100.
+    #[query(name = "get_progress")]
+    pub fn get_progress(&self, _ctx: &WorkflowContextView) -> i32 {
+        self.state.progress
+    }
+
+    /// The human-readable plan.
+    #[query(name = "get_plan")]
+    pub fn get_plan(&self, _ctx: &WorkflowContextView) -> String {
+        self.state.plan.clone()
+    }
+
+    /// The last decision's reason.
+    #[query(name = "get_reason")]
+    pub fn get_reason(&self, _ctx: &WorkflowContextView) -> String {
+        self.state.reason.clone()
+    }
+
+    /// Everything: status, plan, policy results, approval, outputs (masked), attempts.
+    #[query(name = "get_state")]
+    pub fn get_state(&self, _ctx: &WorkflowContextView) -> ProvisionState {
+        self.state.clone()
+    }
+}
+
+impl ProvisionInfraWorkflow {
+    fn check_decision(&self, decision: &ApplyDecision) -> Result<(), HandlerError> {
+        if !self.state.approval_pending || self.decision.is_some() {
+            return Err(format!("no approval is pending (status is {:?})", self.state.status).into());
+        }
+        if !self.state.approvers.is_empty() {
+            match decision.approver.as_deref() {
+                None => return Err("approver: required; this run lists its approvers".into()),
+                Some(who) if !self.state.approvers.iter().any(|a| a == who) => {
+                    return Err(format!("approver: {who:?} is not an approver of this run").into())
+                }
+                Some(_) => {}
+            }
+        }
+        Ok(())
+    }
+
+    /// Signals cannot be rejected, so an invalid one is ignored (and the reason kept for `get_state`).
+    fn accept_signal(&mut self, ctx: &mut SyncWorkflowContext<Self>, decision: ApplyDecision) {
+        match self.check_decision(&decision) {
+            Ok(()) => {
+                self.record_decision(ctx, decision, "signal");
+            }
+            Err(why) => self.state.error = Some(format!("ignored a decision signal: {why}")),
+        }
+    }
+
+    fn record_decision(&mut self, ctx: &mut SyncWorkflowContext<Self>, decision: ApplyDecision, via: &str) -> Approval {
+        let reason = decision.reason.unwrap_or_default();
+        let approval = Approval {
+            is_approved: decision.is_approved,
+            reason: reason.clone(),
+            approver: decision.approver,
+            decided_at: ctx.workflow_time().map(rfc3339),
+            plan_hash: self.state.plan_hash.clone().unwrap_or_default(),
+            via: via.to_owned(),
+        };
+        self.state.reason = reason;
+        self.state.approval = Some(approval.clone());
+        self.decision = Some(approval.clone());
+        approval
+    }
+}
+
+/// How the approval gate ended.
+enum Gate {
+    Approved,
+    Rejected,
+    Expired,
+    Replan,
+}
+
+async fn await_decision(ctx: &mut WorkflowContext<ProvisionInfraWorkflow>, request: &ProvisionRequest, sa: bool) -> WorkflowResult<Gate> {
+    let timeout = Duration::from_secs(request.approval_timeout_secs);
+    let deadline = ctx.workflow_time().map(|now| rfc3339(now + timeout));
+    ctx.state_mut(|s| {
+        s.decision = None;
+        s.state.approval = None;
+        s.state.approval_pending = true;
+        s.state.approval_deadline = deadline;
+    });
+    set_status(ctx, sa, status::AWAITING_APPROVAL, 60);
+    let mut timer = std::pin::pin!(ctx.timer(timeout));
+    let outcome = temporalio_sdk::workflows::select! {
+        fired = timer.as_mut() => match fired {
+            TimerResult::Cancelled => Err(temporalio_sdk::WorkflowTermination::cancelled()),
+            _ => Ok(Gate::Expired),
+        },
+        waited = ctx.wait_condition(|s: &ProvisionInfraWorkflow| s.decision.is_some() || s.replan_requested) => match waited {
+            Err(_) => Err(temporalio_sdk::WorkflowTermination::cancelled()),
+            Ok(()) => Ok(ctx.state(|s| match (&s.decision, s.replan_requested) {
+                (_, true) => Gate::Replan,
+                (Some(d), _) if d.is_approved => Gate::Approved,
+                _ => Gate::Rejected,
+            })),
+        },
+    };
+    if !timer.is_terminated() {
+        // A timer that loses the race stays open on the server unless cancelled.
+        timer.cancel();
+    }
+    ctx.state_mut(|s| {
+        s.state.approval_pending = false;
+        s.state.approval_deadline = None;
+    });
+    outcome
+}
+
+async fn wait_for_ttl(ctx: &mut WorkflowContext<ProvisionInfraWorkflow>, request: &ProvisionRequest, sa: bool) -> WorkflowResult<()> {
+    let now_ms = ctx.workflow_time().map(epoch_ms).unwrap_or_default();
+    ctx.state_mut(|s| {
+        s.destroy_at_ms = now_ms + request.ephemeral_ttl * 1000;
+        s.state.destroy_at = Some(rfc3339_ms(s.destroy_at_ms));
+    });
+    set_status(ctx, sa, status::WAITING_FOR_DESTROY, 80);
+    loop {
+        let (deadline, version) = ctx.state(|s| (s.destroy_at_ms, s.ttl_version));
+        let now = ctx.workflow_time().map(epoch_ms).unwrap_or_default();
+        if deadline <= now {
+            return Ok(());
+        }
+        let mut timer = std::pin::pin!(ctx.timer(Duration::from_millis(deadline - now)));
+        let extended = temporalio_sdk::workflows::select! {
+            fired = timer.as_mut() => match fired {
+                TimerResult::Cancelled => return Err(temporalio_sdk::WorkflowTermination::cancelled()),
+                _ => false,
+            },
+            waited = ctx.wait_condition(move |s: &ProvisionInfraWorkflow| s.ttl_version != version) => {
+                waited?;
+                true
+            },
+        };
+        if extended {
+            timer.cancel();
+        }
+        if !extended {
+            return Ok(());
+        }
+    }
+}
+
+fn continue_as_new(ctx: &mut WorkflowContext<ProvisionInfraWorkflow>, input: serde_json::Value) -> WorkflowResult<ProvisionResult> {
+    match ctx.continue_as_new(input, ContinueAsNewOptions::default())? {}
+}
+
+fn set_status<W: HasState>(ctx: &WorkflowContext<W>, search_attributes: bool, value: &str, progress: i32) {
+    ctx.state_mut(|s| {
+        let state = s.state_mut();
+        state.status = value.to_owned();
+        state.progress = progress;
+    });
+    if search_attributes {
+        ctx.upsert_search_attributes([PROVISION_STATUS.value_set(status::search_attribute_value(value).to_owned())]);
+    }
+}
+
+fn finish(ctx: &WorkflowContext<ProvisionInfraWorkflow>, sa: bool, final_status: &str, applied_plan_hash: Option<String>) -> ProvisionResult {
+    let progress = ctx.state(|s| s.state.progress);
+    // Seed 001: a rejected run keeps its progress until the very end, then reports 100.
+    set_status(ctx, sa, final_status, progress.max(60));
+    ctx.state_mut(|s| s.state.progress = 100);
+    ctx.state(|s| ProvisionResult { status: final_status.to_owned(), outputs: s.state.outputs.clone(), applied_plan_hash })
+}
+
+fn record_plan(ctx: &WorkflowContext<ProvisionInfraWorkflow>, plan: &PlanArtifact) {
+    let changes = resource_changes(&plan.json);
+    ctx.state_mut(|s| {
+        s.state.plan = plan.human.clone();
+        s.state.plan_hash = Some(plan.hash.clone());
+        s.state.plan_summary = Some(plan.summary.clone());
+        s.state.resource_changes = changes;
+        s.state.policy_results.clear();
+        s.state.verdict = None;
+    });
+}
+
+fn record_changes<W: HasState>(ctx: &WorkflowContext<W>, report: ChangeReport) {
+    ctx.state_mut(|s| {
+        let state = s.state_mut();
+        state.changes = Some(report.changes);
+        state.resource_events = report.events;
+    });
+}
+
+/// The plan's resource changes, for people (`get_state`, the CLI and the UI).
+fn resource_changes(plan: &serde_json::Value) -> Vec<ResourceChange> {
+    plan.get("resource_changes")
+        .and_then(|v| v.as_array())
+        .map(|changes| {
+            changes
+                .iter()
+                .map(|c| ResourceChange {
+                    address: c["address"].as_str().unwrap_or_default().to_owned(),
+                    ty: c["type"].as_str().unwrap_or_default().to_owned(),
+                    actions: c["change"]["actions"]
+                        .as_array()
+                        .map(|a| a.iter().filter_map(|x| x.as_str().map(str::to_owned)).collect())
+                        .unwrap_or_default(),
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The application failure type at the root of an activity failure.
+fn failure_type(err: &ActivityExecutionError) -> Option<String> {
+    let mut failure: &Failure = err.failure()?;
+    loop {
+        if let Some(FailureInfo::ApplicationFailureInfo(info)) = &failure.failure_info {
+            return Some(info.r#type.clone());
+        }
+        failure = failure.cause.as_deref()?;
+    }
+}
+
+fn retry(request: &ProvisionRequest, maximum_attempts: u32) -> RetryPolicy {
+    let initial = Duration::from_millis(request.retry_initial_interval_ms);
+    // Seed 001 retries from 3 s up to 5 s; keep that shape for any initial interval.
+    RetryPolicy::builder()
+        .initial_interval(initial)
+        .maximum_interval(initial * 5 / 3)
+        .maximum_attempts(maximum_attempts)
+        .non_retryable_error_types(error::NON_RETRYABLE.iter().copied())
+        .build()
+}
+
+fn step_options(request: &ProvisionRequest, maximum_attempts: u32) -> ActivityOptions {
+    ActivityOptions::with_start_to_close_timeout(Duration::from_secs(300))
+        .retry_policy(retry(request, maximum_attempts))
+        .build()
+}
+
+fn plan_options(request: &ProvisionRequest) -> ActivityOptions {
+    // Unlimited attempts: a plan that fails for a fixable reason (the recoverable scenario's bug)
+    // waits for the fix instead of failing the run.
+    step_options(request, 0)
+}
+
+fn apply_options(request: &ProvisionRequest) -> ActivityOptions {
+    ActivityOptions::with_start_to_close_timeout(Duration::from_secs(request.apply_timeout_secs))
+        .heartbeat_timeout(Duration::from_secs(10))
+        .retry_policy(retry(request, 100))
+        .build()
+}
+
+fn epoch_ms(t: SystemTime) -> u64 {
+    t.duration_since(SystemTime::UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or_default()
+}
+
+fn rfc3339(t: SystemTime) -> String {
+    chrono::DateTime::<chrono::Utc>::from(t).to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+fn rfc3339_ms(ms: u64) -> String {
+    rfc3339(SystemTime::UNIX_EPOCH + Duration::from_millis(ms))
+}
+
+/// Workflows whose state carries a [`ProvisionState`].
+trait HasState {
+    fn state_mut(&mut self) -> &mut ProvisionState;
+}
+
+impl HasState for ProvisionInfraWorkflow {
+    fn state_mut(&mut self) -> &mut ProvisionState {
+        &mut self.state
+    }
+}
+
+impl HasState for DeprovisionInfraWorkflow {
+    fn state_mut(&mut self) -> &mut ProvisionState {
+        &mut self.state
+    }
+}
+
+/// Seed 001's destroy workflow: init → destroy → output.
+#[workflow]
+#[derive(Default)]
+pub struct DeprovisionInfraWorkflow {
+    state: ProvisionState,
+}
+
+#[workflow_methods]
+impl DeprovisionInfraWorkflow {
+    /// Destroys what a directory manages.
+    #[run]
+    pub async fn run(ctx: &mut WorkflowContext<Self>, input: serde_json::Value) -> WorkflowResult<ProvisionResult> {
+        let request = ProvisionRequest::parse(input)
+            .map_err(|e| ApplicationFailure::non_retryable(format!("invalid destroy request: {e}")))?;
+        ctx.state_mut(|s| {
+            s.state.driver = request.driver.as_str().to_owned();
+            s.state.directory = request.directory.clone();
+            s.state.scenario = request.scenario.clone();
+        });
+        let sa = request.include_custom_search_attrs;
+        set_status(ctx, sa, status::UNINITIALIZED, 0);
+        set_status(ctx, sa, status::INITIALIZING, 10);
+        ctx.execute_activity(ProvisionActivities::terraform_init, request.clone(), step_options(&request, 5)).await?;
+        set_status(ctx, sa, status::INITIALIZED, 33);
+        set_status(ctx, sa, status::DESTROYING, 66);
+        let report = ctx
+            .execute_activity(ProvisionActivities::terraform_destroy, request.clone(), apply_options(&request))
+            .await?;
+        record_changes(ctx, report);
+        let outputs = ctx
+            .execute_activity(ProvisionActivities::terraform_output, request.clone(), apply_options(&request))
+            .await?;
+        ctx.state_mut(|s| s.state.outputs = mask_outputs(&outputs));
+        set_status(ctx, sa, status::DESTROYED, 100);
+        Ok(ProvisionResult { status: status::DESTROYED.to_owned(), outputs: mask_outputs(&outputs), applied_plan_hash: None })
+    }
+
+    /// Seed status string.
+    #[query(name = "get_current_status")]
+    pub fn get_current_status(&self, _ctx: &WorkflowContextView) -> String {
+        self.state.status.clone()
+    }
+
+    /// 0..=100.
+    #[query(name = "get_progress")]
+    pub fn get_progress(&self, _ctx: &WorkflowContextView) -> i32 {
+        self.state.progress
+    }
+
+    /// Always empty: a destroy has no saved plan (seed 001).
+    #[query(name = "get_plan")]
+    pub fn get_plan(&self, _ctx: &WorkflowContextView) -> String {
+        String::new()
+    }
+
+    /// Everything known about the destroy.
+    #[query(name = "get_state")]
+    pub fn get_state(&self, _ctx: &WorkflowContextView) -> ProvisionState {
+        self.state.clone()
+    }
+}
