@@ -1,1 +1,53 @@
-fn main() {}
+//! `ordo`: one binary for the embedded platform (`up`), workers (`worker`) and the provisioning
+//! CLI (`provision …`). Data goes to stdout, messages to stderr.
+
+mod cmd;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Ordo runs infrastructure provisioning as durable workflows on Temporal.
+#[derive(Debug, Parser)]
+#[command(name = "ordo", version, about)]
+struct Cli {
+    #[command(flatten)]
+    temporal: ordo_core::TemporalArgs,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Start everything locally: the Temporal dev server (unless TEMPORAL_ADDRESS is set), search
+    /// attributes, and a worker. Ctrl-C stops it all.
+    Up(cmd::up::UpArgs),
+    /// Run a worker alone (any number of them, on any machines).
+    Worker(cmd::worker::WorkerArgs),
+    /// Provisioning runs: start, scenario, list, show, watch, approve, reject, replan, extend, destroy.
+    #[command(subcommand)]
+    Provision(cmd::provision::ProvisionCommand),
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("ORDO_LOG").unwrap_or_else(|_| "warn,ordo=info,ordo_provision=info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Up(args) => cmd::up::run(cli.temporal, args).await,
+        Command::Worker(args) => cmd::worker::run(cli.temporal, args).await,
+        Command::Provision(command) => cmd::provision::run(cli.temporal, command).await,
+    };
+    match result {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
