@@ -247,11 +247,12 @@ impl PolicyBundle {
         engine.set_input(plan_input(plan));
         let mut results = Vec::new();
         for rule in &compiled.rules {
-            let value = engine
-                .eval_rule(rule.path.clone())
-                .map_err(|e| PolicyError::Eval(format!("{}.{}: {}", rule.policy, rule.rule, error_text(&e))))?;
-            let messages = messages(&value, rule)
-                .map_err(|reason| PolicyError::Eval(format!("{}.{}: {reason}", rule.policy, rule.rule)))?;
+            let value = engine.eval_rule(rule.path.clone()).map_err(|e| {
+                PolicyError::Eval(format!("{}.{}: {}", rule.policy, rule.rule, error_text(&e)))
+            })?;
+            let messages = messages(&value, rule).map_err(|reason| {
+                PolicyError::Eval(format!("{}.{}: {reason}", rule.policy, rule.rule))
+            })?;
             results.extend(messages.into_iter().map(|message| PolicyResult {
                 policy: rule.policy.clone(),
                 rule: rule.rule.to_string(),
@@ -356,7 +357,11 @@ fn compile(files: &[(String, String)], bundle: &str) -> Result<Compiled, PolicyE
         }
         for ((rule, default_level), file) in RULES.into_iter().zip([deny_file, warn_file]) {
             let Some(file) = file else { continue };
-            let level = if rule == "deny" { deny_level } else { default_level };
+            let level = if rule == "deny" {
+                deny_level
+            } else {
+                default_level
+            };
             rules.push(RuleRef {
                 policy: policy.clone(),
                 rule,
@@ -424,7 +429,9 @@ fn rule_path(components: &[String]) -> String {
             .chars()
             .next()
             .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-            && component.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+            && component
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_');
         if plain {
             path.push('.');
             path.push_str(component);
@@ -477,7 +484,10 @@ fn message(value: &regorus::Value) -> Result<String, String> {
         regorus::Value::String(s) => Ok(s.to_string()),
         regorus::Value::Object(object) => match object.get(&regorus::Value::from("msg")) {
             Some(regorus::Value::String(s)) => Ok(s.to_string()),
-            Some(other) => Err(format!("a message's msg field is {}, not a string", kind(other))),
+            Some(other) => Err(format!(
+                "a message's msg field is {}, not a string",
+                kind(other)
+            )),
             None => Err("a message object has no msg field".to_string()),
         },
         other => Err(format!(
@@ -579,8 +589,15 @@ mod tests {
     fn default_bundle_compiles() {
         let bundle = PolicyBundle::default_bundle();
         let compiled = bundle.compiled.as_ref().expect("built-in policy compiles");
-        let rules: Vec<_> = compiled.rules.iter().map(|r| (r.path.as_str(), r.level)).collect();
-        assert_eq!(rules, [("data.ordo.admin_users.deny", Level::SoftMandatory)]);
+        let rules: Vec<_> = compiled
+            .rules
+            .iter()
+            .map(|r| (r.path.as_str(), r.level))
+            .collect();
+        assert_eq!(
+            rules,
+            [("data.ordo.admin_users.deny", Level::SoftMandatory)]
+        );
     }
 
     #[test]
@@ -590,7 +607,9 @@ mod tests {
         let plan = fixture("terraform_1_0_3_outputs_only.json");
         assert_eq!(plan["terraform_version"], "1.0.3");
         assert!(plan.get("resource_changes").is_none());
-        let results = PolicyBundle::default_bundle().evaluate(&plan).expect("evaluates");
+        let results = PolicyBundle::default_bundle()
+            .evaluate(&plan)
+            .expect("evaluates");
         assert_eq!(results, []);
         assert_eq!(decide(&results, false), Verdict::Pass);
         assert_eq!(decide(&results, true), Verdict::Pass);
@@ -627,10 +646,18 @@ mod tests {
     fn admin_in_a_later_access_still_fails() {
         // The seed looked at `namespace_accesses[0]` only; write first, admin second.
         let plan = fixture("user_admin_second_access.json");
-        assert_eq!(plan["resource_changes"][0]["change"]["after"]["namespace_accesses"][0]["permission"], "write");
-        let results = PolicyBundle::default_bundle().evaluate(&plan).expect("evaluates");
+        assert_eq!(
+            plan["resource_changes"][0]["change"]["after"]["namespace_accesses"][0]["permission"],
+            "write"
+        );
+        let results = PolicyBundle::default_bundle()
+            .evaluate(&plan)
+            .expect("evaluates");
         assert_eq!(results.len(), 1);
-        assert!(results[0].message.contains("temporalcloud_user.bob"), "{results:?}");
+        assert!(
+            results[0].message.contains("temporalcloud_user.bob"),
+            "{results:?}"
+        );
         assert_eq!(decide(&results, false), Verdict::NeedsApproval);
     }
 
@@ -638,7 +665,9 @@ mod tests {
     fn admin_permission_is_matched_in_any_case() {
         // The provider validates the permission case-insensitively.
         let plan = plan_with(json!([user_create("carol", &["read", "Admin"])]));
-        let results = PolicyBundle::default_bundle().evaluate(&plan).expect("evaluates");
+        let results = PolicyBundle::default_bundle()
+            .evaluate(&plan)
+            .expect("evaluates");
         assert_eq!(results.len(), 1, "{results:?}");
     }
 
@@ -648,8 +677,19 @@ mod tests {
         update["change"]["actions"] = json!(["update"]);
         let mut no_accesses = user_create("erin", &[]);
         no_accesses["change"]["after"]["namespace_accesses"] = serde_json::Value::Null;
-        let plan = plan_with(json!([user_create("frank", &["read", "write"]), update, no_accesses]));
-        let results = PolicyBundle::default_bundle().evaluate(&plan).expect("evaluates");
+        let plan = plan_with(json!([
+            user_create("frank", &["read", "write"]),
+            update,
+            no_accesses
+        ]));
+        let results = PolicyBundle::default_bundle()
+            .evaluate(&plan)
+            .expect("evaluates");
+        assert_eq!(results, []);
+        // A `null` list of changes is nothing to check, not an error.
+        let results = PolicyBundle::default_bundle()
+            .evaluate(&plan_with(serde_json::Value::Null))
+            .expect("evaluates");
         assert_eq!(results, []);
     }
 
@@ -659,7 +699,9 @@ mod tests {
             user_create("zed", &["admin", "admin"]),
             user_create("amy", &["admin"]),
         ]));
-        let results = PolicyBundle::default_bundle().evaluate(&plan).expect("evaluates");
+        let results = PolicyBundle::default_bundle()
+            .evaluate(&plan)
+            .expect("evaluates");
         let messages: Vec<_> = results.iter().map(|r| r.message.as_str()).collect();
         assert_eq!(
             messages,
@@ -676,7 +718,9 @@ mod tests {
         let plan = fixture("admin_user_create.json");
         assert_eq!(
             loaded.evaluate(&plan).expect("evaluates"),
-            PolicyBundle::default_bundle().evaluate(&plan).expect("evaluates")
+            PolicyBundle::default_bundle()
+                .evaluate(&plan)
+                .expect("evaluates")
         );
     }
 
@@ -722,12 +766,16 @@ mod tests {
 
     #[test]
     fn many_changes_warn_but_pass() {
-        let mut changes: Vec<_> = (0..11).map(|i| user_create(&format!("u{i:02}"), &["read"])).collect();
+        let mut changes: Vec<_> = (0..11)
+            .map(|i| user_create(&format!("u{i:02}"), &["read"]))
+            .collect();
         // No-ops do not count: 11 changes plus one no-op is reported as 11.
         let mut unchanged = user_create("same", &["read"]);
         unchanged["change"]["actions"] = json!(["no-op"]);
         changes.push(unchanged);
-        let results = examples_bundle().evaluate(&plan_with(json!(changes))).expect("evaluates");
+        let results = examples_bundle()
+            .evaluate(&plan_with(json!(changes)))
+            .expect("evaluates");
         assert_eq!(
             results,
             [result(
@@ -751,7 +799,10 @@ mod tests {
         let dir = tempfile::tempdir().expect("temp dir");
         let missing = dir.path().join("nope");
         let err = PolicyBundle::load(&missing).expect_err("missing dir");
-        assert!(matches!(&err, PolicyError::Bundle { path, .. } if path.ends_with("nope")), "{err}");
+        assert!(
+            matches!(&err, PolicyError::Bundle { path, .. } if path.ends_with("nope")),
+            "{err}"
+        );
     }
 
     #[test]
@@ -762,13 +813,19 @@ mod tests {
 
         let other_files = bundle_dir(&[("README.md", "# policies"), ("data.json", "{}")]);
         let err = PolicyBundle::load(other_files.path()).expect_err("no rego");
-        assert!(matches!(&err, PolicyError::Bundle { reason, .. } if reason.contains(".rego")), "{err}");
+        assert!(
+            matches!(&err, PolicyError::Bundle { reason, .. } if reason.contains(".rego")),
+            "{err}"
+        );
     }
 
     #[test]
     fn syntax_error_names_the_file() {
         let dir = bundle_dir(&[
-            ("good.rego", "package good\n\ndeny contains \"x\" if false\n"),
+            (
+                "good.rego",
+                "package good\n\ndeny contains \"x\" if false\n",
+            ),
             ("broken.rego", "package broken\n\ndeny contains msg if {\n"),
         ]);
         let err = PolicyBundle::load(dir.path()).expect_err("invalid policy");
@@ -784,21 +841,42 @@ mod tests {
 
     #[test]
     fn rego_v0_syntax_is_rejected_naming_the_file() {
-        let dir = bundle_dir(&[("old.rego", "package main\n\ndeny[msg] {\n  msg := \"x\"\n}\n")]);
+        let dir = bundle_dir(&[(
+            "old.rego",
+            "package main\n\ndeny[msg] {\n  msg := \"x\"\n}\n",
+        )]);
         let err = PolicyBundle::load(dir.path()).expect_err("v0 syntax");
-        assert!(matches!(&err, PolicyError::Invalid { file, .. } if file.ends_with("old.rego")), "{err}");
+        assert!(
+            matches!(&err, PolicyError::Invalid { file, .. } if file.ends_with("old.rego")),
+            "{err}"
+        );
     }
 
     #[test]
     fn compile_errors_name_the_file() {
         // Parses, but only the evaluator notices: an unsafe variable, an unknown function.
         for (name, source) in [
-            ("unsafe.rego", "package u\n\ndeny contains \"x\" if { y == 1 }\n"),
-            ("unknown_fn.rego", "package f\n\ndeny contains msg if { msg := no_such_function(1) }\n"),
+            (
+                "unsafe.rego",
+                "package u\n\ndeny contains \"x\" if { y == 1 }\n",
+            ),
+            (
+                "unknown_fn.rego",
+                "package f\n\ndeny contains msg if { msg := no_such_function(1) }\n",
+            ),
         ] {
-            let dir = bundle_dir(&[("fine.rego", "package fine\n\nwarn contains \"x\" if false\n"), (name, source)]);
+            let dir = bundle_dir(&[
+                (
+                    "fine.rego",
+                    "package fine\n\nwarn contains \"x\" if false\n",
+                ),
+                (name, source),
+            ]);
             let err = PolicyBundle::load(dir.path()).expect_err("compile error");
-            assert!(matches!(&err, PolicyError::Invalid { file, .. } if file.ends_with(name)), "{name}: {err}");
+            assert!(
+                matches!(&err, PolicyError::Invalid { file, .. } if file.ends_with(name)),
+                "{name}: {err}"
+            );
         }
     }
 
@@ -845,12 +923,19 @@ mod tests {
             ("helpers.rego", "package ordo.lib\n\nanswer := 42\n"),
         ]);
         let bundle = PolicyBundle::load(dir.path()).expect("loads");
-        let plan = plan_with(json!([{"address": "x.y", "type": "x", "name": "y", "change": {"actions": ["create"]}}]));
+        let plan = plan_with(
+            json!([{"address": "x.y", "type": "x", "name": "y", "change": {"actions": ["create"]}}]),
+        );
         let results = bundle.evaluate(&plan).expect("evaluates");
         assert_eq!(
             results,
             [
-                result("flags.on-off", "deny", "flags.on-off.deny is true", Level::HardMandatory),
+                result(
+                    "flags.on-off",
+                    "deny",
+                    "flags.on-off.deny is true",
+                    Level::HardMandatory
+                ),
                 result("main", "deny", "main sees x.y", Level::SoftMandatory),
                 result("main", "warn", "main warns", Level::Advisory),
                 result("ordo.advice", "deny", "a", Level::Advisory),
@@ -874,8 +959,13 @@ mod tests {
             "package p\n\ndeny contains {\"text\": \"no msg\"} if input.plan.bad\n",
         )]);
         let bundle = PolicyBundle::load(dir.path()).expect("fine on an empty plan");
-        let err = bundle.evaluate(&json!({"bad": true})).expect_err("no msg field");
-        assert!(matches!(&err, PolicyError::Eval(reason) if reason.contains("msg")), "{err}");
+        let err = bundle
+            .evaluate(&json!({"bad": true}))
+            .expect_err("no msg field");
+        assert!(
+            matches!(&err, PolicyError::Eval(reason) if reason.contains("msg")),
+            "{err}"
+        );
     }
 
     #[test]
@@ -892,10 +982,19 @@ mod tests {
         let soft = result("p", "deny", "s", Level::SoftMandatory);
         let hard = result("p", "deny", "h", Level::HardMandatory);
         assert_eq!(decide(&[], false), Verdict::Pass);
-        assert_eq!(decide(std::slice::from_ref(&advisory), false), Verdict::Pass);
+        assert_eq!(
+            decide(std::slice::from_ref(&advisory), false),
+            Verdict::Pass
+        );
         assert_eq!(decide(std::slice::from_ref(&advisory), true), Verdict::Pass);
-        assert_eq!(decide(&[advisory.clone(), soft.clone()], false), Verdict::NeedsApproval);
-        assert_eq!(decide(&[advisory.clone(), soft.clone()], true), Verdict::HardFail);
+        assert_eq!(
+            decide(&[advisory.clone(), soft.clone()], false),
+            Verdict::NeedsApproval
+        );
+        assert_eq!(
+            decide(&[advisory.clone(), soft.clone()], true),
+            Verdict::HardFail
+        );
         assert_eq!(decide(&[soft, hard, advisory], false), Verdict::HardFail);
     }
 }

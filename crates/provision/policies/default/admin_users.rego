@@ -7,11 +7,13 @@ import rego.v1
 
 level := "soft-mandatory"
 
+# `x := xs[_]` rather than `some x in xs`: Terraform writes `null` for an unset list, and
+# iterating `null` with `[_]` is simply undefined where `some .. in` is an error in regorus.
 deny contains msg if {
-	some rc in input.plan.resource_changes
+	rc := input.plan.resource_changes[_]
 	rc.type == "temporalcloud_user"
 	"create" in rc.change.actions
-	some access in rc.change.after.namespace_accesses
+	access := rc.change.after.namespace_accesses[_]
 	# The provider accepts the permission in any case ("Admin" is admin too).
 	lower(access.permission) == "admin"
 	msg := sprintf("temporalcloud_user.admin (%s) grants admin access to a namespace", [rc.address])

@@ -7,7 +7,7 @@ import rego.v1
 max_changes := 10
 
 changed contains rc.address if {
-	some rc in input.plan.resource_changes
+	rc := input.plan.resource_changes[_]
 	not no_change(rc.change.actions)
 }
 

@@ -7,7 +7,7 @@ import rego.v1
 level := "hard-mandatory"
 
 deny contains msg if {
-	some rc in input.plan.resource_changes
+	rc := input.plan.resource_changes[_]
 	endswith(rc.type, "_namespace")
 	"delete" in rc.change.actions
 	msg := sprintf("%s would be deleted; namespaces are protected", [rc.address])

