@@ -2,7 +2,7 @@
 CARGO ?= cargo
 export PATH := $(CURDIR)/.venv/bin:$(PATH)
 
-.PHONY: setup build up test lint
+.PHONY: setup build up test lint record-histories
 
 setup:
 	@scripts/setup.sh
@@ -18,3 +18,7 @@ test: setup
 
 lint:
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
+
+# Re-records the replay fixtures (after a deliberate workflow change made with the patching API).
+record-histories: setup
+	$(CARGO) test -p ordo --test record_histories -- --ignored --nocapture

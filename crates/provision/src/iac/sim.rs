@@ -371,6 +371,9 @@ impl Action {
 #[serde(deny_unknown_fields)]
 struct PlanFile {
     sim_plan: u32,
+    /// Unique per plan, as a Terraform plan file is: two runs planning the same change from the
+    /// same state get distinct plans, so one run's apply is never mistaken for another's retry.
+    plan_id: String,
     base_serial: u64,
     dir_key: String,
     /// Changes in execution order (deletes first, then creates and updates by dependency).
@@ -679,26 +682,40 @@ fn attr_text(value: &Value) -> String {
     }
 }
 
-fn render_resource(out: &mut String, ty: &str, name: &str, action: &str, lines: &[String]) {
+/// One attribute line of the plan text: change symbol, attribute name, rendered change.
+type AttrLine = (char, String, String);
+
+fn render_resource(out: &mut String, ty: &str, name: &str, action: &str, lines: &[AttrLine]) {
     let (symbol, verb) = match action {
         "create" => ("+", "will be created"),
         "update" => ("~", "will be updated in-place"),
         _ => ("-", "will be destroyed"),
     };
     out.push_str(&format!("  # {ty}.{name} {verb}\n  {symbol} resource \"{ty}\" \"{name}\" {{\n"));
-    for line in lines {
-        out.push_str(&format!("      {line}\n"));
+    // Names padded to one column, as terraform does.
+    let width = lines.iter().map(|(_, k, _)| k.len()).max().unwrap_or(0);
+    for (sym, key, text) in lines {
+        out.push_str(&format!("      {sym} {key:<width$} = {text}\n"));
     }
     out.push_str("    }\n\n");
 }
 
-fn shown(attr: &str, value: &Value, unknown: bool, sensitive: &[String]) -> String {
+/// A value for the plan text, with the parts the unknown-mask marks shown as `(known after apply)`.
+fn shown(attr: &str, value: &Value, mask: Option<&Value>, sensitive: &[String]) -> String {
     if sensitive.iter().any(|s| s == attr) {
-        "(sensitive value)".to_owned()
-    } else if unknown {
-        "(known after apply)".to_owned()
-    } else {
-        attr_text(value)
+        return "(sensitive value)".to_owned();
+    }
+    match (value, mask) {
+        (_, Some(Value::Bool(true))) => "(known after apply)".to_owned(),
+        (Value::Array(items), Some(Value::Array(masks))) => {
+            let parts: Vec<String> = items.iter().enumerate().map(|(i, v)| shown("", v, masks.get(i), &[])).collect();
+            format!("[{}]", parts.join(","))
+        }
+        (Value::Object(map), Some(Value::Object(masks))) => {
+            let parts: Vec<String> = map.iter().map(|(k, v)| format!("{k:?}:{}", shown("", v, masks.get(k), &[]))).collect();
+            format!("{{{}}}", parts.join(","))
+        }
+        _ => attr_text(value),
     }
 }
 
@@ -767,10 +784,10 @@ impl SimDriver {
             }
             let Some(prev) = state.resources.get(&address) else { continue };
             summary.delete += 1;
-            let lines: Vec<String> = prev
+            let lines: Vec<AttrLine> = prev
                 .values
                 .iter()
-                .map(|(k, v)| format!("- {k} = {} -> null", shown(k, v, false, &prev.sensitive_attributes)))
+                .map(|(k, v)| ('-', k.clone(), format!("{} -> null", shown(k, v, None, &prev.sensitive_attributes))))
                 .collect();
             render_resource(&mut human, &prev.ty, &prev.name, "delete", &lines);
             resource_changes.push(json!({
@@ -840,13 +857,14 @@ impl SimDriver {
                     let unknown = mask.get(k).is_some_and(|m| m != &Value::Bool(false));
                     let value = after.get(k).unwrap_or(&Value::Null);
                     let before = prev.and_then(|p| p.values.get(k));
-                    let now = shown(k, value, unknown, &resource.sensitive_attributes);
+                    let now = shown(k, value, mask.get(k), &resource.sensitive_attributes);
                     match (action, before) {
                         (Action::Update, Some(b)) if b == value && !unknown => {}
                         (Action::Update, Some(b)) => {
-                            lines.push(format!("~ {k} = {} -> {now}", shown(k, b, false, &resource.sensitive_attributes)));
+                            let was = shown(k, b, None, &resource.sensitive_attributes);
+                            lines.push(('~', k.clone(), format!("{was} -> {now}")));
                         }
-                        _ => lines.push(format!("+ {k} = {now}")),
+                        _ => lines.push(('+', k.clone(), now)),
                     }
                 }
                 render_resource(&mut human, &resource.ty, &resource.name, action.as_str(), &lines);
@@ -865,7 +883,7 @@ impl SimDriver {
         // Outputs.
         let mut output_changes = Map::new();
         let mut planned_outputs = Map::new();
-        let mut output_lines = Vec::new();
+        let mut output_lines: Vec<AttrLine> = Vec::new();
         for (name, out) in &stack.outputs {
             let (value, mask) = resolve(&out.value, &|r| lookup_in(r, &variables, &planned))?;
             let unknown = mask.is_some();
@@ -887,7 +905,7 @@ impl SimDriver {
             }
             planned_outputs.insert(name.clone(), planned_output);
             if action != "no-op" {
-                let symbol = if action == "create" { "+" } else { "~" };
+                let symbol = if action == "create" { '+' } else { '~' };
                 let text = if out.sensitive {
                     "(sensitive value)".to_owned()
                 } else if unknown {
@@ -895,7 +913,7 @@ impl SimDriver {
                 } else {
                     attr_text(&value)
                 };
-                output_lines.push(format!("  {symbol} {name} = {text}"));
+                output_lines.push((symbol, name.clone(), text));
             }
         }
         for (name, before) in &state.outputs {
@@ -905,7 +923,8 @@ impl SimDriver {
                     json!({"actions": ["delete"], "before": before.value, "after": null, "after_unknown": false,
                            "before_sensitive": before.sensitive, "after_sensitive": false}),
                 );
-                output_lines.push(format!("  - {name} = {}", if before.sensitive { "(sensitive value)".to_owned() } else { attr_text(&before.value) }));
+                let text = if before.sensitive { "(sensitive value)".to_owned() } else { attr_text(&before.value) };
+                output_lines.push(('-', name.clone(), text));
             }
         }
 
@@ -919,6 +938,7 @@ impl SimDriver {
 
         let file = PlanFile {
             sim_plan: PLAN_VERSION,
+            plan_id: uuid::Uuid::new_v4().to_string(),
             base_serial: state.serial,
             dir_key: files.key.clone(),
             changes,
@@ -949,8 +969,10 @@ impl SimDriver {
             ));
             if !output_lines.is_empty() {
                 text.push_str("\nChanges to Outputs:\n");
-                text.push_str(&output_lines.join("\n"));
-                text.push('\n');
+                let width = output_lines.iter().map(|(_, k, _)| k.len()).max().unwrap_or(0);
+                for (symbol, name, value) in &output_lines {
+                    text.push_str(&format!("  {symbol} {name:<width$} = {value}\n"));
+                }
             }
         }
 
@@ -1268,7 +1290,7 @@ mod tests {
         assert!(plan.human.starts_with("Ordo simulation driver"), "{}", plan.human);
         assert!(plan.human.contains("# sim_ns.a will be created"), "{}", plan.human);
         assert!(plan.human.contains("Plan: 3 to add, 0 to change, 0 to destroy."), "{}", plan.human);
-        assert!(plan.human.contains("secret = (sensitive value)"), "{}", plan.human);
+        assert!(plan.human.lines().any(|l| l.starts_with("  + secret ") && l.ends_with("= (sensitive value)")), "{}", plan.human);
         let user = plan.json["resource_changes"].as_array().unwrap().iter().find(|rc| rc["address"] == "sim_user.u").unwrap();
         assert_eq!(user["change"]["actions"], json!(["create"]));
         assert_eq!(user["change"]["after"]["access"][0]["permission"], "admin");
@@ -1443,15 +1465,24 @@ mod tests {
     async fn partial_plan_is_stale_after_other_changes() {
         let fx = Fixture::new(STACK);
         let plan = fx.driver(0, None).plan(&fx.ws).await.unwrap();
-        let err = fx.driver(0, Some(1.0)).apply(&fx.ws, &plan.file, progress().0).await.unwrap_err();
-        assert!(matches!(err, IacError::Failed { .. }));
-        // Nothing was applied, so a destroy finds nothing; but a different plan applied in between
-        // makes the failed one stale.
+        let (p, mut rx, cancel) = progress();
+        let task = {
+            let (driver, ws, file) = (fx.driver(150, None), fx.ws.clone(), plan.file.clone());
+            tokio::spawn(async move { driver.apply(&ws, &file, p).await })
+        };
+        while rx.recv().await.unwrap().state != "complete" {}
+        cancel.send(true).unwrap();
+        assert!(matches!(task.await.unwrap(), Err(IacError::Cancelled)));
+        assert_eq!(fx.summary().total_applies, 1);
+
+        // Another plan, made and applied on top of the partial state, makes the first one stale.
         std::fs::write(fx.ws.dir.join(STACK_FILE), STACK.replace("\"size\": 1", "\"size\": 3")).unwrap();
         let other = fx.driver(0, None).plan(&fx.ws).await.unwrap();
         fx.driver(0, None).apply(&fx.ws, &other.file, progress().0).await.unwrap();
+        let applies = fx.summary().total_applies;
         let err = fx.driver(0, None).apply(&fx.ws, &plan.file, progress().0).await.unwrap_err();
-        assert!(matches!(err, IacError::StalePlan(_)), "{err}");
+        assert!(matches!(&err, IacError::StalePlan(m) if m.contains("partly applied")), "{err}");
+        assert_eq!(fx.summary().total_applies, applies);
     }
 
     /// Stack files are checked strictly: unknown fields are named, broken references refused.

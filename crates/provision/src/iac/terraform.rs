@@ -1,29 +1,903 @@
-//! Placeholder: filled in by the driver work.
+//! The `terraform` / `tofu` command-line driver.
+//!
+//! Every command is an argument vector run in the workspace directory (never through a shell), with
+//! the worker's environment plus the run's `env_vars`, `TF_IN_AUTOMATION=1` and `TF_INPUT=0`. Plans
+//! are saved (`plan -out`), shown (`show -json`) and applied from exactly those bytes; apply and
+//! destroy stream Terraform's machine-readable UI (`-json`) into per-resource events.
+//!
+//! # Signals
+//! Every tool process gets its own process group and cancellation sends `SIGINT` to that group
+//! (never `SIGKILL`: on SIGINT Terraform stops starting new operations, waits for the ones in
+//! flight and saves the state). Signalling the group rather than the pid is required: Terraform
+//! 1.0.x runs itself under `panicwrap`, a parent process that *ignores* SIGINT and expects the
+//! terminal to deliver it to the whole foreground group; a SIGINT sent only to the pid we spawned
+//! is silently dropped (verified with 1.0.3). If the operation's future is dropped, the group gets
+//! SIGINT as well, so no tool keeps running unsupervised.
+//!
+//! # Workspace marker and stale locks
+//! Before apply or destroy the driver claims `.ordo-run.json` in the workspace (`create_new`, so
+//! two Ordo runs exclude each other), recording the run (`owner`), the tool's pid and the host; it
+//! is removed when the tool has exited. Finding a marker at the start:
+//! - from another run: the workspace is busy, [`IacError::Locked`] naming that run (never touched);
+//! - from this run on this host (an earlier attempt whose worker was killed): if its tool process
+//!   group still runs (an orphan), it gets SIGINT and the driver waits up to a minute for it to
+//!   save its state and exit, then carries on;
+//! - from this run on another host: that host's processes cannot be seen; Terraform's own state
+//!   lock still guards the state, so the driver carries on.
+//!
+//! What Terraform 1.0.3 (and 1.11) does with the local backend, verified experimentally:
+//! - the state lock is an `fcntl` lock on `terraform.tfstate` plus an informational
+//!   `.terraform.tfstate.lock.info`. When the process dies the OS drops the `fcntl` lock but the
+//!   info file stays behind;
+//! - a stale info file does not block anything: the next command takes the `fcntl` lock and
+//!   overwrites the file;
+//! - `terraform force-unlock -force <ID>` on the local backend always fails with "LocalState not
+//!   locked" (it can only release a lock held by its own process) and leaves the file alone.
+//!
+//! So for the local backend the orphan wait is what frees the lock; the driver still runs
+//! `force-unlock` on a leftover info file (as it would help a backend that keeps lock files) and
+//! treats "not locked" as the expected outcome. A lock really held by a live process makes the
+//! tool fail with "Error acquiring the state lock", reported as [`IacError::Locked`].
+//!
+//! # Stale plans
+//! Terraform refuses a saved plan whose state lineage and serial no longer match ("Saved plan is
+//! stale"), but only when the plan was made against an existing state: a plan made in a workspace
+//! without any state records no lineage and 1.0.3 applies it even after the state has changed
+//! (verified). Because that is exactly the situation of a first apply that is retried after the
+//! worker died, [`CliDriver::plan`] first pushes an empty state (serial 0, fresh lineage) into a
+//! workspace that has none, so every saved plan it makes is checked.
 
-use std::path::PathBuf;
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+use std::process::{ExitStatus, Stdio};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use super::{ChangeSummary, IacError, Outputs, PlanArtifact, Progress, Workspace};
-#[allow(unused_imports)]
-use super::SimKnobs;
+use nix::sys::signal::{killpg, Signal};
+use nix::unistd::Pid;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::process::Command;
+use tokio::sync::mpsc;
 
-/// Driver.
+use super::{
+    sha256_hex, ChangeSummary, IacError, Outputs, PlanArtifact, PlanSummary, Progress, ResourceEvent,
+    Workspace,
+};
+
+/// Ordo's marker of a running apply / destroy, inside the workspace.
+const MARKER_FILE: &str = ".ordo-run.json";
+/// The local backend's lock information file.
+const LOCAL_LOCK_INFO: &str = ".terraform.tfstate.lock.info";
+/// How long to wait for an orphaned tool to save its state and exit after SIGINT.
+const ORPHAN_STOP_TIMEOUT: Duration = Duration::from_secs(60);
+/// A marker that cannot be parsed is being written right now if it is younger than this.
+const MARKER_WRITE_GRACE: Duration = Duration::from_secs(10);
+/// Longest tool error text kept in an error (the end is kept: that is where Terraform explains).
+const MAX_DETAIL: usize = 8000;
+
+/// Terraform says this when a saved plan no longer matches the state.
+const STALE_PLAN_TEXT: &str = "Saved plan is stale";
+/// Terraform says this when the state lock is held.
+const LOCK_ERROR_TEXT: &str = "Error acquiring the state lock";
+
+/// The `terraform` / `tofu` CLI driver.
 #[derive(Debug, Clone)]
-pub struct CliDriver {}
+pub struct CliDriver {
+    tool: &'static str,
+    binary: PathBuf,
+}
 
-#[allow(unused_variables)]
+/// A finished command's output.
+struct Captured {
+    status: ExitStatus,
+    stdout: String,
+    stderr: String,
+}
+
+/// A diagnostic from the machine-readable UI.
+#[derive(Debug, Clone)]
+struct Diagnostic {
+    summary: String,
+    detail: String,
+}
+
+/// What a streamed apply / destroy produced.
+struct Streamed {
+    status: ExitStatus,
+    summary: Option<ChangeSummary>,
+    errors: Vec<Diagnostic>,
+    stderr: String,
+    cancelled: bool,
+}
+
 impl CliDriver {
-    /// Creates the driver.
+    /// A driver running `binary` (a name on `PATH` or a path); `tool` (`terraform` or `tofu`) names
+    /// it in errors.
     pub fn new(tool: &'static str, binary: PathBuf) -> Self {
-        Self {}
+        Self { tool, binary }
     }
-    /// init
-    pub async fn init(&self, ws: &Workspace) -> Result<(), IacError> { unimplemented!() }
-    /// plan
-    pub async fn plan(&self, ws: &Workspace) -> Result<PlanArtifact, IacError> { unimplemented!() }
-    /// apply
-    pub async fn apply(&self, ws: &Workspace, plan_file: &[u8], progress: Progress) -> Result<ChangeSummary, IacError> { unimplemented!() }
-    /// destroy
-    pub async fn destroy(&self, ws: &Workspace, progress: Progress) -> Result<ChangeSummary, IacError> { unimplemented!() }
-    /// output
-    pub async fn output(&self, ws: &Workspace) -> Result<Outputs, IacError> { unimplemented!() }
+
+    /// `terraform init`: downloads providers and modules, configures the backend; idempotent.
+    pub async fn init(&self, ws: &Workspace) -> Result<(), IacError> {
+        check_dir(ws).await?;
+        let out = self.run(ws, "init", args(&["init", "-input=false", "-no-color"]), None).await?;
+        if !out.status.success() {
+            return Err(self.classify("init", &[], &out));
+        }
+        tracing::debug!(tool = self.tool, dir = %ws.dir.display(), "workspace initialised");
+        Ok(())
+    }
+
+    /// `terraform plan -out`, then `show` (text and JSON) of the saved plan.
+    pub async fn plan(&self, ws: &Workspace) -> Result<PlanArtifact, IacError> {
+        check_dir(ws).await?;
+        let mut plan_args = args(&["plan", "-input=false", "-no-color"]);
+        plan_args.extend(var_args(ws)?);
+        self.ensure_state_lineage(ws).await?;
+
+        let name = format!(".ordo-plan-{}.tfplan", uuid::Uuid::new_v4().simple());
+        let plan_file = TempFile(ws.dir.join(&name));
+        plan_args.push(format!("-out={name}").into());
+        let out = self.run(ws, "plan", plan_args, None).await?;
+        if !out.status.success() {
+            return Err(self.classify("plan", &[], &out));
+        }
+
+        let shown = self.run(ws, "show", args(&["show", "-no-color", &name]), None).await?;
+        if !shown.status.success() {
+            return Err(self.classify("show", &[], &shown));
+        }
+        let shown_json = self.run(ws, "show", args(&["show", "-json", &name]), None).await?;
+        if !shown_json.status.success() {
+            return Err(self.classify("show", &[], &shown_json));
+        }
+        let json: Value = serde_json::from_str(&shown_json.stdout).map_err(|e| self.failed("show", format!("unreadable plan json: {e}")))?;
+        let bytes = tokio::fs::read(&plan_file.0).await?;
+        drop(plan_file);
+
+        let summary = summarize(&json);
+        let hash = sha256_hex(&bytes);
+        tracing::info!(
+            tool = self.tool, dir = %ws.dir.display(), plan = %hash, create = summary.create, update = summary.update,
+            delete = summary.delete, "plan saved"
+        );
+        Ok(PlanArtifact { human: strip_ansi(&shown.stdout), json, file: bytes, hash, summary })
+    }
+
+    /// `terraform apply` of exactly the saved plan `plan_file`.
+    pub async fn apply(&self, ws: &Workspace, plan_file: &[u8], progress: Progress) -> Result<ChangeSummary, IacError> {
+        check_dir(ws).await?;
+        if *progress.cancel.borrow() {
+            return Err(IacError::Cancelled);
+        }
+        let mut marker = self.claim_marker(ws, "apply").await?;
+        let name = format!(".ordo-apply-{}.tfplan", uuid::Uuid::new_v4().simple());
+        let _plan = TempFile(ws.dir.join(&name));
+        tokio::fs::write(ws.dir.join(&name), plan_file).await?;
+        // A saved plan carries its variables and approval: no -var, no -auto-approve.
+        let apply_args = args(&["apply", "-input=false", "-no-color", "-json", &name]);
+        let streamed = self.run_streaming(ws, "apply", apply_args, progress, &mut marker).await?;
+        self.finish("apply", streamed)
+    }
+
+    /// `terraform destroy -auto-approve` (this design keeps no saved destroy plan).
+    pub async fn destroy(&self, ws: &Workspace, progress: Progress) -> Result<ChangeSummary, IacError> {
+        check_dir(ws).await?;
+        if *progress.cancel.borrow() {
+            return Err(IacError::Cancelled);
+        }
+        let mut destroy_args = args(&["destroy", "-input=false", "-no-color", "-json", "-auto-approve"]);
+        destroy_args.extend(var_args(ws)?);
+        let mut marker = self.claim_marker(ws, "destroy").await?;
+        let streamed = self.run_streaming(ws, "destroy", destroy_args, progress, &mut marker).await?;
+        self.finish("destroy", streamed)
+    }
+
+    /// `terraform output -json`.
+    pub async fn output(&self, ws: &Workspace) -> Result<Outputs, IacError> {
+        check_dir(ws).await?;
+        let out = self.run(ws, "output", args(&["output", "-json"]), None).await?;
+        if !out.status.success() {
+            return Err(self.classify("output", &[], &out));
+        }
+        // Never echo the text itself in the error: it holds sensitive values.
+        serde_json::from_str(&out.stdout).map_err(|e| self.failed("output", format!("unreadable output json: {e}")))
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // Running commands
+
+    fn command(&self, ws: &Workspace, args: &[OsString]) -> Command {
+        let mut cmd = Command::new(&self.binary);
+        cmd.args(args)
+            .current_dir(&ws.dir)
+            .envs(&ws.env)
+            .env("TF_IN_AUTOMATION", "1")
+            .env("TF_INPUT", "0")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            // Its own process group, so SIGINT reaches panicwrap's child too (see the module docs).
+            .process_group(0);
+        cmd
+    }
+
+    fn spawn(&self, mut cmd: Command, sub: &str) -> Result<(tokio::process::Child, GroupGuard), IacError> {
+        match cmd.spawn() {
+            Ok(child) => {
+                let guard = GroupGuard { pgid: child.id(), armed: true };
+                tracing::debug!(tool = self.tool, command = sub, pid = ?child.id(), "started");
+                Ok((child, guard))
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                Err(IacError::Invalid(format!("{} binary not found: {}", self.tool, self.binary.display())))
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => {
+                Err(IacError::Invalid(format!("{} binary is not executable: {}", self.tool, self.binary.display())))
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Runs a command to completion and captures its output.
+    async fn run(&self, ws: &Workspace, sub: &str, args: Vec<OsString>, stdin: Option<Vec<u8>>) -> Result<Captured, IacError> {
+        let mut cmd = self.command(ws, &args);
+        if stdin.is_some() {
+            cmd.stdin(Stdio::piped());
+        }
+        let (mut child, mut guard) = self.spawn(cmd, sub)?;
+        if let (Some(bytes), Some(mut pipe)) = (stdin, child.stdin.take()) {
+            pipe.write_all(&bytes).await?;
+            // Closing stdin is the end of input.
+            drop(pipe);
+        }
+        let out = child.wait_with_output().await?;
+        guard.armed = false;
+        Ok(Captured {
+            status: out.status,
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        })
+    }
+
+    /// Runs apply / destroy with `-json`, turning the UI stream into events and forwarding
+    /// cancellation as SIGINT.
+    async fn run_streaming(
+        &self,
+        ws: &Workspace,
+        sub: &str,
+        args: Vec<OsString>,
+        progress: Progress,
+        marker: &mut MarkerGuard,
+    ) -> Result<Streamed, IacError> {
+        let Progress { events, mut cancel } = progress;
+        let (mut child, mut guard) = self.spawn(self.command(ws, &args), sub)?;
+        marker.spawned = true;
+        if let Some(pid) = child.id() {
+            if let Err(e) = marker.record_pid(pid).await {
+                // The tool is already running; the marker only helps a later retry.
+                tracing::warn!(error = %e, "cannot record the tool's pid in the workspace marker");
+            }
+        }
+        let stdout = child.stdout.take().ok_or_else(|| std::io::Error::other("tool stdout is not captured"))?;
+        let stderr = child.stderr.take();
+        let stderr_task = tokio::spawn(async move {
+            let mut buf = Vec::new();
+            if let Some(mut pipe) = stderr {
+                let _ = pipe.read_to_end(&mut buf).await;
+            }
+            String::from_utf8_lossy(&buf).into_owned()
+        });
+
+        let mut ui = UiStream::new(events);
+        let mut lines = BufReader::new(stdout).split(b'\n');
+        let mut watching = true;
+        let mut cancelled = false;
+        if *cancel.borrow_and_update() {
+            cancelled = self.interrupt(guard.pgid, sub);
+        }
+        loop {
+            tokio::select! {
+                line = lines.next_segment() => match line {
+                    Ok(Some(line)) => ui.handle(&String::from_utf8_lossy(&line)),
+                    Ok(None) => break,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "reading the tool's output failed");
+                        break;
+                    }
+                },
+                changed = cancel.changed(), if watching && !cancelled => match changed {
+                    Ok(()) => {
+                        if *cancel.borrow_and_update() {
+                            cancelled = self.interrupt(guard.pgid, sub);
+                        }
+                    }
+                    Err(_) => watching = false,
+                },
+            }
+        }
+        // Output closed; the process may still be finishing.
+        let status = loop {
+            tokio::select! {
+                status = child.wait() => break status?,
+                changed = cancel.changed(), if watching && !cancelled => match changed {
+                    Ok(()) => {
+                        if *cancel.borrow_and_update() {
+                            cancelled = self.interrupt(guard.pgid, sub);
+                        }
+                    }
+                    Err(_) => watching = false,
+                },
+            }
+        };
+        guard.armed = false;
+        marker.finished = true;
+        let stderr = stderr_task.await.unwrap_or_default();
+        Ok(Streamed { status, summary: ui.summary, errors: ui.errors, stderr, cancelled })
+    }
+
+    /// Sends SIGINT to the tool's process group; returns whether a signal went out.
+    fn interrupt(&self, pgid: Option<u32>, sub: &str) -> bool {
+        let Some(pgid) = pgid.and_then(|p| i32::try_from(p).ok()) else { return false };
+        tracing::info!(tool = self.tool, command = sub, pid = pgid, "cancellation requested: sending SIGINT and waiting for the tool to save its state");
+        match killpg(Pid::from_raw(pgid), Signal::SIGINT) {
+            Ok(()) => true,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot signal the tool");
+                false
+            }
+        }
+    }
+
+    fn finish(&self, command: &str, streamed: Streamed) -> Result<ChangeSummary, IacError> {
+        if streamed.status.success() {
+            if streamed.cancelled {
+                // The interrupt came too late to stop anything: report what really happened.
+                tracing::info!(tool = self.tool, command, "finished before the interrupt took effect");
+            }
+            return Ok(streamed.summary.unwrap_or_default());
+        }
+        if streamed.cancelled {
+            return Err(IacError::Cancelled);
+        }
+        let captured = Captured { status: streamed.status, stdout: String::new(), stderr: streamed.stderr };
+        Err(self.classify(command, &streamed.errors, &captured))
+    }
+
+    fn failed(&self, command: &str, detail: String) -> IacError {
+        IacError::Failed { tool: self.tool.to_owned(), command: command.to_owned(), detail }
+    }
+
+    /// Turns a failed command into the error the workflow acts on.
+    fn classify(&self, command: &str, diagnostics: &[Diagnostic], out: &Captured) -> IacError {
+        let mut text = diagnostics
+            .iter()
+            .map(|d| if d.detail.is_empty() { d.summary.clone() } else { format!("{}: {}", d.summary, d.detail) })
+            .collect::<Vec<_>>()
+            .join("\n");
+        if text.is_empty() {
+            text = strip_ansi(&out.stderr).trim().to_owned();
+        }
+        if text.is_empty() {
+            // Never the stdout of `output` (secrets); other commands print nothing useful there.
+            text = format!("exited with {}", out.status);
+        }
+        if text.contains(STALE_PLAN_TEXT) {
+            return IacError::StalePlan(tail(&text));
+        }
+        if text.contains(LOCK_ERROR_TEXT) {
+            return IacError::Locked(describe_lock(&text));
+        }
+        self.failed(command, tail(&text))
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // State lineage
+
+    /// Gives a workspace without any state an empty one, so the saved plans made from now on carry
+    /// a lineage and serial that Terraform checks at apply (see the module docs).
+    async fn ensure_state_lineage(&self, ws: &Workspace) -> Result<(), IacError> {
+        let pulled = self.run(ws, "state pull", args(&["state", "pull"]), None).await?;
+        if !pulled.status.success() {
+            // Plan reports whatever is wrong with the backend much better than we could.
+            tracing::debug!(tool = self.tool, "state pull failed; not seeding a state");
+            return Ok(());
+        }
+        if !pulled.stdout.trim().is_empty() {
+            return Ok(());
+        }
+        let version = self.run(ws, "version", args(&["version", "-json"]), None).await?;
+        let version: Value = serde_json::from_str(&version.stdout).unwrap_or(Value::Null);
+        let Some(version) = version.get("terraform_version").and_then(Value::as_str) else {
+            tracing::warn!(tool = self.tool, "unknown tool version; not seeding a state");
+            return Ok(());
+        };
+        let seed = serde_json::json!({
+            "version": 4, "terraform_version": version, "serial": 0,
+            "lineage": uuid::Uuid::new_v4().to_string(), "outputs": {}, "resources": [],
+        });
+        let pushed = self.run(ws, "state push", args(&["state", "push", "-"]), Some(seed.to_string().into_bytes())).await?;
+        if pushed.status.success() {
+            tracing::info!(tool = self.tool, dir = %ws.dir.display(), "seeded an empty state so saved plans are checked for staleness");
+            return Ok(());
+        }
+        // Someone else may have created the state in between: fine, as long as there is one now.
+        let again = self.run(ws, "state pull", args(&["state", "pull"]), None).await?;
+        if again.status.success() && !again.stdout.trim().is_empty() {
+            return Ok(());
+        }
+        Err(self.classify("state push", &[], &pushed))
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // Workspace marker
+
+    /// Claims the workspace marker for an apply / destroy, first dealing with a marker left behind.
+    async fn claim_marker(&self, ws: &Workspace, command: &str) -> Result<MarkerGuard, IacError> {
+        let path = ws.dir.join(MARKER_FILE);
+        let host = hostname();
+        for _ in 0..3 {
+            let marker = RunMarker {
+                owner: ws.owner.clone(),
+                pid: None,
+                host: host.clone(),
+                started_at: now_rfc3339(),
+                command: command.to_owned(),
+                token: uuid::Uuid::new_v4().to_string(),
+            };
+            let bytes = marker_bytes(&marker)?;
+            let created = tokio::fs::OpenOptions::new().write(true).create_new(true).open(&path).await;
+            match created {
+                Ok(mut file) => {
+                    file.write_all(&bytes).await?;
+                    file.sync_all().await?;
+                    return Ok(MarkerGuard { path, marker, spawned: false, finished: false });
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                    self.clear_marker(ws, &path, &host).await?;
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(IacError::Locked(format!("{} keeps being claimed by other runs", path.display())))
+    }
+
+    /// Deals with an existing marker; `Ok` means it is gone and claiming may be retried.
+    async fn clear_marker(&self, ws: &Workspace, path: &Path, host: &str) -> Result<(), IacError> {
+        let (text, age) = match tokio::fs::read_to_string(path).await {
+            Ok(text) => {
+                let age = tokio::fs::metadata(path)
+                    .await
+                    .ok()
+                    .and_then(|m| m.modified().ok())
+                    .and_then(|t| t.elapsed().ok())
+                    .unwrap_or_default();
+                (text, age)
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+            Err(e) => return Err(e.into()),
+        };
+        let Ok(existing) = serde_json::from_str::<RunMarker>(&text) else {
+            if age < MARKER_WRITE_GRACE {
+                return Err(IacError::Locked(format!("another run is claiming {} right now", path.display())));
+            }
+            // Torn by a crash while it was being written: nobody can be relying on it.
+            tracing::warn!(path = %path.display(), "removing an unreadable workspace marker");
+            remove_if_present(path).await?;
+            return Ok(());
+        };
+
+        if existing.owner != ws.owner {
+            let pid = existing.pid.map_or_else(|| "none yet".to_owned(), |p| p.to_string());
+            return Err(IacError::Locked(format!(
+                "run {} is running {} here (host {}, pid {pid}, since {}); if that run is gone, remove {}",
+                existing.owner, existing.command, existing.host, existing.started_at, path.display()
+            )));
+        }
+
+        if existing.host != host {
+            tracing::warn!(
+                earlier_host = %existing.host, "an earlier attempt of this run on another host left its marker; \
+                 its processes cannot be checked from here, terraform's state lock still protects the state"
+            );
+        } else if let Some(pid) = existing.pid {
+            self.stop_orphan(pid).await?;
+        }
+        self.release_stale_local_lock(ws).await;
+        // Only remove what we read: another attempt may have replaced it meanwhile.
+        if tokio::fs::read_to_string(path).await.is_ok_and(|now| now == text) {
+            remove_if_present(path).await?;
+        }
+        Ok(())
+    }
+
+    /// Stops the tool an earlier attempt of this run left running (its worker died), letting it
+    /// save its state.
+    async fn stop_orphan(&self, pid: u32) -> Result<(), IacError> {
+        let Ok(pgid) = i32::try_from(pid) else { return Ok(()) };
+        if pgid <= 1 {
+            return Ok(());
+        }
+        let names = [self.tool.to_owned(), file_name(&self.binary)];
+        if !group_runs_tool(pgid, &names) {
+            tracing::info!(pid, "the earlier attempt's tool is no longer running");
+            return Ok(());
+        }
+        tracing::warn!(tool = self.tool, pid, "an earlier attempt of this run left its tool running: sending SIGINT and waiting for it to exit");
+        if let Err(e) = killpg(Pid::from_raw(pgid), Signal::SIGINT) {
+            tracing::warn!(error = %e, "cannot signal the orphaned tool");
+        }
+        let deadline = Instant::now() + ORPHAN_STOP_TIMEOUT;
+        while group_alive(pgid) {
+            if Instant::now() >= deadline {
+                return Err(IacError::Locked(format!(
+                    "an earlier attempt's {} (pid {pid}) is still shutting down after SIGINT",
+                    self.tool
+                )));
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        tracing::info!(pid, "the orphaned tool exited");
+        Ok(())
+    }
+
+    /// After an orphan is gone: release a lock it may have left (see the module docs for why this
+    /// is a no-op with the local backend).
+    async fn release_stale_local_lock(&self, ws: &Workspace) {
+        let Ok(text) = tokio::fs::read_to_string(ws.dir.join(LOCAL_LOCK_INFO)).await else { return };
+        let Some(id) = serde_json::from_str::<Value>(&text).ok().and_then(|v| v.get("ID").and_then(Value::as_str).map(str::to_owned))
+        else {
+            return;
+        };
+        match self.run(ws, "force-unlock", args(&["force-unlock", "-force", "-no-color", &id]), None).await {
+            Ok(out) if out.status.success() => tracing::info!(lock = %id, "released the state lock left by an earlier attempt"),
+            Ok(out) if strip_ansi(&out.stderr).contains("not locked") || strip_ansi(&out.stdout).contains("not locked") => {
+                tracing::debug!(lock = %id, "leftover lock info without a lock: the OS released it, terraform overwrites the file");
+            }
+            Ok(out) => tracing::warn!(lock = %id, error = %tail(strip_ansi(&out.stderr).trim()), "force-unlock failed"),
+            Err(e) => tracing::warn!(lock = %id, error = %e, "force-unlock could not run"),
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Machine-readable UI
+
+/// State of one `-json` UI stream.
+struct UiStream {
+    events: mpsc::UnboundedSender<ResourceEvent>,
+    summary: Option<ChangeSummary>,
+    errors: Vec<Diagnostic>,
+}
+
+impl UiStream {
+    fn new(events: mpsc::UnboundedSender<ResourceEvent>) -> Self {
+        Self { events, summary: None, errors: Vec::new() }
+    }
+
+    /// One line of output. Lines that are not JSON (Terraform prints "Acquiring state lock…" as
+    /// plain text even with `-json`) are skipped. Nothing here is logged verbatim: the `outputs`
+    /// message carries sensitive values.
+    fn handle(&mut self, line: &str) {
+        let Ok(msg) = serde_json::from_str::<Value>(line.trim()) else { return };
+        let text = |pointer: &str| msg.pointer(pointer).and_then(Value::as_str).unwrap_or_default().to_owned();
+        match msg.get("type").and_then(Value::as_str) {
+            Some(kind @ ("apply_start" | "apply_complete" | "apply_errored")) => {
+                let state = match kind {
+                    "apply_start" => "started",
+                    "apply_complete" => "complete",
+                    _ => "errored",
+                };
+                let event = ResourceEvent { address: text("/hook/resource/addr"), action: text("/hook/action"), state: state.to_owned() };
+                tracing::debug!(address = %event.address, action = %event.action, state, "resource");
+                // A dropped receiver only means nobody listens any more.
+                let _ = self.events.send(event);
+            }
+            // Destroy reports its plan's summary first; keep the one of the operation itself.
+            Some("change_summary") if text("/changes/operation") != "plan" => {
+                let count = |field: &str| msg.pointer(&format!("/changes/{field}")).and_then(Value::as_u64).unwrap_or(0);
+                let to_u32 = |n: u64| u32::try_from(n).unwrap_or(u32::MAX);
+                self.summary = Some(ChangeSummary {
+                    added: to_u32(count("add")),
+                    changed: to_u32(count("change")),
+                    destroyed: to_u32(count("remove")),
+                });
+            }
+            Some("diagnostic") => {
+                let diagnostic = Diagnostic { summary: text("/diagnostic/summary"), detail: text("/diagnostic/detail") };
+                if text("/diagnostic/severity") == "error" {
+                    self.errors.push(diagnostic);
+                } else {
+                    tracing::debug!(summary = %diagnostic.summary, "tool warning");
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Counts `show -json`'s `resource_changes` by action.
+fn summarize(plan: &Value) -> PlanSummary {
+    let mut summary = PlanSummary::default();
+    let changes = plan.get("resource_changes").and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default();
+    for change in changes {
+        let actions: Vec<&str> = change
+            .pointer("/change/actions")
+            .and_then(Value::as_array)
+            .map(|a| a.iter().filter_map(Value::as_str).collect())
+            .unwrap_or_default();
+        match actions.as_slice() {
+            ["create"] => summary.create += 1,
+            ["update"] => summary.update += 1,
+            ["delete"] => summary.delete += 1,
+            ["delete", "create"] | ["create", "delete"] => {
+                summary.delete += 1;
+                summary.create += 1;
+            }
+            ["no-op"] | ["read"] => summary.no_op += 1,
+            _ => {}
+        }
+    }
+    summary
+}
+
+/// "state lock <ID> held by <Who> (<Operation>, since <Created>)" from Terraform's lock error.
+fn describe_lock(text: &str) -> String {
+    let field = |name: &str| {
+        text.lines()
+            .find_map(|l| l.trim().strip_prefix(name).map(|v| v.trim().to_owned()))
+            .filter(|v| !v.is_empty())
+    };
+    match (field("ID:"), field("Who:")) {
+        (Some(id), Some(who)) => {
+            let operation = field("Operation:").unwrap_or_default();
+            let created = field("Created:").unwrap_or_default();
+            format!("terraform state lock {id} held by {who} ({operation}, since {created})")
+        }
+        _ => tail(text),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Helpers
+
+fn args(items: &[&str]) -> Vec<OsString> {
+    items.iter().map(OsString::from).collect()
+}
+
+/// `-var name=value` arguments: strings raw, everything else as JSON (which Terraform parses as an
+/// HCL expression). Names are checked so a value can never turn into another argument.
+fn var_args(ws: &Workspace) -> Result<Vec<OsString>, IacError> {
+    let mut out = Vec::with_capacity(ws.vars.len() * 2);
+    for (name, value) in &ws.vars {
+        let mut chars = name.chars();
+        let valid = matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_')
+            && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+        if !valid {
+            return Err(IacError::Invalid(format!("bad variable name {name:?}")));
+        }
+        let text = match value {
+            Value::String(s) => s.clone(),
+            other => other.to_string(),
+        };
+        out.push(OsString::from("-var"));
+        out.push(OsString::from(format!("{name}={text}")));
+    }
+    Ok(out)
+}
+
+async fn check_dir(ws: &Workspace) -> Result<(), IacError> {
+    match tokio::fs::metadata(&ws.dir).await {
+        Ok(m) if m.is_dir() => Ok(()),
+        _ => Err(IacError::Invalid(format!("workspace directory {} does not exist", ws.dir.display()))),
+    }
+}
+
+/// Removes ANSI escape sequences (colour codes some commands print despite `-no-color`).
+fn strip_ansi(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c != '\u{1b}' {
+            out.push(c);
+            continue;
+        }
+        match chars.peek() {
+            // CSI: parameters and intermediates up to a final byte in '@'..='~'.
+            Some('[') => {
+                chars.next();
+                for c in chars.by_ref() {
+                    if ('@'..='~').contains(&c) {
+                        break;
+                    }
+                }
+            }
+            // Any other escape: drop the escape and the one character after it.
+            Some(_) => {
+                chars.next();
+            }
+            None => {}
+        }
+    }
+    out
+}
+
+/// The end of a long text, which is where the tool explains what went wrong.
+fn tail(text: &str) -> String {
+    let text = text.trim();
+    if text.len() <= MAX_DETAIL {
+        return text.to_owned();
+    }
+    let mut start = text.len() - MAX_DETAIL;
+    while !text.is_char_boundary(start) {
+        start += 1;
+    }
+    format!("…{}", &text[start..])
+}
+
+fn file_name(path: &Path) -> String {
+    path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
+}
+
+fn hostname() -> String {
+    ["/proc/sys/kernel/hostname", "/etc/hostname"]
+        .iter()
+        .filter_map(|p| std::fs::read_to_string(p).ok())
+        .map(|h| h.trim().to_owned())
+        .find(|h| !h.is_empty())
+        .unwrap_or_else(|| "unknown".to_owned())
+}
+
+/// Now as RFC 3339 UTC, to the second.
+fn now_rfc3339() -> String {
+    let secs = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+    let days = i64::try_from(secs / 86_400).unwrap_or(0);
+    let rem = secs % 86_400;
+    let (year, month, day) = civil_from_days(days);
+    format!("{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z", rem / 3600, rem % 3600 / 60, rem % 60)
+}
+
+/// Proleptic Gregorian date of a day count since 1970-01-01 (the classic era-based conversion).
+fn civil_from_days(days: i64) -> (i64, i64, i64) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    (year, month, day)
+}
+
+async fn remove_if_present(path: &Path) -> Result<(), IacError> {
+    match tokio::fs::remove_file(path).await {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Live (not zombie) processes of process group `pgid`, with the file name of their `argv[0]`;
+/// `None` when `/proc` cannot be read.
+fn group_members(pgid: i32) -> Option<Vec<String>> {
+    let entries = std::fs::read_dir("/proc").ok()?;
+    let mut members = Vec::new();
+    for entry in entries.flatten() {
+        let Some(pid) = entry.file_name().to_str().and_then(|n| n.parse::<i32>().ok()) else { continue };
+        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else { continue };
+        // "pid (comm) state ppid pgrp …"; comm may contain spaces and parentheses.
+        let Some(rest) = stat.rsplit_once(')').map(|(_, r)| r) else { continue };
+        let fields: Vec<&str> = rest.split_whitespace().collect();
+        let (Some(state), Some(pgrp)) = (fields.first(), fields.get(2).and_then(|p| p.parse::<i32>().ok())) else { continue };
+        if pgrp != pgid || matches!(*state, "Z" | "X") {
+            continue;
+        }
+        let argv0 = std::fs::read(format!("/proc/{pid}/cmdline"))
+            .ok()
+            .and_then(|c| c.split(|b| *b == 0).next().map(|a| file_name(Path::new(&*String::from_utf8_lossy(a)))))
+            .unwrap_or_default();
+        members.push(argv0);
+    }
+    Some(members)
+}
+
+/// Whether process group `pgid` has live members.
+fn group_alive(pgid: i32) -> bool {
+    match group_members(pgid) {
+        Some(members) => !members.is_empty(),
+        None => killpg(Pid::from_raw(pgid), None).is_ok(),
+    }
+}
+
+/// Whether process group `pgid` is alive and one of its processes is the tool (so a reused pid
+/// never gets our SIGINT).
+fn group_runs_tool(pgid: i32, names: &[String]) -> bool {
+    match group_members(pgid) {
+        Some(members) => members.iter().any(|m| names.contains(m)),
+        None => killpg(Pid::from_raw(pgid), None).is_ok(),
+    }
+}
+
+/// A temporary file in the workspace, removed whatever happens.
+struct TempFile(PathBuf);
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+/// Sends SIGINT to a tool's process group if the operation is abandoned (its future dropped)
+/// while the tool still runs, so it stops cleanly instead of running unsupervised.
+struct GroupGuard {
+    pgid: Option<u32>,
+    armed: bool,
+}
+
+impl Drop for GroupGuard {
+    fn drop(&mut self) {
+        if !self.armed {
+            return;
+        }
+        if let Some(pgid) = self.pgid.and_then(|p| i32::try_from(p).ok()) {
+            tracing::warn!(pid = pgid, "operation abandoned while the tool runs: sending SIGINT");
+            let _ = killpg(Pid::from_raw(pgid), Signal::SIGINT);
+        }
+    }
+}
+
+/// `.ordo-run.json`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+struct RunMarker {
+    /// `<workflow id>/<run id>` of the run holding the workspace.
+    owner: String,
+    /// The tool's pid (and process group); `None` until it is started.
+    pid: Option<u32>,
+    host: String,
+    started_at: String,
+    #[serde(default)]
+    command: String,
+    /// Tells this claim from a later one by the same owner.
+    #[serde(default)]
+    token: String,
+}
+
+fn marker_bytes(marker: &RunMarker) -> Result<Vec<u8>, IacError> {
+    serde_json::to_vec_pretty(marker).map_err(|e| IacError::Io(std::io::Error::other(format!("cannot encode the marker: {e}"))))
+}
+
+/// Our claim on the workspace. Dropped, it removes the marker unless the tool may still be running
+/// (then a retry must find it to stop that tool first).
+struct MarkerGuard {
+    path: PathBuf,
+    marker: RunMarker,
+    spawned: bool,
+    finished: bool,
+}
+
+impl MarkerGuard {
+    async fn record_pid(&mut self, pid: u32) -> Result<(), IacError> {
+        self.marker.pid = Some(pid);
+        super::sim::write_atomic(&self.path, &marker_bytes(&self.marker)?).await
+    }
+}
+
+impl Drop for MarkerGuard {
+    fn drop(&mut self) {
+        if self.spawned && !self.finished {
+            tracing::warn!(path = %self.path.display(), "keeping the workspace marker: the tool may still be shutting down");
+            return;
+        }
+        // Only our own claim: never a marker another attempt wrote since.
+        let ours = std::fs::read(&self.path)
+            .ok()
+            .and_then(|b| serde_json::from_slice::<RunMarker>(&b).ok())
+            .is_some_and(|m| m.token == self.marker.token);
+        if ours {
+            let _ = std::fs::remove_file(&self.path);
+        }
+    }
 }
