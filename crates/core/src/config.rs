@@ -47,7 +47,11 @@ pub async fn connect(args: &TemporalArgs) -> anyhow::Result<Client> {
 }
 
 fn parse_target(address: &str) -> anyhow::Result<url::Url> {
-    let with_scheme = if address.contains("://") { address.to_owned() } else { format!("http://{address}") };
+    let with_scheme = if address.contains("://") {
+        address.to_owned()
+    } else {
+        format!("http://{address}")
+    };
     url::Url::parse(&with_scheme).with_context(|| format!("invalid Temporal address {address:?}"))
 }
 
@@ -60,8 +64,13 @@ fn apply_seed_variables(conn: &mut ConnectionOptions) -> anyhow::Result<()> {
             let mut tls = conn.tls_options.clone().unwrap_or_default();
             tls.client_tls_options = Some(
                 temporalio_client::ClientTlsOptions::builder()
-                    .client_cert(std::fs::read(&cert).with_context(|| format!("reading TEMPORAL_CERT_PATH {}", cert.display()))?)
-                    .client_private_key(std::fs::read(&key).with_context(|| format!("reading TEMPORAL_KEY_PATH {}", key.display()))?)
+                    .client_cert(
+                        std::fs::read(&cert)
+                            .with_context(|| format!("reading TEMPORAL_CERT_PATH {}", cert.display()))?,
+                    )
+                    .client_private_key(
+                        std::fs::read(&key).with_context(|| format!("reading TEMPORAL_KEY_PATH {}", key.display()))?,
+                    )
                     .build(),
             );
             conn.tls_options = Some(tls);

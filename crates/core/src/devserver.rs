@@ -29,7 +29,14 @@ pub struct DevServerOptions {
 impl DevServerOptions {
     /// In-memory server on free ports, no UI: what tests use.
     pub fn ephemeral(binary: PathBuf) -> Self {
-        Self { binary, db_file: None, port: 0, ui_port: None, namespace: "default".into(), log_file: None }
+        Self {
+            binary,
+            db_file: None,
+            port: 0,
+            ui_port: None,
+            namespace: "default".into(),
+            log_file: None,
+        }
     }
 }
 
@@ -80,7 +87,10 @@ impl DevServer {
             .args(["--namespace", &options.namespace, "--log-level", "warn"])
             .args(["--dynamic-config-value", "frontend.enableUpdateWorkflowExecution=true"])
             .args(["--dynamic-config-value", "frontend.workerVersioningWorkflowAPIs=true"])
-            .args(["--dynamic-config-value", "system.forceSearchAttributesCacheRefreshOnRead=true"])
+            .args([
+                "--dynamic-config-value",
+                "system.forceSearchAttributesCacheRefreshOnRead=true",
+            ])
             .stdin(Stdio::null())
             .kill_on_drop(true);
         if let Some(db) = &options.db_file {
@@ -95,7 +105,10 @@ impl DevServer {
         };
         match &options.log_file {
             Some(path) => {
-                let log = std::fs::OpenOptions::new().create(true).append(true).open(path)
+                let log = std::fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(path)
                     .with_context(|| format!("opening {}", path.display()))?;
                 command.stdout(log.try_clone()?).stderr(log);
             }
@@ -122,10 +135,17 @@ impl DevServer {
         let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
         loop {
             if let Some(status) = self.child.try_wait()? {
-                anyhow::bail!("the Temporal dev server exited during start-up ({status}); is port {} free?", self.address);
+                anyhow::bail!(
+                    "the Temporal dev server exited during start-up ({status}); is port {} free?",
+                    self.address
+                );
             }
             if tokio::net::TcpStream::connect(&self.address).await.is_ok() {
-                let args = crate::TemporalArgs { address: Some(self.address.clone()), namespace: "default".into(), profile: None };
+                let args = crate::TemporalArgs {
+                    address: Some(self.address.clone()),
+                    namespace: "default".into(),
+                    profile: None,
+                };
                 if crate::connect(&args).await.is_ok() {
                     return Ok(());
                 }
@@ -158,7 +178,10 @@ impl DevServer {
             // The CLI shuts down cleanly on SIGTERM, flushing its SQLite file.
             let pid = nix::unistd::Pid::from_raw(i32::try_from(pid).unwrap_or(i32::MAX));
             let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM);
-            if tokio::time::timeout(Duration::from_secs(10), self.child.wait()).await.is_ok() {
+            if tokio::time::timeout(Duration::from_secs(10), self.child.wait())
+                .await
+                .is_ok()
+            {
                 return Ok(());
             }
         }

@@ -33,7 +33,8 @@ enum Command {
 async fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("ORDO_LOG").unwrap_or_else(|_| "warn,ordo=info,ordo_provision=info".into()),
+            tracing_subscriber::EnvFilter::try_from_env("ORDO_LOG")
+                .unwrap_or_else(|_| "warn,ordo=info,ordo_provision=info".into()),
         )
         .with_writer(std::io::stderr)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))

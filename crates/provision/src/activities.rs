@@ -11,7 +11,10 @@ use temporalio_sdk::activities::{ActivityContext, ActivityError};
 use tokio::sync::{mpsc, watch};
 
 use crate::error::{self, failure};
-use crate::iac::{self, ChangeSummary, Driver, DriverConfig, Outputs, PlanArtifact, Progress, ResourceEvent, Workspace};
+use crate::iac::{
+    self, ChangeSummary, Driver, DriverConfig, Outputs, PlanArtifact, Progress, ResourceEvent, Workspace,
+};
+use crate::lock::{LockRequest, LockState, WorkspaceLockWorkflow};
 use crate::model::ProvisionRequest;
 use crate::policy::{PolicyBundle, PolicyResult};
 use crate::workspace;
@@ -75,7 +78,11 @@ impl ProvisionActivities {
         Self { config }
     }
 
-    fn workspace(&self, ctx: &ActivityContext, request: &ProvisionRequest) -> Result<(Driver, Workspace), ActivityError> {
+    fn workspace(
+        &self,
+        ctx: &ActivityContext,
+        request: &ProvisionRequest,
+    ) -> Result<(Driver, Workspace), ActivityError> {
         let dir = workspace::resolve(&self.config.iac_root, &request.directory).map_err(error::from_iac)?;
         let info = ctx.info();
         let owner = format!(
@@ -84,7 +91,15 @@ impl ProvisionActivities {
             info.workflow_run_id.as_deref().unwrap_or("-")
         );
         let driver = Driver::new(request.driver, &self.config.drivers, request.sim);
-        Ok((driver, Workspace { dir, env: request.env_vars.clone(), vars: request.vars.clone(), owner }))
+        Ok((
+            driver,
+            Workspace {
+                dir,
+                env: request.env_vars.clone(),
+                vars: request.vars.clone(),
+                owner,
+            },
+        ))
     }
 }
 
@@ -92,18 +107,29 @@ impl ProvisionActivities {
 impl ProvisionActivities {
     /// Prepares the workspace (`terraform init`).
     #[activity(name = "terraform_init")]
-    pub async fn terraform_init(self: Arc<Self>, ctx: ActivityContext, request: ProvisionRequest) -> Result<(), ActivityError> {
+    pub async fn terraform_init(
+        self: Arc<Self>,
+        ctx: ActivityContext,
+        request: ProvisionRequest,
+    ) -> Result<(), ActivityError> {
         let (driver, ws) = self.workspace(&ctx, &request)?;
         driver.init(&ws).await.map_err(error::from_iac)
     }
 
     /// Computes and saves a plan.
     #[activity(name = "terraform_plan")]
-    pub async fn terraform_plan(self: Arc<Self>, ctx: ActivityContext, request: ProvisionRequest) -> Result<PlanArtifact, ActivityError> {
+    pub async fn terraform_plan(
+        self: Arc<Self>,
+        ctx: ActivityContext,
+        request: ProvisionRequest,
+    ) -> Result<PlanArtifact, ActivityError> {
         if self.config.inject_plan_bug {
             // Seed 001's recoverable-failure scenario: a worker started with the "bug" switch fails
             // here on every attempt; a worker restarted without it lets the same run continue.
-            return Err(failure(error::RECOVERABLE, "injected bug in terraform_plan (worker started with --inject-plan-bug)"));
+            return Err(failure(
+                error::RECOVERABLE,
+                "injected bug in terraform_plan (worker started with --inject-plan-bug)",
+            ));
         }
         let (driver, ws) = self.workspace(&ctx, &request)?;
         driver.init(&ws).await.map_err(error::from_iac)?;
@@ -112,7 +138,11 @@ impl ProvisionActivities {
 
     /// Evaluates the policy bundle on the plan.
     #[activity(name = "policy_check")]
-    pub async fn policy_check(self: Arc<Self>, _ctx: ActivityContext, input: PolicyInput) -> Result<Vec<PolicyResult>, ActivityError> {
+    pub async fn policy_check(
+        self: Arc<Self>,
+        _ctx: ActivityContext,
+        input: PolicyInput,
+    ) -> Result<Vec<PolicyResult>, ActivityError> {
         let bundle = match &input.policy {
             None => PolicyBundle::default_bundle(),
             Some(dir) => {
@@ -125,30 +155,106 @@ impl ProvisionActivities {
 
     /// Applies exactly the approved saved plan, heartbeating resource progress.
     #[activity(name = "terraform_apply")]
-    pub async fn terraform_apply(self: Arc<Self>, ctx: ActivityContext, input: ApplyInput) -> Result<ChangeReport, ActivityError> {
+    pub async fn terraform_apply(
+        self: Arc<Self>,
+        ctx: ActivityContext,
+        input: ApplyInput,
+    ) -> Result<ChangeReport, ActivityError> {
         if input.request.simulate_api_failure && ctx.info().attempt < 5 {
             return Err(failure(error::API_FAILURE, "Terraform cannot reach the API"));
         }
         if iac::sha256_hex(&input.plan.file) != input.approved_hash {
-            return Err(failure(error::PLAN_HASH_MISMATCH, "the plan offered for apply is not the approved plan"));
+            return Err(failure(
+                error::PLAN_HASH_MISMATCH,
+                "the plan offered for apply is not the approved plan",
+            ));
         }
         let (driver, ws) = self.workspace(&ctx, &input.request)?;
         driver.init(&ws).await.map_err(error::from_iac)?;
         let plan_file = input.plan.file;
-        run_with_heartbeats(&ctx, move |progress| async move { driver.apply(&ws, &plan_file, progress).await }).await
+        run_with_heartbeats(&ctx, move |progress| async move {
+            driver.apply(&ws, &plan_file, progress).await
+        })
+        .await
     }
 
     /// Destroys everything the workspace manages, heartbeating resource progress.
     #[activity(name = "terraform_destroy")]
-    pub async fn terraform_destroy(self: Arc<Self>, ctx: ActivityContext, request: ProvisionRequest) -> Result<ChangeReport, ActivityError> {
+    pub async fn terraform_destroy(
+        self: Arc<Self>,
+        ctx: ActivityContext,
+        request: ProvisionRequest,
+    ) -> Result<ChangeReport, ActivityError> {
         let (driver, ws) = self.workspace(&ctx, &request)?;
         driver.init(&ws).await.map_err(error::from_iac)?;
         run_with_heartbeats(&ctx, move |progress| async move { driver.destroy(&ws, progress).await }).await
     }
 
+    /// Queues this run for the workspace's lock (signal-with-start of the lock workflow on this
+    /// task queue); returns the lock's workflow id. The grant arrives later as a signal.
+    #[activity(name = "request_workspace_lock")]
+    pub async fn request_workspace_lock(
+        self: Arc<Self>,
+        ctx: ActivityContext,
+        request: ProvisionRequest,
+    ) -> Result<String, ActivityError> {
+        let dir = workspace::resolve(&self.config.iac_root, &request.directory).map_err(error::from_iac)?;
+        let lock_id = format!(
+            "workspace-lock-{}",
+            &iac::sha256_hex(dir.to_string_lossy().as_bytes())[..16]
+        );
+        let info = ctx.info();
+        let requester = info.workflow_id.clone().unwrap_or_default();
+        let options = temporalio_client::WorkflowStartOptions::new(info.task_queue.clone(), lock_id.clone()).build();
+        let initial = LockState {
+            directory: dir.display().to_string(),
+            ..LockState::default()
+        };
+        ctx.client()
+            .signal_with_start_workflow(
+                WorkspaceLockWorkflow::run,
+                initial,
+                WorkspaceLockWorkflow::acquire_workspace,
+                LockRequest { requester },
+                options,
+            )
+            .await
+            .map_err(|e| {
+                failure(
+                    error::WORKSPACE_LOCKED,
+                    format!("could not queue for the workspace lock: {e}"),
+                )
+            })?;
+        Ok(lock_id)
+    }
+
+    /// Whether a workflow is still running (the lock's check on its holder).
+    #[activity(name = "check_run_open")]
+    pub async fn check_run_open(
+        self: Arc<Self>,
+        ctx: ActivityContext,
+        workflow_id: String,
+    ) -> Result<bool, ActivityError> {
+        let handle = ctx
+            .client()
+            .get_workflow_handle::<crate::workflows::ProvisionInfraWorkflow>(workflow_id);
+        match handle
+            .describe(temporalio_client::WorkflowDescribeOptions::default())
+            .await
+        {
+            Ok(description) => Ok(description.status() == temporalio_client::WorkflowExecutionStatus::Running),
+            Err(e) if e.to_string().to_lowercase().contains("not found") => Ok(false),
+            Err(e) => Err(failure(error::IAC_FAILED, format!("describing {e}"))),
+        }
+    }
+
     /// Reads the outputs (sensitive values included: they are masked before anything shows them).
     #[activity(name = "terraform_output")]
-    pub async fn terraform_output(self: Arc<Self>, ctx: ActivityContext, request: ProvisionRequest) -> Result<Outputs, ActivityError> {
+    pub async fn terraform_output(
+        self: Arc<Self>,
+        ctx: ActivityContext,
+        request: ProvisionRequest,
+    ) -> Result<Outputs, ActivityError> {
         let (driver, ws) = self.workspace(&ctx, &request)?;
         driver.output(&ws).await.map_err(error::from_iac)
     }
@@ -163,7 +269,10 @@ where
 {
     let (events_tx, mut events_rx) = mpsc::unbounded_channel();
     let (cancel_tx, cancel_rx) = watch::channel(false);
-    let work = operation(Progress { events: events_tx, cancel: cancel_rx });
+    let work = operation(Progress {
+        events: events_tx,
+        cancel: cancel_rx,
+    });
     tokio::pin!(work);
     let mut events = Vec::new();
     let mut ticker = tokio::time::interval(Duration::from_secs(1));

@@ -23,12 +23,19 @@ use crate::workspace;
 /// and the policy bundle compiles. (The worker checks again: it is the authority.)
 pub fn validate(request: &ProvisionRequest, iac_root: &Path) -> Result<(), RequestError> {
     request.check()?;
-    workspace::resolve(iac_root, &request.directory)
-        .map_err(|e| RequestError { field: "directory".into(), reason: e.to_string() })?;
+    workspace::resolve(iac_root, &request.directory).map_err(|e| RequestError {
+        field: "directory".into(),
+        reason: e.to_string(),
+    })?;
     if let Some(policy) = &request.policy {
-        let dir = workspace::resolve(iac_root, policy)
-            .map_err(|e| RequestError { field: "policy".into(), reason: e.to_string() })?;
-        PolicyBundle::load(&dir).map_err(|e| RequestError { field: "policy".into(), reason: e.to_string() })?;
+        let dir = workspace::resolve(iac_root, policy).map_err(|e| RequestError {
+            field: "policy".into(),
+            reason: e.to_string(),
+        })?;
+        PolicyBundle::load(&dir).map_err(|e| RequestError {
+            field: "policy".into(),
+            reason: e.to_string(),
+        })?;
     }
     Ok(())
 }
@@ -83,8 +90,13 @@ pub struct ListFilter {
 impl ListFilter {
     /// The visibility query. Values are quoted with single quotes doubled, never spliced raw.
     pub fn query(&self) -> String {
-        let mut clauses = vec!["(WorkflowType = 'ProvisionInfraWorkflow' OR WorkflowType = 'DeprovisionInfraWorkflow')".to_owned()];
-        for (attr, value) in [("provisionStatus", &self.status), ("scenario", &self.scenario), ("tfDirectory", &self.directory)] {
+        let mut clauses =
+            vec!["(WorkflowType = 'ProvisionInfraWorkflow' OR WorkflowType = 'DeprovisionInfraWorkflow')".to_owned()];
+        for (attr, value) in [
+            ("provisionStatus", &self.status),
+            ("scenario", &self.scenario),
+            ("tfDirectory", &self.directory),
+        ] {
             if let Some(value) = value {
                 clauses.push(format!("{attr} = '{}'", value.replace('\'', "''")));
             }
@@ -117,7 +129,10 @@ pub struct ProvisionClient {
 impl ProvisionClient {
     /// A client for runs on `task_queue`.
     pub fn new(client: Client, task_queue: impl Into<String>) -> Self {
-        Self { client, task_queue: task_queue.into() }
+        Self {
+            client,
+            task_queue: task_queue.into(),
+        }
     }
 
     /// The underlying Temporal client.
@@ -136,15 +151,23 @@ impl ProvisionClient {
             attributes.push(SCENARIO.value_set(scenario.clone()));
         }
         let search_attributes = SearchAttributes::new(attributes);
-        let prefix = if destroy { "deprovision-infra" } else { "provision-infra" };
+        let prefix = if destroy {
+            "deprovision-infra"
+        } else {
+            "provision-infra"
+        };
         let id = format!("{prefix}-{}", uuid::Uuid::new_v4());
         let options = WorkflowStartOptions::new(self.task_queue.clone(), id.clone())
             .search_attributes(search_attributes)
             .build();
         if destroy {
-            self.client.start_workflow(DeprovisionInfraWorkflow::run, input, options).await?;
+            self.client
+                .start_workflow(DeprovisionInfraWorkflow::run, input, options)
+                .await?;
         } else {
-            self.client.start_workflow(ProvisionInfraWorkflow::run, input, options).await?;
+            self.client
+                .start_workflow(ProvisionInfraWorkflow::run, input, options)
+                .await?;
         }
         Ok(id)
     }
@@ -166,11 +189,19 @@ impl ProvisionClient {
                     .query(DeprovisionInfraWorkflow::get_state, (), WorkflowQueryOptions::default())
                     .await
             } else {
-                handle.query(ProvisionInfraWorkflow::get_state, (), WorkflowQueryOptions::default()).await
+                handle
+                    .query(ProvisionInfraWorkflow::get_state, (), WorkflowQueryOptions::default())
+                    .await
             }
         };
         match tokio::time::timeout(Duration::from_secs(5), query).await {
-            Ok(Ok(state)) => Ok(RunView { workflow_id: id.to_owned(), workflow_type, execution_status, state, stale: false }),
+            Ok(Ok(state)) => Ok(RunView {
+                workflow_id: id.to_owned(),
+                workflow_type,
+                execution_status,
+                state,
+                stale: false,
+            }),
             _ => {
                 let attrs = description.search_attributes();
                 let state = ProvisionState {
@@ -179,7 +210,13 @@ impl ProvisionClient {
                     scenario: attrs.get(&SCENARIO),
                     ..ProvisionState::default()
                 };
-                Ok(RunView { workflow_id: id.to_owned(), workflow_type, execution_status, state, stale: true })
+                Ok(RunView {
+                    workflow_id: id.to_owned(),
+                    workflow_type,
+                    execution_status,
+                    state,
+                    stale: true,
+                })
             }
         }
     }
@@ -187,10 +224,15 @@ impl ProvisionClient {
     /// Waits for the run's result (following continue-as-new).
     pub async fn result(&self, id: &str) -> Result<ProvisionResult, RunError> {
         let handle = self.client.get_workflow_handle::<ProvisionInfraWorkflow>(id);
-        handle.get_result(WorkflowGetResultOptions::default()).await.map_err(|e| match e {
-            WorkflowGetResultError::Failed(f) => RunError::Other(anyhow::anyhow!("the run failed: {}", f.failure().message)),
-            other => RunError::Other(anyhow::anyhow!("the run did not complete: {other}")),
-        })
+        handle
+            .get_result(WorkflowGetResultOptions::default())
+            .await
+            .map_err(|e| match e {
+                WorkflowGetResultError::Failed(f) => {
+                    RunError::Other(anyhow::anyhow!("the run failed: {}", f.failure().message))
+                }
+                other => RunError::Other(anyhow::anyhow!("the run did not complete: {other}")),
+            })
     }
 
     /// Approves or rejects: through the update (validated; a refusal comes back as
@@ -199,12 +241,20 @@ impl ProvisionClient {
         let handle = self.client.get_workflow_handle::<ProvisionInfraWorkflow>(id);
         if via_signal {
             return handle
-                .signal(ProvisionInfraWorkflow::signal_apply_decision, decision, WorkflowSignalOptions::default())
+                .signal(
+                    ProvisionInfraWorkflow::signal_apply_decision,
+                    decision,
+                    WorkflowSignalOptions::default(),
+                )
                 .await
                 .map_err(|e| not_found_or(id, e.to_string()));
         }
         handle
-            .execute_update(ProvisionInfraWorkflow::update_apply_decision, decision, WorkflowExecuteUpdateOptions::default())
+            .execute_update(
+                ProvisionInfraWorkflow::update_apply_decision,
+                decision,
+                WorkflowExecuteUpdateOptions::default(),
+            )
             .await
             .map(|_| ())
             .map_err(|e| update_error(id, e))
@@ -214,7 +264,11 @@ impl ProvisionClient {
     pub async fn replan(&self, id: &str) -> Result<(), RunError> {
         self.client
             .get_workflow_handle::<ProvisionInfraWorkflow>(id)
-            .signal(ProvisionInfraWorkflow::request_continue_as_new, (), WorkflowSignalOptions::default())
+            .signal(
+                ProvisionInfraWorkflow::request_continue_as_new,
+                (),
+                WorkflowSignalOptions::default(),
+            )
             .await
             .map_err(|e| not_found_or(id, e.to_string()))
     }
@@ -223,7 +277,11 @@ impl ProvisionClient {
     pub async fn extend_ttl(&self, id: &str, seconds: u64) -> Result<String, RunError> {
         self.client
             .get_workflow_handle::<ProvisionInfraWorkflow>(id)
-            .execute_update(ProvisionInfraWorkflow::extend_ttl, ExtendTtl { seconds }, WorkflowExecuteUpdateOptions::default())
+            .execute_update(
+                ProvisionInfraWorkflow::extend_ttl,
+                ExtendTtl { seconds },
+                WorkflowExecuteUpdateOptions::default(),
+            )
             .await
             .map_err(|e| update_error(id, e))
     }

@@ -26,6 +26,8 @@ pub fn worker_options(
     Ok(temporalio_sdk::WorkerOptions::new(task_queue)
         .register_workflow::<workflows::ProvisionInfraWorkflow>()?
         .register_workflow::<workflows::DeprovisionInfraWorkflow>()?
+        .register_workflow::<lock::WorkspaceLockWorkflow>()?
         .register_activities(activities::ProvisionActivities::new(config))
         .build())
 }
+pub mod lock;

@@ -105,7 +105,10 @@ pub struct RequestError {
 
 impl RequestError {
     fn new(field: &str, reason: impl Into<String>) -> Self {
-        Self { field: field.to_owned(), reason: reason.into() }
+        Self {
+            field: field.to_owned(),
+            reason: reason.into(),
+        }
     }
 }
 
@@ -152,7 +155,11 @@ impl ProvisionRequest {
                 return Err(RequestError::new("sim.failure_rate", "must be between 0 and 1"));
             }
         }
-        if let Some(name) = self.env_vars.keys().find(|k| k.is_empty() || k.contains('=') || k.contains('\0')) {
+        if let Some(name) = self
+            .env_vars
+            .keys()
+            .find(|k| k.is_empty() || k.contains('=') || k.contains('\0'))
+        {
             return Err(RequestError::new("env_vars", format!("invalid variable name {name:?}")));
         }
         if let Some(name) = self.vars.keys().find(|k| !is_identifier(k)) {
@@ -301,6 +308,8 @@ pub fn mask_outputs(outputs: &Outputs) -> Outputs {
 pub mod status {
     /// Before anything ran.
     pub const UNINITIALIZED: &str = "uninitialized";
+    /// Queued behind another run on the same directory (Ordo's own).
+    pub const WAITING_FOR_WORKSPACE: &str = "waiting for workspace";
     /// `terraform init` running.
     pub const INITIALIZING: &str = "initializing";
     /// Init done.
@@ -342,6 +351,7 @@ pub mod status {
             POLICY_CHECKED => "policy_checked",
             AWAITING_APPROVAL => "awaiting_approval",
             WAITING_FOR_DESTROY => "waiting_for_destroy",
+            WAITING_FOR_WORKSPACE => "waiting_for_workspace",
             other => other,
         }
     }

@@ -3,10 +3,10 @@
 
 use std::time::{Duration, SystemTime};
 
+use futures::future::FusedFuture as _;
 use temporalio_common::protos::temporal::api::failure::v1::{failure::FailureInfo, Failure};
 use temporalio_common::search_attributes::SearchAttributeKey;
 use temporalio_common::RetryPolicy;
-use futures::future::FusedFuture as _;
 use temporalio_macros::{workflow, workflow_methods};
 use temporalio_sdk::{
     ActivityExecutionError, ActivityOptions, ApplicationFailure, CancellableFuture as _, ContinueAsNewOptions,
@@ -16,8 +16,9 @@ use temporalio_sdk::{
 use crate::activities::{ApplyInput, ChangeReport, PolicyInput, ProvisionActivities};
 use crate::error;
 use crate::iac::PlanArtifact;
+use crate::lock::{self, HoldsWorkspace, LockGrant};
 use crate::model::{
-    mask_outputs, status, Approval, ApplyDecision, ExtendTtl, ProvisionRequest, ProvisionResult, ProvisionState,
+    mask_outputs, status, ApplyDecision, Approval, ExtendTtl, ProvisionRequest, ProvisionResult, ProvisionState,
     ResourceChange,
 };
 use crate::policy::{decide, Verdict};
@@ -47,6 +48,8 @@ pub struct ProvisionInfraWorkflow {
     destroy_at_ms: u64,
     /// Bumped on every `extend_ttl` so the TTL wait restarts its timer.
     ttl_version: u64,
+    /// The workspace lock granted this run the directory.
+    granted: bool,
 }
 
 #[workflow_methods]
@@ -66,93 +69,29 @@ impl ProvisionInfraWorkflow {
         let sa = request.include_custom_search_attrs;
         set_status(ctx, sa, status::UNINITIALIZED, 0);
 
-        set_status(ctx, sa, status::INITIALIZING, 10);
-        ctx.execute_activity(ProvisionActivities::terraform_init, request.clone(), step_options(&request, 5)).await?;
-        set_status(ctx, sa, status::INITIALIZED, 20);
-
-        let report = loop {
-            let attempt = ctx.state_mut(|s| {
-                s.state.plan_attempts += 1;
-                s.state.plan_attempts
-            });
-            if attempt > MAX_PLANS_PER_RUN {
-                return Err(ApplicationFailure::non_retryable(format!(
-                    "the plan went stale {MAX_PLANS_PER_RUN} times in a row; the workspace keeps changing under this run"
-                ))
-                .into());
-            }
-
-            set_status(ctx, sa, status::PLANNING, 30);
-            let plan = ctx
-                .execute_activity(ProvisionActivities::terraform_plan, request.clone(), plan_options(&request))
-                .await?;
-            record_plan(ctx, &plan);
-            set_status(ctx, sa, status::PLANNED, 40);
-
-            set_status(ctx, sa, status::CHECKING_POLICY, 50);
-            let results = ctx
-                .execute_activity(
-                    ProvisionActivities::policy_check,
-                    PolicyInput { policy: request.policy.clone(), plan: plan.json.clone() },
-                    step_options(&request, 5),
-                )
-                .await?;
-            let verdict = decide(&results, request.hard_fail_policy);
-            ctx.state_mut(|s| {
-                s.state.policy_results = results;
-                s.state.verdict = Some(verdict);
-            });
-            set_status(ctx, sa, status::POLICY_CHECKED, 60);
-
-            match verdict {
-                Verdict::HardFail => return Ok(finish(ctx, sa, status::POLICY_HARD_FAILED, None)),
-                Verdict::NeedsApproval => match await_decision(ctx, &request, sa).await? {
-                    Gate::Approved => {}
-                    Gate::Replan => return continue_as_new(ctx, input),
-                    Gate::Rejected => return Ok(finish(ctx, sa, status::REJECTED, None)),
-                    Gate::Expired => return Ok(finish(ctx, sa, status::APPROVAL_EXPIRED, None)),
-                },
-                Verdict::Pass => {}
-            }
-            if ctx.state(|s| s.replan_requested) {
-                return continue_as_new(ctx, input);
-            }
-
-            set_status(ctx, sa, status::APPLYING, 70);
-            let apply = ApplyInput { request: request.clone(), approved_hash: plan.hash.clone(), plan };
-            match ctx.execute_activity(ProvisionActivities::terraform_apply, apply, apply_options(&request)).await {
-                Ok(report) => break report,
-                Err(err) if failure_type(&err).as_deref() == Some(error::STALE_PLAN) => {
-                    // The state moved since the plan was approved: the approval does not carry over.
-                    ctx.state_mut(|s| s.decision = None);
-                    continue;
-                }
-                Err(err) => return Err(err.into()),
-            }
+        set_status(ctx, sa, status::WAITING_FOR_WORKSPACE, 0);
+        let lock_id = lock::acquire(ctx, &request).await?;
+        let outcome = provision_locked(ctx, &request, input, sa).await;
+        lock::release(ctx, &lock_id).await;
+        let (report_status, applied_hash) = match outcome? {
+            Locked::Done(result) => return Ok(result),
+            Locked::Applied(hash) => (status::APPLIED, hash),
         };
-        let applied_hash = ctx.state(|s| s.state.plan_hash.clone());
-        record_changes(ctx, report);
-        set_status(ctx, sa, status::APPLIED, 80);
-
-        let outputs = ctx
-            .execute_activity(ProvisionActivities::terraform_output, request.clone(), apply_options(&request))
-            .await?;
-        ctx.state_mut(|s| s.state.outputs = mask_outputs(&outputs));
-
         if request.ephemeral {
             wait_for_ttl(ctx, &request, sa).await?;
-            set_status(ctx, sa, status::DESTROYING, 90);
-            let report = ctx
-                .execute_activity(ProvisionActivities::terraform_destroy, request.clone(), apply_options(&request))
-                .await?;
-            record_changes(ctx, report);
-            let outputs = ctx
-                .execute_activity(ProvisionActivities::terraform_output, request.clone(), apply_options(&request))
-                .await?;
-            ctx.state_mut(|s| s.state.outputs = mask_outputs(&outputs));
+            let lock_id = lock::acquire(ctx, &request).await?;
+            let destroyed = destroy_locked(ctx, &request, sa).await;
+            lock::release(ctx, &lock_id).await;
+            destroyed?;
             return Ok(finish(ctx, sa, status::DESTROYED, applied_hash));
         }
-        Ok(finish(ctx, sa, status::APPLIED, applied_hash))
+        Ok(finish(ctx, sa, report_status, applied_hash))
+    }
+
+    /// The lock grant (signal from `WorkspaceLockWorkflow`).
+    #[signal(name = "workspace_granted")]
+    pub fn workspace_granted(&mut self, _ctx: &mut SyncWorkflowContext<Self>, _grant: LockGrant) {
+        self.granted = true;
     }
 
     /// Seed 001's approval signal (the reason is optional here).
@@ -174,7 +113,11 @@ impl ProvisionInfraWorkflow {
     }
 
     #[update_validator(update_apply_decision)]
-    fn validate_apply_decision(&self, _ctx: &WorkflowContextView, decision: &ApplyDecision) -> Result<(), HandlerError> {
+    fn validate_apply_decision(
+        &self,
+        _ctx: &WorkflowContextView,
+        decision: &ApplyDecision,
+    ) -> Result<(), HandlerError> {
         if decision.reason.as_deref().map(str::trim).unwrap_or_default().is_empty() {
             return Err("Update apply decision must include a reason.".into());
         }
@@ -283,6 +226,146 @@ impl ProvisionInfraWorkflow {
     }
 }
 
+/// What the locked part of a run ended with.
+enum Locked {
+    /// The run is over (hard fail, rejection, expiry, re-plan).
+    Done(ProvisionResult),
+    /// Applied, with the applied plan's hash; outputs recorded.
+    Applied(Option<String>),
+}
+
+/// init → plan → policy → approval → apply → output, holding the workspace.
+async fn provision_locked(
+    ctx: &mut WorkflowContext<ProvisionInfraWorkflow>,
+    request: &ProvisionRequest,
+    input: serde_json::Value,
+    sa: bool,
+) -> WorkflowResult<Locked> {
+    set_status(ctx, sa, status::INITIALIZING, 10);
+    ctx.execute_activity(
+        ProvisionActivities::terraform_init,
+        request.clone(),
+        step_options(request, 5),
+    )
+    .await?;
+    set_status(ctx, sa, status::INITIALIZED, 20);
+
+    let report = loop {
+        let attempt = ctx.state_mut(|s| {
+            s.state.plan_attempts += 1;
+            s.state.plan_attempts
+        });
+        if attempt > MAX_PLANS_PER_RUN {
+            return Err(ApplicationFailure::non_retryable(format!(
+                "the plan went stale {MAX_PLANS_PER_RUN} times in a row; the workspace keeps changing under this run"
+            ))
+            .into());
+        }
+
+        set_status(ctx, sa, status::PLANNING, 30);
+        let plan = ctx
+            .execute_activity(
+                ProvisionActivities::terraform_plan,
+                request.clone(),
+                plan_options(request),
+            )
+            .await?;
+        record_plan(ctx, &plan);
+        set_status(ctx, sa, status::PLANNED, 40);
+
+        set_status(ctx, sa, status::CHECKING_POLICY, 50);
+        let results = ctx
+            .execute_activity(
+                ProvisionActivities::policy_check,
+                PolicyInput {
+                    policy: request.policy.clone(),
+                    plan: plan.json.clone(),
+                },
+                step_options(request, 5),
+            )
+            .await?;
+        let verdict = decide(&results, request.hard_fail_policy);
+        ctx.state_mut(|s| {
+            s.state.policy_results = results;
+            s.state.verdict = Some(verdict);
+        });
+        set_status(ctx, sa, status::POLICY_CHECKED, 60);
+
+        match verdict {
+            Verdict::HardFail => return Ok(Locked::Done(finish(ctx, sa, status::POLICY_HARD_FAILED, None))),
+            Verdict::NeedsApproval => match await_decision(ctx, request, sa).await? {
+                Gate::Approved => {}
+                Gate::Replan => return continue_as_new(ctx, input).map(Locked::Done),
+                Gate::Rejected => return Ok(Locked::Done(finish(ctx, sa, status::REJECTED, None))),
+                Gate::Expired => return Ok(Locked::Done(finish(ctx, sa, status::APPROVAL_EXPIRED, None))),
+            },
+            Verdict::Pass => {}
+        }
+        if ctx.state(|s| s.replan_requested) {
+            return continue_as_new(ctx, input).map(Locked::Done);
+        }
+
+        set_status(ctx, sa, status::APPLYING, 70);
+        let apply = ApplyInput {
+            request: request.clone(),
+            approved_hash: plan.hash.clone(),
+            plan,
+        };
+        match ctx
+            .execute_activity(ProvisionActivities::terraform_apply, apply, apply_options(request))
+            .await
+        {
+            Ok(report) => break report,
+            Err(err) if failure_type(&err).as_deref() == Some(error::STALE_PLAN) => {
+                // The state moved since the plan was approved: the approval does not carry over.
+                ctx.state_mut(|s| s.decision = None);
+                continue;
+            }
+            Err(err) => return Err(err.into()),
+        }
+    };
+    let applied_hash = ctx.state(|s| s.state.plan_hash.clone());
+    record_changes(ctx, report);
+    set_status(ctx, sa, status::APPLIED, 80);
+
+    let outputs = ctx
+        .execute_activity(
+            ProvisionActivities::terraform_output,
+            request.clone(),
+            apply_options(request),
+        )
+        .await?;
+    ctx.state_mut(|s| s.state.outputs = mask_outputs(&outputs));
+
+    Ok(Locked::Applied(applied_hash))
+}
+
+/// destroy → output, holding the workspace.
+async fn destroy_locked(
+    ctx: &mut WorkflowContext<ProvisionInfraWorkflow>,
+    request: &ProvisionRequest,
+    sa: bool,
+) -> WorkflowResult<()> {
+    set_status(ctx, sa, status::DESTROYING, 90);
+    let report = ctx
+        .execute_activity(
+            ProvisionActivities::terraform_destroy,
+            request.clone(),
+            apply_options(request),
+        )
+        .await?;
+    record_changes(ctx, report);
+    let outputs = ctx
+        .execute_activity(
+            ProvisionActivities::terraform_output,
+            request.clone(),
+            apply_options(request),
+        )
+        .await?;
+    ctx.state_mut(|s| s.state.outputs = mask_outputs(&outputs));
+    Ok(())
+}
+
 /// How the approval gate ended.
 enum Gate {
     Approved,
@@ -291,7 +374,11 @@ enum Gate {
     Replan,
 }
 
-async fn await_decision(ctx: &mut WorkflowContext<ProvisionInfraWorkflow>, request: &ProvisionRequest, sa: bool) -> WorkflowResult<Gate> {
+async fn await_decision(
+    ctx: &mut WorkflowContext<ProvisionInfraWorkflow>,
+    request: &ProvisionRequest,
+    sa: bool,
+) -> WorkflowResult<Gate> {
     let timeout = Duration::from_secs(request.approval_timeout_secs);
     let deadline = ctx.workflow_time().map(|now| rfc3339(now + timeout));
     ctx.state_mut(|s| {
@@ -327,7 +414,11 @@ async fn await_decision(ctx: &mut WorkflowContext<ProvisionInfraWorkflow>, reque
     outcome
 }
 
-async fn wait_for_ttl(ctx: &mut WorkflowContext<ProvisionInfraWorkflow>, request: &ProvisionRequest, sa: bool) -> WorkflowResult<()> {
+async fn wait_for_ttl(
+    ctx: &mut WorkflowContext<ProvisionInfraWorkflow>,
+    request: &ProvisionRequest,
+    sa: bool,
+) -> WorkflowResult<()> {
     let now_ms = ctx.workflow_time().map(epoch_ms).unwrap_or_default();
     ctx.state_mut(|s| {
         s.destroy_at_ms = now_ms + request.ephemeral_ttl * 1000;
@@ -360,7 +451,10 @@ async fn wait_for_ttl(ctx: &mut WorkflowContext<ProvisionInfraWorkflow>, request
     }
 }
 
-fn continue_as_new(ctx: &mut WorkflowContext<ProvisionInfraWorkflow>, input: serde_json::Value) -> WorkflowResult<ProvisionResult> {
+fn continue_as_new(
+    ctx: &mut WorkflowContext<ProvisionInfraWorkflow>,
+    input: serde_json::Value,
+) -> WorkflowResult<ProvisionResult> {
     match ctx.continue_as_new(input, ContinueAsNewOptions::default())? {}
 }
 
@@ -375,12 +469,21 @@ fn set_status<W: HasState>(ctx: &WorkflowContext<W>, search_attributes: bool, va
     }
 }
 
-fn finish(ctx: &WorkflowContext<ProvisionInfraWorkflow>, sa: bool, final_status: &str, applied_plan_hash: Option<String>) -> ProvisionResult {
+fn finish(
+    ctx: &WorkflowContext<ProvisionInfraWorkflow>,
+    sa: bool,
+    final_status: &str,
+    applied_plan_hash: Option<String>,
+) -> ProvisionResult {
     let progress = ctx.state(|s| s.state.progress);
     // Seed 001: a rejected run keeps its progress until the very end, then reports 100.
     set_status(ctx, sa, final_status, progress.max(60));
     ctx.state_mut(|s| s.state.progress = 100);
-    ctx.state(|s| ProvisionResult { status: final_status.to_owned(), outputs: s.state.outputs.clone(), applied_plan_hash })
+    ctx.state(|s| ProvisionResult {
+        status: final_status.to_owned(),
+        outputs: s.state.outputs.clone(),
+        applied_plan_hash,
+    })
 }
 
 fn record_plan(ctx: &WorkflowContext<ProvisionInfraWorkflow>, plan: &PlanArtifact) {
@@ -445,7 +548,7 @@ fn retry(request: &ProvisionRequest, maximum_attempts: u32) -> RetryPolicy {
         .build()
 }
 
-fn step_options(request: &ProvisionRequest, maximum_attempts: u32) -> ActivityOptions {
+pub(crate) fn step_options(request: &ProvisionRequest, maximum_attempts: u32) -> ActivityOptions {
     ActivityOptions::with_start_to_close_timeout(Duration::from_secs(300))
         .retry_policy(retry(request, maximum_attempts))
         .build()
@@ -465,7 +568,9 @@ fn apply_options(request: &ProvisionRequest) -> ActivityOptions {
 }
 
 fn epoch_ms(t: SystemTime) -> u64 {
-    t.duration_since(SystemTime::UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or_default()
+    t.duration_since(SystemTime::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or_default()
 }
 
 fn rfc3339(t: SystemTime) -> String {
@@ -487,6 +592,24 @@ impl HasState for ProvisionInfraWorkflow {
     }
 }
 
+impl HoldsWorkspace for ProvisionInfraWorkflow {
+    fn granted(&self) -> bool {
+        self.granted
+    }
+    fn granted_mut(&mut self) -> &mut bool {
+        &mut self.granted
+    }
+}
+
+impl HoldsWorkspace for DeprovisionInfraWorkflow {
+    fn granted(&self) -> bool {
+        self.granted
+    }
+    fn granted_mut(&mut self) -> &mut bool {
+        &mut self.granted
+    }
+}
+
 impl HasState for DeprovisionInfraWorkflow {
     fn state_mut(&mut self) -> &mut ProvisionState {
         &mut self.state
@@ -498,6 +621,7 @@ impl HasState for DeprovisionInfraWorkflow {
 #[derive(Default)]
 pub struct DeprovisionInfraWorkflow {
     state: ProvisionState,
+    granted: bool,
 }
 
 #[workflow_methods]
@@ -514,20 +638,23 @@ impl DeprovisionInfraWorkflow {
         });
         let sa = request.include_custom_search_attrs;
         set_status(ctx, sa, status::UNINITIALIZED, 0);
-        set_status(ctx, sa, status::INITIALIZING, 10);
-        ctx.execute_activity(ProvisionActivities::terraform_init, request.clone(), step_options(&request, 5)).await?;
-        set_status(ctx, sa, status::INITIALIZED, 33);
-        set_status(ctx, sa, status::DESTROYING, 66);
-        let report = ctx
-            .execute_activity(ProvisionActivities::terraform_destroy, request.clone(), apply_options(&request))
-            .await?;
-        record_changes(ctx, report);
-        let outputs = ctx
-            .execute_activity(ProvisionActivities::terraform_output, request.clone(), apply_options(&request))
-            .await?;
-        ctx.state_mut(|s| s.state.outputs = mask_outputs(&outputs));
+        set_status(ctx, sa, status::WAITING_FOR_WORKSPACE, 0);
+        let lock_id = lock::acquire(ctx, &request).await?;
+        let outcome = deprovision_locked(ctx, &request, sa).await;
+        lock::release(ctx, &lock_id).await;
+        let outputs = outcome?;
         set_status(ctx, sa, status::DESTROYED, 100);
-        Ok(ProvisionResult { status: status::DESTROYED.to_owned(), outputs: mask_outputs(&outputs), applied_plan_hash: None })
+        Ok(ProvisionResult {
+            status: status::DESTROYED.to_owned(),
+            outputs,
+            applied_plan_hash: None,
+        })
+    }
+
+    /// The lock grant (signal from `WorkspaceLockWorkflow`).
+    #[signal(name = "workspace_granted")]
+    pub fn workspace_granted(&mut self, _ctx: &mut SyncWorkflowContext<Self>, _grant: LockGrant) {
+        self.granted = true;
     }
 
     /// Seed status string.
@@ -553,4 +680,39 @@ impl DeprovisionInfraWorkflow {
     pub fn get_state(&self, _ctx: &WorkflowContextView) -> ProvisionState {
         self.state.clone()
     }
+}
+
+/// init → destroy → output, holding the workspace; returns the masked outputs.
+async fn deprovision_locked(
+    ctx: &mut WorkflowContext<DeprovisionInfraWorkflow>,
+    request: &ProvisionRequest,
+    sa: bool,
+) -> WorkflowResult<crate::iac::Outputs> {
+    set_status(ctx, sa, status::INITIALIZING, 10);
+    ctx.execute_activity(
+        ProvisionActivities::terraform_init,
+        request.clone(),
+        step_options(request, 5),
+    )
+    .await?;
+    set_status(ctx, sa, status::INITIALIZED, 33);
+    set_status(ctx, sa, status::DESTROYING, 66);
+    let report = ctx
+        .execute_activity(
+            ProvisionActivities::terraform_destroy,
+            request.clone(),
+            apply_options(request),
+        )
+        .await?;
+    record_changes(ctx, report);
+    let outputs = ctx
+        .execute_activity(
+            ProvisionActivities::terraform_output,
+            request.clone(),
+            apply_options(request),
+        )
+        .await?;
+    let masked = mask_outputs(&outputs);
+    ctx.state_mut(|s| s.state.outputs = masked.clone());
+    Ok(masked)
 }

@@ -26,7 +26,15 @@ fn histories() -> Vec<(String, Vec<u8>)> {
         .filter(|p| p.extension().is_some_and(|e| e == "json"))
         .collect();
     files.sort();
-    files.into_iter().map(|p| (p.file_name().unwrap().to_string_lossy().into_owned(), std::fs::read(&p).unwrap())).collect()
+    files
+        .into_iter()
+        .map(|p| {
+            (
+                p.file_name().unwrap().to_string_lossy().into_owned(),
+                std::fs::read(&p).unwrap(),
+            )
+        })
+        .collect()
 }
 
 /// Every recorded history (both workflow types, every scenario recorded) replays without
@@ -35,12 +43,21 @@ fn histories() -> Vec<(String, Vec<u8>)> {
 async fn recorded_histories_replay_deterministically() {
     let histories = histories();
     let names: Vec<&str> = histories.iter().map(|(n, _)| n.as_str()).collect();
-    assert!(names.iter().any(|n| n.starts_with("provision_")), "a ProvisionInfraWorkflow history is recorded: {names:?}");
-    assert!(names.iter().any(|n| n.starts_with("deprovision_")), "a DeprovisionInfraWorkflow history is recorded: {names:?}");
+    assert!(
+        names.iter().any(|n| n.starts_with("provision_")),
+        "a ProvisionInfraWorkflow history is recorded: {names:?}"
+    );
+    assert!(
+        names.iter().any(|n| n.starts_with("deprovision_")),
+        "a DeprovisionInfraWorkflow history is recorded: {names:?}"
+    );
     let replayer = replayer();
     for (name, bytes) in histories {
         let history = WorkflowHistory::from_json(&bytes).unwrap_or_else(|e| panic!("{name}: {e}"));
-        replayer.replay_workflow(history).await.unwrap_or_else(|e| panic!("{name} no longer replays: {e}"));
+        replayer
+            .replay_workflow(history)
+            .await
+            .unwrap_or_else(|e| panic!("{name} no longer replays: {e}"));
     }
 }
 
@@ -48,11 +65,17 @@ async fn recorded_histories_replay_deterministically() {
 /// scheduled activity renamed) is reported as non-deterministic.
 #[tokio::test]
 async fn an_altered_history_is_detected() {
-    let (name, bytes) = histories().into_iter().find(|(n, _)| n.starts_with("provision_")).expect("a provision history");
+    let (name, bytes) = histories()
+        .into_iter()
+        .find(|(n, _)| n.starts_with("provision_"))
+        .expect("a provision history");
     let text = String::from_utf8(bytes).unwrap();
     assert!(text.contains("terraform_init"), "{name} schedules terraform_init");
     let altered = text.replacen("terraform_init", "terraform_nope", 1);
     let history = WorkflowHistory::from_json(altered.as_bytes()).unwrap();
-    let err = replayer().replay_workflow(history).await.expect_err("renaming a recorded activity must break replay");
+    let err = replayer()
+        .replay_workflow(history)
+        .await
+        .expect_err("renaming a recorded activity must break replay");
     assert!(err.to_string().contains("nondetermin"), "{err}");
 }

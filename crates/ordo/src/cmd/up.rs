@@ -42,7 +42,11 @@ pub(crate) async fn run(mut temporal: ordo_core::TemporalArgs, args: UpArgs) -> 
                 log_file: Some(args.worker.data_dir.join("temporal.log")),
             })
             .await?;
-            eprintln!("Temporal dev server on {} (database {})", server.address(), db.display());
+            eprintln!(
+                "Temporal dev server on {} (database {})",
+                server.address(),
+                db.display()
+            );
             temporal.address = Some(server.address().to_owned());
             Some(server)
         }
@@ -62,7 +66,11 @@ pub(crate) async fn run(mut temporal: ordo_core::TemporalArgs, args: UpArgs) -> 
             eprintln!("Temporal Web UI:  {ui}");
         }
     }
-    eprintln!("worker on task queue {:?}, IaC root {}", args.worker.task_queue, args.worker.iac_root.display());
+    eprintln!(
+        "worker on task queue {:?}, IaC root {}",
+        args.worker.task_queue,
+        args.worker.iac_root.display()
+    );
     eprintln!("try:  ordo provision scenario happy_path --watch     (Ctrl-C here stops everything)");
     let result = run_worker(client, &args.worker, shutdown_signal()).await;
     eprintln!("stopping…");

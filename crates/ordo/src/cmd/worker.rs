@@ -34,11 +34,14 @@ pub(crate) struct WorkerArgs {
 
 impl WorkerArgs {
     pub(crate) fn config(&self) -> anyhow::Result<WorkerConfig> {
-        std::fs::create_dir_all(&self.data_dir).with_context(|| format!("creating data dir {}", self.data_dir.display()))?;
-        let iac_root = self
-            .iac_root
-            .canonicalize()
-            .with_context(|| format!("IaC root {} does not exist (set --iac-root / ORDO_IAC_ROOT)", self.iac_root.display()))?;
+        std::fs::create_dir_all(&self.data_dir)
+            .with_context(|| format!("creating data dir {}", self.data_dir.display()))?;
+        let iac_root = self.iac_root.canonicalize().with_context(|| {
+            format!(
+                "IaC root {} does not exist (set --iac-root / ORDO_IAC_ROOT)",
+                self.iac_root.display()
+            )
+        })?;
         Ok(WorkerConfig {
             iac_root,
             drivers: DriverConfig {
@@ -68,7 +71,11 @@ fn resolve_terraform(configured: &PathBuf) -> PathBuf {
 
 pub(crate) async fn run(temporal: ordo_core::TemporalArgs, args: WorkerArgs) -> anyhow::Result<ExitCode> {
     let client = ordo_core::connect(&temporal).await?;
-    eprintln!("worker polling task queue {:?} on {}", args.task_queue, temporal.address_or_default());
+    eprintln!(
+        "worker polling task queue {:?} on {}",
+        args.task_queue,
+        temporal.address_or_default()
+    );
     run_worker(client, &args, shutdown_signal()).await?;
     Ok(ExitCode::SUCCESS)
 }

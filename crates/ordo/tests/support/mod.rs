@@ -33,21 +33,43 @@ impl Env {
 
     /// A server, no worker yet.
     pub async fn without_worker() -> Self {
-        let server = DevServer::start(DevServerOptions::ephemeral(find_temporal_binary())).await.expect("dev server starts");
+        let server = DevServer::start(DevServerOptions::ephemeral(find_temporal_binary()))
+            .await
+            .expect("dev server starts");
         let address = server.address().to_owned();
-        let temporal = ordo_core::TemporalArgs { address: Some(address.clone()), namespace: "default".into(), profile: None };
+        let temporal = ordo_core::TemporalArgs {
+            address: Some(address.clone()),
+            namespace: "default".into(),
+            profile: None,
+        };
         let client = ordo_core::connect(&temporal).await.expect("connects");
-        ordo_core::search_attributes::register(&client, "default").await.expect("search attributes");
+        ordo_core::search_attributes::register(&client, "default")
+            .await
+            .expect("search attributes");
         let task_queue = format!("test-{}", uuid::Uuid::new_v4());
         let root = tempfile::tempdir().unwrap();
         copy_dir(&workspace_root().join("examples"), root.path());
         let data = tempfile::tempdir().unwrap();
-        Self { server: Some(server), address, client: ProvisionClient::new(client, task_queue.clone()), task_queue, root, data, workers: Vec::new() }
+        Self {
+            server: Some(server),
+            address,
+            client: ProvisionClient::new(client, task_queue.clone()),
+            task_queue,
+            root,
+            data,
+            workers: Vec::new(),
+        }
     }
 
     /// Starts an `ordo worker` process with extra arguments; returns its index.
     pub fn spawn_worker(&mut self, extra: &[&str]) -> usize {
-        let child = self.ordo(&["worker"]).args(extra).stdout(Stdio::null()).stderr(Stdio::inherit()).spawn().expect("ordo worker starts");
+        let child = self
+            .ordo(&["worker"])
+            .args(extra)
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("ordo worker starts");
         self.workers.push(child);
         self.workers.len() - 1
     }
@@ -81,7 +103,9 @@ impl Env {
 
     /// A scenario's request with test timings: no simulated latency, 100 ms retries.
     pub fn scenario(&self, key: &str) -> ProvisionRequest {
-        let mut request = scenarios::find(key).expect("known scenario").request(DriverKind::Sim, Some(2));
+        let mut request = scenarios::find(key)
+            .expect("known scenario")
+            .request(DriverKind::Sim, Some(2));
         fast(&mut request);
         request
     }
@@ -94,7 +118,10 @@ impl Env {
             if predicate(&view) {
                 return view;
             }
-            assert!(tokio::time::Instant::now() < deadline, "timed out waiting for {what}; last view: {view:#?}");
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "timed out waiting for {what}; last view: {view:#?}"
+            );
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
@@ -107,7 +134,8 @@ impl Env {
     /// The sim state of a stack directory (relative to the IaC root).
     pub fn sim_state(&self, dir: &str) -> ordo_provision::iac::sim::SimStateSummary {
         let dir = self.root.path().join(dir).canonicalize().unwrap();
-        ordo_provision::iac::sim::state_summary(&self.data.path().canonicalize().unwrap().join("sim"), &dir).expect("sim state")
+        ordo_provision::iac::sim::state_summary(&self.data.path().canonicalize().unwrap().join("sim"), &dir)
+            .expect("sim state")
     }
 }
 
@@ -128,13 +156,21 @@ pub fn fast(request: &mut ProvisionRequest) {
 
 /// The repository root.
 pub fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).ancestors().nth(2).unwrap().to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .ancestors()
+        .nth(2)
+        .unwrap()
+        .to_path_buf()
 }
 
 /// The real terraform binary: the project virtualenv's, else PATH's.
 pub fn terraform_binary() -> PathBuf {
     let venv = workspace_root().join(".venv/bin/terraform");
-    if venv.is_file() { venv } else { PathBuf::from("terraform") }
+    if venv.is_file() {
+        venv
+    } else {
+        PathBuf::from("terraform")
+    }
 }
 
 fn copy_dir(from: &Path, to: &Path) {
@@ -162,7 +198,14 @@ pub async fn apply_outside_ordo(env: &Env, dir: &str) {
         tofu_bin: "tofu".into(),
         data_dir: env.data.path().canonicalize().unwrap(),
     };
-    let driver = Driver::new(DriverKind::Sim, &config, SimKnobs { latency_ms: Some(0), failure_rate: Some(0.0) });
+    let driver = Driver::new(
+        DriverKind::Sim,
+        &config,
+        SimKnobs {
+            latency_ms: Some(0),
+            failure_rate: Some(0.0),
+        },
+    );
     let ws = Workspace {
         dir: env.root.path().join(dir).canonicalize().unwrap(),
         env: Default::default(),
@@ -173,26 +216,43 @@ pub async fn apply_outside_ordo(env: &Env, dir: &str) {
     let plan = driver.plan(&ws).await.unwrap();
     let (events, _rx) = tokio::sync::mpsc::unbounded_channel();
     let (_cancel_tx, cancel) = tokio::sync::watch::channel(false);
-    driver.apply(&ws, &plan.file, Progress { events, cancel }).await.unwrap();
+    driver
+        .apply(&ws, &plan.file, Progress { events, cancel })
+        .await
+        .unwrap();
 }
 
 /// The current run id of a workflow.
 pub async fn run_id(env: &Env, id: &str) -> String {
     use temporalio_client::WorkflowDescribeOptions;
-    let handle = env.client.temporal().get_workflow_handle::<ordo_provision::workflows::ProvisionInfraWorkflow>(id);
+    let handle = env
+        .client
+        .temporal()
+        .get_workflow_handle::<ordo_provision::workflows::ProvisionInfraWorkflow>(id);
     let description = handle.describe(WorkflowDescribeOptions::default()).await.unwrap();
-    description.raw().workflow_execution_info.as_ref().and_then(|i| i.execution.as_ref()).map(|e| e.run_id.clone()).unwrap_or_default()
+    description
+        .raw()
+        .workflow_execution_info
+        .as_ref()
+        .and_then(|i| i.execution.as_ref())
+        .map(|e| e.run_id.clone())
+        .unwrap_or_default()
 }
 
 /// Waits until the named pending activity has reached `attempt`.
 pub async fn wait_for_activity_attempt(env: &Env, id: &str, activity: &str, attempt: i32) {
     use temporalio_client::WorkflowDescribeOptions;
-    let handle = env.client.temporal().get_workflow_handle::<ordo_provision::workflows::ProvisionInfraWorkflow>(id);
+    let handle = env
+        .client
+        .temporal()
+        .get_workflow_handle::<ordo_provision::workflows::ProvisionInfraWorkflow>(id);
     for _ in 0..600 {
         let description = handle.describe(WorkflowDescribeOptions::default()).await.unwrap();
-        let reached = description.raw().pending_activities.iter().any(|a| {
-            a.activity_type.as_ref().is_some_and(|t| t.name == activity) && a.attempt >= attempt
-        });
+        let reached = description
+            .raw()
+            .pending_activities
+            .iter()
+            .any(|a| a.activity_type.as_ref().is_some_and(|t| t.name == activity) && a.attempt >= attempt);
         if reached {
             return;
         }
@@ -205,20 +265,34 @@ pub async fn wait_for_activity_attempt(env: &Env, id: &str, activity: &str, atte
 pub async fn apply_attempts(env: &Env, id: &str) -> i32 {
     use temporalio_client::WorkflowFetchHistoryOptions;
     use temporalio_common::protos::temporal::api::history::v1::history_event::Attributes;
-    let handle = env.client.temporal().get_workflow_handle::<ordo_provision::workflows::ProvisionInfraWorkflow>(id);
-    let events = handle.fetch_history(WorkflowFetchHistoryOptions::default()).into_events().await.unwrap();
+    let handle = env
+        .client
+        .temporal()
+        .get_workflow_handle::<ordo_provision::workflows::ProvisionInfraWorkflow>(id);
+    let events = handle
+        .fetch_history(WorkflowFetchHistoryOptions::default())
+        .into_events()
+        .await
+        .unwrap();
     let apply_scheduled: Vec<i64> = events
         .iter()
         .filter_map(|e| match &e.attributes {
             Some(Attributes::ActivityTaskScheduledEventAttributes(a))
-                if a.activity_type.as_ref().is_some_and(|t| t.name == "terraform_apply") => Some(e.event_id),
+                if a.activity_type.as_ref().is_some_and(|t| t.name == "terraform_apply") =>
+            {
+                Some(e.event_id)
+            }
             _ => None,
         })
         .collect();
     events
         .iter()
         .filter_map(|e| match &e.attributes {
-            Some(Attributes::ActivityTaskStartedEventAttributes(a)) if apply_scheduled.contains(&a.scheduled_event_id) => Some(a.attempt),
+            Some(Attributes::ActivityTaskStartedEventAttributes(a))
+                if apply_scheduled.contains(&a.scheduled_event_id) =>
+            {
+                Some(a.attempt)
+            }
             _ => None,
         })
         .max()

@@ -1035,6 +1035,9 @@ impl SimDriver {
         let done_set: BTreeSet<String> = done.into_iter().collect();
 
         for change in plan.changes.iter().filter(|c| !done_set.contains(&c.address)) {
+            if *cancel.borrow_and_update() {
+                return Err(IacError::Cancelled);
+            }
             send(&events, &change.address, change.action, "started");
             if pause(latency, &mut cancel).await {
                 tracing::info!(address = %change.address, "sim apply cancelled; applied resources are saved");
@@ -1120,6 +1123,9 @@ impl SimDriver {
         let mut summary = ChangeSummary::default();
 
         for address in destroy_order(&state.resources) {
+            if *cancel.borrow_and_update() {
+                return Err(IacError::Cancelled);
+            }
             send(&events, &address, Action::Delete, "started");
             if pause(latency, &mut cancel).await {
                 tracing::info!(address = %address, "sim destroy cancelled; destroyed resources are saved");
@@ -1131,12 +1137,16 @@ impl SimDriver {
             }
             state.resources.remove(&address);
             state.total_destroys += 1;
+            // Plans applied before no longer describe anything that exists: re-running one must
+            // be refused as stale, not reported as already done.
+            state.applied_plans.clear();
             files.save(&mut state, None).await?;
             summary.destroyed += 1;
             send(&events, &address, Action::Delete, "complete");
         }
         if !state.outputs.is_empty() {
             state.outputs.clear();
+            state.applied_plans.clear();
             files.save(&mut state, None).await?;
         }
         tracing::info!(dir = %ws.dir.display(), destroyed = summary.destroyed, serial = state.serial, "sim destroy complete");
@@ -1337,6 +1347,10 @@ mod tests {
         let summary = fx.summary();
         assert_eq!(summary.resources, 0);
         assert_eq!(summary.total_destroys, 3);
+
+        // The plan applied before the destroy is stale now, not "already done".
+        let err = driver.apply(&fx.ws, &plan.file, progress().0).await.unwrap_err();
+        assert!(matches!(err, IacError::StalePlan(_)), "{err}");
 
         // After destroy, the stack plans as creates again.
         assert_eq!(driver.plan(&fx.ws).await.unwrap().summary.create, 3);

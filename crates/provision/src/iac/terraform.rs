@@ -901,3 +901,401 @@ impl Drop for MarkerGuard {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+    use std::os::unix::process::CommandExt as _;
+
+    use tokio::sync::watch;
+
+    use super::*;
+
+    /// The pip-installed Terraform 1.0.3 of this repository, if present.
+    fn terraform() -> Option<PathBuf> {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../.venv/bin/terraform");
+        if path.exists() {
+            Some(path)
+        } else {
+            eprintln!("skipping: {} not found", path.display());
+            None
+        }
+    }
+
+    fn python() -> Option<&'static str> {
+        let ok = std::process::Command::new("python3").arg("--version").output().is_ok_and(|o| o.status.success());
+        if !ok {
+            eprintln!("skipping: python3 (the lock holder) not found");
+        }
+        ok.then_some("python3")
+    }
+
+    /// A copy of the example module in a temporary workspace.
+    struct Fixture {
+        _root: tempfile::TempDir,
+        ws: Workspace,
+        driver: CliDriver,
+    }
+
+    impl Fixture {
+        fn new(binary: PathBuf) -> Self {
+            let root = tempfile::tempdir().unwrap();
+            let dir = root.path().join("ws");
+            std::fs::create_dir(&dir).unwrap();
+            let module = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/terraform/outputs_module/main.tf");
+            std::fs::copy(module, dir.join("main.tf")).unwrap();
+            let ws = Workspace { dir: dir.canonicalize().unwrap(), env: BTreeMap::new(), vars: BTreeMap::new(), owner: "wf/run-1".to_owned() };
+            Self { _root: root, ws, driver: CliDriver::new("terraform", binary) }
+        }
+
+        fn with_vars(mut self, prefix: &str) -> Self {
+            self.ws.vars.insert("prefix".to_owned(), Value::String(prefix.to_owned()));
+            self
+        }
+
+        fn leftovers(&self) -> Vec<String> {
+            std::fs::read_dir(&self.ws.dir)
+                .unwrap()
+                .filter_map(|e| e.ok().map(|e| e.file_name().to_string_lossy().into_owned()))
+                .filter(|n| n.starts_with(".ordo-"))
+                .collect()
+        }
+    }
+
+    fn progress() -> (Progress, mpsc::UnboundedReceiver<ResourceEvent>, watch::Sender<bool>) {
+        let (events, rx) = mpsc::unbounded_channel();
+        let (cancel_tx, cancel) = watch::channel(false);
+        (Progress { events, cancel }, rx, cancel_tx)
+    }
+
+    /// Holds the local backend's state lock like a running terraform would (an `fcntl` lock on the
+    /// state plus the lock info file) until killed.
+    struct LockHolder(tokio::process::Child);
+
+    impl LockHolder {
+        async fn start(python: &str, dir: &Path) -> Self {
+            let script = r#"
+import fcntl, sys, time
+f = open('terraform.tfstate', 'r+')
+fcntl.lockf(f, fcntl.LOCK_EX)
+open('.terraform.tfstate.lock.info', 'w').write('{"ID":"held-by-test","Operation":"OperationTypeApply","Info":"","Who":"test@holder","Version":"1.0.3","Created":"2026-01-01T00:00:00Z","Path":"terraform.tfstate"}')
+print('locked', flush=True)
+time.sleep(300)
+"#;
+            let mut child = tokio::process::Command::new(python)
+                .args(["-c", script])
+                .current_dir(dir)
+                .stdout(Stdio::piped())
+                .kill_on_drop(true)
+                .spawn()
+                .unwrap();
+            let mut line = String::new();
+            BufReader::new(child.stdout.as_mut().unwrap()).read_line(&mut line).await.unwrap();
+            assert_eq!(line.trim(), "locked");
+            Self(child)
+        }
+
+        async fn stop(mut self, dir: &Path) {
+            self.0.kill().await.unwrap();
+            let _ = std::fs::remove_file(dir.join(LOCAL_LOCK_INFO));
+        }
+    }
+
+    /// init (twice), plan with variables, apply the saved plan, read outputs, destroy.
+    #[tokio::test]
+    async fn lifecycle_with_the_example_module() {
+        let Some(bin) = terraform() else { return };
+        let fx = Fixture::new(bin).with_vars("acme");
+        fx.driver.init(&fx.ws).await.unwrap();
+        fx.driver.init(&fx.ws).await.unwrap();
+
+        let plan = fx.driver.plan(&fx.ws).await.unwrap();
+        assert_eq!(plan.hash, sha256_hex(&plan.file));
+        assert_eq!(plan.summary, PlanSummary::default(), "an outputs-only module has no resources");
+        assert!(plan.human.contains("acme-ns-local"), "{}", plan.human);
+        assert!(!plan.human.contains('\u{1b}'));
+        assert_eq!(plan.json["output_changes"]["namespace_name"]["after"], "acme-ns-local");
+        assert_eq!(plan.json["output_changes"]["api_token"]["after_sensitive"], true);
+        assert!(fx.leftovers().is_empty(), "{:?}", fx.leftovers());
+
+        let (p, mut rx, _cancel) = progress();
+        let summary = fx.driver.apply(&fx.ws, &plan.file, p).await.unwrap();
+        assert_eq!(summary, ChangeSummary::default());
+        assert!(rx.try_recv().is_err(), "no resources, no resource events");
+        assert!(fx.leftovers().is_empty(), "{:?}", fx.leftovers());
+
+        let outputs = fx.driver.output(&fx.ws).await.unwrap();
+        assert_eq!(outputs["namespace_name"].value, "acme-ns-local");
+        assert_eq!(outputs["endpoint"].value, "acme-ns-local.tmprl.local:7233");
+        assert_eq!(outputs["namespace_name"].ty, "string");
+        assert!(!outputs["namespace_name"].sensitive);
+        assert!(outputs["api_token"].sensitive);
+        assert_eq!(outputs["api_token"].value, "s3cr3t");
+
+        // Applying the same saved plan again: the state moved on, so it is stale.
+        let err = fx.driver.apply(&fx.ws, &plan.file, progress().0).await.unwrap_err();
+        assert!(matches!(err, IacError::StalePlan(_)), "{err}");
+
+        let destroyed = fx.driver.destroy(&fx.ws, progress().0).await.unwrap();
+        assert_eq!(destroyed, ChangeSummary::default());
+        assert!(fx.driver.output(&fx.ws).await.unwrap().is_empty());
+        assert!(fx.leftovers().is_empty(), "{:?}", fx.leftovers());
+    }
+
+    /// Two plans from the same state: once one is applied the other is stale, also in a workspace
+    /// that had no state at all when both were made (the seeded lineage makes Terraform check).
+    #[tokio::test]
+    async fn stale_plan_is_detected_from_the_first_apply_on() {
+        let Some(bin) = terraform() else { return };
+        let mut fx = Fixture::new(bin).with_vars("first");
+        fx.driver.init(&fx.ws).await.unwrap();
+        let first = fx.driver.plan(&fx.ws).await.unwrap();
+        fx.ws.vars.insert("prefix".to_owned(), Value::String("second".to_owned()));
+        let second = fx.driver.plan(&fx.ws).await.unwrap();
+        assert_ne!(first.hash, second.hash);
+
+        fx.driver.apply(&fx.ws, &second.file, progress().0).await.unwrap();
+        let err = fx.driver.apply(&fx.ws, &first.file, progress().0).await.unwrap_err();
+        assert!(matches!(&err, IacError::StalePlan(m) if m.contains("Saved plan is stale")), "{err}");
+        assert_eq!(fx.driver.output(&fx.ws).await.unwrap()["namespace_name"].value, "second-ns-local");
+        assert!(fx.leftovers().is_empty(), "{:?}", fx.leftovers());
+    }
+
+    /// Unusable setups are invalid (not retryable); a broken module fails with terraform's words.
+    #[tokio::test]
+    async fn missing_binary_directory_and_broken_module() {
+        let fx = Fixture::new(PathBuf::from("/nonexistent/terraform"));
+        let err = fx.driver.init(&fx.ws).await.unwrap_err();
+        assert!(matches!(&err, IacError::Invalid(m) if m.contains("terraform binary not found")), "{err}");
+
+        let Some(bin) = terraform() else { return };
+        let mut fx = Fixture::new(bin);
+        let missing = Workspace { dir: fx.ws.dir.join("missing"), ..fx.ws.clone() };
+        assert!(matches!(fx.driver.init(&missing).await, Err(IacError::Invalid(_))));
+        assert!(matches!(fx.driver.plan(&missing).await, Err(IacError::Invalid(_))));
+
+        fx.ws.vars.insert("bad name".to_owned(), Value::Null);
+        assert!(matches!(fx.driver.plan(&fx.ws).await, Err(IacError::Invalid(_))));
+        fx.ws.vars.clear();
+
+        std::fs::write(fx.ws.dir.join("broken.tf"), "output \"x\" {\n  value = var.undefined\n}\n").unwrap();
+        fx.driver.init(&fx.ws).await.unwrap();
+        let err = fx.driver.plan(&fx.ws).await.unwrap_err();
+        assert!(
+            matches!(&err, IacError::Failed { tool, command, detail } if tool == "terraform" && command == "plan" && detail.contains("undeclared")),
+            "{err}"
+        );
+        assert!(fx.leftovers().is_empty(), "{:?}", fx.leftovers());
+    }
+
+    /// Another run's marker means the workspace is busy; it is never touched.
+    #[tokio::test]
+    async fn marker_of_another_run_is_locked() {
+        let Some(bin) = terraform() else { return };
+        let fx = Fixture::new(bin);
+        fx.driver.init(&fx.ws).await.unwrap();
+        let plan = fx.driver.plan(&fx.ws).await.unwrap();
+        let marker = format!(
+            r#"{{"owner":"wf/other-run","pid":{},"host":"{}","started_at":"2026-01-01T00:00:00Z"}}"#,
+            std::process::id(),
+            hostname()
+        );
+        std::fs::write(fx.ws.dir.join(MARKER_FILE), &marker).unwrap();
+        let err = fx.driver.apply(&fx.ws, &plan.file, progress().0).await.unwrap_err();
+        assert!(matches!(&err, IacError::Locked(m) if m.contains("wf/other-run")), "{err}");
+        let err = fx.driver.destroy(&fx.ws, progress().0).await.unwrap_err();
+        assert!(matches!(err, IacError::Locked(_)), "{err}");
+        assert_eq!(std::fs::read_to_string(fx.ws.dir.join(MARKER_FILE)).unwrap(), marker);
+    }
+
+    /// Our own earlier attempt's marker with a dead tool (and a stale lock info file, as a killed
+    /// terraform leaves): the retry proceeds.
+    #[tokio::test]
+    async fn own_marker_with_dead_tool_proceeds() {
+        let Some(bin) = terraform() else { return };
+        let fx = Fixture::new(bin);
+        fx.driver.init(&fx.ws).await.unwrap();
+        let plan = fx.driver.plan(&fx.ws).await.unwrap();
+        let mut dead = std::process::Command::new("true").spawn().unwrap();
+        let dead_pid = dead.id();
+        dead.wait().unwrap();
+        std::fs::write(
+            fx.ws.dir.join(MARKER_FILE),
+            format!(r#"{{"owner":"wf/run-1","pid":{dead_pid},"host":"{}","started_at":"2026-01-01T00:00:00Z"}}"#, hostname()),
+        )
+        .unwrap();
+        std::fs::write(
+            fx.ws.dir.join(LOCAL_LOCK_INFO),
+            r#"{"ID":"11111111-2222-3333-4444-555555555555","Operation":"OperationTypeApply","Who":"root@elsewhere","Version":"1.0.3","Created":"2026-01-01T00:00:00Z","Path":"terraform.tfstate"}"#,
+        )
+        .unwrap();
+        fx.driver.apply(&fx.ws, &plan.file, progress().0).await.unwrap();
+        assert!(!fx.ws.dir.join(MARKER_FILE).exists());
+        assert!(!fx.ws.dir.join(LOCAL_LOCK_INFO).exists(), "terraform took the lock and released it");
+        assert_eq!(fx.driver.output(&fx.ws).await.unwrap()["namespace_name"].value, "ordo-ns-local");
+    }
+
+    /// Cancelling a running apply interrupts terraform (SIGINT to its process group) and waits for
+    /// it to exit. Terraform is kept busy by waiting for a state lock held by another process.
+    #[tokio::test]
+    async fn cancellation_interrupts_terraform() {
+        let (Some(bin), Some(python)) = (terraform(), python()) else { return };
+        let mut fx = Fixture::new(bin);
+        fx.driver.init(&fx.ws).await.unwrap();
+        let plan = fx.driver.plan(&fx.ws).await.unwrap();
+        let holder = LockHolder::start(python, &fx.ws.dir).await;
+        fx.ws.env.insert("TF_CLI_ARGS_apply".to_owned(), "-lock-timeout=120s".to_owned());
+
+        let (p, _rx, cancel) = progress();
+        let task = {
+            let (driver, ws, file) = (fx.driver.clone(), fx.ws.clone(), plan.file.clone());
+            tokio::spawn(async move { driver.apply(&ws, &file, p).await })
+        };
+        // Wait until terraform runs (its pid is in the marker), then give it a moment to block.
+        let pid = loop {
+            let marker = std::fs::read(fx.ws.dir.join(MARKER_FILE)).ok().and_then(|b| serde_json::from_slice::<RunMarker>(&b).ok());
+            if let Some(pid) = marker.and_then(|m| m.pid) {
+                break pid;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        };
+        tokio::time::sleep(Duration::from_millis(1500)).await;
+        assert!(group_alive(pid as i32), "terraform is waiting for the lock");
+
+        let started = Instant::now();
+        cancel.send(true).unwrap();
+        let result = tokio::time::timeout(Duration::from_secs(30), task).await.expect("terraform exits after SIGINT").unwrap();
+        assert!(matches!(result, Err(IacError::Cancelled)), "{result:?}");
+        assert!(started.elapsed() < Duration::from_secs(20));
+        assert!(!group_alive(pid as i32), "no terraform process is left");
+        assert!(!fx.ws.dir.join(MARKER_FILE).exists(), "the marker goes once terraform has exited");
+        holder.stop(&fx.ws.dir).await;
+
+        // Nothing was applied: the plan is still good.
+        fx.ws.env.clear();
+        fx.driver.apply(&fx.ws, &plan.file, progress().0).await.unwrap();
+    }
+
+    /// A retry finding its own earlier attempt's terraform still running (the worker was killed,
+    /// terraform was not) interrupts it, waits for it, then runs; a lock held by someone else is
+    /// then reported as `Locked`.
+    #[tokio::test]
+    async fn orphan_of_an_earlier_attempt_is_stopped() {
+        let (Some(bin), Some(python)) = (terraform(), python()) else { return };
+        let fx = Fixture::new(bin.clone());
+        fx.driver.init(&fx.ws).await.unwrap();
+        let plan = fx.driver.plan(&fx.ws).await.unwrap();
+        let holder = LockHolder::start(python, &fx.ws.dir).await;
+
+        // The "orphan": an apply of the same plan, stuck waiting for the lock, in its own group.
+        std::fs::write(fx.ws.dir.join("orphan.tfplan"), &plan.file).unwrap();
+        let mut orphan = std::process::Command::new(&bin)
+            .args(["apply", "-input=false", "-no-color", "-json", "-lock-timeout=120s", "orphan.tfplan"])
+            .current_dir(&fx.ws.dir)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .process_group(0)
+            .spawn()
+            .unwrap();
+        let orphan_pid = orphan.id();
+        std::fs::write(
+            fx.ws.dir.join(MARKER_FILE),
+            format!(r#"{{"owner":"wf/run-1","pid":{orphan_pid},"host":"{}","started_at":"2026-01-01T00:00:00Z"}}"#, hostname()),
+        )
+        .unwrap();
+        tokio::time::sleep(Duration::from_millis(1500)).await;
+        assert!(group_runs_tool(orphan_pid as i32, &["terraform".to_owned()]));
+
+        let err = fx.driver.apply(&fx.ws, &plan.file, progress().0).await.unwrap_err();
+        assert!(matches!(&err, IacError::Locked(m) if m.contains("test@holder")), "{err}");
+        // The orphan exited on SIGINT (it is our child here, so reap it).
+        let status = orphan.try_wait().unwrap();
+        assert!(status.is_some(), "the orphaned terraform was stopped");
+        assert!(!fx.ws.dir.join(MARKER_FILE).exists());
+
+        holder.stop(&fx.ws.dir).await;
+        fx.driver.apply(&fx.ws, &plan.file, progress().0).await.unwrap();
+    }
+
+    /// Terraform's machine-readable UI stream becomes events, a summary and diagnostics.
+    #[test]
+    fn ui_stream_is_parsed() {
+        let (tx, mut rx) = mpsc::unbounded_channel();
+        let mut ui = UiStream::new(tx);
+        for line in [
+            r#"{"@level":"info","type":"version","terraform":"1.0.3","ui":"0.1.0"}"#,
+            "Acquiring state lock. This may take a few moments...",
+            r#"{"type":"apply_start","hook":{"resource":{"addr":"null_resource.a"},"action":"create"}}"#,
+            r#"{"type":"apply_complete","hook":{"resource":{"addr":"null_resource.a"},"action":"create"}}"#,
+            r#"{"type":"apply_errored","hook":{"resource":{"addr":"null_resource.b"},"action":"delete"}}"#,
+            r#"{"type":"change_summary","changes":{"add":0,"change":0,"remove":2,"operation":"plan"}}"#,
+            r#"{"type":"change_summary","changes":{"add":1,"change":2,"remove":3,"operation":"destroy"}}"#,
+            r#"{"type":"diagnostic","diagnostic":{"severity":"warning","summary":"meh","detail":""}}"#,
+            r#"{"type":"diagnostic","diagnostic":{"severity":"error","summary":"Saved plan is stale","detail":"changed"}}"#,
+            r#"{"type":"outputs","outputs":{"secret":{"sensitive":true,"value":"x"}}}"#,
+        ] {
+            ui.handle(line);
+        }
+        let states: Vec<(String, String, String)> =
+            std::iter::from_fn(|| rx.try_recv().ok()).map(|e| (e.address, e.action, e.state)).collect();
+        assert_eq!(
+            states,
+            [
+                ("null_resource.a".into(), "create".into(), "started".into()),
+                ("null_resource.a".into(), "create".into(), "complete".into()),
+                ("null_resource.b".into(), "delete".into(), "errored".into()),
+            ]
+        );
+        assert_eq!(ui.summary, Some(ChangeSummary { added: 1, changed: 2, destroyed: 3 }));
+        assert_eq!(ui.errors.len(), 1);
+
+        let driver = CliDriver::new("tofu", PathBuf::from("tofu"));
+        let out = Captured { status: ExitStatus::default(), stdout: String::new(), stderr: String::new() };
+        assert!(matches!(driver.classify("apply", &ui.errors, &out), IacError::StalePlan(_)));
+        let lock = Diagnostic {
+            summary: "Error acquiring the state lock".into(),
+            detail: "Error message: resource temporarily unavailable\nLock Info:\n  ID:        abc\n  Path:      terraform.tfstate\n  Operation: OperationTypeApply\n  Who:       me@host\n  Created:   2026-01-01\n".into(),
+        };
+        let err = driver.classify("apply", &[lock], &out);
+        assert!(matches!(&err, IacError::Locked(m) if m.contains("abc") && m.contains("me@host")), "{err}");
+        let err = driver.classify("init", &[], &Captured { stderr: "\u{1b}[31mError: boom\u{1b}[0m\n".into(), ..out });
+        assert!(matches!(&err, IacError::Failed { tool, detail, .. } if tool == "tofu" && detail == "Error: boom"), "{err}");
+    }
+
+    /// Plan summaries count replacements as a delete and a create.
+    #[test]
+    fn plan_summary_counts_actions() {
+        let plan = serde_json::json!({"resource_changes": [
+            {"change": {"actions": ["create"]}}, {"change": {"actions": ["update"]}},
+            {"change": {"actions": ["delete"]}}, {"change": {"actions": ["delete", "create"]}},
+            {"change": {"actions": ["create", "delete"]}}, {"change": {"actions": ["no-op"]}},
+            {"change": {"actions": ["read"]}},
+        ]});
+        assert_eq!(summarize(&plan), PlanSummary { create: 3, update: 1, delete: 3, no_op: 2 });
+        assert_eq!(summarize(&serde_json::json!({})), PlanSummary::default());
+    }
+
+    /// Variables: strings raw, everything else JSON.
+    #[test]
+    fn variables_become_var_arguments() {
+        let mut ws = Workspace { dir: PathBuf::from("/"), env: BTreeMap::new(), vars: BTreeMap::new(), owner: String::new() };
+        ws.vars.insert("name".into(), Value::String("a b".into()));
+        ws.vars.insert("count".into(), serde_json::json!(3));
+        ws.vars.insert("tags".into(), serde_json::json!({"k": ["v"]}));
+        let got: Vec<String> = var_args(&ws).unwrap().into_iter().map(|a| a.into_string().unwrap()).collect();
+        assert_eq!(got, ["-var", "count=3", "-var", "name=a b", "-var", r#"tags={"k":["v"]}"#]);
+        ws.vars.insert("x=y".into(), Value::Null);
+        assert!(var_args(&ws).is_err());
+    }
+
+    #[test]
+    fn helpers() {
+        assert_eq!(civil_from_days(0), (1970, 1, 1));
+        assert_eq!(civil_from_days(19_723), (2024, 1, 1));
+        assert_eq!(civil_from_days(19_782), (2024, 2, 29));
+        assert!(now_rfc3339().ends_with('Z'));
+        assert_eq!(strip_ansi("\u{1b}[1m\u{1b}[31mred\u{1b}[0m plain"), "red plain");
+        let long = "x".repeat(MAX_DETAIL + 10);
+        assert!(tail(&long).chars().count() <= MAX_DETAIL + 1);
+    }
+}
