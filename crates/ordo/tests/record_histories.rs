@@ -73,4 +73,13 @@ async fn record() {
     env.wait_for(&id, "completion", |v| v.execution_status == "Completed")
         .await;
     save(&env, &id, "deprovision_destroy").await;
+
+    // The workspace lock of the runs above (closed once idle).
+    use futures::StreamExt as _;
+    let mut locks = env.client.temporal().list_workflows(
+        "WorkflowType = 'WorkspaceLockWorkflow' AND ExecutionStatus = 'Completed'",
+        temporalio_client::WorkflowListOptions::default(),
+    );
+    let lock = locks.next().await.expect("a completed lock workflow").unwrap();
+    save(&env, lock.id(), "lock_workspace").await;
 }

@@ -4,6 +4,7 @@
 
 use std::path::Path;
 
+use ordo_provision::lock::WorkspaceLockWorkflow;
 use ordo_provision::workflows::{DeprovisionInfraWorkflow, ProvisionInfraWorkflow};
 use temporalio_client::WorkflowHistory;
 use temporalio_sdk::workflow_replayer::{WorkflowReplayer, WorkflowReplayerOptions};
@@ -13,6 +14,8 @@ fn replayer() -> WorkflowReplayer {
         .register_workflow::<ProvisionInfraWorkflow>()
         .unwrap()
         .register_workflow::<DeprovisionInfraWorkflow>()
+        .unwrap()
+        .register_workflow::<WorkspaceLockWorkflow>()
         .unwrap()
         .build();
     WorkflowReplayer::new(options).unwrap()

@@ -1308,7 +1308,8 @@ mod tests {
         assert_eq!(user["change"]["after_unknown"]["ns"], true, "the id is only known after apply");
         assert_eq!(user["change"]["after_unknown"]["id"], true);
         // Same state and stack: the same plan, byte for byte.
-        assert_eq!(driver.plan(&fx.ws).await.unwrap().hash, plan.hash);
+        let p2 = driver.plan(&fx.ws).await.unwrap(); if p2.hash != plan.hash { std::fs::write("/tmp/p1.json", &plan.file).unwrap(); std::fs::write("/tmp/p2.json", &p2.file).unwrap(); }
+        assert_eq!(p2.hash, plan.hash);
 
         let (p, mut rx, _cancel) = progress();
         let changes = driver.apply(&fx.ws, &plan.file, p).await.unwrap();
