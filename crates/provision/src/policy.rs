@@ -634,7 +634,7 @@ mod tests {
             [result(
                 "ordo.admin_users",
                 "deny",
-                "temporalcloud_user.admin (temporalcloud_user.alice) grants admin access to a namespace",
+                "temporalcloud_user.alice would be created with admin access to a namespace",
                 Level::SoftMandatory,
             )]
         );
@@ -706,8 +706,8 @@ mod tests {
         assert_eq!(
             messages,
             [
-                "temporalcloud_user.admin (temporalcloud_user.amy) grants admin access to a namespace",
-                "temporalcloud_user.admin (temporalcloud_user.zed) grants admin access to a namespace",
+                "temporalcloud_user.amy would be created with admin access to a namespace",
+                "temporalcloud_user.zed would be created with admin access to a namespace",
             ]
         );
     }

@@ -16,5 +16,5 @@ deny contains msg if {
 	access := rc.change.after.namespace_accesses[_]
 	# The provider accepts the permission in any case ("Admin" is admin too).
 	lower(access.permission) == "admin"
-	msg := sprintf("temporalcloud_user.admin (%s) grants admin access to a namespace", [rc.address])
+	msg := sprintf("%s would be created with admin access to a namespace", [rc.address])
 }
