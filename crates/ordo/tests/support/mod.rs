@@ -74,6 +74,14 @@ impl Env {
         self.workers.len() - 1
     }
 
+    /// Starts an `ordo worker` process with extra environment variables.
+    pub fn spawn_worker_with_env(&mut self, vars: &[(&str, &str)], extra: &[&str]) -> usize {
+        let mut command = self.ordo(&["worker"]);
+        command.args(extra).envs(vars.iter().copied()).stdout(Stdio::null()).stderr(Stdio::inherit());
+        self.workers.push(command.spawn().expect("ordo worker starts"));
+        self.workers.len() - 1
+    }
+
     /// Kills a worker with SIGKILL.
     pub fn kill_worker(&mut self, index: usize) {
         let child = &mut self.workers[index];
