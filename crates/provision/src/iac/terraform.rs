@@ -61,8 +61,7 @@ use tokio::process::Command;
 use tokio::sync::mpsc;
 
 use super::{
-    sha256_hex, ChangeSummary, IacError, Outputs, PlanArtifact, PlanSummary, Progress, ResourceEvent,
-    Workspace,
+    sha256_hex, ChangeSummary, IacError, Outputs, PlanArtifact, PlanSummary, Progress, ResourceEvent, Workspace,
 };
 
 /// Ordo's marker of a running apply / destroy, inside the workspace.
@@ -152,7 +151,8 @@ impl CliDriver {
         if !shown_json.status.success() {
             return Err(self.classify("show", &[], &shown_json));
         }
-        let json: Value = serde_json::from_str(&shown_json.stdout).map_err(|e| self.failed("show", format!("unreadable plan json: {e}")))?;
+        let json: Value = serde_json::from_str(&shown_json.stdout)
+            .map_err(|e| self.failed("show", format!("unreadable plan json: {e}")))?;
         let bytes = tokio::fs::read(&plan_file.0).await?;
         drop(plan_file);
 
@@ -241,7 +241,13 @@ impl CliDriver {
     }
 
     /// Runs a command to completion and captures its output.
-    async fn run(&self, ws: &Workspace, sub: &str, args: Vec<OsString>, stdin: Option<Vec<u8>>) -> Result<Captured, IacError> {
+    async fn run(
+        &self,
+        ws: &Workspace,
+        sub: &str,
+        args: Vec<OsString>,
+        stdin: Option<Vec<u8>>,
+    ) -> Result<Captured, IacError> {
         let mut cmd = self.command(ws, &args);
         if stdin.is_some() {
             cmd.stdin(Stdio::piped());
@@ -340,7 +346,12 @@ impl CliDriver {
     /// Sends SIGINT to the tool's process group; returns whether a signal went out.
     fn interrupt(&self, pgid: Option<u32>, sub: &str) -> bool {
         let Some(pgid) = pgid.and_then(|p| i32::try_from(p).ok()) else { return false };
-        tracing::info!(tool = self.tool, command = sub, pid = pgid, "cancellation requested: sending SIGINT and waiting for the tool to save its state");
+        tracing::info!(
+            tool = self.tool,
+            command = sub,
+            pid = pgid,
+            "cancellation requested: sending SIGINT and waiting for the tool to save its state"
+        );
         match killpg(Pid::from_raw(pgid), Signal::SIGINT) {
             Ok(()) => true,
             Err(e) => {
@@ -417,7 +428,8 @@ impl CliDriver {
             "version": 4, "terraform_version": version, "serial": 0,
             "lineage": uuid::Uuid::new_v4().to_string(), "outputs": {}, "resources": [],
         });
-        let pushed = self.run(ws, "state push", args(&["state", "push", "-"]), Some(seed.to_string().into_bytes())).await?;
+        let pushed =
+            self.run(ws, "state push", args(&["state", "push", "-"]), Some(seed.to_string().into_bytes())).await?;
         if pushed.status.success() {
             tracing::info!(tool = self.tool, dir = %ws.dir.display(), "seeded an empty state so saved plans are checked for staleness");
             return Ok(());
@@ -492,7 +504,11 @@ impl CliDriver {
             let pid = existing.pid.map_or_else(|| "none yet".to_owned(), |p| p.to_string());
             return Err(IacError::Locked(format!(
                 "run {} is running {} here (host {}, pid {pid}, since {}); if that run is gone, remove {}",
-                existing.owner, existing.command, existing.host, existing.started_at, path.display()
+                existing.owner,
+                existing.command,
+                existing.host,
+                existing.started_at,
+                path.display()
             )));
         }
 
@@ -524,7 +540,11 @@ impl CliDriver {
             tracing::info!(pid, "the earlier attempt's tool is no longer running");
             return Ok(());
         }
-        tracing::warn!(tool = self.tool, pid, "an earlier attempt of this run left its tool running: sending SIGINT and waiting for it to exit");
+        tracing::warn!(
+            tool = self.tool,
+            pid,
+            "an earlier attempt of this run left its tool running: sending SIGINT and waiting for it to exit"
+        );
         if let Err(e) = killpg(Pid::from_raw(pgid), Signal::SIGINT) {
             tracing::warn!(error = %e, "cannot signal the orphaned tool");
         }
@@ -546,13 +566,19 @@ impl CliDriver {
     /// is a no-op with the local backend).
     async fn release_stale_local_lock(&self, ws: &Workspace) {
         let Ok(text) = tokio::fs::read_to_string(ws.dir.join(LOCAL_LOCK_INFO)).await else { return };
-        let Some(id) = serde_json::from_str::<Value>(&text).ok().and_then(|v| v.get("ID").and_then(Value::as_str).map(str::to_owned))
+        let Some(id) = serde_json::from_str::<Value>(&text)
+            .ok()
+            .and_then(|v| v.get("ID").and_then(Value::as_str).map(str::to_owned))
         else {
             return;
         };
         match self.run(ws, "force-unlock", args(&["force-unlock", "-force", "-no-color", &id]), None).await {
-            Ok(out) if out.status.success() => tracing::info!(lock = %id, "released the state lock left by an earlier attempt"),
-            Ok(out) if strip_ansi(&out.stderr).contains("not locked") || strip_ansi(&out.stdout).contains("not locked") => {
+            Ok(out) if out.status.success() => {
+                tracing::info!(lock = %id, "released the state lock left by an earlier attempt")
+            }
+            Ok(out)
+                if strip_ansi(&out.stderr).contains("not locked") || strip_ansi(&out.stdout).contains("not locked") =>
+            {
                 tracing::debug!(lock = %id, "leftover lock info without a lock: the OS released it, terraform overwrites the file");
             }
             Ok(out) => tracing::warn!(lock = %id, error = %tail(strip_ansi(&out.stderr).trim()), "force-unlock failed"),
@@ -589,14 +615,19 @@ impl UiStream {
                     "apply_complete" => "complete",
                     _ => "errored",
                 };
-                let event = ResourceEvent { address: text("/hook/resource/addr"), action: text("/hook/action"), state: state.to_owned() };
+                let event = ResourceEvent {
+                    address: text("/hook/resource/addr"),
+                    action: text("/hook/action"),
+                    state: state.to_owned(),
+                };
                 tracing::debug!(address = %event.address, action = %event.action, state, "resource");
                 // A dropped receiver only means nobody listens any more.
                 let _ = self.events.send(event);
             }
             // Destroy reports its plan's summary first; keep the one of the operation itself.
             Some("change_summary") if text("/changes/operation") != "plan" => {
-                let count = |field: &str| msg.pointer(&format!("/changes/{field}")).and_then(Value::as_u64).unwrap_or(0);
+                let count =
+                    |field: &str| msg.pointer(&format!("/changes/{field}")).and_then(Value::as_u64).unwrap_or(0);
                 let to_u32 = |n: u64| u32::try_from(n).unwrap_or(u32::MAX);
                 self.summary = Some(ChangeSummary {
                     added: to_u32(count("add")),
@@ -605,7 +636,8 @@ impl UiStream {
                 });
             }
             Some("diagnostic") => {
-                let diagnostic = Diagnostic { summary: text("/diagnostic/summary"), detail: text("/diagnostic/detail") };
+                let diagnostic =
+                    Diagnostic { summary: text("/diagnostic/summary"), detail: text("/diagnostic/detail") };
                 if text("/diagnostic/severity") == "error" {
                     self.errors.push(diagnostic);
                 } else {
@@ -645,9 +677,7 @@ fn summarize(plan: &Value) -> PlanSummary {
 /// "state lock <ID> held by <Who> (<Operation>, since <Created>)" from Terraform's lock error.
 fn describe_lock(text: &str) -> String {
     let field = |name: &str| {
-        text.lines()
-            .find_map(|l| l.trim().strip_prefix(name).map(|v| v.trim().to_owned()))
-            .filter(|v| !v.is_empty())
+        text.lines().find_map(|l| l.trim().strip_prefix(name).map(|v| v.trim().to_owned())).filter(|v| !v.is_empty())
     };
     match (field("ID:"), field("Who:")) {
         (Some(id), Some(who)) => {
@@ -791,7 +821,9 @@ fn group_members(pgid: i32) -> Option<Vec<String>> {
         // "pid (comm) state ppid pgrp …"; comm may contain spaces and parentheses.
         let Some(rest) = stat.rsplit_once(')').map(|(_, r)| r) else { continue };
         let fields: Vec<&str> = rest.split_whitespace().collect();
-        let (Some(state), Some(pgrp)) = (fields.first(), fields.get(2).and_then(|p| p.parse::<i32>().ok())) else { continue };
+        let (Some(state), Some(pgrp)) = (fields.first(), fields.get(2).and_then(|p| p.parse::<i32>().ok())) else {
+            continue;
+        };
         if pgrp != pgid || matches!(*state, "Z" | "X") {
             continue;
         }
@@ -866,7 +898,8 @@ struct RunMarker {
 }
 
 fn marker_bytes(marker: &RunMarker) -> Result<Vec<u8>, IacError> {
-    serde_json::to_vec_pretty(marker).map_err(|e| IacError::Io(std::io::Error::other(format!("cannot encode the marker: {e}"))))
+    serde_json::to_vec_pretty(marker)
+        .map_err(|e| IacError::Io(std::io::Error::other(format!("cannot encode the marker: {e}"))))
 }
 
 /// Our claim on the workspace. Dropped, it removes the marker unless the tool may still be running
@@ -944,7 +977,12 @@ mod tests {
             std::fs::create_dir(&dir).unwrap();
             let module = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/terraform/outputs_module/main.tf");
             std::fs::copy(module, dir.join("main.tf")).unwrap();
-            let ws = Workspace { dir: dir.canonicalize().unwrap(), env: BTreeMap::new(), vars: BTreeMap::new(), owner: "wf/run-1".to_owned() };
+            let ws = Workspace {
+                dir: dir.canonicalize().unwrap(),
+                env: BTreeMap::new(),
+                vars: BTreeMap::new(),
+                owner: "wf/run-1".to_owned(),
+            };
             Self { _root: root, ws, driver: CliDriver::new("terraform", binary) }
         }
 
@@ -1121,7 +1159,10 @@ time.sleep(300)
         dead.wait().unwrap();
         std::fs::write(
             fx.ws.dir.join(MARKER_FILE),
-            format!(r#"{{"owner":"wf/run-1","pid":{dead_pid},"host":"{}","started_at":"2026-01-01T00:00:00Z"}}"#, hostname()),
+            format!(
+                r#"{{"owner":"wf/run-1","pid":{dead_pid},"host":"{}","started_at":"2026-01-01T00:00:00Z"}}"#,
+                hostname()
+            ),
         )
         .unwrap();
         std::fs::write(
@@ -1153,7 +1194,9 @@ time.sleep(300)
         };
         // Wait until terraform runs (its pid is in the marker), then give it a moment to block.
         let pid = loop {
-            let marker = std::fs::read(fx.ws.dir.join(MARKER_FILE)).ok().and_then(|b| serde_json::from_slice::<RunMarker>(&b).ok());
+            let marker = std::fs::read(fx.ws.dir.join(MARKER_FILE))
+                .ok()
+                .and_then(|b| serde_json::from_slice::<RunMarker>(&b).ok());
             if let Some(pid) = marker.and_then(|m| m.pid) {
                 break pid;
             }
@@ -1164,7 +1207,8 @@ time.sleep(300)
 
         let started = Instant::now();
         cancel.send(true).unwrap();
-        let result = tokio::time::timeout(Duration::from_secs(30), task).await.expect("terraform exits after SIGINT").unwrap();
+        let result =
+            tokio::time::timeout(Duration::from_secs(30), task).await.expect("terraform exits after SIGINT").unwrap();
         assert!(matches!(result, Err(IacError::Cancelled)), "{result:?}");
         assert!(started.elapsed() < Duration::from_secs(20));
         assert!(!group_alive(pid as i32), "no terraform process is left");
@@ -1200,7 +1244,10 @@ time.sleep(300)
         let orphan_pid = orphan.id();
         std::fs::write(
             fx.ws.dir.join(MARKER_FILE),
-            format!(r#"{{"owner":"wf/run-1","pid":{orphan_pid},"host":"{}","started_at":"2026-01-01T00:00:00Z"}}"#, hostname()),
+            format!(
+                r#"{{"owner":"wf/run-1","pid":{orphan_pid},"host":"{}","started_at":"2026-01-01T00:00:00Z"}}"#,
+                hostname()
+            ),
         )
         .unwrap();
         tokio::time::sleep(Duration::from_millis(1500)).await;
@@ -1259,7 +1306,10 @@ time.sleep(300)
         let err = driver.classify("apply", &[lock], &out);
         assert!(matches!(&err, IacError::Locked(m) if m.contains("abc") && m.contains("me@host")), "{err}");
         let err = driver.classify("init", &[], &Captured { stderr: "\u{1b}[31mError: boom\u{1b}[0m\n".into(), ..out });
-        assert!(matches!(&err, IacError::Failed { tool, detail, .. } if tool == "tofu" && detail == "Error: boom"), "{err}");
+        assert!(
+            matches!(&err, IacError::Failed { tool, detail, .. } if tool == "tofu" && detail == "Error: boom"),
+            "{err}"
+        );
     }
 
     /// Plan summaries count replacements as a delete and a create.
@@ -1278,7 +1328,8 @@ time.sleep(300)
     /// Variables: strings raw, everything else JSON.
     #[test]
     fn variables_become_var_arguments() {
-        let mut ws = Workspace { dir: PathBuf::from("/"), env: BTreeMap::new(), vars: BTreeMap::new(), owner: String::new() };
+        let mut ws =
+            Workspace { dir: PathBuf::from("/"), env: BTreeMap::new(), vars: BTreeMap::new(), owner: String::new() };
         ws.vars.insert("name".into(), Value::String("a b".into()));
         ws.vars.insert("count".into(), serde_json::json!(3));
         ws.vars.insert("tags".into(), serde_json::json!({"k": ["v"]}));
