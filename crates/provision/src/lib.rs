@@ -24,6 +24,9 @@ pub fn worker_options(
     config: activities::WorkerConfig,
 ) -> Result<temporalio_sdk::WorkerOptions, temporalio_sdk::WorkflowRegistrationError> {
     Ok(temporalio_sdk::WorkerOptions::new(task_queue)
+        // Heartbeats carry apply progress out and cancellation in: flush them every second
+        // rather than at 80 % of the heartbeat timeout, so a cancel reaches the tool promptly.
+        .max_heartbeat_throttle_interval(std::time::Duration::from_secs(1))
         .register_workflow::<workflows::ProvisionInfraWorkflow>()?
         .register_workflow::<workflows::DeprovisionInfraWorkflow>()?
         .register_workflow::<lock::WorkspaceLockWorkflow>()?

@@ -9,7 +9,7 @@ use temporalio_common::search_attributes::SearchAttributeKey;
 use temporalio_common::RetryPolicy;
 use temporalio_macros::{workflow, workflow_methods};
 use temporalio_sdk::{
-    ActivityExecutionError, ActivityOptions, ApplicationFailure, CancellableFuture as _, ContinueAsNewOptions,
+    ActivityCancellationType, ActivityExecutionError, ActivityOptions, ApplicationFailure, CancellableFuture as _, ContinueAsNewOptions,
     SyncWorkflowContext, TimerResult, WorkflowContext, WorkflowContextView, WorkflowResult,
 };
 
@@ -563,6 +563,8 @@ fn plan_options(request: &ProvisionRequest) -> ActivityOptions {
 fn apply_options(request: &ProvisionRequest) -> ActivityOptions {
     ActivityOptions::with_start_to_close_timeout(Duration::from_secs(request.apply_timeout_secs))
         .heartbeat_timeout(Duration::from_secs(10))
+        // A cancelled run waits for the tool to stop and save its state before it ends.
+        .cancellation_type(ActivityCancellationType::WaitCancellationCompleted)
         .retry_policy(retry(request, 100))
         .build()
 }
