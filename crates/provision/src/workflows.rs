@@ -347,22 +347,7 @@ async fn destroy_locked(
     sa: bool,
 ) -> WorkflowResult<()> {
     set_status(ctx, sa, status::DESTROYING, 90);
-    let report = ctx
-        .execute_activity(
-            ProvisionActivities::terraform_destroy,
-            request.clone(),
-            apply_options(request),
-        )
-        .await?;
-    record_changes(ctx, report);
-    let outputs = ctx
-        .execute_activity(
-            ProvisionActivities::terraform_output,
-            request.clone(),
-            apply_options(request),
-        )
-        .await?;
-    ctx.state_mut(|s| s.state.outputs = mask_outputs(&outputs));
+    destroy_and_read_outputs(ctx, request).await?;
     Ok(())
 }
 
@@ -699,6 +684,14 @@ async fn deprovision_locked(
     .await?;
     set_status(ctx, sa, status::INITIALIZED, 33);
     set_status(ctx, sa, status::DESTROYING, 66);
+    destroy_and_read_outputs(ctx, request).await
+}
+
+/// destroy → output: records the changes and the masked outputs, and returns them.
+async fn destroy_and_read_outputs<W: HasState + 'static>(
+    ctx: &mut WorkflowContext<W>,
+    request: &ProvisionRequest,
+) -> WorkflowResult<crate::iac::Outputs> {
     let report = ctx
         .execute_activity(
             ProvisionActivities::terraform_destroy,
@@ -715,6 +708,6 @@ async fn deprovision_locked(
         )
         .await?;
     let masked = mask_outputs(&outputs);
-    ctx.state_mut(|s| s.state.outputs = masked.clone());
+    ctx.state_mut(|s| s.state_mut().outputs = masked.clone());
     Ok(masked)
 }
