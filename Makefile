@@ -14,7 +14,7 @@ up: build
 	./target/debug/ordo up
 
 test: setup
-	$(CARGO) test --workspace -- --test-threads=2
+	scripts/test.sh
 
 lint:
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
