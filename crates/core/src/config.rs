@@ -1,11 +1,14 @@
 //! Connection settings. Temporal's own configuration (environment variables and `temporal.toml`
-//! profiles) is loaded by the SDK's `envconfig`; on top of it Ordo honours seed 001's variables.
+//! profiles) is loaded by the SDK's `envconfig`; on top of it Ordo honours seed 001's variables,
+//! including `ENCRYPT_PAYLOADS` (see [`data_converter`]).
 
 use std::path::PathBuf;
 
 use anyhow::Context as _;
 use temporalio_client::{Client, ClientOptions, Connection, ConnectionOptions};
+use temporalio_common::data_converters::DataConverter;
 use temporalio_common::envconfig::LoadClientConfigProfileOptions;
+use temporalio_common::telemetry::metrics::TemporalMeter;
 
 /// Where Temporal is and how to reach it. Every flag has an environment variable.
 #[derive(Debug, Clone, clap::Args)]
@@ -29,8 +32,15 @@ impl TemporalArgs {
 }
 
 /// Connects to Temporal: `temporal.toml` profile and `TEMPORAL_*` variables first, then the
-/// explicit address/namespace, then seed 001's mTLS and Cloud API key variables.
+/// explicit address/namespace, then seed 001's mTLS and Cloud API key variables. The client (and
+/// every worker built on it) uses [`data_converter`].
 pub async fn connect(args: &TemporalArgs) -> anyhow::Result<Client> {
+    connect_with_metrics(args, None).await
+}
+
+/// [`connect`], recording the client's RPC metrics (`temporal_request`, …) with `meter`.
+pub async fn connect_with_metrics(args: &TemporalArgs, meter: Option<TemporalMeter>) -> anyhow::Result<Client> {
+    let data_converter = data_converter()?;
     let address = args.address_or_default();
     let mut load = LoadClientConfigProfileOptions::default();
     load.config_file_profile = args.profile.clone();
@@ -38,12 +48,47 @@ pub async fn connect(args: &TemporalArgs) -> anyhow::Result<Client> {
         .map_err(|e| anyhow::anyhow!("loading Temporal client configuration: {e}"))?;
     conn.target = parse_target(&address)?;
     apply_seed_variables(&mut conn)?;
-    let connection = Connection::connect(conn)
-        .await
-        .with_context(|| format!("connecting to Temporal at {address}"))?;
-    let client = Client::new(connection, ClientOptions::new(args.namespace.clone()).build())
+    conn.metrics_meter = meter;
+    let tls = conn.tls_options.as_ref().map(|t| t.client_tls_options.is_some());
+    let connection = Connection::connect(conn).await.map_err(|e| {
+        let hint = tls.and_then(|has_cert| tls_refusal_hint(&e.to_string(), has_cert));
+        let e = anyhow::Error::new(e).context(format!("connecting to Temporal at {address}"));
+        match hint {
+            Some(hint) => e.context(hint),
+            None => e,
+        }
+    })?;
+    let client = Client::new(connection, ClientOptions::new(args.namespace.clone()).data_converter(data_converter).build())
         .context("creating the Temporal client")?;
     Ok(client)
+}
+
+/// The data converter of every Ordo client, worker and replayer, from the environment:
+/// `ENCRYPT_PAYLOADS=true` (seed 001's switch) encrypts payloads with AES-256-GCM under
+/// `ORDO_CODEC_KEYS` / `ORDO_CODEC_KEY_FILE` / `ORDO_CODEC_ACTIVE_KEY`, and
+/// `ORDO_COMPRESS_PAYLOADS=true` compresses them first (see `ordo_codec::config`). Replayers of
+/// encrypted histories must use it too.
+pub fn data_converter() -> anyhow::Result<DataConverter> {
+    ordo_codec::data_converter_from_env()
+        .context("payload codec settings (ENCRYPT_PAYLOADS, ORDO_CODEC_KEYS, ORDO_CODEC_KEY_FILE, ORDO_CODEC_ACTIVE_KEY)")
+}
+
+/// Explains a TLS connection that an mTLS endpoint refused: gRPC proxies answer a missing or
+/// untrusted client certificate with a plain HTTP 400, servers with a TLS alert; neither says it.
+fn tls_refusal_hint(error: &str, has_client_cert: bool) -> Option<&'static str> {
+    let lowered = error.to_ascii_lowercase();
+    let refused = ["400 bad request", "certificaterequired", "certificate required", "badcertificate", "bad certificate", "unknownca", "unknown ca"]
+        .iter()
+        .any(|marker| lowered.contains(marker));
+    match (refused, has_client_cert) {
+        (false, _) => None,
+        (true, false) => Some(
+            "the server requires a TLS client certificate and none was sent: set TEMPORAL_CERT_PATH and TEMPORAL_KEY_PATH (or TEMPORAL_TLS_CLIENT_CERT_PATH and TEMPORAL_TLS_CLIENT_KEY_PATH)",
+        ),
+        (true, true) => Some(
+            "the server refused the TLS client certificate (TEMPORAL_CERT_PATH): is it signed by a CA the server trusts, for client authentication, and unexpired?",
+        ),
+    }
 }
 
 fn parse_target(address: &str) -> anyhow::Result<url::Url> {

@@ -21,12 +21,23 @@ struct Cli {
 enum Command {
     /// Start everything locally: the Temporal dev server (unless TEMPORAL_ADDRESS is set), search
     /// attributes, and a worker. Ctrl-C stops it all.
-    Up(cmd::up::UpArgs),
+    Up(Box<cmd::up::UpArgs>),
     /// Run a worker alone (any number of them, on any machines).
     Worker(cmd::worker::WorkerArgs),
+    /// Serve the HTTP API and web UI alone (any number of replicas).
+    Serve(cmd::serve::ServeArgs),
+    /// Serve seed 001's codec server (`/encryption_codec`, `/compression_codec`) for the Temporal
+    /// Web UI and `temporal … --codec-endpoint`.
+    CodecServer(cmd::codec_server::CodecServerArgs),
     /// Provisioning runs: start, scenario, list, show, watch, approve, reject, replan, extend, destroy.
     #[command(subcommand)]
     Provision(cmd::provision::ProvisionCommand),
+    /// Application requests (seed 000): request, authorize, show, list, cancel.
+    #[command(subcommand)]
+    App(cmd::app::AppCommand),
+    /// Benchmarks against reference workflows and the chaos suite (reports in bench/results/).
+    #[command(subcommand)]
+    Bench(cmd::bench::BenchCommand),
 }
 
 #[tokio::main]
@@ -41,9 +52,13 @@ async fn main() -> ExitCode {
         .init();
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Up(args) => cmd::up::run(cli.temporal, args).await,
+        Command::Up(args) => cmd::up::run(cli.temporal, *args).await,
         Command::Worker(args) => cmd::worker::run(cli.temporal, args).await,
+        Command::Serve(args) => cmd::serve::run(cli.temporal, args).await,
+        Command::CodecServer(args) => cmd::codec_server::run(args).await,
         Command::Provision(command) => cmd::provision::run(cli.temporal, command).await,
+        Command::App(command) => cmd::app::run(cli.temporal, command).await,
+        Command::Bench(command) => cmd::bench::run(cli.temporal, command).await,
     };
     match result {
         Ok(code) => code,

@@ -7,6 +7,7 @@
 //! - [`policy`]: Rego policies and the pure pass / approve / hard-fail decision.
 //! - [`iac`]: the drivers (`terraform` / `tofu` CLI, `sim`).
 //! - `activities`, `workflows`: the Temporal side.
+//! - [`application`]: seed 000's request → authorize → provision flow (`ProvisionApplication`).
 
 pub mod iac;
 pub mod model;
@@ -34,3 +35,28 @@ pub fn worker_options(
         .build())
 }
 pub mod lock;
+pub mod application;
+
+/// Worker options for seed 000's application flow on `task_queue` (`apps`): the
+/// `ProvisionApplication` workflow and its team lookup.
+pub fn application_worker_options(
+    task_queue: &str,
+    teams: application::TeamDirectory,
+) -> Result<temporalio_sdk::WorkerOptions, temporalio_sdk::WorkflowRegistrationError> {
+    Ok(temporalio_sdk::WorkerOptions::new(task_queue)
+        .register_workflow::<application::ProvisionApplicationWorkflow>()?
+        .register_activities(application::ApplicationActivities::new(teams))
+        .build())
+}
+
+/// Worker options for the application flow's IaC task queue (`apps-iac`): the IaC step and its
+/// compensation. Heartbeats are flushed every second so a cancellation reaches the tool promptly.
+pub fn application_iac_worker_options(
+    task_queue: &str,
+    config: application::FoundationConfig,
+) -> temporalio_sdk::WorkerOptions {
+    temporalio_sdk::WorkerOptions::new(task_queue)
+        .max_heartbeat_throttle_interval(std::time::Duration::from_secs(1))
+        .register_activities(application::FoundationActivities::new(config))
+        .build()
+}

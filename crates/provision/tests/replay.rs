@@ -4,6 +4,7 @@
 
 use std::path::Path;
 
+use ordo_provision::application::ProvisionApplicationWorkflow;
 use ordo_provision::lock::WorkspaceLockWorkflow;
 use ordo_provision::workflows::{DeprovisionInfraWorkflow, ProvisionInfraWorkflow};
 use temporalio_client::WorkflowHistory;
@@ -16,6 +17,8 @@ fn replayer() -> WorkflowReplayer {
         .register_workflow::<DeprovisionInfraWorkflow>()
         .unwrap()
         .register_workflow::<WorkspaceLockWorkflow>()
+        .unwrap()
+        .register_workflow::<ProvisionApplicationWorkflow>()
         .unwrap()
         .build();
     WorkflowReplayer::new(options).unwrap()
@@ -54,6 +57,12 @@ async fn recorded_histories_replay_deterministically() {
         names.iter().any(|n| n.starts_with("deprovision_")),
         "a DeprovisionInfraWorkflow history is recorded: {names:?}"
     );
+    for outcome in ["approved", "rejected", "expired", "cancelled_compensated"] {
+        assert!(
+            names.contains(&format!("application_{outcome}.json").as_str()),
+            "a ProvisionApplication history ({outcome}) is recorded: {names:?}"
+        );
+    }
     let replayer = replayer();
     for (name, bytes) in histories {
         let history = WorkflowHistory::from_json(&bytes).unwrap_or_else(|e| panic!("{name}: {e}"));

@@ -35,7 +35,7 @@ pub(crate) struct StartArgs {
     /// Full request as a JSON file (seed 001's TerraformRunDetails plus Ordo's fields); `-` for stdin.
     #[arg(long)]
     input: Option<PathBuf>,
-    /// IaC driver: terraform, tofu or sim.
+    /// IaC driver: terraform, tofu, pulumi or sim.
     #[arg(long, value_parser = parse_driver)]
     driver: Option<DriverKind>,
     /// Module variable, `name=value` (repeatable).
@@ -188,7 +188,7 @@ pub(crate) struct DecisionArgs {
 
 fn parse_driver(value: &str) -> Result<DriverKind, String> {
     serde_json::from_value(serde_json::Value::String(value.to_owned()))
-        .map_err(|_| format!("unknown driver {value:?}; expected terraform, tofu or sim"))
+        .map_err(|_| format!("unknown driver {value:?}; expected terraform, tofu, pulumi or sim"))
 }
 
 fn parse_kv(value: &str) -> Result<(String, String), String> {

@@ -6,6 +6,9 @@ use std::process::ExitCode;
 use ordo_core::devserver::{find_temporal_binary, DevServer, DevServerOptions};
 use ordo_core::search_attributes::{self, Registration};
 
+use super::codec_server::{self, CodecAccessArgs};
+use super::telemetry::Telemetry;
+use super::serve::HttpArgs;
 use super::worker::{run_worker, shutdown_signal, WorkerArgs};
 
 /// `ordo up` settings.
@@ -22,6 +25,13 @@ pub(crate) struct UpArgs {
     /// The Temporal CLI (default: the project virtualenv's, then PATH).
     #[arg(long, env = "ORDO_TEMPORAL_BIN")]
     temporal_bin: Option<PathBuf>,
+    /// Where to serve the codec server (`off`: don't). The embedded Web UI's origin is always allowed.
+    #[arg(long, env = "ORDO_CODEC_ADDR", default_value = "127.0.0.1:8081")]
+    codec_addr: String,
+    #[command(flatten)]
+    codec: CodecAccessArgs,
+    #[command(flatten)]
+    http: HttpArgs,
 }
 
 pub(crate) async fn run(mut temporal: ordo_core::TemporalArgs, args: UpArgs) -> anyhow::Result<ExitCode> {
@@ -42,16 +52,13 @@ pub(crate) async fn run(mut temporal: ordo_core::TemporalArgs, args: UpArgs) -> 
                 log_file: Some(args.worker.data_dir.join("temporal.log")),
             })
             .await?;
-            eprintln!(
-                "Temporal dev server on {} (database {})",
-                server.address(),
-                db.display()
-            );
+            eprintln!("Temporal dev server on {} (database {})", server.address(), db.display());
             temporal.address = Some(server.address().to_owned());
             Some(server)
         }
     };
-    let client = ordo_core::connect(&temporal).await?;
+    let telemetry = Telemetry::start(args.worker.metrics_addr)?;
+    let client = ordo_core::config::connect_with_metrics(&temporal, telemetry.client_meter()).await?;
     for registration in search_attributes::register(&client, &temporal.namespace).await? {
         match registration {
             Registration::Created(name) => eprintln!("search attribute {name}: created (Keyword)"),
@@ -66,16 +73,49 @@ pub(crate) async fn run(mut temporal: ordo_core::TemporalArgs, args: UpArgs) -> 
             eprintln!("Temporal Web UI:  {ui}");
         }
     }
-    eprintln!(
-        "worker on task queue {:?}, IaC root {}",
-        args.worker.task_queue,
-        args.worker.iac_root.display()
-    );
+    let stop_codec = start_codec_server(&args, server.is_some()).await?;
+    let stop_http =
+        super::serve::start_in_background(&args.http, client.clone(), &args.worker.task_queue, &args.worker.iac_root)
+            .await?;
+    eprintln!("worker on task queue {:?}, IaC root {}", args.worker.task_queue, args.worker.iac_root.display());
     eprintln!("try:  ordo provision scenario happy_path --watch     (Ctrl-C here stops everything)");
-    let result = run_worker(client, &args.worker, shutdown_signal()).await;
+    let result = run_worker(client, &telemetry, &args.worker, shutdown_signal()).await;
     eprintln!("stopping…");
+    let _ = stop_codec.send(());
+    let _ = stop_http.send(());
     if let Some(server) = server {
         server.stop().await?;
     }
     result.map(|()| ExitCode::SUCCESS)
+}
+
+/// Serves the codec server in the background (a busy port is a warning, not a failure); the
+/// returned sender stops it.
+async fn start_codec_server(args: &UpArgs, embedded_ui: bool) -> anyhow::Result<tokio::sync::oneshot::Sender<()>> {
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    if args.codec_addr == "off" {
+        return Ok(stop);
+    }
+    let addr = args.codec_addr.parse().map_err(|e| anyhow::anyhow!("--codec-addr {:?}: {e}", args.codec_addr))?;
+    let codecs = codec_server::codecs_from_env()?;
+    let mut options = args.codec.options();
+    if embedded_ui {
+        let port = args.ui_port;
+        options.allowed_origins.extend([format!("http://localhost:{port}"), format!("http://127.0.0.1:{port}")]);
+        options.allowed_origins.dedup();
+    }
+    match codec_server::bind(addr).await {
+        Ok(listener) => {
+            tokio::spawn(async move {
+                let stopped = async move {
+                    let _ = stopped.await;
+                };
+                if let Err(err) = codec_server::serve(listener, codecs, options, stopped).await {
+                    eprintln!("warning: {err:#}");
+                }
+            });
+        }
+        Err(err) => eprintln!("warning: codec server not started: {err:#} (set --codec-addr, or `off`)"),
+    }
+    Ok(stop)
 }

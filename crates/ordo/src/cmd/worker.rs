@@ -1,12 +1,15 @@
 //! `ordo worker`: polls the provisioning task queue until Ctrl-C / SIGTERM.
 
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context as _;
 use ordo_provision::activities::WorkerConfig;
 use ordo_provision::iac::DriverConfig;
-use temporalio_sdk::{Runtime, Worker};
+use temporalio_sdk::Worker;
+
+use super::telemetry::Telemetry;
 
 /// Worker settings.
 #[derive(Debug, Clone, clap::Args)]
@@ -30,6 +33,27 @@ pub(crate) struct WorkerArgs {
     /// restarted without this switch.
     #[arg(long, env = "ORDO_INJECT_PLAN_BUG")]
     pub(crate) inject_plan_bug: bool,
+    /// Serve Prometheus metrics (the SDK's and Ordo's domain gauges) on this address, e.g.
+    /// `127.0.0.1:9000` (seed 001's port); off when unset.
+    #[arg(long, env = "ORDO_METRICS_ADDR")]
+    pub(crate) metrics_addr: Option<SocketAddr>,
+    /// Seconds between refreshes of the domain gauges (visibility reads) when metrics are on.
+    #[arg(long, env = "ORDO_DOMAIN_METRICS_INTERVAL", default_value_t = 15)]
+    pub(crate) domain_metrics_interval: u64,
+    /// Task queue of seed 000's application flow (`ProvisionApplication` and its team lookup).
+    #[arg(long, env = "ORDO_APPS_TASK_QUEUE", default_value = ordo_provision::application::model::DEFAULT_TASK_QUEUE)]
+    pub(crate) apps_task_queue: String,
+    /// Task queue of the application flow's IaC step (default: the apps task queue + `-iac`).
+    #[arg(long, env = "ORDO_APPS_IAC_TASK_QUEUE")]
+    pub(crate) apps_iac_task_queue: Option<String>,
+    /// Don't serve the application flow's IaC task queue: another worker does (e.g. the Python
+    /// worker in examples/python-iac-worker).
+    #[arg(long, env = "ORDO_NO_APPS_IAC")]
+    pub(crate) no_apps_iac: bool,
+    /// Teams for the application flow's pre-flight check, as JSON (see examples/teams.json);
+    /// default: the built-in demo teams.
+    #[arg(long, env = "ORDO_TEAMS_FILE")]
+    pub(crate) teams_file: Option<PathBuf>,
 }
 
 impl WorkerArgs {
@@ -70,36 +94,77 @@ fn resolve_terraform(configured: &PathBuf) -> PathBuf {
 }
 
 pub(crate) async fn run(temporal: ordo_core::TemporalArgs, args: WorkerArgs) -> anyhow::Result<ExitCode> {
-    let client = ordo_core::connect(&temporal).await?;
+    let telemetry = Telemetry::start(args.metrics_addr)?;
+    let client = ordo_core::config::connect_with_metrics(&temporal, telemetry.client_meter()).await?;
     eprintln!(
         "worker polling task queue {:?} on {}",
         args.task_queue,
         temporal.address_or_default()
     );
-    run_worker(client, &args, shutdown_signal()).await?;
+    eprintln!(
+        "application flow on task queue {:?}{}",
+        args.apps_task_queue,
+        if args.no_apps_iac { " (its IaC queue is left to another worker)" } else { " and its IaC queue" }
+    );
+    run_worker(client, &telemetry, &args, shutdown_signal()).await?;
     Ok(ExitCode::SUCCESS)
 }
 
 /// Runs a worker until `stop` resolves, then shuts it down gracefully.
 pub(crate) async fn run_worker(
     client: temporalio_client::Client,
+    telemetry: &Telemetry,
     args: &WorkerArgs,
     stop: impl std::future::Future<Output = ()>,
 ) -> anyhow::Result<()> {
-    let runtime = Runtime::from_current_tokio(Default::default()).context("starting the Temporal runtime")?;
-    let options = ordo_provision::worker_options(&args.task_queue, args.config()?)?;
-    let mut worker = Worker::new(&runtime, client, options).context("creating the worker")?;
-    let shutdown = worker.shutdown_handle();
-    let run = worker.run();
+    let every = std::time::Duration::from_secs(args.domain_metrics_interval.max(1));
+    let _domain_gauges = telemetry.spawn_domain_gauges(client.clone(), &args.task_queue, every);
+    let config = args.config()?;
+    let mut workers = application_workers(&client, telemetry, args, &config)?;
+    let options = ordo_provision::worker_options(&args.task_queue, config)?;
+    workers.push(Worker::new(&telemetry.runtime, client, options).context("creating the worker")?);
+    let shutdowns: Vec<_> = workers.iter().map(|w| w.shutdown_handle()).collect();
+    let run = futures::future::try_join_all(workers.iter_mut().map(|w| w.run()));
     tokio::pin!(run);
     tokio::select! {
-        result = &mut run => result.context("worker stopped")?,
+        result = &mut run => { result.context("worker stopped")?; }
         () = stop => {
-            shutdown();
+            shutdowns.iter().for_each(|shutdown| shutdown());
             run.await.context("worker shutdown")?;
         }
     }
     Ok(())
+}
+
+/// Seed 000's application flow in the same process: the workflow and team lookup on the apps task
+/// queue, and (unless `--no-apps-iac`) the IaC step on its own task queue.
+fn application_workers(
+    client: &temporalio_client::Client,
+    telemetry: &Telemetry,
+    args: &WorkerArgs,
+    config: &WorkerConfig,
+) -> anyhow::Result<Vec<Worker>> {
+    use ordo_provision::application::{model::default_iac_task_queue, FoundationConfig, TeamDirectory};
+    let teams = match &args.teams_file {
+        Some(path) => TeamDirectory::load(path)?,
+        None => TeamDirectory::demo(),
+    };
+    let apps = ordo_provision::application_worker_options(&args.apps_task_queue, teams)?;
+    let mut workers = vec![Worker::new(&telemetry.runtime, client.clone(), apps).context("creating the apps worker")?];
+    if !args.no_apps_iac {
+        let queue = args
+            .apps_iac_task_queue
+            .clone()
+            .unwrap_or_else(|| default_iac_task_queue(&args.apps_task_queue));
+        let foundation = FoundationConfig {
+            iac_root: config.iac_root.clone(),
+            data_dir: config.drivers.data_dir.clone(),
+            pulumi_bin: ordo_provision::iac::pulumi::default_binary(),
+        };
+        let options = ordo_provision::application_iac_worker_options(&queue, foundation);
+        workers.push(Worker::new(&telemetry.runtime, client.clone(), options).context("creating the apps IaC worker")?);
+    }
+    Ok(workers)
 }
 
 /// Resolves on Ctrl-C or SIGTERM.

@@ -33,19 +33,13 @@ impl Env {
 
     /// A server, no worker yet.
     pub async fn without_worker() -> Self {
-        let server = DevServer::start(DevServerOptions::ephemeral(find_temporal_binary()))
-            .await
-            .expect("dev server starts");
+        let server =
+            DevServer::start(DevServerOptions::ephemeral(find_temporal_binary())).await.expect("dev server starts");
         let address = server.address().to_owned();
-        let temporal = ordo_core::TemporalArgs {
-            address: Some(address.clone()),
-            namespace: "default".into(),
-            profile: None,
-        };
+        let temporal =
+            ordo_core::TemporalArgs { address: Some(address.clone()), namespace: "default".into(), profile: None };
         let client = ordo_core::connect(&temporal).await.expect("connects");
-        ordo_core::search_attributes::register(&client, "default")
-            .await
-            .expect("search attributes");
+        ordo_core::search_attributes::register(&client, "default").await.expect("search attributes");
         let task_queue = format!("test-{}", uuid::Uuid::new_v4());
         let root = tempfile::tempdir().unwrap();
         copy_dir(&workspace_root().join("examples"), root.path());
@@ -111,9 +105,7 @@ impl Env {
 
     /// A scenario's request with test timings: no simulated latency, 100 ms retries.
     pub fn scenario(&self, key: &str) -> ProvisionRequest {
-        let mut request = scenarios::find(key)
-            .expect("known scenario")
-            .request(DriverKind::Sim, Some(2));
+        let mut request = scenarios::find(key).expect("known scenario").request(DriverKind::Sim, Some(2));
         fast(&mut request);
         request
     }
@@ -126,10 +118,7 @@ impl Env {
             if predicate(&view) {
                 return view;
             }
-            assert!(
-                tokio::time::Instant::now() < deadline,
-                "timed out waiting for {what}; last view: {view:#?}"
-            );
+            assert!(tokio::time::Instant::now() < deadline, "timed out waiting for {what}; last view: {view:#?}");
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
@@ -164,11 +153,7 @@ pub fn fast(request: &mut ProvisionRequest) {
 
 /// The repository root.
 pub fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .ancestors()
-        .nth(2)
-        .unwrap()
-        .to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR")).ancestors().nth(2).unwrap().to_path_buf()
 }
 
 /// The real terraform binary: the project virtualenv's, else PATH's.
@@ -206,14 +191,7 @@ pub async fn apply_outside_ordo(env: &Env, dir: &str) {
         tofu_bin: "tofu".into(),
         data_dir: env.data.path().canonicalize().unwrap(),
     };
-    let driver = Driver::new(
-        DriverKind::Sim,
-        &config,
-        SimKnobs {
-            latency_ms: Some(0),
-            failure_rate: Some(0.0),
-        },
-    );
+    let driver = Driver::new(DriverKind::Sim, &config, SimKnobs { latency_ms: Some(0), failure_rate: Some(0.0) });
     let ws = Workspace {
         dir: env.root.path().join(dir).canonicalize().unwrap(),
         env: Default::default(),
@@ -224,19 +202,13 @@ pub async fn apply_outside_ordo(env: &Env, dir: &str) {
     let plan = driver.plan(&ws).await.unwrap();
     let (events, _rx) = tokio::sync::mpsc::unbounded_channel();
     let (_cancel_tx, cancel) = tokio::sync::watch::channel(false);
-    driver
-        .apply(&ws, &plan.file, Progress { events, cancel })
-        .await
-        .unwrap();
+    driver.apply(&ws, &plan.file, Progress { events, cancel }).await.unwrap();
 }
 
 /// The current run id of a workflow.
 pub async fn run_id(env: &Env, id: &str) -> String {
     use temporalio_client::WorkflowDescribeOptions;
-    let handle = env
-        .client
-        .temporal()
-        .get_workflow_handle::<ordo_provision::workflows::ProvisionInfraWorkflow>(id);
+    let handle = env.client.temporal().get_workflow_handle::<ordo_provision::workflows::ProvisionInfraWorkflow>(id);
     let description = handle.describe(WorkflowDescribeOptions::default()).await.unwrap();
     description
         .raw()
@@ -250,10 +222,7 @@ pub async fn run_id(env: &Env, id: &str) -> String {
 /// Waits until the named pending activity has reached `attempt`.
 pub async fn wait_for_activity_attempt(env: &Env, id: &str, activity: &str, attempt: i32) {
     use temporalio_client::WorkflowDescribeOptions;
-    let handle = env
-        .client
-        .temporal()
-        .get_workflow_handle::<ordo_provision::workflows::ProvisionInfraWorkflow>(id);
+    let handle = env.client.temporal().get_workflow_handle::<ordo_provision::workflows::ProvisionInfraWorkflow>(id);
     for _ in 0..600 {
         let description = handle.describe(WorkflowDescribeOptions::default()).await.unwrap();
         let reached = description
@@ -273,15 +242,8 @@ pub async fn wait_for_activity_attempt(env: &Env, id: &str, activity: &str, atte
 pub async fn apply_attempts(env: &Env, id: &str) -> i32 {
     use temporalio_client::WorkflowFetchHistoryOptions;
     use temporalio_common::protos::temporal::api::history::v1::history_event::Attributes;
-    let handle = env
-        .client
-        .temporal()
-        .get_workflow_handle::<ordo_provision::workflows::ProvisionInfraWorkflow>(id);
-    let events = handle
-        .fetch_history(WorkflowFetchHistoryOptions::default())
-        .into_events()
-        .await
-        .unwrap();
+    let handle = env.client.temporal().get_workflow_handle::<ordo_provision::workflows::ProvisionInfraWorkflow>(id);
+    let events = handle.fetch_history(WorkflowFetchHistoryOptions::default()).into_events().await.unwrap();
     let apply_scheduled: Vec<i64> = events
         .iter()
         .filter_map(|e| match &e.attributes {

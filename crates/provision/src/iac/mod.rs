@@ -7,7 +7,9 @@
 //! # Layout
 //! - [`terraform`]: the `terraform` / `tofu` command-line driver (argument vectors, never a shell).
 //! - [`sim`]: a declarative stack file planned and applied against simulated state under the data dir.
+//! - [`pulumi`]: the `pulumi` command-line driver (preview / up / destroy / stack output, JSON output).
 
+pub mod pulumi;
 pub mod sim;
 pub mod terraform;
 
@@ -28,15 +30,18 @@ pub enum DriverKind {
     Tofu,
     /// Simulated cloud: a stack file, simulated state, latency and failure knobs.
     Sim,
+    /// The real `pulumi` CLI on a Pulumi project directory (stack `ordo` unless a caller picks one).
+    Pulumi,
 }
 
 impl DriverKind {
-    /// The wire name (`terraform`, `tofu`, `sim`).
+    /// The wire name (`terraform`, `tofu`, `sim`, `pulumi`).
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Terraform => "terraform",
             Self::Tofu => "tofu",
             Self::Sim => "sim",
+            Self::Pulumi => "pulumi",
         }
     }
 }
@@ -207,6 +212,8 @@ pub enum Driver {
     Cli(terraform::CliDriver),
     /// The simulation.
     Sim(sim::SimDriver),
+    /// `pulumi`.
+    Pulumi(pulumi::PulumiDriver),
 }
 
 impl Driver {
@@ -216,6 +223,10 @@ impl Driver {
             DriverKind::Terraform => Self::Cli(terraform::CliDriver::new("terraform", config.terraform_bin.clone())),
             DriverKind::Tofu => Self::Cli(terraform::CliDriver::new("tofu", config.tofu_bin.clone())),
             DriverKind::Sim => Self::Sim(sim::SimDriver::new(config.data_dir.join("sim"), knobs)),
+            DriverKind::Pulumi => Self::Pulumi(pulumi::PulumiDriver::new(
+                pulumi::default_binary(),
+                pulumi::DEFAULT_STACK,
+            )),
         }
     }
 
@@ -224,6 +235,7 @@ impl Driver {
         match self {
             Self::Cli(d) => d.init(ws).await,
             Self::Sim(d) => d.init(ws).await,
+            Self::Pulumi(d) => d.init(ws).await,
         }
     }
 
@@ -232,6 +244,7 @@ impl Driver {
         match self {
             Self::Cli(d) => d.plan(ws).await,
             Self::Sim(d) => d.plan(ws).await,
+            Self::Pulumi(d) => d.plan(ws).await,
         }
     }
 
@@ -240,6 +253,7 @@ impl Driver {
         match self {
             Self::Cli(d) => d.apply(ws, plan_file, progress).await,
             Self::Sim(d) => d.apply(ws, plan_file, progress).await,
+            Self::Pulumi(d) => d.apply(ws, plan_file, progress).await,
         }
     }
 
@@ -248,6 +262,7 @@ impl Driver {
         match self {
             Self::Cli(d) => d.destroy(ws, progress).await,
             Self::Sim(d) => d.destroy(ws, progress).await,
+            Self::Pulumi(d) => d.destroy(ws, progress).await,
         }
     }
 
@@ -256,6 +271,7 @@ impl Driver {
         match self {
             Self::Cli(d) => d.output(ws).await,
             Self::Sim(d) => d.output(ws).await,
+            Self::Pulumi(d) => d.output(ws).await,
         }
     }
 }

@@ -1,0 +1,248 @@
+//! The reference workflows Ordo is measured against, all doing nothing but talking to Temporal:
+//!
+//! - [`SkeletonWorkflow`]: the engine's limit for Ordo's shape. The same commands as one Ordo run
+//!   (search-attribute upserts, activities, timers, and the workspace-lock round trip through a
+//!   second workflow), counted from a real Ordo history by [`crate::shape`]; every activity is a
+//!   no-op.
+//! - [`TrivialWorkflow`]: one no-op activity, the engine's raw limit in runs per second.
+//!
+//! Names are fixed (`Bench…`) so histories and the `temporal` CLI show what ran.
+
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use temporalio_common::search_attributes::SearchAttributeKey;
+use temporalio_macros::{activities, workflow, workflow_methods};
+use temporalio_sdk::activities::{ActivityContext, ActivityError};
+use temporalio_sdk::{
+    ActivityOptions, SignalWorkflowOptions, SyncWorkflowContext, WorkerOptions, WorkflowContext, WorkflowResult,
+};
+
+/// Workflow type of the skeleton.
+pub const SKELETON_WORKFLOW: &str = "BenchSkeletonWorkflow";
+/// Workflow type of the skeleton's lock.
+pub const SKELETON_LOCK_WORKFLOW: &str = "BenchSkeletonLockWorkflow";
+/// Workflow type of the trivial workflow.
+pub const TRIVIAL_WORKFLOW: &str = "BenchTrivialWorkflow";
+
+/// The keyword attribute the skeleton upserts: the one Ordo writes (`provisionStatus`), so the
+/// visibility store does the same work.
+const STATUS: SearchAttributeKey<String> = SearchAttributeKey::keyword("provisionStatus");
+
+/// How long the skeleton lock waits for its release before giving up (Ordo's lock checks its
+/// holder on the same period; here the timer only has to exist, as Ordo's does).
+const LOCK_CHECK: Duration = Duration::from_secs(30);
+
+/// The commands of one run, in order.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Shape {
+    /// Search-attribute upserts issued just before each activity; one entry per activity.
+    pub upserts_before: Vec<u32>,
+    /// Upserts after the last activity.
+    pub final_upserts: u32,
+    /// Timers the run itself starts (after its activities).
+    pub timers: u32,
+    /// The first activity queues the run on a lock workflow (signal-with-start), the lock grants it
+    /// by signal, and the run releases it by signal before finishing, as Ordo's workspace lock does.
+    pub lock: bool,
+}
+
+impl Shape {
+    /// Activities in the run (the lock request included).
+    pub fn activities(&self) -> usize {
+        self.upserts_before.len()
+    }
+
+    /// Upserts in the run.
+    pub fn upserts(&self) -> u32 {
+        self.upserts_before.iter().sum::<u32>() + self.final_upserts
+    }
+}
+
+/// What a skeleton run reports back.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SkeletonResult {
+    /// Activities executed.
+    pub activities: u32,
+    /// Upserts issued.
+    pub upserts: u32,
+}
+
+/// The no-op activities.
+#[derive(Debug, Default)]
+pub struct NoopActivities;
+
+#[activities]
+impl NoopActivities {
+    /// Returns its input.
+    #[activity(name = "bench_noop")]
+    pub async fn noop(_ctx: ActivityContext, step: u32) -> Result<u32, ActivityError> {
+        Ok(step)
+    }
+
+    /// Queues `requester` on its own skeleton lock (signal-with-start, as Ordo's
+    /// `request_workspace_lock` does); returns the lock's workflow id.
+    #[activity(name = "bench_request_lock")]
+    pub async fn request_lock(ctx: ActivityContext, requester: String) -> Result<String, ActivityError> {
+        let lock_id = format!("bench-lock-{requester}");
+        let task_queue = ctx.info().task_queue.clone();
+        let options = temporalio_client::WorkflowStartOptions::new(task_queue, lock_id.clone()).build();
+        ctx.client()
+            .signal_with_start_workflow(
+                SkeletonLockWorkflow::run,
+                (),
+                SkeletonLockWorkflow::acquire,
+                requester,
+                options,
+            )
+            .await?;
+        Ok(lock_id)
+    }
+}
+
+fn activity_options() -> ActivityOptions {
+    ActivityOptions::start_to_close_timeout(Duration::from_secs(30))
+}
+
+/// Ordo's command shape with no-op activities.
+#[workflow]
+#[derive(Default)]
+pub struct SkeletonWorkflow {
+    granted: bool,
+}
+
+#[workflow_methods]
+impl SkeletonWorkflow {
+    /// Runs `shape`.
+    #[run(name = "BenchSkeletonWorkflow")]
+    pub async fn run(ctx: &mut WorkflowContext<Self>, shape: Shape) -> WorkflowResult<SkeletonResult> {
+        let mut lock_id = None;
+        let mut done = SkeletonResult::default();
+        for (step, upserts) in shape.upserts_before.iter().enumerate() {
+            for _ in 0..*upserts {
+                ctx.upsert_search_attributes([STATUS.value_set(format!("step-{step}"))]);
+                done.upserts += 1;
+            }
+            if step == 0 && shape.lock {
+                let requester = ctx.workflow_id().to_owned();
+                let id = ctx
+                    .execute_activity(NoopActivities::request_lock, requester, activity_options())
+                    .await?;
+                ctx.wait_condition(|s: &Self| s.granted).await?;
+                lock_id = Some(id);
+            } else {
+                ctx.execute_activity(NoopActivities::noop, step as u32, activity_options())
+                    .await?;
+            }
+            done.activities += 1;
+        }
+        for _ in 0..shape.timers {
+            ctx.timer(Duration::from_millis(1)).await;
+        }
+        if let Some(id) = lock_id {
+            ctx.external_workflow(id, None)
+                .signal(SkeletonLockWorkflow::release, (), SignalWorkflowOptions::default())
+                .await?;
+        }
+        for _ in 0..shape.final_upserts {
+            ctx.upsert_search_attributes([STATUS.value_set("done".to_owned())]);
+            done.upserts += 1;
+        }
+        Ok(done)
+    }
+
+    /// The lock's grant.
+    #[signal(name = "bench_granted")]
+    pub fn granted(&mut self, _ctx: &mut SyncWorkflowContext<Self>) {
+        self.granted = true;
+    }
+}
+
+/// A no-op lock with Ordo's lock's shape: grant by signal, one holder-check timer, release by signal.
+#[workflow]
+#[derive(Default)]
+pub struct SkeletonLockWorkflow {
+    requester: Option<String>,
+    released: bool,
+}
+
+#[workflow_methods]
+impl SkeletonLockWorkflow {
+    /// Grants the requester, then waits for its release.
+    #[run(name = "BenchSkeletonLockWorkflow")]
+    pub async fn run(ctx: &mut WorkflowContext<Self>, _input: ()) -> WorkflowResult<()> {
+        ctx.wait_condition(|s: &Self| s.requester.is_some()).await?;
+        let requester = ctx.state(|s| s.requester.clone().unwrap_or_default());
+        ctx.external_workflow(requester, None)
+            .signal(SkeletonWorkflow::granted, (), SignalWorkflowOptions::default())
+            .await?;
+        temporalio_sdk::workflows::select! {
+            _ = ctx.timer(LOCK_CHECK) => {},
+            _ = ctx.wait_condition(|s: &Self| s.released) => {},
+        };
+        Ok(())
+    }
+
+    /// Queue a requester (delivered with the start).
+    #[signal(name = "bench_acquire")]
+    pub fn acquire(&mut self, _ctx: &mut SyncWorkflowContext<Self>, requester: String) {
+        self.requester = Some(requester);
+    }
+
+    /// Give the lock back.
+    #[signal(name = "bench_release")]
+    pub fn release(&mut self, _ctx: &mut SyncWorkflowContext<Self>) {
+        self.released = true;
+    }
+}
+
+/// One no-op activity: the engine's raw limit.
+#[workflow]
+#[derive(Default)]
+pub struct TrivialWorkflow;
+
+#[workflow_methods]
+impl TrivialWorkflow {
+    /// Runs one no-op activity.
+    #[run(name = "BenchTrivialWorkflow")]
+    pub async fn run(ctx: &mut WorkflowContext<Self>, input: u32) -> WorkflowResult<u32> {
+        Ok(ctx
+            .execute_activity(NoopActivities::noop, input, activity_options())
+            .await?)
+    }
+}
+
+/// Which reference worker to run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ReferenceKind {
+    /// [`SkeletonWorkflow`] and its lock.
+    Skeleton,
+    /// [`TrivialWorkflow`].
+    Trivial,
+}
+
+impl ReferenceKind {
+    /// `skeleton` or `trivial`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Skeleton => "skeleton",
+            Self::Trivial => "trivial",
+        }
+    }
+}
+
+/// Worker options for a reference worker on `task_queue` (SDK defaults otherwise, as Ordo's worker).
+pub fn worker_options(
+    kind: ReferenceKind,
+    task_queue: &str,
+) -> Result<WorkerOptions, temporalio_sdk::WorkflowRegistrationError> {
+    let options = WorkerOptions::new(task_queue);
+    let options = match kind {
+        ReferenceKind::Skeleton => options
+            .register_workflow::<SkeletonWorkflow>()?
+            .register_workflow::<SkeletonLockWorkflow>()?,
+        ReferenceKind::Trivial => options.register_workflow::<TrivialWorkflow>()?,
+    };
+    Ok(options.register_activities(NoopActivities).build())
+}

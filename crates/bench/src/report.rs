@@ -1,0 +1,222 @@
+//! Results on disk: each report as JSON (everything) and as a Markdown table (what people read),
+//! named `<kind>-<UTC timestamp>` under `bench/results/`.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use crate::chaos::ChaosReport;
+use crate::provision::{ModeResult, ProvisionReport, Ratios, Subject};
+use crate::BenchError;
+
+/// Writes `<dir>/<kind>-<stamp>.json` and `.md`; returns both paths.
+pub fn write(dir: &Path, kind: &str, json: &impl serde::Serialize, markdown: &str) -> Result<(PathBuf, PathBuf), BenchError> {
+    std::fs::create_dir_all(dir).map_err(|e| BenchError::io(format!("creating {}", dir.display()), e))?;
+    let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%SZ");
+    let json_path = dir.join(format!("{kind}-{stamp}.json"));
+    let md_path = dir.join(format!("{kind}-{stamp}.md"));
+    let text = serde_json::to_string_pretty(json).map_err(|e| BenchError::Setup(format!("encoding the report: {e}")))?;
+    std::fs::write(&json_path, text + "\n").map_err(|e| BenchError::io(format!("writing {}", json_path.display()), e))?;
+    std::fs::write(&md_path, markdown).map_err(|e| BenchError::io(format!("writing {}", md_path.display()), e))?;
+    Ok((json_path, md_path))
+}
+
+fn f1(x: f64) -> String {
+    if x.is_finite() {
+        format!("{x:.1}")
+    } else {
+        "–".into()
+    }
+}
+
+fn f2(x: f64) -> String {
+    if x.is_finite() {
+        format!("{x:.2}")
+    } else {
+        "–".into()
+    }
+}
+
+/// The provisioning benchmark as Markdown.
+pub fn provision_markdown(r: &ProvisionReport) -> String {
+    let mut md = String::new();
+    let _ = writeln!(md, "# `ordo bench provision` — {}\n", r.started_at);
+    let _ = writeln!(md, "Machine: {}\n", r.machine.one_line());
+    let _ = writeln!(
+        md,
+        "{} measured runs per subject at {} in flight, after a warm-up; sim driver, `sim.latency_ms = 0`, policy passes, \
+         no approval, `include_custom_search_attrs = true`; one in-memory dev server for everything.\n",
+        r.runs, r.concurrency
+    );
+    if let Some(h) = &r.ordo_history {
+        let _ = writeln!(
+            md,
+            "One Ordo run, counted from its history: `ProvisionInfraWorkflow` {} events ({} workflow tasks, {} activities, \
+             {} upserts, {} timers, {} signals in, {} out) + `WorkspaceLockWorkflow` {} events ({} workflow tasks, {} timers, \
+             {} signals in, {} out). The skeleton replays exactly this shape with no-op activities.\n",
+            h.run.events, h.run.workflow_tasks, h.run.activities, h.run.upserts, h.run.timers, h.run.signals_received,
+            h.run.signals_sent, h.lock.events, h.lock.workflow_tasks, h.lock.timers, h.lock.signals_received,
+            h.lock.signals_sent
+        );
+    }
+    if let Some(h) = &r.skeleton_history {
+        let _ = writeln!(
+            md,
+            "One skeleton run, counted the same way: {} events ({} workflow tasks, {} activities, {} upserts, {} timers, \
+             {} signals in, {} out) + its lock {} events ({} workflow tasks, {} timers).\n",
+            h.run.events, h.run.workflow_tasks, h.run.activities, h.run.upserts, h.run.timers, h.run.signals_received,
+            h.run.signals_sent, h.lock.events, h.lock.workflow_tasks, h.lock.timers
+        );
+    }
+    for mode in &r.modes {
+        mode_table(&mut md, mode);
+    }
+    if !r.parked.is_empty() {
+        let _ = writeln!(md, "## Parked at the approval gate\n");
+        let _ = writeln!(md, "| subject | parked runs | time to park | worker RSS when all parked | RSS after hold | peak RSS | worker CPU total |");
+        let _ = writeln!(md, "|---|---:|---:|---:|---:|---:|---:|");
+        for p in &r.parked {
+            let _ = writeln!(
+                md,
+                "| {} | {} | {} s | {} MiB | {} MiB ({} s later) | {} MiB | {} s |",
+                p.subject.as_str(),
+                p.parked,
+                f1(p.seconds_to_park),
+                f1(p.rss_mib),
+                f1(p.rss_after_hold_mib),
+                f1(p.hold_seconds),
+                f1(p.peak_rss_mib),
+                f1(p.worker_cpu_seconds)
+            );
+        }
+        let ordo = r.parked.iter().find(|p| p.subject == Subject::Ordo);
+        let python = r.parked.iter().find(|p| p.subject == Subject::Python);
+        if let (Some(o), Some(p)) = (ordo, python) {
+            let _ = writeln!(
+                md,
+                "\nOrdo / Python worker RSS with {} parked runs: **{}** (after hold: {}).",
+                o.parked,
+                f2(o.rss_mib / p.rss_mib),
+                f2(o.rss_after_hold_mib / p.rss_after_hold_mib)
+            );
+        }
+        md.push('\n');
+    }
+    if !r.notes.is_empty() {
+        let _ = writeln!(md, "Notes:");
+        for n in &r.notes {
+            let _ = writeln!(md, "- {n}");
+        }
+    }
+    md
+}
+
+fn mode_table(md: &mut String, mode: &ModeResult) {
+    let title = match mode.mode {
+        crate::provision::Mode::Shared => "Shared cores (server, worker and driver unpinned)",
+        crate::provision::Mode::Pinned => "Pinned (server + driver on CPU 0, worker on CPU 1, `taskset`)",
+    };
+    let _ = writeln!(md, "## {title}\n");
+    let _ = writeln!(
+        md,
+        "| subject | runs/s | p50 ms | p99 ms | worker CPU s | worker CPU ms/run | worker peak RSS MiB | server CPU ms/run | failed |"
+    );
+    let _ = writeln!(md, "|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+    for s in &mode.subjects {
+        let _ = writeln!(
+            md,
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+            s.subject.as_str(),
+            f1(s.runs_per_second),
+            f1(s.latency.p50_ms),
+            f1(s.latency.p99_ms),
+            f2(s.worker_cpu_seconds),
+            f2(s.worker_cpu_ms_per_run),
+            f1(s.worker_peak_rss_mib),
+            f2(s.server_cpu_ms_per_run),
+            s.failed
+        );
+    }
+    md.push('\n');
+    let _ = writeln!(md, "| ratio | runs/s | worker CPU per run | worker peak RSS |");
+    let _ = writeln!(md, "|---|---:|---:|---:|");
+    for (name, ratios) in [
+        ("Ordo / skeleton", mode.ordo_vs_skeleton),
+        ("Ordo / trivial", mode.ordo_vs_trivial),
+        ("Ordo / Python peer", mode.ordo_vs_python),
+    ] {
+        if let Some(Ratios {
+            runs_per_second,
+            worker_cpu_per_run,
+            worker_peak_rss,
+        }) = ratios
+        {
+            let _ = writeln!(
+                md,
+                "| {name} | {} | {} | {} |",
+                f2(runs_per_second),
+                f2(worker_cpu_per_run),
+                f2(worker_peak_rss)
+            );
+        }
+    }
+    md.push('\n');
+}
+
+/// A chaos report as Markdown.
+pub fn chaos_markdown(r: &ChaosReport) -> String {
+    let mut md = String::new();
+    let _ = writeln!(md, "# `ordo bench chaos` — {}\n", r.started_at);
+    let _ = writeln!(md, "Machine: {}\n", r.machine.one_line());
+    let _ = writeln!(
+        md,
+        "{} runs (one stack copy each), {} `ordo worker` processes, a random worker SIGKILLed {}, dev server restart {}, \
+         sim `failure_rate = {}`, `latency_ms = {}`, seed {}.\n",
+        r.runs,
+        r.workers,
+        r.kill_every_secs.map_or("never".into(), |s| format!("every {s} s")),
+        r.restart_server_after_secs
+            .map_or("none".into(), |s| format!("{s} s after the starts (same SQLite file and port)")),
+        r.failure_rate,
+        r.latency_ms,
+        r.seed
+    );
+    let _ = writeln!(md, "| runs | kills | server restarts | injected failures | completed | failed | unfinished | duplicates |");
+    let _ = writeln!(md, "|---:|---:|---:|---:|---:|---:|---:|---:|");
+    let _ = writeln!(
+        md,
+        "| {} | {} | {} | {}–{} | {} | {} | {} | {} |\n",
+        r.runs,
+        r.kills,
+        r.server_restarts,
+        r.injected_failures_min,
+        r.injected_failures_max,
+        r.completed,
+        r.failed,
+        r.unfinished,
+        r.duplicates
+    );
+    let _ = writeln!(
+        md,
+        "Resource applies recorded by the sim: {} (expected {}). `terraform_apply` attempts beyond the first: {} \
+         (injected failures plus attempts lost to kills; Temporal keeps only the last attempt, hence the range above). \
+         Other activities' extra attempts: {}. Workers that exited on their own: {}. Wall time {} s; slowest run {} s.\n",
+        r.resources_applied,
+        r.resources_expected,
+        r.apply_attempts_failed,
+        r.other_attempts_failed,
+        r.worker_exits,
+        f1(r.wall_seconds),
+        f1(r.slowest_run_seconds)
+    );
+    if let Some(ended) = r.ended_before_restart {
+        let _ = writeln!(md, "Runs already ended when the server was stopped: {ended} of {}.\n", r.runs);
+    }
+    let _ = writeln!(md, "Verdict: **{}**\n", if r.all_good() { "every run applied exactly once" } else { "problems found" });
+    if !r.problems.is_empty() {
+        let _ = writeln!(md, "Problems:");
+        for p in &r.problems {
+            let _ = writeln!(md, "- {p}");
+        }
+    }
+    md
+}

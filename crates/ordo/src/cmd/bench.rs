@@ -1,0 +1,254 @@
+//! `ordo bench …`: Ordo measured against its references (`provision`), the chaos suite at large
+//! sizes (`chaos`), and the reference workers those runs spawn as separate processes (`worker`,
+//! hidden). Reports go to `bench/results/` as JSON and Markdown; progress goes to stderr.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use clap::Subcommand;
+use ordo_bench::chaos::ChaosConfig;
+use ordo_bench::provision::ProvisionBenchConfig;
+use ordo_bench::reference::ReferenceKind;
+use temporalio_sdk::{Runtime, Worker};
+
+/// The benchmark commands.
+#[derive(Debug, Subcommand)]
+pub(crate) enum BenchCommand {
+    /// Provisioning runs (sim driver, no latency) against the skeleton, trivial and Python
+    /// references on one dev server: runs/s, p50/p99, worker CPU and RSS, ratios.
+    Provision(ProvisionArgs),
+    /// Workers SIGKILLed at random (and optionally the dev server restarted) while runs execute
+    /// with failing sim operations: every run completes, nothing is applied twice.
+    Chaos(ChaosArgs),
+    /// Run a reference worker (spawned by `ordo bench provision`, one process per subject).
+    #[command(hide = true)]
+    Worker(ReferenceWorkerArgs),
+}
+
+/// Where things are; every path is relative to the repository root by default.
+#[derive(Debug, Clone, clap::Args)]
+pub(crate) struct Paths {
+    /// Directory for the JSON and Markdown reports.
+    #[arg(long, env = "ORDO_BENCH_RESULTS", default_value = "bench/results")]
+    results_dir: PathBuf,
+    /// The shipped stacks are copied from here.
+    #[arg(long, default_value = "examples")]
+    examples: PathBuf,
+    /// The Temporal CLI (default: the project virtualenv's, then PATH).
+    #[arg(long, env = "ORDO_TEMPORAL_BIN")]
+    temporal_bin: Option<PathBuf>,
+}
+
+/// `ordo bench provision` settings.
+#[derive(Debug, Clone, clap::Args)]
+pub(crate) struct ProvisionArgs {
+    /// Measured runs per subject.
+    #[arg(long, default_value_t = 200)]
+    runs: usize,
+    /// Runs in flight.
+    #[arg(long, default_value_t = 20)]
+    concurrency: usize,
+    /// Also measure with the dev server on CPU 0 and the worker on CPU 1 (`taskset`).
+    #[arg(long)]
+    pin: bool,
+    /// Also park this many runs at the approval gate and report worker RSS (Ordo and Python).
+    #[arg(long)]
+    parked: Option<usize>,
+    /// Seconds to hold the parked runs before the second RSS sample.
+    #[arg(long, default_value_t = 35)]
+    parked_hold_secs: u64,
+    /// Python interpreter with `temporalio` (the peer is skipped when it cannot import it).
+    #[arg(long, env = "ORDO_BENCH_PYTHON", default_value = ".venv/bin/python")]
+    python: PathBuf,
+    /// Skip the Python peer.
+    #[arg(long)]
+    no_python: bool,
+    /// The Python peer's directory.
+    #[arg(long, default_value = "bench/peers/python")]
+    peer_dir: PathBuf,
+    /// Upper bound on one run's end-to-end time, in seconds.
+    #[arg(long, default_value_t = 120)]
+    run_timeout_secs: u64,
+    /// Measure only these subjects (comma-separated: ordo, skeleton, trivial, python; the
+    /// skeleton brings Ordo along, it needs Ordo's history for its shape).
+    #[arg(long, value_delimiter = ',', value_parser = parse_subject)]
+    only: Vec<ordo_bench::provision::Subject>,
+    /// Record each worker with `perf record -g` during its batch into this directory.
+    #[arg(long)]
+    perf_dir: Option<PathBuf>,
+    #[command(flatten)]
+    paths: Paths,
+}
+
+/// `ordo bench chaos` settings.
+#[derive(Debug, Clone, clap::Args)]
+pub(crate) struct ChaosArgs {
+    /// Provisioning runs, each on its own copy of the namespace stack.
+    #[arg(long, default_value_t = 50)]
+    runs: usize,
+    /// `ordo worker` processes.
+    #[arg(long, default_value_t = 3)]
+    workers: usize,
+    /// SIGKILL a random worker this often (0: never).
+    #[arg(long, default_value_t = 3.0)]
+    kill_every_secs: f64,
+    /// Stop and restart the dev server (same SQLite file and port) this many seconds after the starts.
+    #[arg(long)]
+    restart_server_after_secs: Option<f64>,
+    /// Share of sim resource operations that fail retryably.
+    #[arg(long, default_value_t = 0.3)]
+    failure_rate: f64,
+    /// Simulated latency per resource operation, in milliseconds.
+    #[arg(long, default_value_t = 100)]
+    latency_ms: u64,
+    /// Seed of the kill order (default: from the clock; printed in the report).
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Give up waiting for the runs after this many seconds.
+    #[arg(long, default_value_t = 900)]
+    deadline_secs: u64,
+    #[command(flatten)]
+    paths: Paths,
+}
+
+/// `ordo bench worker <kind>` settings.
+#[derive(Debug, Clone, clap::Args)]
+pub(crate) struct ReferenceWorkerArgs {
+    /// `skeleton` or `trivial`.
+    #[arg(value_parser = parse_kind)]
+    kind: ReferenceKind,
+    /// Task queue to poll.
+    #[arg(long, env = "TEMPORAL_TASK_QUEUE")]
+    task_queue: String,
+}
+
+fn parse_subject(s: &str) -> Result<ordo_bench::provision::Subject, String> {
+    use ordo_bench::provision::Subject;
+    match s {
+        "ordo" => Ok(Subject::Ordo),
+        "skeleton" => Ok(Subject::Skeleton),
+        "trivial" => Ok(Subject::Trivial),
+        "python" => Ok(Subject::Python),
+        other => Err(format!("unknown subject {other:?} (ordo, skeleton, trivial, python)")),
+    }
+}
+
+fn parse_kind(s: &str) -> Result<ReferenceKind, String> {
+    match s {
+        "skeleton" => Ok(ReferenceKind::Skeleton),
+        "trivial" => Ok(ReferenceKind::Trivial),
+        other => Err(format!("unknown reference {other:?} (skeleton, trivial)")),
+    }
+}
+
+pub(crate) async fn run(temporal: ordo_core::TemporalArgs, command: BenchCommand) -> anyhow::Result<ExitCode> {
+    match command {
+        BenchCommand::Provision(args) => provision(args).await,
+        BenchCommand::Chaos(args) => chaos(args).await,
+        BenchCommand::Worker(args) => reference_worker(temporal, args).await,
+    }
+}
+
+/// The benchmark compares plain payloads; a codec would change every subject differently.
+fn refuse_codecs() -> anyhow::Result<()> {
+    for var in ["ENCRYPT_PAYLOADS", "ORDO_COMPRESS_PAYLOADS"] {
+        if std::env::var(var).is_ok_and(|v| v.eq_ignore_ascii_case("true") || v == "1") {
+            anyhow::bail!("unset {var}: the benchmarks measure plain payloads (the Python peer has no codec)");
+        }
+    }
+    Ok(())
+}
+
+fn temporal_bin(paths: &Paths) -> PathBuf {
+    paths
+        .temporal_bin
+        .clone()
+        .unwrap_or_else(ordo_core::devserver::find_temporal_binary)
+}
+
+fn absolute(path: &std::path::Path) -> anyhow::Result<PathBuf> {
+    std::path::absolute(path).with_context(|| format!("resolving {}", path.display()))
+}
+
+async fn provision(args: ProvisionArgs) -> anyhow::Result<ExitCode> {
+    refuse_codecs()?;
+    let config = ProvisionBenchConfig {
+        ordo_bin: std::env::current_exe().context("locating the ordo binary")?,
+        temporal_bin: temporal_bin(&args.paths),
+        examples: absolute(&args.paths.examples)?,
+        python: (!args.no_python).then(|| absolute(&args.python)).transpose()?,
+        peer_dir: absolute(&args.peer_dir)?,
+        runs: args.runs,
+        concurrency: args.concurrency,
+        pin: args.pin,
+        parked: args.parked,
+        parked_hold: Duration::from_secs(args.parked_hold_secs),
+        run_timeout: Duration::from_secs(args.run_timeout_secs),
+        only: args.only,
+        perf_dir: args.perf_dir.as_deref().map(absolute).transpose()?,
+    };
+    let report = ordo_bench::provision::run(config).await?;
+    let markdown = ordo_bench::report::provision_markdown(&report);
+    let (json, md) = ordo_bench::report::write(&args.paths.results_dir, "provision", &report, &markdown)?;
+    println!("{markdown}");
+    eprintln!("wrote {} and {}", json.display(), md.display());
+    let failed: usize = report.modes.iter().flat_map(|m| &m.subjects).map(|s| s.failed).sum();
+    Ok(if failed == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+}
+
+async fn chaos(args: ChaosArgs) -> anyhow::Result<ExitCode> {
+    refuse_codecs()?;
+    anyhow::ensure!(
+        (0.0..1.0).contains(&args.failure_rate),
+        "--failure-rate must be in [0, 1): at 1 nothing could ever apply"
+    );
+    let seed = args.seed.unwrap_or_else(|| {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos() as u64)
+            .unwrap_or(1)
+    });
+    let config = ChaosConfig {
+        ordo_bin: std::env::current_exe().context("locating the ordo binary")?,
+        temporal_bin: temporal_bin(&args.paths),
+        examples: absolute(&args.paths.examples)?,
+        runs: args.runs,
+        workers: args.workers,
+        kill_every: (args.kill_every_secs > 0.0).then(|| Duration::from_secs_f64(args.kill_every_secs)),
+        restart_server_after: args.restart_server_after_secs.map(Duration::from_secs_f64),
+        failure_rate: args.failure_rate,
+        latency_ms: args.latency_ms,
+        seed,
+        deadline: Duration::from_secs(args.deadline_secs),
+    };
+    eprintln!(
+        "chaos: {} runs, {} workers, kill every {} s, seed {seed} …",
+        args.runs, args.workers, args.kill_every_secs
+    );
+    let report = ordo_bench::chaos::run(config).await?;
+    let markdown = ordo_bench::report::chaos_markdown(&report);
+    let (json, md) = ordo_bench::report::write(&args.paths.results_dir, "chaos", &report, &markdown)?;
+    println!("{markdown}");
+    eprintln!("wrote {} and {}", json.display(), md.display());
+    Ok(if report.all_good() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+}
+
+async fn reference_worker(temporal: ordo_core::TemporalArgs, args: ReferenceWorkerArgs) -> anyhow::Result<ExitCode> {
+    let client = ordo_core::connect(&temporal).await?;
+    let runtime = Runtime::from_current_tokio(Default::default()).context("starting the Temporal runtime")?;
+    let options = ordo_bench::reference::worker_options(args.kind, &args.task_queue)?;
+    let mut worker = Worker::new(&runtime, client, options).context("creating the worker")?;
+    let shutdown = worker.shutdown_handle();
+    let run = worker.run();
+    tokio::pin!(run);
+    tokio::select! {
+        result = &mut run => result.context("worker stopped")?,
+        () = super::worker::shutdown_signal() => {
+            shutdown();
+            run.await.context("worker shutdown")?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

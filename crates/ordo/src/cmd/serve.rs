@@ -1,0 +1,151 @@
+//! `ordo serve`: the HTTP API and the web UI (any number of replicas, beside any number of
+//! workers). `ordo up` runs the same server in the background.
+
+use std::io::Read as _;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+use ordo_api::auth::{self, DEMO_CREDENTIALS};
+use ordo_api::{AppConfig, AppState, SessionKey, Users};
+use ordo_provision::client::ProvisionClient;
+
+use super::worker::shutdown_signal;
+
+/// HTTP settings shared by `ordo serve` and `ordo up`.
+#[derive(Debug, Clone, clap::Args)]
+pub(crate) struct HttpArgs {
+    /// Address of the HTTP API and web UI (`host:port`; port 0 picks a free one; `off` with
+    /// `ordo up` serves nothing).
+    #[arg(long, env = "ORDO_HTTP_ADDR", default_value = "127.0.0.1:8080")]
+    pub(crate) http_addr: String,
+    /// Users and roles (TOML; see config/users.example.toml). Unset: the built-in demo users,
+    /// whose passwords and tokens are printed at start.
+    #[arg(long, env = "ORDO_USERS_FILE")]
+    pub(crate) users_file: Option<PathBuf>,
+    /// Secret of at least 32 bytes that signs session cookies. Unset: a random one per process
+    /// (sessions end on restart; replicas behind one address need the same value).
+    #[arg(long, env = "ORDO_SESSION_KEY", hide_env_values = true)]
+    pub(crate) session_key: Option<String>,
+    /// Mark session cookies `Secure` (when served over HTTPS).
+    #[arg(long, env = "ORDO_SECURE_COOKIES")]
+    pub(crate) secure_cookies: bool,
+    /// Base URL of the Temporal Web UI, for links to runs.
+    #[arg(long, env = "ORDO_TEMPORAL_UI_URL", default_value = "http://localhost:8233")]
+    pub(crate) temporal_ui_url: String,
+}
+
+/// `ordo serve` settings.
+#[derive(Debug, clap::Args)]
+pub(crate) struct ServeArgs {
+    #[command(flatten)]
+    http: HttpArgs,
+    /// Task queue of the provisioning workers.
+    #[arg(long, env = "TEMPORAL_TASK_QUEUE", default_value = ordo_provision::model::DEFAULT_TASK_QUEUE)]
+    task_queue: String,
+    /// IaC root for checking directories before a start (skipped when it does not exist here;
+    /// the worker checks again).
+    #[arg(long, env = "ORDO_IAC_ROOT", default_value = "examples")]
+    iac_root: PathBuf,
+    /// Read a password on stdin, print its Argon2 hash for a users file, and exit.
+    #[arg(long)]
+    hash_password: bool,
+    /// Print a new API token and its sha256 for a users file, and exit.
+    #[arg(long)]
+    new_token: bool,
+}
+
+impl HttpArgs {
+    /// The API settings, validated: users file, session key, IaC root.
+    fn config(&self, iac_root: &Path) -> anyhow::Result<AppConfig> {
+        let users = match &self.users_file {
+            Some(path) => Users::load(path).with_context(|| format!("loading users from {}", path.display()))?,
+            None => Users::demo(),
+        };
+        let mut config = AppConfig::new(users);
+        if let Some(secret) = &self.session_key {
+            config.session_key = SessionKey::from_secret(secret).map_err(|e| anyhow::anyhow!("ORDO_SESSION_KEY: {e}"))?;
+        }
+        config.secure_cookies = self.secure_cookies;
+        config.temporal_ui_url = self.temporal_ui_url.clone();
+        config.iac_root = iac_root.canonicalize().ok();
+        Ok(config)
+    }
+
+    fn addr(&self) -> anyhow::Result<Option<SocketAddr>> {
+        if self.http_addr == "off" {
+            return Ok(None);
+        }
+        self.http_addr.parse().map(Some).with_context(|| format!("--http-addr {:?} is not host:port", self.http_addr))
+    }
+}
+
+pub(crate) async fn run(temporal: ordo_core::TemporalArgs, args: ServeArgs) -> anyhow::Result<ExitCode> {
+    if args.hash_password {
+        let mut password = String::new();
+        std::io::stdin().read_to_string(&mut password).context("reading the password from stdin")?;
+        let password = password.trim_end_matches(['\r', '\n']);
+        anyhow::ensure!(!password.is_empty(), "the password on stdin is empty");
+        println!("{}", auth::hash_password(password));
+        return Ok(ExitCode::SUCCESS);
+    }
+    if args.new_token {
+        let (token, digest) = auth::new_token();
+        println!("token:        {token}");
+        println!("token_sha256: {digest}");
+        return Ok(ExitCode::SUCCESS);
+    }
+    let addr = args.http.addr()?.context("`ordo serve --http-addr off` would serve nothing")?;
+    let config = args.http.config(&args.iac_root)?;
+    let client = ordo_core::connect(&temporal).await?;
+    let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("listening on {addr}"))?;
+    announce(&listener, &config.users)?;
+    let state = AppState::new(ProvisionClient::new(client, args.task_queue), config);
+    ordo_api::serve(listener, state, shutdown_signal()).await.context("serving HTTP")?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Serves the API and UI in the background for `ordo up` (a busy port is a warning, not a
+/// failure); the returned sender stops it.
+pub(crate) async fn start_in_background(
+    http: &HttpArgs,
+    client: temporalio_client::Client,
+    task_queue: &str,
+    iac_root: &Path,
+) -> anyhow::Result<tokio::sync::oneshot::Sender<()>> {
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let Some(addr) = http.addr()? else {
+        return Ok(stop);
+    };
+    let config = http.config(iac_root)?;
+    match tokio::net::TcpListener::bind(addr).await {
+        Ok(listener) => {
+            announce(&listener, &config.users)?;
+            let state = AppState::new(ProvisionClient::new(client, task_queue), config);
+            tokio::spawn(async move {
+                let stopped = async move {
+                    let _ = stopped.await;
+                };
+                if let Err(err) = ordo_api::serve(listener, state, stopped).await {
+                    eprintln!("warning: the HTTP server stopped: {err}");
+                }
+            });
+        }
+        Err(err) => eprintln!("warning: web UI and API not started: cannot listen on {addr}: {err} (set --http-addr, or `off`)"),
+    }
+    Ok(stop)
+}
+
+/// Prints where the UI is and, with the demo users, how to sign in.
+fn announce(listener: &tokio::net::TcpListener, users: &Users) -> anyhow::Result<()> {
+    let addr = listener.local_addr()?;
+    eprintln!("Ordo web UI and API on http://{addr}  (OpenAPI: http://{addr}/api/openapi.json)");
+    if users.is_demo() {
+        eprintln!("demo users (set ORDO_USERS_FILE for real ones; see config/users.example.toml):");
+        for demo in DEMO_CREDENTIALS {
+            eprintln!("  {:<6} {:<10} password {:<11} API token {}", demo.name, demo.role, demo.password, demo.token);
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,261 @@
+//! Payload encryption end to end on a real dev server: an `ordo worker` and a client with
+//! `ENCRYPT_PAYLOADS` on complete a run; `temporal workflow show` shows only ciphertext without a
+//! codec endpoint and the clear input through `ordo codec-server`; the recorded, encrypted
+//! history replays with the codec and not without it; search attributes stay readable.
+
+mod support;
+
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use base64::Engine as _;
+use ordo_codec::keys::{Key, Keyring};
+use ordo_codec::CodecConfig;
+use ordo_core::devserver::{find_temporal_binary, free_port};
+use ordo_provision::client::{ListFilter, ProvisionClient};
+use ordo_provision::model::status;
+use ordo_provision::workflows::{DeprovisionInfraWorkflow, ProvisionInfraWorkflow};
+use serde_json::Value;
+use support::Env;
+use temporalio_client::{Client, ClientOptions, WorkflowFetchHistoryOptions, WorkflowHistory};
+use temporalio_common::data_converters::DataConverter;
+use temporalio_sdk::workflow_replayer::{WorkflowReplayer, WorkflowReplayerOptions};
+
+/// A child process killed when the test ends.
+struct Process(Child);
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// `ORDO_CODEC_KEYS` with a fresh key: no key lives in the source.
+fn fresh_keys() -> String {
+    format!("test-{}:{}", uuid::Uuid::new_v4().simple(), Key::generate().to_base64())
+}
+
+fn converter(keys: &str) -> DataConverter {
+    let keyring = Keyring::from_sources(Some(keys), None, None).unwrap();
+    CodecConfig { encrypt: true, compress: false, keyring: Some(keyring) }.data_converter()
+}
+
+fn replayer(data_converter: DataConverter) -> WorkflowReplayer {
+    let options = WorkflowReplayerOptions::new()
+        .data_converter(data_converter)
+        .register_workflow::<ProvisionInfraWorkflow>()
+        .unwrap()
+        .register_workflow::<DeprovisionInfraWorkflow>()
+        .unwrap()
+        .build();
+    WorkflowReplayer::new(options).unwrap()
+}
+
+async fn wait_for_port(port: u16) {
+    for _ in 0..200 {
+        if tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_ok() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("nothing listens on port {port}");
+}
+
+/// Every `{metadata, data}` payload in `temporal workflow show -o json` output: (encoding, data).
+fn payloads_in(value: &Value, out: &mut Vec<(String, Vec<u8>)>) {
+    let b64 = base64::engine::general_purpose::STANDARD;
+    match value {
+        Value::Object(map) => {
+            if let Some(Value::Object(metadata)) = map.get("metadata") {
+                let encoding = metadata
+                    .get("encoding")
+                    .and_then(Value::as_str)
+                    .and_then(|e| b64.decode(e).ok())
+                    .map(|e| String::from_utf8_lossy(&e).into_owned())
+                    .unwrap_or_default();
+                let data = map.get("data").and_then(Value::as_str).and_then(|d| b64.decode(d).ok()).unwrap_or_default();
+                out.push((encoding, data));
+            }
+            map.values().for_each(|v| payloads_in(v, out));
+        }
+        Value::Array(items) => items.iter().for_each(|v| payloads_in(v, out)),
+        _ => {}
+    }
+}
+
+/// Runs `temporal workflow show -o json` (with extra arguments) and returns the history's
+/// payloads, excluding search attributes (which are never encrypted).
+fn show(env: &Env, id: &str, extra: &[&str]) -> Vec<(String, Vec<u8>)> {
+    let out = Command::new(find_temporal_binary())
+        .args(["workflow", "show", "--workflow-id", id, "--address", &env.address, "-o", "json"])
+        .args(extra)
+        .output()
+        .expect("temporal CLI runs");
+    assert!(out.status.success(), "temporal workflow show failed: {}", String::from_utf8_lossy(&out.stderr));
+    let mut history: Value = serde_json::from_slice(&out.stdout).expect("JSON history");
+    for event in history["events"].as_array_mut().expect("events").iter_mut() {
+        for attributes in event.as_object_mut().unwrap().values_mut() {
+            if let Some(object) = attributes.as_object_mut() {
+                object.remove("searchAttributes");
+            }
+        }
+    }
+    let mut payloads = Vec::new();
+    payloads_in(&history, &mut payloads);
+    payloads
+}
+
+/// The whole story: an encrypted run completes, the CLI sees ciphertext without the codec server
+/// and the secret with it, visibility still filters on search attributes, and the recorded
+/// encrypted history replays only with the codec.
+#[tokio::test]
+async fn encrypted_run_is_ciphertext_on_the_server_and_clear_through_the_codec_server() {
+    let env = Env::without_worker().await;
+    let keys = fresh_keys();
+    let _worker = Process(
+        env.ordo(&["worker"])
+            .env("ENCRYPT_PAYLOADS", "true")
+            .env("ORDO_CODEC_KEYS", &keys)
+            .env_remove("ORDO_CODEC_KEY_FILE")
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("ordo worker starts"),
+    );
+    let codec_port = free_port().unwrap();
+    let _codec_server = Process(
+        env.ordo(&["codec-server", "--addr", &format!("127.0.0.1:{codec_port}"), "--codec-namespace", "default"])
+            .env("ORDO_CODEC_KEYS", &keys)
+            .env_remove("ORDO_CODEC_KEY_FILE")
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("ordo codec-server starts"),
+    );
+    let plain = env.client.temporal();
+    let encrypted =
+        Client::new(plain.connection().clone(), ClientOptions::new("default").data_converter(converter(&keys)).build())
+            .unwrap();
+    let client = ProvisionClient::new(encrypted, env.task_queue.clone());
+
+    // Seed 001's reason for encryption: a Temporal Cloud API key in the run's input.
+    let secret = format!("tcld-api-key-{}", uuid::Uuid::new_v4());
+    let mut request = env.scenario("advanced_visibility");
+    request.env_vars.insert("TEMPORAL_CLOUD_API_KEY".into(), secret.clone());
+    let id = client.start(&request, false).await.unwrap();
+    let result = client.result(&id).await.unwrap();
+    assert_eq!(result.status, status::APPLIED);
+
+    // A client without the key cannot read the result.
+    assert!(env.client.result(&id).await.is_err(), "the result must not decode without the codec");
+
+    // Search attributes are not payloads the codec touches: visibility filters still work.
+    let filter = ListFilter {
+        status: Some("applied".into()),
+        scenario: Some("advanced_visibility".into()),
+        ..Default::default()
+    };
+    let mut found = Vec::new();
+    for _ in 0..100 {
+        found = env.client.list(&filter).await.unwrap();
+        if !found.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(found.iter().map(|r| r.workflow_id.as_str()).collect::<Vec<_>>(), [id.as_str()]);
+
+    // Without a codec endpoint: every payload is AES-GCM ciphertext, the secret is nowhere.
+    let raw = show(&env, &id, &[]);
+    assert!(raw.len() >= 5, "input, activity inputs/results and the result are payloads: {}", raw.len());
+    assert!(
+        raw.iter().all(|(encoding, _)| encoding == "binary/encrypted"),
+        "{:?}",
+        raw.iter().map(|p| &p.0).collect::<Vec<_>>()
+    );
+    assert!(!raw.iter().any(|(_, data)| String::from_utf8_lossy(data).contains(&secret)));
+
+    // Through Ordo's codec server: clear JSON, and the input carries the secret.
+    wait_for_port(codec_port).await;
+    let endpoint = format!("http://127.0.0.1:{codec_port}/encryption_codec");
+    let clear = show(&env, &id, &["--codec-endpoint", &endpoint]);
+    assert_eq!(clear.len(), raw.len());
+    assert!(clear.iter().all(|(encoding, _)| encoding != "binary/encrypted"));
+    let input: Value = serde_json::from_slice(&clear[0].1).expect("the first payload is the JSON input");
+    assert_eq!(input["env_vars"]["TEMPORAL_CLOUD_API_KEY"], secret.as_str());
+    assert_eq!(input["directory"], request.directory.as_str());
+
+    // Replay the recorded history: it is encrypted, needs the codec, and fails without it.
+    let handle = client.temporal().get_workflow_handle::<ProvisionInfraWorkflow>(&id);
+    let events = handle.fetch_history(WorkflowFetchHistoryOptions::default()).into_events().await.unwrap();
+    let recorded = handle.fetch_history(WorkflowFetchHistoryOptions::default()).to_json().await.unwrap();
+    assert!(events.len() > 10);
+    replayer(converter(&keys))
+        .replay_workflow(WorkflowHistory::from_json(&recorded).unwrap())
+        .await
+        .expect("the encrypted history replays with the codec");
+    let err = replayer(DataConverter::default())
+        .replay_workflow(WorkflowHistory::from_json(&recorded).unwrap())
+        .await
+        .expect_err("without the codec the workflow's input cannot be read");
+    assert!(err.to_string().contains("Failed to create workflow"), "{err}");
+    eprintln!("replay without the codec: {err}");
+    let other =
+        replayer(converter(&fresh_keys())).replay_workflow(WorkflowHistory::from_json(&recorded).unwrap()).await;
+    assert!(other.is_err(), "a different key must not replay it either");
+}
+
+/// `POST`s `body` over a plain socket; returns the status line, the headers and the body.
+async fn post(port: u16, path: &str, origin: &str, body: &str) -> (String, String, String) {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", port)).await.expect("codec server listens");
+    let request = format!(
+        "POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nOrigin: {origin}\r\nContent-Type: application/json\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).await.unwrap();
+    let (head, body) = response.split_once("\r\n\r\n").expect("an HTTP response");
+    let (status, headers) = head.split_once("\r\n").unwrap_or((head, ""));
+    (status.to_owned(), headers.to_ascii_lowercase(), body.to_owned())
+}
+
+/// `ordo up` serves the codec server too, with the keys from its environment, for the Web UI's
+/// origin.
+#[tokio::test]
+async fn ordo_up_serves_the_codec_server() {
+    let env = Env::without_worker().await;
+    let keys = fresh_keys();
+    let codec_port = free_port().unwrap();
+    let _up = Process(
+        env.ordo(&["up", "--codec-addr", &format!("127.0.0.1:{codec_port}"), "--http-addr", "off"])
+            .env("ORDO_CODEC_KEYS", &keys)
+            .env_remove("ORDO_CODEC_KEY_FILE")
+            .env_remove("ENCRYPT_PAYLOADS")
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("ordo up starts"),
+    );
+    wait_for_port(codec_port).await;
+    let plain = ordo_codec::Payload {
+        metadata: [("encoding".to_owned(), b"json/plain".to_vec())].into(),
+        data: br#"{"secret":"shown only to key holders"}"#.to_vec(),
+        ..Default::default()
+    };
+    let body = ordo_codec::json::payloads_to_json(std::slice::from_ref(&plain)).to_string();
+    let (status, headers, response) =
+        post(codec_port, "/encryption_codec/encode", "http://localhost:8233", &body).await;
+    assert!(status.contains(" 200 "), "{status}: {response}");
+    assert!(headers.contains("access-control-allow-origin: http://localhost:8233"), "{headers}");
+    let sealed = ordo_codec::json::parse_payloads(response.as_bytes()).unwrap();
+    assert_eq!(sealed[0].metadata["encoding"], b"binary/encrypted");
+    let keyring = Keyring::from_sources(Some(&keys), None, None).unwrap();
+    let opened = ordo_codec::Codec::decode(&ordo_codec::EncryptionCodec::new(&keyring), sealed[0].clone()).unwrap();
+    assert_eq!(opened, plain, "sealed with the key from ordo up's environment");
+    let (status, _, _) = post(codec_port, "/encryption_codec/decode", "http://evil.example", &body).await;
+    assert!(status.contains(" 403 "), "{status}");
+}

@@ -1,0 +1,154 @@
+//! The worker's Prometheus endpoint (`ordo worker --metrics-addr`) after real runs: the SDK's
+//! series under seed 001's names, the client's RPC series, and Ordo's domain gauges.
+
+mod support;
+
+use std::process::{Child, Stdio};
+use std::time::Duration;
+
+use ordo_core::devserver::free_port;
+use ordo_provision::model::status;
+use support::Env;
+use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+
+/// A child process killed when the test ends.
+struct Process(Child);
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// `GET /metrics` over a plain socket; `None` while nothing listens.
+async fn scrape(port: u16) -> Option<String> {
+    let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", port)).await.ok()?;
+    stream.write_all(b"GET /metrics HTTP/1.0\r\nHost: localhost\r\n\r\n").await.ok()?;
+    let mut response = String::new();
+    stream.read_to_string(&mut response).await.ok()?;
+    let (head, body) = response.split_once("\r\n\r\n")?;
+    head.lines().next()?.contains(" 200 ").then(|| body.to_owned())
+}
+
+/// The value of the first sample of `name` whose labels include every `label="value"` pair.
+fn sample(metrics: &str, name: &str, labels: &[(&str, &str)]) -> Option<f64> {
+    metrics.lines().filter(|l| !l.starts_with('#')).find_map(|line| {
+        let (series, value) = line.rsplit_once(' ')?;
+        let (metric, rest) = series.split_once('{').unwrap_or((series, ""));
+        let matches = metric == name && labels.iter().all(|(k, v)| rest.contains(&format!("{k}=\"{v}\"")));
+        matches.then(|| value.parse().ok()).flatten()
+    })
+}
+
+/// After one applied run and one waiting for approval, the endpoint exposes the SDK's workflow,
+/// activity and RPC series with the run's labels, and the domain gauges count both runs.
+#[tokio::test]
+async fn worker_exposes_sdk_and_domain_series_after_runs() {
+    let env = Env::without_worker().await;
+    let port = free_port().unwrap();
+    let _worker = Process(
+        env.ordo(&["worker", "--metrics-addr", &format!("127.0.0.1:{port}"), "--domain-metrics-interval", "1"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("ordo worker starts"),
+    );
+    let applied = env.client.start(&env.scenario("advanced_visibility"), false).await.unwrap();
+    assert_eq!(env.client.result(&applied).await.unwrap().status, status::APPLIED);
+    let waiting = env.client.start(&env.scenario("human_in_the_loop_signal"), false).await.unwrap();
+    env.wait_status(&waiting, status::AWAITING_APPROVAL).await;
+
+    let tq = env.task_queue.as_str();
+    let provision = [("task_queue", tq), ("workflow_type", "ProvisionInfraWorkflow")];
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    let metrics = loop {
+        let metrics = scrape(port).await.unwrap_or_default();
+        let ready = sample(&metrics, "ordo_approvals_waiting", &[("task_queue", tq)]) == Some(1.0)
+            && sample(&metrics, "ordo_runs", &[("execution_status", "Completed"), provision[0], provision[1]])
+                == Some(1.0);
+        if ready {
+            break metrics;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "the metrics never showed both runs:\n{metrics}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+
+    // The SDK's series, named as seed 001's dashboard expects them.
+    assert_eq!(sample(&metrics, "temporal_workflow_completed", &provision), Some(1.0), "{metrics}");
+    for activity in ["terraform_plan", "terraform_apply", "policy_check"] {
+        let labels = [provision[0], provision[1], ("activity_type", activity)];
+        assert!(
+            sample(&metrics, "temporal_activity_execution_latency_count", &labels).unwrap_or(0.0) >= 1.0,
+            "{activity}"
+        );
+        assert!(sample(&metrics, "temporal_activity_execution_latency_bucket", &labels).is_some(), "{activity}");
+    }
+    assert!(sample(&metrics, "temporal_workflow_endtoend_latency_count", &provision).unwrap_or(0.0) >= 1.0);
+    assert!(sample(&metrics, "temporal_workflow_task_queue_poll_succeed", &[("task_queue", tq)]).is_some());
+    // The client's RPC series (the seed dashboard's first row).
+    assert!(sample(&metrics, "temporal_request", &[("operation", "CountWorkflowExecutions")]).unwrap_or(0.0) >= 1.0);
+    assert!(sample(&metrics, "temporal_long_request", &[]).is_some(), "poll RPCs are long requests");
+
+    // Domain gauges: one completed, one running and waiting for a human.
+    assert_eq!(
+        sample(&metrics, "ordo_runs", &[("execution_status", "Running"), provision[0], provision[1]]),
+        Some(1.0)
+    );
+    assert_eq!(sample(&metrics, "ordo_runs", &[("execution_status", "Failed"), provision[0], provision[1]]), Some(0.0));
+    assert_eq!(
+        sample(&metrics, "ordo_running_runs", &[("task_queue", tq), ("provision_status", "awaiting_approval")]),
+        Some(1.0)
+    );
+
+    // Every series the shipped Grafana dashboard charts exists, except those only failures create.
+    let missing: Vec<String> = dashboard_series()
+        .into_iter()
+        .filter(|name| !FAILURE_ONLY.contains(&name.as_str()))
+        .filter(|name| !metrics.contains(&format!("# TYPE {name} ")))
+        .collect();
+    assert!(missing.is_empty(), "metrics/grafana-dashboard.json charts series the worker does not export: {missing:?}");
+}
+
+/// Series that appear only once something failed, was canceled or continued as new.
+const FAILURE_ONLY: &[&str] = &[
+    "temporal_workflow_failed",
+    "temporal_workflow_canceled",
+    "temporal_workflow_continue_as_new",
+    "temporal_workflow_task_execution_failed",
+    "temporal_activity_execution_failed",
+    "temporal_request_failure",
+    "temporal_long_request_failure",
+    "ordo_domain_metrics_refresh_failures",
+];
+
+/// The metric families the dashboard's queries use (`_bucket` etc. folded into the family).
+fn dashboard_series() -> Vec<String> {
+    let path = support::workspace_root().join("metrics/grafana-dashboard.json");
+    let dashboard: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    let mut exprs = Vec::new();
+    collect_exprs(&dashboard, &mut exprs);
+    assert!(exprs.len() > 10, "the dashboard has queries");
+    let mut names: Vec<String> = exprs
+        .iter()
+        .flat_map(|e| e.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_')))
+        .filter(|w| w.starts_with("temporal_") || w.starts_with("ordo_"))
+        .map(|w| w.trim_end_matches("_bucket").trim_end_matches("_count").trim_end_matches("_sum").to_owned())
+        .collect();
+    names.sort();
+    names.dedup();
+    names
+}
+
+fn collect_exprs(value: &serde_json::Value, out: &mut Vec<String>) {
+    match value {
+        serde_json::Value::Object(map) => {
+            if let Some(serde_json::Value::String(expr)) = map.get("expr") {
+                out.push(expr.clone());
+            }
+            map.values().for_each(|v| collect_exprs(v, out));
+        }
+        serde_json::Value::Array(items) => items.iter().for_each(|v| collect_exprs(v, out)),
+        _ => {}
+    }
+}

@@ -1,0 +1,192 @@
+// Browser test of Ordo's web UI: playwright-core (npm) driving Debian's chromium.
+//
+// Run by the Rust test `web_ui_runs_an_approval_end_to_end_in_a_real_browser` (crates/ordo/tests/api.rs),
+// which starts a dev server, a worker and the API, then runs:
+//   node tests/browser/ui.mjs
+// with ORDO_URL (the API and UI), ORDO_SCREENSHOTS (a directory), and optionally CHROMIUM.
+// Each check throws on failure; the last line is "N passed, 0 failed", and the exit code is non-zero on failure.
+
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { chromium } from 'playwright-core';
+
+const base = process.env.ORDO_URL;
+const shots = process.env.ORDO_SCREENSHOTS || 'target/screenshots';
+const executablePath = process.env.CHROMIUM || '/usr/bin/chromium';
+if (!base) throw new Error('ORDO_URL is not set');
+mkdirSync(shots, { recursive: true });
+
+const TIMEOUT = 60_000;
+let passed = 0;
+let failed = 0;
+
+function assert(condition, message) {
+  if (!condition) throw new Error(`assertion failed: ${message}`);
+}
+
+async function step(name, fn) {
+  const started = Date.now();
+  try {
+    await fn();
+    passed += 1;
+    console.log(`ok   ${name} (${Date.now() - started} ms)`);
+  } catch (e) {
+    failed += 1;
+    console.log(`FAIL ${name}: ${e.stack || e}`);
+    throw e;
+  }
+}
+
+async function shot(page, name) {
+  await page.screenshot({ path: join(shots, `${name}.png`), fullPage: true });
+}
+
+async function signIn(page, name, password) {
+  await page.goto(`${base}/`);
+  await page.waitForURL(/\/signin/, { timeout: TIMEOUT });
+  // Keyboard only: the name field has focus on load, Tab moves to the password, Enter submits.
+  await page.locator('#name').waitFor();
+  await page.keyboard.type(name);
+  await page.keyboard.press('Tab');
+  await page.keyboard.type(password);
+  await page.keyboard.press('Enter');
+  await page.waitForURL(`${base}/`, { timeout: TIMEOUT });
+  await page.getByTestId('whoami').filter({ hasText: name }).waitFor({ timeout: TIMEOUT });
+}
+
+async function startScenario(page, key) {
+  await page.locator(`form[data-scenario="${key}"] button[type=submit]`).click();
+  await page.waitForURL(/\/runs\//, { timeout: TIMEOUT });
+  return decodeURIComponent(new URL(page.url()).pathname.split('/').pop());
+}
+
+async function waitForStatus(page, status) {
+  await page.getByTestId('status').filter({ hasText: new RegExp(`^${status}$`) }).waitFor({ timeout: TIMEOUT });
+}
+
+const browser = await chromium.launch({
+  executablePath,
+  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+});
+
+try {
+  const alice = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
+  let aliceRun;
+
+  await step('a signed-out visitor is sent to the sign-in page, and a wrong password is refused inline', async () => {
+    await alice.goto(`${base}/`);
+    await alice.waitForURL(/\/signin/, { timeout: TIMEOUT });
+    await alice.fill('#name', 'alice');
+    await alice.fill('#password', 'not-her-password');
+    await alice.click('button[type=submit]');
+    await alice.locator('#signin-error').filter({ hasText: 'wrong password' }).waitFor({ timeout: TIMEOUT });
+    await shot(alice, '01-signin-refused');
+  });
+
+  await step('alice signs in with the keyboard and sees the scenario table and the run history', async () => {
+    await signIn(alice, 'alice', 'alice-demo');
+    const rows = await alice.locator('table.scenarios tbody tr').count();
+    assert(rows === 9, `9 scenarios, saw ${rows}`);
+    assert(await alice.locator('form[data-scenario="ephemeral"] input[name=ttl]').isVisible(), 'the ephemeral row has a TTL input');
+    assert(await alice.locator('table.scenarios .badge.sim').first().isVisible(), 'the sim driver is labelled simulation');
+    await alice.locator('#history-title').waitFor();
+    await shot(alice, '02-home');
+  });
+
+  await step('running human_in_the_loop_update shows the progress moving up to the approval', async () => {
+    aliceRun = await startScenario(alice, 'human_in_the_loop_update');
+    const seen = new Set();
+    const deadline = Date.now() + TIMEOUT;
+    while (Date.now() < deadline) {
+      const value = await alice.getByTestId('progress').getAttribute('aria-valuenow').catch(() => null);
+      if (value !== null) seen.add(Number(value));
+      if ((await alice.getByTestId('status').textContent().catch(() => '')) === 'awaiting approval decision') break;
+      await alice.waitForTimeout(50);
+    }
+    await waitForStatus(alice, 'awaiting approval decision');
+    seen.add(Number(await alice.getByTestId('progress').getAttribute('aria-valuenow')));
+    assert(seen.size >= 2 && Math.max(...seen) === 60, `progress moved and reached 60 at the approval; saw ${[...seen].sort((a, b) => a - b)}`);
+    assert(await alice.locator('table.plan .action.create').first().isVisible(), 'the plan table lists a create');
+    assert(await alice.locator('[data-level="soft-mandatory"]').isVisible(), 'the soft-mandatory policy result is shown');
+    const link = await alice.getByRole('link', { name: 'Open in Temporal Web UI' }).getAttribute('href');
+    assert(link.endsWith(`/namespaces/default/workflows/${encodeURIComponent(aliceRun)}`), `Temporal link ${link}`);
+    await shot(alice, '03-awaiting-approval');
+  });
+
+  await step('the approver\'s inbox lists the pending plan with what is needed to decide', async () => {
+    await alice.goto(`${base}/inbox`);
+    const item = alice.locator(`article[data-run="${aliceRun}"]`);
+    await item.waitFor({ timeout: TIMEOUT });
+    const text = await item.textContent();
+    assert(text.includes('to add') && text.includes('soft-mandatory'), `inbox item: ${text}`);
+    await shot(alice, '04-inbox');
+    await item.getByRole('link', { name: 'Review and decide' }).click();
+    await waitForStatus(alice, 'awaiting approval decision');
+  });
+
+  const bob = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
+  await step('a requester sees the pending plan but cannot approve it, in the UI or through the API', async () => {
+    await signIn(bob, 'bob', 'bob-demo');
+    await bob.goto(`${base}/runs/${encodeURIComponent(aliceRun)}`);
+    await waitForStatus(bob, 'awaiting approval decision');
+    await bob.getByTestId('cannot-decide').waitFor();
+    assert(await bob.locator('button[value=approve]').isDisabled(), 'the approve button is disabled for a requester');
+    const status = await bob.evaluate(async (id) => {
+      const response = await fetch(`/api/runs/${encodeURIComponent(id)}/approve`, {
+        method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ reason: 'I approve this' }),
+      });
+      return response.status;
+    }, aliceRun);
+    assert(status === 403, `the API refuses a requester's approval with 403, got ${status}`);
+    await waitForStatus(bob, 'awaiting approval decision');
+    await shot(bob, '05-requester-cannot-approve');
+  });
+
+  await step('approving with an empty reason shows the workflow validator\'s refusal next to the field', async () => {
+    await alice.fill('#reason', '');
+    await alice.click('button[value=approve]');
+    await alice.locator('#reason-error').filter({ hasText: 'must include a reason' }).waitFor({ timeout: TIMEOUT });
+    assert((await alice.locator('#reason').getAttribute('aria-invalid')) === 'true', 'the reason field is marked invalid');
+    await waitForStatus(alice, 'awaiting approval decision');
+    await shot(alice, '06-empty-reason-refused');
+  });
+
+  await step('approving with a reason lets the run finish with its outputs', async () => {
+    await alice.fill('#reason', 'Reviewed: the demo admin user is expected');
+    await alice.click('button[value=approve]');
+    await waitForStatus(alice, 'applied');
+    await alice.getByTestId('outputs').waitFor({ timeout: TIMEOUT });
+    const decision = await alice.getByTestId('decision').textContent();
+    assert(decision.includes('Approved by alice via update') && decision.includes('the demo admin user is expected'), decision);
+    assert(Number(await alice.getByTestId('progress').getAttribute('aria-valuenow')) === 100, 'progress is 100');
+    const outputs = await alice.getByTestId('outputs').textContent();
+    assert(outputs.includes('namespace_id'), `outputs: ${outputs}`);
+    await alice.locator('.live').filter({ hasText: 'The run has ended.' }).waitFor({ timeout: TIMEOUT });
+    await shot(alice, '07-applied');
+  });
+
+  await step('the happy path shows its outputs with the sensitive private key masked', async () => {
+    await alice.goto(`${base}/`);
+    await startScenario(alice, 'happy_path');
+    await waitForStatus(alice, 'applied');
+    const row = alice.getByTestId('outputs').locator('tr', { hasText: 'terraform_test_private_key' });
+    await row.waitFor({ timeout: TIMEOUT });
+    assert((await row.textContent()).includes('(sensitive)'), 'the private key is masked');
+    assert(!(await alice.content()).includes('PRIVATE KEY'), 'no key material on the page');
+    await shot(alice, '08-outputs-masked');
+  });
+
+  await step('on a narrow screen the home page fits the width', async () => {
+    const phone = await (await browser.newContext({ viewport: { width: 375, height: 800 } })).newPage();
+    await signIn(phone, 'alice', 'alice-demo');
+    const overflow = await phone.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    assert(overflow <= 1, `no horizontal scrolling on a 375 px screen (overflow ${overflow}px)`);
+    await phone.goto(`${base}/runs/${encodeURIComponent(aliceRun)}`);
+    await waitForStatus(phone, 'applied');
+    await shot(phone, '09-narrow-run');
+  });
+} finally {
+  await browser.close();
+  console.log(`${passed} passed, ${failed} failed`);
+}
+process.exit(failed === 0 ? 0 : 1);
