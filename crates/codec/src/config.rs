@@ -6,9 +6,15 @@
 //! |---|---|
 //! | `ENCRYPT_PAYLOADS` | `true`/`1`/`t` (any case) encrypts every payload (seed 001's switch) |
 //! | `ORDO_COMPRESS_PAYLOADS` | `true`/`1`/`t` compresses with snappy (before encrypting) |
+//! | `ORDO_ENCRYPT_FAILURES` | `true` also encrypts failure messages and stack traces (see below) |
 //! | `ORDO_CODEC_KEYS` | `id:base64key[,id:base64key…]` |
 //! | `ORDO_CODEC_KEY_FILE` | a file of `id:base64key` lines |
 //! | `ORDO_CODEC_ACTIVE_KEY` | the id that encrypts (optional with one key) |
+//!
+//! Failure messages stay readable by default. Seed 001 encrypts them too (its
+//! `DefaultFailureConverterWithEncodedAttributes`); `ORDO_ENCRYPT_FAILURES=true` does the same, at
+//! a cost: the SDK (1.1.1) does not decode the failure of a rejected update, so callers then read
+//! `Encoded failure` instead of the validator's reason. Histories written either way read back.
 
 use temporalio_common::data_converters::{DataConverter, DefaultFailureConverter, PayloadConverter};
 
@@ -20,6 +26,8 @@ use crate::{Chain, EncryptionCodec, SnappyCodec};
 pub const ENCRYPT_ENV: &str = "ENCRYPT_PAYLOADS";
 /// Ordo's switch for payload compression.
 pub const COMPRESS_ENV: &str = "ORDO_COMPRESS_PAYLOADS";
+/// Ordo's switch for encrypting failure messages as well.
+pub const ENCRYPT_FAILURES_ENV: &str = "ORDO_ENCRYPT_FAILURES";
 
 /// The codec settings of one process.
 #[derive(Debug, Clone, Default)]
@@ -28,6 +36,9 @@ pub struct CodecConfig {
     pub encrypt: bool,
     /// Compress payloads with snappy, before encrypting.
     pub compress: bool,
+    /// Move failure messages and stack traces into an encoded attribute, so they are encrypted
+    /// too (only with `encrypt`).
+    pub encrypt_failures: bool,
     /// The keys, when any are configured (also used by the codec server when `encrypt` is off).
     pub keyring: Option<Keyring>,
 }
@@ -38,11 +49,12 @@ impl CodecConfig {
     pub fn from_env() -> Result<Self, ConfigError> {
         let encrypt = env_flag(ENCRYPT_ENV)?;
         let compress = env_flag(COMPRESS_ENV)?;
+        let encrypt_failures = env_flag(ENCRYPT_FAILURES_ENV)?;
         let keyring = Keyring::from_env().map_err(ConfigError::Keys)?;
         if encrypt && keyring.is_none() {
             return Err(ConfigError::Keys(KeyError::NoKeys));
         }
-        Ok(Self { encrypt, compress, keyring })
+        Ok(Self { encrypt, compress, encrypt_failures, keyring })
     }
 
     /// The codec chain these settings describe: snappy if compressing, then AES-GCM if
@@ -59,14 +71,18 @@ impl CodecConfig {
     }
 
     /// The data converter for clients, workers and replayers: the SDK's JSON payload converter,
-    /// [`Self::chain`] as the codec and, when encrypting, failure messages and stack traces moved
-    /// into an encoded (so encrypted) attribute, as seed 001 does.
+    /// [`Self::chain`] as the codec and, with `encrypt_failures`, failure messages and stack traces
+    /// moved into an encoded (so encrypted) attribute, as seed 001 does.
     pub fn data_converter(&self) -> DataConverter {
         let chain = self.chain();
         if chain.is_empty() {
             return DataConverter::default();
         }
-        DataConverter::new(PayloadConverter::default(), DefaultFailureConverter::new(self.encrypt), chain)
+        DataConverter::new(
+            PayloadConverter::default(),
+            DefaultFailureConverter::new(self.encrypt && self.encrypt_failures),
+            chain,
+        )
     }
 }
 
@@ -116,10 +132,10 @@ mod tests {
     fn chain_follows_the_switches() {
         let keyring = Some(Keyring::new([("k".to_owned(), Key::new([1; 32]))], None).unwrap());
         assert!(CodecConfig::default().chain().is_empty());
-        let both = CodecConfig { encrypt: true, compress: true, keyring: keyring.clone() };
+        let both = CodecConfig { encrypt: true, compress: true, keyring: keyring.clone(), ..Default::default() };
         let sealed = both.chain().encode(crate::Payload::default()).unwrap();
         assert_eq!(crate::encoding_of(&sealed), Some("binary/encrypted"));
-        let keys_only = CodecConfig { encrypt: false, compress: false, keyring };
+        let keys_only = CodecConfig { keyring, ..Default::default() };
         assert!(keys_only.chain().is_empty(), "keys alone do not switch encryption on");
     }
 }

@@ -163,7 +163,7 @@ impl Events {
     }
 
     /// Reads until the stream ends; returns every `run` event and whether `end` came last.
-    async fn to_end(&mut self) -> (Vec<Value>, bool) {
+    async fn read_to_end(&mut self) -> (Vec<Value>, bool) {
         let mut runs = Vec::new();
         let mut ended = false;
         while let Some((name, data)) = self.next().await {
@@ -312,6 +312,7 @@ async fn bad_filters_and_ids_are_refused_by_name() {
     assert_error(&api.get(&format!("/api/runs?scenario={}", "x".repeat(300)), "bob").await, 422, Some("scenario"));
     assert_error(&api.get(&format!("/api/runs/{}", "x".repeat(201)), "bob").await, 422, Some("id"));
     assert_error(&api.get("/api/runs/a%0Ab", "bob").await, 422, Some("id"));
+    assert_error(&api.get("/api/runs?directory=a%5C", "bob").await, 422, Some("directory"));
     let (status, rows) = api.get("/api/runs?status=it%27s&limit=5", "bob").await;
     assert_eq!((status, rows), (StatusCode::OK, json!([])), "a quote in a filter is a value, not query syntax");
 }
@@ -586,7 +587,7 @@ async fn subscribers_of_a_run_share_one_watcher_that_stops_when_the_run_ends() {
     let (status, body) = api.post(&format!("/api/runs/{id}/approve"), "alice", json!({"reason": "go"})).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     for events in [&mut first, &mut second] {
-        let (runs, ended) = events.to_end().await;
+        let (runs, ended) = events.read_to_end().await;
         assert!(ended, "an end event closes the stream");
         let last = runs.last().expect("run events after the approval");
         assert_eq!((last["execution_status"].as_str(), last["state"]["status"].as_str()), (Some("Completed"), Some("applied")));
@@ -597,7 +598,7 @@ async fn subscribers_of_a_run_share_one_watcher_that_stops_when_the_run_ends() {
 
     // A finished run's stream says so at once.
     let mut late = Events::open(&api, &id, "bob").await;
-    let (runs, ended) = late.to_end().await;
+    let (runs, ended) = late.read_to_end().await;
     assert!(ended && runs.len() == 1 && runs[0]["state"]["status"] == "applied", "{runs:?}");
 }
 

@@ -38,7 +38,7 @@ fn fresh_keys() -> String {
 
 fn converter(keys: &str) -> DataConverter {
     let keyring = Keyring::from_sources(Some(keys), None, None).unwrap();
-    CodecConfig { encrypt: true, compress: false, keyring: Some(keyring) }.data_converter()
+    CodecConfig { encrypt: true, keyring: Some(keyring), ..Default::default() }.data_converter()
 }
 
 fn replayer(data_converter: DataConverter) -> WorkflowReplayer {
@@ -258,4 +258,43 @@ async fn ordo_up_serves_the_codec_server() {
     assert_eq!(opened, plain, "sealed with the key from ordo up's environment");
     let (status, _, _) = post(codec_port, "/encryption_codec/decode", "http://evil.example", &body).await;
     assert!(status.contains(" 403 "), "{status}");
+}
+
+/// With encryption on (and `ORDO_ENCRYPT_FAILURES` off, the default), an update the validator
+/// refuses still explains why, and the run completes after a valid approval.
+#[tokio::test]
+async fn validator_messages_survive_encrypted_failures() {
+    use ordo_provision::client::RunError;
+    use ordo_provision::model::ApplyDecision;
+    let env = Env::without_worker().await;
+    let keys = fresh_keys();
+    let _worker = Process(
+        env.ordo(&["worker"])
+            .env("ENCRYPT_PAYLOADS", "true")
+            .env("ORDO_CODEC_KEYS", &keys)
+            .env_remove("ORDO_CODEC_KEY_FILE")
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("ordo worker starts"),
+    );
+    let plain = env.client.temporal();
+    let encrypted =
+        Client::new(plain.connection().clone(), ClientOptions::new("default").data_converter(converter(&keys)).build())
+            .unwrap();
+    let client = ProvisionClient::new(encrypted, env.task_queue.clone());
+    let id = client.start(&env.scenario("human_in_the_loop_update"), false).await.unwrap();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    while client.view(&id).await.map(|v| v.state.status != status::AWAITING_APPROVAL).unwrap_or(true) {
+        assert!(tokio::time::Instant::now() < deadline, "the run never waited for approval");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let empty = ApplyDecision { is_approved: true, reason: Some(String::new()), approver: None };
+    match client.decide(&id, empty, false).await {
+        Err(RunError::Rejected(why)) => assert!(why.contains("reason"), "the validator's message is readable: {why}"),
+        other => panic!("an empty reason must be refused, got {other:?}"),
+    }
+    let approve = ApplyDecision { is_approved: true, reason: Some("reviewed".into()), approver: None };
+    client.decide(&id, approve, false).await.unwrap();
+    assert_eq!(client.result(&id).await.unwrap().status, status::APPLIED);
 }

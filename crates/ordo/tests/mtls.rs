@@ -119,7 +119,8 @@ fn certificates(dir: &Path) {
 fn start_nginx(nginx: &Path, dir: &Path, port: u16, upstream: &str) -> Process {
     let d = dir.display();
     let conf = format!(
-        r#"worker_processes 1;
+        r#"# One process, no workers: killing it at the end of the test leaves nothing behind.
+master_process off;
 daemon off;
 pid {d}/nginx.pid;
 error_log {d}/error.log info;

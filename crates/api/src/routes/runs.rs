@@ -178,13 +178,13 @@ pub(crate) async fn start_run(
 #[into_params(parameter_in = Query)]
 pub(crate) struct ListQuery {
     /// `provisionStatus` equals (e.g. `awaiting_approval`, `applied`).
-    #[param(min_length = 1, max_length = 256, pattern = r"^[^\x00-\x1f\x7f-\x9f]+$")]
+    #[param(min_length = 1, max_length = 256, pattern = r"^[^\x00-\x1f\x7f-\x9f\\]+$")]
     status: Option<String>,
     /// `scenario` equals.
-    #[param(min_length = 1, max_length = 256, pattern = r"^[^\x00-\x1f\x7f-\x9f]+$")]
+    #[param(min_length = 1, max_length = 256, pattern = r"^[^\x00-\x1f\x7f-\x9f\\]+$")]
     scenario: Option<String>,
     /// `tfDirectory` equals.
-    #[param(min_length = 1, max_length = 256, pattern = r"^[^\x00-\x1f\x7f-\x9f]+$")]
+    #[param(min_length = 1, max_length = 256, pattern = r"^[^\x00-\x1f\x7f-\x9f\\]+$")]
     directory: Option<String>,
     /// At most this many runs (default 50).
     #[param(value_type = Option<u32>, minimum = 1, maximum = 1000)]
@@ -218,6 +218,11 @@ pub(crate) async fn list_runs(
     for (field, value) in [("status", &query.status), ("scenario", &query.scenario), ("directory", &query.directory)] {
         if let Some(value) = value {
             check_text(field, value, 256)?;
+            // `ListFilter::query` doubles quotes but not backslashes, and a backslash escapes the
+            // closing quote in Temporal's query syntax.
+            if value.contains('\\') {
+                return Err(ApiError::validation(field, "backslashes are not supported in filters"));
+            }
         }
     }
     let filter = ListFilter { status: query.status, scenario: query.scenario, directory: query.directory, limit: Some(limit) };
