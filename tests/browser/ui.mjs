@@ -176,6 +176,26 @@ try {
     await shot(alice, '08-outputs-masked');
   });
 
+  await step('an ephemeral run counts down its TTL, and extending it pushes the destroy out', async () => {
+    await alice.goto(`${base}/`);
+    await alice.fill('#ttl-ephemeral', '45');
+    await startScenario(alice, 'ephemeral');
+    await waitForStatus(alice, 'waiting for destroy');
+    const seconds = async () => {
+      const [m, s] = (await alice.getByTestId('ttl-countdown').textContent()).split(':').map(Number);
+      return m * 60 + s;
+    };
+    const before = await seconds();
+    assert(before > 0 && before <= 45, `countdown starts at the TTL, saw ${before}`);
+    await alice.fill('#extend-seconds', '600');
+    await alice.getByRole('button', { name: 'Extend' }).click();
+    await alice.waitForFunction(() => {
+      const [m, s] = document.querySelector('[data-testid=ttl-countdown]').textContent.split(':').map(Number);
+      return m * 60 + s > 600;
+    }, null, { timeout: TIMEOUT });
+    await shot(alice, '09-ttl-extended');
+  });
+
   await step('on a narrow screen the home page fits the width', async () => {
     const phone = await (await browser.newContext({ viewport: { width: 375, height: 800 } })).newPage();
     await signIn(phone, 'alice', 'alice-demo');
@@ -183,7 +203,7 @@ try {
     assert(overflow <= 1, `no horizontal scrolling on a 375 px screen (overflow ${overflow}px)`);
     await phone.goto(`${base}/runs/${encodeURIComponent(aliceRun)}`);
     await waitForStatus(phone, 'applied');
-    await shot(phone, '09-narrow-run');
+    await shot(phone, '10-narrow-run');
   });
 } finally {
   await browser.close();

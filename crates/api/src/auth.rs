@@ -69,7 +69,10 @@ impl User {
         if self.role >= role {
             Ok(())
         } else {
-            Err(ApiError::Forbidden(format!("{} ({}) may not {action}: that needs the {role} role", self.name, self.role)))
+            Err(ApiError::Forbidden(format!(
+                "{} ({}) may not {action}: that needs the {role} role",
+                self.name, self.role
+            )))
         }
     }
 
@@ -84,9 +87,10 @@ impl User {
                 self.name,
                 approvers.join(", ")
             ))),
-            Role::Requester => {
-                Err(ApiError::Forbidden(format!("{} is a requester; only approvers may approve or reject plans", self.name)))
-            }
+            Role::Requester => Err(ApiError::Forbidden(format!(
+                "{} is a requester; only approvers may approve or reject plans",
+                self.name
+            ))),
         }
     }
 }
@@ -201,7 +205,8 @@ impl Users {
 
     /// Reads and checks a users file.
     pub fn load(path: &Path) -> Result<Self, UsersError> {
-        let text = std::fs::read_to_string(path).map_err(|source| UsersError::Read { path: path.to_owned(), source })?;
+        let text =
+            std::fs::read_to_string(path).map_err(|source| UsersError::Read { path: path.to_owned(), source })?;
         Self::from_toml(&text)
     }
 
@@ -240,7 +245,10 @@ impl Users {
     /// The user holding this API token.
     pub fn verify_token(&self, token: &str) -> Option<User> {
         let digest = token_sha256(token);
-        self.entries.iter().find(|e| e.token_sha256.as_deref().is_some_and(|d| d.eq_ignore_ascii_case(&digest))).map(UserEntry::user)
+        self.entries
+            .iter()
+            .find(|e| e.token_sha256.as_deref().is_some_and(|d| d.eq_ignore_ascii_case(&digest)))
+            .map(UserEntry::user)
     }
 }
 
@@ -378,7 +386,9 @@ impl FromRequestParts<AppState> for User {
             .find(|(name, _)| *name == SESSION_COOKIE)
             .map(|(_, value)| value.to_owned());
         let Some(cookie) = cookie else {
-            return Err(ApiError::Unauthorized("sign in, or send an API token as `Authorization: Bearer <token>`".into()));
+            return Err(ApiError::Unauthorized(
+                "sign in, or send an API token as `Authorization: Bearer <token>`".into(),
+            ));
         };
         let name = state
             .inner

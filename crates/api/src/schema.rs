@@ -39,6 +39,8 @@ pub(crate) struct ProvisionStateDoc {
     directory: String,
     /// Scenario key.
     scenario: Option<String>,
+    /// Who started the run (the signed-in user), when known.
+    requested_by: Option<String>,
     /// Human-readable plan.
     plan: String,
     /// Counts of planned changes.

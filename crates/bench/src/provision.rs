@@ -252,6 +252,10 @@ pub struct ProvisionReport {
     pub skeleton_shape: Option<Shape>,
     /// A skeleton run, counted from its history the same way (it should match `ordo_history`).
     pub skeleton_history: Option<OrdoHistory>,
+    /// A Python peer run, counted the same way (one workflow, no lock).
+    pub python_history: Option<HistoryCounts>,
+    /// `/proc/loadavg` when the benchmark started (other work on the machine skews every number).
+    pub load_average: String,
     /// Per mode.
     pub modes: Vec<ModeResult>,
     /// Parked runs, when asked.
@@ -330,6 +334,7 @@ struct Bench {
     shape: Option<Shape>,
     history: Option<OrdoHistory>,
     skeleton_history: Option<OrdoHistory>,
+    python_history: Option<HistoryCounts>,
 }
 
 /// Runs the whole benchmark and returns its report.
@@ -342,6 +347,9 @@ pub async fn run(config: ProvisionBenchConfig) -> Result<ProvisionReport, BenchE
     }
     let started_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     let machine = Machine::describe(&config.temporal_bin);
+    let load_average = std::fs::read_to_string("/proc/loadavg")
+        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_default();
     let mut notes = Vec::new();
     let mut config = config;
     if !config.only.is_empty() && !config.only.contains(&Subject::Python) {
@@ -380,6 +388,7 @@ pub async fn run(config: ProvisionBenchConfig) -> Result<ProvisionReport, BenchE
         shape: None,
         history: None,
         skeleton_history: None,
+        python_history: None,
     };
 
     let mut modes = vec![Mode::Shared];
@@ -395,6 +404,7 @@ pub async fn run(config: ProvisionBenchConfig) -> Result<ProvisionReport, BenchE
     let mut parked = Vec::new();
     if let Some(count) = bench.config.parked {
         parked.push(bench.parked(Subject::Ordo, count).await?);
+        parked.push(bench.parked(Subject::Skeleton, count).await?);
         if bench.config.python.is_some() {
             parked.push(bench.parked(Subject::Python, count).await?);
         }
@@ -412,6 +422,8 @@ pub async fn run(config: ProvisionBenchConfig) -> Result<ProvisionReport, BenchE
         ordo_history: bench.history.clone(),
         skeleton_shape: bench.shape.clone(),
         skeleton_history: bench.skeleton_history.clone(),
+        python_history: bench.python_history,
+        load_average,
         modes: mode_results,
         parked,
         notes,
@@ -584,13 +596,21 @@ impl Bench {
         }
         if subject == Subject::Skeleton && self.skeleton_history.is_none() {
             let (_, counts) = self
-                .history_of(&task_queue, crate::reference::SKELETON_WORKFLOW, crate::reference::SKELETON_LOCK_WORKFLOW)
+                .history_of(
+                    &task_queue,
+                    crate::reference::SKELETON_WORKFLOW,
+                    Some(crate::reference::SKELETON_LOCK_WORKFLOW),
+                )
                 .await?;
             self.skeleton_history = Some(counts);
         }
+        if subject == Subject::Python && self.python_history.is_none() {
+            let (_, counts) = self.history_of(&task_queue, "ProvisionInfraWorkflow", None).await?;
+            self.python_history = Some(counts.run);
+        }
         if subject == Subject::Ordo && self.shape.is_none() {
             let history = self
-                .history_of(&task_queue, "ProvisionInfraWorkflow", "WorkspaceLockWorkflow")
+                .history_of(&task_queue, "ProvisionInfraWorkflow", Some("WorkspaceLockWorkflow"))
                 .await?;
             let (shape, counts) = history;
             eprintln!(
@@ -660,12 +680,14 @@ impl Bench {
     }
 
     /// Counts one warm-up run's history and its lock's; returns the run's skeleton shape too.
-    async fn history_of(&self, task_queue: &str, run_type: &str, lock_type: &str) -> Result<(Shape, OrdoHistory), BenchError> {
+    async fn history_of(
+        &self,
+        task_queue: &str,
+        run_type: &str,
+        lock_type: Option<&str>,
+    ) -> Result<(Shape, OrdoHistory), BenchError> {
         let run_id = self
             .first_id(&format!("WorkflowType = '{run_type}' AND TaskQueue = '{task_queue}'"))
-            .await?;
-        let lock_id = self
-            .first_id(&format!("WorkflowType = '{lock_type}' AND TaskQueue = '{task_queue}'"))
             .await?;
         let run_events = self
             .client
@@ -674,13 +696,20 @@ impl Bench {
             .into_events()
             .await
             .map_err(|e| BenchError::temporal("fetching an Ordo history", e))?;
-        let lock_events = self
-            .client
-            .get_workflow_handle::<WorkspaceLockWorkflow>(lock_id)
-            .fetch_history(WorkflowFetchHistoryOptions::default())
-            .into_events()
-            .await
-            .map_err(|e| BenchError::temporal("fetching a lock history", e))?;
+        let lock_events = match lock_type {
+            Some(lock_type) => {
+                let lock_id = self
+                    .first_id(&format!("WorkflowType = '{lock_type}' AND TaskQueue = '{task_queue}'"))
+                    .await?;
+                self.client
+                    .get_workflow_handle::<WorkspaceLockWorkflow>(lock_id)
+                    .fetch_history(WorkflowFetchHistoryOptions::default())
+                    .into_events()
+                    .await
+                    .map_err(|e| BenchError::temporal("fetching a lock history", e))?
+            }
+            None => Vec::new(),
+        };
         let run = shape::count(&run_events);
         let lock = shape::count(&lock_events);
         Ok((
@@ -721,11 +750,13 @@ impl Bench {
         };
         let began = Instant::now();
         let client = self.client.clone();
+        let shape = self.shape.clone().unwrap_or_default();
         let starts: Vec<Result<(), String>> = futures::stream::iter(dirs.into_iter().enumerate())
             .map(|(i, dir)| {
                 let client = client.clone();
                 let task_queue = task_queue.clone();
-                async move { start_only(&client, subject, &task_queue, i, dir).await }
+                let shape = shape.clone();
+                async move { start_only(&client, subject, &task_queue, i, dir, shape).await }
             })
             .buffer_unordered(32)
             .collect()
@@ -872,7 +903,14 @@ async fn start_and_wait(
 }
 
 /// Starts run `i` of `subject` without waiting (the parked mode).
-async fn start_only(client: &Client, subject: Subject, task_queue: &str, i: usize, directory: String) -> Result<(), String> {
+async fn start_only(
+    client: &Client,
+    subject: Subject,
+    task_queue: &str,
+    i: usize,
+    directory: String,
+    shape: Shape,
+) -> Result<(), String> {
     match subject {
         Subject::Ordo => ProvisionClient::new(client.clone(), task_queue)
             .start(&bench_request(directory), false)
@@ -888,6 +926,16 @@ async fn start_only(client: &Client, subject: Subject, task_queue: &str, i: usiz
             .await
             .map(|_| ())
             .map_err(|e| e.to_string()),
-        other => Err(format!("{} has no approval gate", other.as_str())),
+        Subject::Skeleton => {
+            // Ordo's shape up to its approval gate (before `terraform_apply`), then parked.
+            let mut shape = shape;
+            shape.park_before = shape.upserts_before.len().checked_sub(2);
+            client
+                .start_workflow(SkeletonWorkflow::run, shape, options(task_queue, subject, i, &directory))
+                .await
+                .map(|_| ())
+                .map_err(|e| e.to_string())
+        }
+        Subject::Trivial => Err("the trivial workflow has no approval gate".into()),
     }
 }

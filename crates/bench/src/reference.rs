@@ -45,6 +45,10 @@ pub struct Shape {
     /// The first activity queues the run on a lock workflow (signal-with-start), the lock grants it
     /// by signal, and the run releases it by signal before finishing, as Ordo's workspace lock does.
     pub lock: bool,
+    /// Park at an approval gate before the activity with this index: upsert `awaiting_approval`
+    /// and wait for the `bench_approve` signal (the parked-runs measurement).
+    #[serde(default)]
+    pub park_before: Option<usize>,
 }
 
 impl Shape {
@@ -109,6 +113,7 @@ fn activity_options() -> ActivityOptions {
 #[derive(Default)]
 pub struct SkeletonWorkflow {
     granted: bool,
+    approved: bool,
 }
 
 #[workflow_methods]
@@ -119,6 +124,10 @@ impl SkeletonWorkflow {
         let mut lock_id = None;
         let mut done = SkeletonResult::default();
         for (step, upserts) in shape.upserts_before.iter().enumerate() {
+            if shape.park_before == Some(step) {
+                ctx.upsert_search_attributes([STATUS.value_set("awaiting_approval".to_owned())]);
+                ctx.wait_condition(|s: &Self| s.approved).await?;
+            }
             for _ in 0..*upserts {
                 ctx.upsert_search_attributes([STATUS.value_set(format!("step-{step}"))]);
                 done.upserts += 1;
@@ -155,6 +164,12 @@ impl SkeletonWorkflow {
     #[signal(name = "bench_granted")]
     pub fn granted(&mut self, _ctx: &mut SyncWorkflowContext<Self>) {
         self.granted = true;
+    }
+
+    /// The approval of a parked run.
+    #[signal(name = "bench_approve")]
+    pub fn approve(&mut self, _ctx: &mut SyncWorkflowContext<Self>) {
+        self.approved = true;
     }
 }
 

@@ -40,7 +40,7 @@ fn f2(x: f64) -> String {
 pub fn provision_markdown(r: &ProvisionReport) -> String {
     let mut md = String::new();
     let _ = writeln!(md, "# `ordo bench provision` — {}\n", r.started_at);
-    let _ = writeln!(md, "Machine: {}\n", r.machine.one_line());
+    let _ = writeln!(md, "Machine: {}; load average at start {}\n", r.machine.one_line(), r.load_average);
     let _ = writeln!(
         md,
         "{} measured runs per subject at {} in flight, after a warm-up; sim driver, `sim.latency_ms = 0`, policy passes, \
@@ -67,6 +67,14 @@ pub fn provision_markdown(r: &ProvisionReport) -> String {
             h.run.signals_sent, h.lock.events, h.lock.workflow_tasks, h.lock.timers
         );
     }
+    if let Some(h) = &r.python_history {
+        let _ = writeln!(
+            md,
+            "One Python peer run: {} events ({} workflow tasks, {} activities, {} upserts), one workflow (seed 001 has no \
+             workspace lock).\n",
+            h.events, h.workflow_tasks, h.activities, h.upserts
+        );
+    }
     for mode in &r.modes {
         mode_table(&mut md, mode);
     }
@@ -90,6 +98,16 @@ pub fn provision_markdown(r: &ProvisionReport) -> String {
         }
         let ordo = r.parked.iter().find(|p| p.subject == Subject::Ordo);
         let python = r.parked.iter().find(|p| p.subject == Subject::Python);
+        let skeleton = r.parked.iter().find(|p| p.subject == Subject::Skeleton);
+        if let (Some(o), Some(s)) = (ordo, skeleton) {
+            let _ = writeln!(
+                md,
+                "\nOrdo / skeleton worker RSS with {} parked runs: **{}** (after hold: {}).",
+                o.parked,
+                f2(o.rss_mib / s.rss_mib),
+                f2(o.rss_after_hold_mib / s.rss_after_hold_mib)
+            );
+        }
         if let (Some(o), Some(p)) = (ordo, python) {
             let _ = writeln!(
                 md,

@@ -73,10 +73,23 @@ pub fn free_port() -> std::io::Result<u16> {
     Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
 }
 
+fn ui_port_hint(options: &DevServerOptions) -> Option<u16> {
+    options.ui_port.filter(|p| *p != 0)
+}
+
 impl DevServer {
     /// Starts the server and waits until its frontend answers.
     pub async fn start(options: DevServerOptions) -> anyhow::Result<Self> {
         let port = if options.port == 0 { free_port()? } else { options.port };
+        // The CLI would otherwise fail late and quietly, and a caller could end up talking to
+        // whatever server already holds the port.
+        for (what, p) in [("gRPC", Some(port)), ("Web UI", ui_port_hint(&options))] {
+            if let Some(p) = p {
+                if TcpListener::bind(("127.0.0.1", p)).is_err() {
+                    anyhow::bail!("port {p} ({what}) is already in use on 127.0.0.1; is another Temporal or `ordo up` running? choose another with --port / --ui-port");
+                }
+            }
+        }
         let ui_port = match options.ui_port {
             Some(0) => Some(free_port()?),
             other => other,

@@ -21,13 +21,17 @@ use tokio::io::{AsyncBufReadExt as _, AsyncReadExt as _, AsyncWriteExt as _};
 use tower::ServiceExt as _;
 
 /// Test users: `token-<name>` is each one's API token.
-const USERS: [(&str, &str); 4] = [("alice", "approver"), ("carol", "approver"), ("bob", "requester"), ("admin", "admin")];
+const USERS: [(&str, &str); 4] =
+    [("alice", "approver"), ("carol", "approver"), ("bob", "requester"), ("admin", "admin")];
 
 fn test_users() -> Users {
     let text: String = USERS
         .iter()
         .map(|(name, role)| {
-            format!("[[user]]\nname = \"{name}\"\nrole = \"{role}\"\ntoken_sha256 = \"{}\"\n\n", token_sha256(&format!("token-{name}")))
+            format!(
+                "[[user]]\nname = \"{name}\"\nrole = \"{role}\"\ntoken_sha256 = \"{}\"\n\n",
+                token_sha256(&format!("token-{name}"))
+            )
         })
         .collect();
     Users::from_toml(&text).expect("test users")
@@ -150,7 +154,8 @@ impl Events {
                     None => continue, // a keep-alive comment
                 }
             }
-            let frame = tokio::time::timeout(Duration::from_secs(60), self.body.frame()).await.expect("an event within 60 s");
+            let frame =
+                tokio::time::timeout(Duration::from_secs(60), self.body.frame()).await.expect("an event within 60 s");
             match frame {
                 None => return None,
                 Some(frame) => {
@@ -198,9 +203,13 @@ async fn requests_without_valid_credentials_get_401_and_public_routes_need_none(
         assert_error(&api.call(Method::GET, path, None, None).await, 401, None);
     }
     assert_error(&api.call(Method::GET, "/api/runs", Some("mallory"), None).await, 401, None);
-    let basic = Request::get("/api/runs").header(header::AUTHORIZATION, "Basic YWxpY2U6eA==").body(Body::empty()).unwrap();
+    let basic =
+        Request::get("/api/runs").header(header::AUTHORIZATION, "Basic YWxpY2U6eA==").body(Body::empty()).unwrap();
     assert_error(&json_of(api.send(basic).await).await, 401, None);
-    let forged = Request::get("/api/runs").header(header::COOKIE, "ordo_session=admin.99999999999.00").body(Body::empty()).unwrap();
+    let forged = Request::get("/api/runs")
+        .header(header::COOKIE, "ordo_session=admin.99999999999.00")
+        .body(Body::empty())
+        .unwrap();
     assert_error(&json_of(api.send(forged).await).await, 401, None);
 
     let (status, health) = api.call(Method::GET, "/api/health", None, None).await;
@@ -220,9 +229,14 @@ async fn signing_in_sets_a_session_cookie_and_signing_out_clears_it() {
     let api = Api::over(Env::without_worker().await, Users::demo());
     let wrong = api.call(Method::POST, "/api/session", None, Some(json!({"name": "alice", "password": "nope"}))).await;
     assert_error(&wrong, 401, None);
-    let unknown = api.call(Method::POST, "/api/session", None, Some(json!({"name": "zed", "password": "alice-demo"}))).await;
+    let unknown =
+        api.call(Method::POST, "/api/session", None, Some(json!({"name": "zed", "password": "alice-demo"}))).await;
     assert_error(&unknown, 401, None);
-    assert_error(&api.call(Method::POST, "/api/session", None, Some(json!({"name": "alice"}))).await, 422, Some("password"));
+    assert_error(
+        &api.call(Method::POST, "/api/session", None, Some(json!({"name": "alice"}))).await,
+        422,
+        Some("password"),
+    );
 
     let request = Request::post("/api/session")
         .header(header::CONTENT_TYPE, "application/json")
@@ -240,14 +254,18 @@ async fn signing_in_sets_a_session_cookie_and_signing_out_clears_it() {
     let (status, user) = json_of(api.send(me).await).await;
     assert_eq!((status, user["name"].as_str()), (StatusCode::OK, Some("alice")));
 
-    let out = api.send(Request::delete("/api/session").header(header::COOKIE, &cookie).body(Body::empty()).unwrap()).await;
+    let out =
+        api.send(Request::delete("/api/session").header(header::COOKIE, &cookie).body(Body::empty()).unwrap()).await;
     assert_eq!(out.status(), StatusCode::NO_CONTENT);
     assert!(out.headers()[header::SET_COOKIE].to_str().unwrap().contains("Max-Age=0"));
 
     // The demo tokens printed by `ordo up` work as bearer tokens.
     let (status, user) = api.call(Method::GET, "/api/session", Some("mallory"), None).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED, "{user}");
-    let bearer = Request::get("/api/session").header(header::AUTHORIZATION, "Bearer ordo-demo-token-bob").body(Body::empty()).unwrap();
+    let bearer = Request::get("/api/session")
+        .header(header::AUTHORIZATION, "Bearer ordo-demo-token-bob")
+        .body(Body::empty())
+        .unwrap();
     let (status, user) = json_of(api.send(bearer).await).await;
     assert_eq!((status, user["role"].as_str()), (StatusCode::OK, Some("requester")));
 }
@@ -274,7 +292,11 @@ async fn starting_with_bad_input_names_the_field_and_never_500s() {
         (json!({"request": {"directory": "../../etc"}}), 422, Some("request.directory")),
         (json!({"request": {"directory": "stacks/missing"}}), 422, Some("request.directory")),
         (json!({"request": {"directory": "stacks/tcloud_namespace", "bogus": true}}), 422, Some("request.bogus")),
-        (json!({"request": {"directory": "stacks/tcloud_namespace", "apply_timeout_secs": 0}}), 422, Some("request.apply_timeout_secs")),
+        (
+            json!({"request": {"directory": "stacks/tcloud_namespace", "apply_timeout_secs": 0}}),
+            422,
+            Some("request.apply_timeout_secs"),
+        ),
         (json!({"request": {"directory": "stacks/tcloud_namespace"}, "ttl": 5}), 422, Some("ttl")),
         (json!({"request": "stacks/tcloud_namespace"}), 422, Some("request")),
         (json!([1, 2]), 422, Some("body")),
@@ -392,10 +414,18 @@ async fn approving_needs_a_listed_approver_and_a_reason_and_records_who_decided(
     assert_error(&api.post(&approve, "carol", json!({"reason": "not mine"})).await, 403, None);
     let empty = api.post(&approve, "alice", json!({"reason": ""})).await;
     assert_error(&empty, 422, Some("reason"));
-    assert!(empty.1["reason"].as_str().unwrap().contains("must include a reason"), "the validator's words: {}", empty.1);
+    assert!(
+        empty.1["reason"].as_str().unwrap().contains("must include a reason"),
+        "the validator's words: {}",
+        empty.1
+    );
     assert_error(&api.post(&approve, "alice", json!({})).await, 422, Some("reason"));
     assert_error(&api.post(&approve, "alice", json!({"reason": "x".repeat(2001)})).await, 422, Some("reason"));
-    assert_error(&api.post(&approve, "alice", json!({"reason": "ok", "via": "carrier pigeon"})).await, 422, Some("via"));
+    assert_error(
+        &api.post(&approve, "alice", json!({"reason": "ok", "via": "carrier pigeon"})).await,
+        422,
+        Some("via"),
+    );
     assert!(api.env.client.view(&id).await.unwrap().state.approval_pending, "refusals left the run waiting");
 
     let (status, decided) = api.post(&approve, "alice", json!({"reason": "reviewed the admin user"})).await;
@@ -403,7 +433,10 @@ async fn approving_needs_a_listed_approver_and_a_reason_and_records_who_decided(
     assert_eq!(decided, json!({"workflow_id": id, "approved": true, "approver": "alice", "via": "update"}));
     let view = api.env.wait_status(&id, "applied").await;
     let approval = view.state.approval.expect("a recorded decision");
-    assert_eq!((approval.approver.as_deref(), approval.reason.as_str(), approval.via.as_str()), (Some("alice"), "reviewed the admin user", "update"));
+    assert_eq!(
+        (approval.approver.as_deref(), approval.reason.as_str(), approval.via.as_str()),
+        (Some("alice"), "reviewed the admin user", "update")
+    );
     assert_error(&api.post(&approve, "alice", json!({"reason": "again"})).await, 409, None);
 }
 
@@ -421,16 +454,20 @@ async fn the_signal_variant_approves_without_a_reason_and_records_the_user() {
     assert_eq!((approval.via.as_str(), approval.approver.as_deref()), ("signal", Some("alice")));
 }
 
-/// An admin may decide a run that lists no approvers; a rejection ends the run as rejected.
+/// An admin may decide any run, even one that lists other approvers (the workflow's validator
+/// accepts the admin role the API vouches for); a rejection ends the run as rejected, and the run
+/// records who started it.
 #[tokio::test]
 async fn an_admin_rejection_ends_the_run_as_rejected() {
     let api = Api::start().await;
-    let id = api.start_run("bob", "human_in_the_loop_update", |_| {}).await;
+    let id = api.start_run("bob", "human_in_the_loop_update", |r| r.approvers = vec!["alice".into()]).await;
     api.wait_pending(&id).await;
-    let (status, body) = api.post(&format!("/api/runs/{id}/reject"), "admin", json!({"reason": "not in this account"})).await;
+    let (status, body) =
+        api.post(&format!("/api/runs/{id}/reject"), "admin", json!({"reason": "not in this account"})).await;
     assert_eq!((status, body["approved"].as_bool()), (StatusCode::OK, Some(false)), "{body}");
     let view = api.env.wait_status(&id, "rejected").await;
     assert_eq!(view.state.approval.unwrap().approver.as_deref(), Some("admin"));
+    assert_eq!(view.state.requested_by.as_deref(), Some("bob"));
     assert_eq!(api.env.sim_state("stacks/tcloud_admin_user").resources, 0, "nothing applied");
 }
 
@@ -500,7 +537,8 @@ async fn reset_returns_the_run_to_its_plan_stage_for_admins_only() {
     let before = support::run_id(&api.env, &id).await;
     assert_error(&api.post(&format!("/api/runs/{id}/reset"), "alice", json!({})).await, 403, None);
     assert_error(&api.post(&format!("/api/runs/{id}/reset"), "admin", json!({"why": "x"})).await, 422, Some("why"));
-    let (status, body) = api.post(&format!("/api/runs/{id}/reset"), "admin", json!({"reason": "the plan drifted"})).await;
+    let (status, body) =
+        api.post(&format!("/api/runs/{id}/reset"), "admin", json!({"reason": "the plan drifted"})).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     let new_run = body["run_id"].as_str().unwrap().to_owned();
     assert_ne!(new_run, before);
@@ -590,7 +628,10 @@ async fn subscribers_of_a_run_share_one_watcher_that_stops_when_the_run_ends() {
         let (runs, ended) = events.read_to_end().await;
         assert!(ended, "an end event closes the stream");
         let last = runs.last().expect("run events after the approval");
-        assert_eq!((last["execution_status"].as_str(), last["state"]["status"].as_str()), (Some("Completed"), Some("applied")));
+        assert_eq!(
+            (last["execution_status"].as_str(), last["state"]["status"].as_str()),
+            (Some("Completed"), Some("applied"))
+        );
         assert!(runs.iter().any(|r| r["state"]["approval"]["approver"] == "alice"), "the decision was streamed");
         assert!(runs.windows(2).all(|w| w[0] != w[1]), "no repeated states");
     }
@@ -732,7 +773,10 @@ async fn the_web_ui_runs_an_approval_end_to_end_in_a_real_browser() {
     let root = workspace_root();
     let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
     assert!(std::path::Path::new(&chromium).exists(), "{chromium} is missing: run scripts/setup.sh (apt chromium)");
-    assert!(root.join("node_modules/playwright-core").exists(), "playwright-core is missing: run scripts/setup.sh (npm ci)");
+    assert!(
+        root.join("node_modules/playwright-core").exists(),
+        "playwright-core is missing: run scripts/setup.sh (npm ci)"
+    );
     let api = Api::over(Env::start().await, Users::demo());
     let url = serve_on_a_free_port(api.state.clone()).await;
     let screenshots = root.join("target/screenshots");
@@ -791,6 +835,10 @@ async fn schemathesis_finds_no_server_errors_in_the_live_openapi_document() {
     .expect("schemathesis runs");
     let stdout = String::from_utf8_lossy(&output.stdout);
     println!("{stdout}");
-    assert!(output.status.success(), "schemathesis found problems:\n{stdout}\n{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "schemathesis found problems:\n{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     assert!(!stdout.contains("Server error"), "{stdout}");
 }

@@ -289,12 +289,12 @@ async fn validator_messages_survive_encrypted_failures() {
         assert!(tokio::time::Instant::now() < deadline, "the run never waited for approval");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    let empty = ApplyDecision { is_approved: true, reason: Some(String::new()), approver: None };
+    let empty = ApplyDecision { is_approved: true, reason: Some(String::new()), approver: None, ..Default::default() };
     match client.decide(&id, empty, false).await {
         Err(RunError::Rejected(why)) => assert!(why.contains("reason"), "the validator's message is readable: {why}"),
         other => panic!("an empty reason must be refused, got {other:?}"),
     }
-    let approve = ApplyDecision { is_approved: true, reason: Some("reviewed".into()), approver: None };
+    let approve = ApplyDecision { is_approved: true, reason: Some("reviewed".into()), approver: None, ..Default::default() };
     client.decide(&id, approve, false).await.unwrap();
     assert_eq!(client.result(&id).await.unwrap().status, status::APPLIED);
 }

@@ -14,6 +14,7 @@ fn decision(approve: bool, reason: &str, approver: Option<&str>) -> ApplyDecisio
         is_approved: approve,
         reason: Some(reason.to_owned()),
         approver: approver.map(str::to_owned),
+        ..Default::default()
     }
 }
 
@@ -91,6 +92,7 @@ async fn human_in_the_loop_signal_approves_by_signal() {
         is_approved: true,
         reason: None,
         approver: None,
+        ..Default::default()
     };
     env.client.decide(&id, approve, true).await.unwrap();
     let result = env.client.result(&id).await.unwrap();

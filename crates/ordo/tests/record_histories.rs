@@ -56,6 +56,7 @@ async fn record() {
         is_approved: true,
         reason: Some("recorded".into()),
         approver: Some("alice".into()),
+        ..Default::default()
     };
     env.client.decide(&id, decision, false).await.unwrap();
     assert_eq!(env.client.result(&id).await.unwrap().status, status::APPLIED);

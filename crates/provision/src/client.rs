@@ -88,7 +88,7 @@ pub struct ListFilter {
 }
 
 impl ListFilter {
-    /// The visibility query. Values are quoted with single quotes doubled, never spliced raw.
+    /// The visibility query. Values are quoted (backslashes escaped, single quotes doubled), never spliced raw.
     pub fn query(&self) -> String {
         let mut clauses =
             vec!["(WorkflowType = 'ProvisionInfraWorkflow' OR WorkflowType = 'DeprovisionInfraWorkflow')".to_owned()];
@@ -98,7 +98,7 @@ impl ListFilter {
             ("tfDirectory", &self.directory),
         ] {
             if let Some(value) = value {
-                clauses.push(format!("{attr} = '{}'", value.replace('\'', "''")));
+                clauses.push(format!("{attr} = '{}'", value.replace('\\', "\\\\").replace('\'', "''")));
             }
         }
         clauses.join(" AND ")
@@ -329,5 +329,17 @@ fn update_error(id: &str, err: WorkflowUpdateError) -> RunError {
         WorkflowUpdateError::Failed(failure) => RunError::Rejected(failure.message.clone()),
         WorkflowUpdateError::NotFound(_) => RunError::NotFound(id.to_owned()),
         other => not_found_or(id, other.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Filter values cannot break out of their quotes.
+    #[test]
+    fn filter_values_are_escaped() {
+        let filter = ListFilter { status: Some(r"a\' OR 'x'='x".into()), ..ListFilter::default() };
+        assert!(filter.query().ends_with(r"provisionStatus = 'a\\'' OR ''x''=''x'"), "{}", filter.query());
     }
 }

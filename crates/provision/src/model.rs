@@ -73,6 +73,9 @@ pub struct ProvisionRequest {
     /// Simulation knobs (sim driver only).
     #[serde(default)]
     pub sim: SimKnobs,
+    /// Who asked for the run (set by the API from the signed-in user; informational).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub requested_by: Option<String>,
 }
 
 mod defaults {
@@ -189,6 +192,9 @@ pub struct ApplyDecision {
     /// Who decided; must be one of the run's `approvers` when that list is not empty.
     #[serde(default)]
     pub approver: Option<String>,
+    /// The decider's role as the caller (Ordo's API) established it; `admin` may decide any run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approver_role: Option<String>,
 }
 
 /// `extend_ttl` update payload.
@@ -228,6 +234,9 @@ pub struct ProvisionState {
     pub directory: String,
     /// Scenario key, if any.
     pub scenario: Option<String>,
+    /// Who asked for the run, when known.
+    #[serde(default)]
+    pub requested_by: Option<String>,
     /// Human-readable plan.
     pub plan: String,
     /// Resource change counts of the current plan.

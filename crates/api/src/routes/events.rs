@@ -58,8 +58,12 @@ struct Cursor {
 }
 
 /// The watcher's last state (if it had one) followed by everything it sends, without repeats.
-fn frames(latest: Option<Arc<RunView>>, receiver: broadcast::Receiver<Frame>) -> impl Stream<Item = Result<Event, Infallible>> {
-    let cursor = Cursor { queued: latest.map(Frame::Run).into_iter().collect(), receiver, last_sent: None, done: false };
+fn frames(
+    latest: Option<Arc<RunView>>,
+    receiver: broadcast::Receiver<Frame>,
+) -> impl Stream<Item = Result<Event, Infallible>> {
+    let cursor =
+        Cursor { queued: latest.map(Frame::Run).into_iter().collect(), receiver, last_sent: None, done: false };
     futures::stream::unfold(cursor, |mut cursor| async move {
         loop {
             if cursor.done {

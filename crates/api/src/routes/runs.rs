@@ -89,21 +89,32 @@ impl StartRun {
     fn into_request(self, state: &AppState) -> Result<(ProvisionRequest, bool), ApiError> {
         let prefix = if self.request.is_some() { "request." } else { "" };
         let (mut request, destroy) = match (self.scenario, self.request) {
-            (Some(_), Some(_)) => return Err(ApiError::validation("request", "give either scenario or request, not both")),
+            (Some(_), Some(_)) => {
+                return Err(ApiError::validation("request", "give either scenario or request, not both"))
+            }
             (None, None) => return Err(ApiError::validation("scenario", "give a scenario key or a request")),
             (Some(key), None) => {
                 let scenario = scenarios::find(&key).ok_or_else(|| {
-                    ApiError::validation("scenario", format!("unknown scenario {key:?}; expected one of: {}", scenarios::keys().join(", ")))
+                    ApiError::validation(
+                        "scenario",
+                        format!("unknown scenario {key:?}; expected one of: {}", scenarios::keys().join(", ")),
+                    )
                 })?;
                 if self.destroy && !scenario.destroy {
-                    return Err(ApiError::validation("destroy", "a scenario decides this itself; use the destroy scenario"));
+                    return Err(ApiError::validation(
+                        "destroy",
+                        "a scenario decides this itself; use the destroy scenario",
+                    ));
                 }
                 if let Some(ttl) = self.ttl {
                     if scenario.key != "ephemeral" {
                         return Err(ApiError::validation("ttl", "only the ephemeral scenario has a TTL"));
                     }
                     if !(1..=MAX_TTL_SECS).contains(&ttl) {
-                        return Err(ApiError::validation("ttl", format!("must be between 1 and {MAX_TTL_SECS} seconds")));
+                        return Err(ApiError::validation(
+                            "ttl",
+                            format!("must be between 1 and {MAX_TTL_SECS} seconds"),
+                        ));
                     }
                 }
                 let mut request = scenario.request(self.driver.unwrap_or(DriverKind::Sim), self.ttl);
@@ -111,9 +122,16 @@ impl StartRun {
                 (request, scenario.destroy)
             }
             (None, Some(value)) => {
-                for (field, given) in [("ttl", self.ttl.is_some()), ("driver", self.driver.is_some()), ("approvers", !self.approvers.is_empty())] {
+                for (field, given) in [
+                    ("ttl", self.ttl.is_some()),
+                    ("driver", self.driver.is_some()),
+                    ("approvers", !self.approvers.is_empty()),
+                ] {
                     if given {
-                        return Err(ApiError::validation(field, format!("with a request, set request.{field} instead")));
+                        return Err(ApiError::validation(
+                            field,
+                            format!("with a request, set request.{field} instead"),
+                        ));
                     }
                 }
                 if !value.is_object() {
@@ -126,9 +144,17 @@ impl StartRun {
         for name in &request.approvers {
             match state.config().users.get(name) {
                 Some(user) if user.role >= Role::Approver => {}
-                Some(_) => return Err(ApiError::validation(format!("{prefix}approvers"), format!("{name} is not an approver"))),
+                Some(_) => {
+                    return Err(ApiError::validation(
+                        format!("{prefix}approvers"),
+                        format!("{name} is not an approver"),
+                    ))
+                }
                 None => {
-                    return Err(ApiError::validation(format!("{prefix}approvers"), format!("{name} is not a configured user")))
+                    return Err(ApiError::validation(
+                        format!("{prefix}approvers"),
+                        format!("{name} is not a configured user"),
+                    ))
                 }
             }
         }
@@ -166,7 +192,8 @@ pub(crate) async fn start_run(
     ApiJson(body): ApiJson<StartRun>,
 ) -> Result<impl IntoResponse, ApiError> {
     user.require(Role::Requester, "start runs")?;
-    let (request, destroy) = body.into_request(&state)?;
+    let (mut request, destroy) = body.into_request(&state)?;
+    request.requested_by = Some(user.name.clone());
     let id = state.client().start(&request, destroy).await.map_err(ApiError::Internal)?;
     tracing::info!(workflow_id = %id, user = %user.name, destroy, "run started");
     Ok((StatusCode::CREATED, [(LOCATION, format!("/api/runs/{id}"))], Json(Started { workflow_id: id, destroy })))
@@ -225,7 +252,8 @@ pub(crate) async fn list_runs(
             }
         }
     }
-    let filter = ListFilter { status: query.status, scenario: query.scenario, directory: query.directory, limit: Some(limit) };
+    let filter =
+        ListFilter { status: query.status, scenario: query.scenario, directory: query.directory, limit: Some(limit) };
     let rows = state.client().list(&filter).await.map_err(ApiError::Internal)?;
     Ok(Json(rows))
 }
@@ -373,10 +401,19 @@ async fn decide(
     if !view.state.approval_pending {
         return Err(ApiError::Conflict(format!("no approval is pending (status is {:?})", view.state.status)));
     }
-    let decision = ApplyDecision { is_approved: approve, reason: body.reason, approver: Some(user.name.clone()) };
-    let sent = tokio::time::timeout(state.config().worker_timeout, state.client().decide(&id, decision, body.via == Via::Signal))
-        .await
-        .map_err(|_| ApiError::Unavailable)?;
+    let decision = ApplyDecision {
+        is_approved: approve,
+        reason: body.reason,
+        approver: Some(user.name.clone()),
+        // The workflow lets an admin decide runs that list other approvers; the API vouches for the role.
+        approver_role: (user.role == Role::Admin).then(|| "admin".to_owned()),
+    };
+    let sent = tokio::time::timeout(
+        state.config().worker_timeout,
+        state.client().decide(&id, decision, body.via == Via::Signal),
+    )
+    .await
+    .map_err(|_| ApiError::Unavailable)?;
     sent.map_err(|e| match e {
         RunError::Rejected(why) => refusal(why),
         other => other.into(),
@@ -567,7 +604,8 @@ pub(crate) async fn reset(
             _ => None,
         })
         .ok_or_else(|| ApiError::Conflict("the run has not reached its plan stage yet".into()))?;
-    let reason = format!("reset to the plan stage by {}: {}", user.name, body.reason.as_deref().unwrap_or("no reason given"));
+    let reason =
+        format!("reset to the plan stage by {}: {}", user.name, body.reason.as_deref().unwrap_or("no reason given"));
     let response = temporal
         .clone()
         .reset_workflow_execution(Request::new(ResetWorkflowExecutionRequest {
@@ -576,7 +614,10 @@ pub(crate) async fn reset(
             reason,
             workflow_task_finish_event_id: reset_to,
             request_id: uuid::Uuid::new_v4().to_string(),
-            reset_reapply_exclude_types: vec![ResetReapplyExcludeType::Signal as i32, ResetReapplyExcludeType::Update as i32],
+            reset_reapply_exclude_types: vec![
+                ResetReapplyExcludeType::Signal as i32,
+                ResetReapplyExcludeType::Update as i32,
+            ],
             identity: format!("ordo-api/{}", user.name),
             ..Default::default()
         }))

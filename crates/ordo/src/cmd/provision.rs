@@ -406,6 +406,7 @@ async fn decide(temporal: &ordo_core::TemporalArgs, args: DecisionArgs, approve:
         is_approved: approve,
         reason: (!args.reason.is_empty()).then_some(args.reason),
         approver: args.approver,
+        ..Default::default()
     };
     match client.decide(&args.id, decision, args.signal).await {
         Ok(()) => {

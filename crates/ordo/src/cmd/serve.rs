@@ -65,7 +65,8 @@ impl HttpArgs {
         };
         let mut config = AppConfig::new(users);
         if let Some(secret) = &self.session_key {
-            config.session_key = SessionKey::from_secret(secret).map_err(|e| anyhow::anyhow!("ORDO_SESSION_KEY: {e}"))?;
+            config.session_key =
+                SessionKey::from_secret(secret).map_err(|e| anyhow::anyhow!("ORDO_SESSION_KEY: {e}"))?;
         }
         config.secure_cookies = self.secure_cookies;
         config.temporal_ui_url = self.temporal_ui_url.clone();
@@ -132,7 +133,9 @@ pub(crate) async fn start_in_background(
                 }
             });
         }
-        Err(err) => eprintln!("warning: web UI and API not started: cannot listen on {addr}: {err} (set --http-addr, or `off`)"),
+        Err(err) => {
+            eprintln!("warning: web UI and API not started: cannot listen on {addr}: {err} (set --http-addr, or `off`)")
+        }
     }
     Ok(stop)
 }
