@@ -775,6 +775,10 @@ impl SimDriver {
         let state = files.load().await?;
         let variables = merged_variables(&stack, ws);
         let ordered = dependency_order(&stack.resources)?;
+        // A real plan refreshes every resource against the cloud: simulate that read, one
+        // latency per declared resource (no cancellation needed: a plan changes nothing).
+        let refresh = self.latency(stack.latency_ms) * u32::try_from(stack.resources.len()).unwrap_or(u32::MAX);
+        tokio::time::sleep(refresh).await;
 
         // Planned values per address (unknown parts masked), for references between resources.
         let mut planned: BTreeMap<String, (Value, Option<Value>)> = BTreeMap::new();
