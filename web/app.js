@@ -1,5 +1,6 @@
 // Ordo web UI: plain JavaScript, no build step. Every page path serves index.html; this script
-// renders the page the path names, from the JSON API (/api/...), live through server-sent events.
+// renders the page the path names, from the JSON API (/api/...): runs live through server-sent
+// events, seed 000's application requests by polling their state.
 // Text from the server is only ever inserted as text (never as HTML).
 'use strict';
 
@@ -120,6 +121,7 @@ function tableWrap(table) {
 }
 
 function field(label, id, input, hint) {
+  if (hint && !input.hasAttribute('aria-describedby')) input.setAttribute('aria-describedby', `${id}-hint`);
   return h('div', { class: 'field' }, h('label', { for: id }, label), input, hint ? h('small', { class: 'muted', id: `${id}-hint` }, hint) : null,
     h('p', { class: 'field-error', id: `${id}-error`, role: 'alert' }));
 }
@@ -129,7 +131,8 @@ function showFieldError(form, fieldId, message) {
   if (out) out.textContent = message || '';
   const input = form.querySelector(`#${fieldId}`);
   if (input) {
-    if (message) { input.setAttribute('aria-invalid', 'true'); input.setAttribute('aria-describedby', `${fieldId}-error`); } else input.removeAttribute('aria-invalid');
+    const hint = form.querySelector(`#${fieldId}-hint`) ? ` ${fieldId}-hint` : '';
+    if (message) { input.setAttribute('aria-invalid', 'true'); input.setAttribute('aria-describedby', `${fieldId}-error${hint}`); } else input.removeAttribute('aria-invalid');
   }
 }
 
@@ -502,21 +505,423 @@ function renderActions(page, view) {
   replace(page.parts.actions, buttons.length ? [h('h2', { class: 'sr-only' }, 'Actions'), h('div', { class: 'buttons' }, buttons), out] : null);
 }
 
-// ---- approvals inbox -------------------------------------------------------------------------
+// ---- countdowns ------------------------------------------------------------------------------
+
+/** "m:ss" (or "h:mm:ss") until `iso`, never negative. */
+function timeLeft(iso) {
+  const left = Math.max(0, Math.round((new Date(iso) - Date.now()) / 1000));
+  const h = Math.floor(left / 3600);
+  const m = Math.floor((left % 3600) / 60);
+  const s = String(left % 60).padStart(2, '0');
+  return h > 0 ? `${h}:${String(m).padStart(2, '0')}:${s}` : `${m}:${s}`;
+}
+
+/** A countdown to `iso` that every element of the page's one ticker updates each second. */
+function countdown(iso) {
+  return h('strong', { 'data-deadline': iso, 'data-testid': 'deadline-countdown', 'aria-live': 'off' }, timeLeft(iso));
+}
+
+setInterval(() => {
+  for (const el of document.querySelectorAll('[data-deadline]')) el.textContent = timeLeft(el.dataset.deadline);
+}, 1000);
+
+// ---- applications (seed 000) -----------------------------------------------------------------
+
+const APP_STATUSES = ['requested', 'checking_team', 'awaiting_authorization', 'provisioning', 'provisioned', 'rejected',
+  'authorization_expired', 'destroying', 'destroyed', 'cancelled', 'failed'];
+const DEMO_TEAMS = ['marketing', 'payments', 'platform', 'data'];
+const REGIONS = ['us-east-1', 'us-east-2', 'us-west-2', 'eu-west-1', 'eu-central-1', 'ap-south-1', 'ap-southeast-2'];
+
+function appStatusClass(status) {
+  if (['provisioned', 'destroyed'].includes(status)) return 'ok';
+  if (['rejected', 'authorization_expired', 'failed', 'cancelled'].includes(status)) return 'bad';
+  if (status === 'awaiting_authorization') return 'wait';
+  return 'busy';
+}
+
+function appStatusText(status) {
+  return (status || 'starting').replaceAll('_', ' ');
+}
+
+function appBadge(status) {
+  return badge(appStatusText(status), appStatusClass(status));
+}
+
+/** A datalist for inputs to suggest from (created once per page). */
+function datalist(id, values) {
+  if (!document.getElementById(id)) document.body.append(h('datalist', { id }, values.map((v) => h('option', { value: v }))));
+  return id;
+}
+
+/** Whether the signed-in user may authorize a request naming `authorizer` (the server checks again). */
+function mayAuthorize(authorizer) {
+  if (!me) return false;
+  return me.role === 'admin' || (me.role === 'approver' && me.name === authorizer);
+}
+
+function teamText(s) {
+  const t = s.Team;
+  if (t) return [t.TeamName || t.TeamID, t.TeamEmail ? ` <${t.TeamEmail}>` : '', t.Subdomain ? ` · subdomain ${t.Subdomain}` : ''].join('');
+  return s.Request ? `${s.Request.teamId} (not looked up yet)` : '–';
+}
+
+/**
+ * The authorizer's form: region, profile, an optional reason, Approve / Reject. `key` keeps the
+ * ids unique when several forms share a page. The server's refusals show next to their field.
+ */
+function authorizationForm(view, key, onSent) {
+  const authorizer = view.state.Request ? view.state.Request.authorizerId : '';
+  const allowed = mayAuthorize(authorizer);
+  const ids = { region: `${key}-region`, profile: `${key}-profile`, reason: `${key}-reason` };
+  datalist('regions', REGIONS);
+  const form = h('form', { class: 'authorize', novalidate: true, 'data-testid': 'authorize-form' },
+    h('div', { class: 'field-row' },
+      field('Region', ids.region, h('input', { id: ids.region, name: 'region', list: 'regions', autocomplete: 'off', maxlength: 64, placeholder: 'us-east-1', disabled: !allowed }),
+        'Where to provision (required to approve).'),
+      field('Cloud profile', ids.profile, h('input', { id: ids.profile, name: 'profile', autocomplete: 'off', maxlength: 64, placeholder: 'iac', disabled: !allowed }),
+        'Credentials to provision with (required to approve).')),
+    field('Reason (optional)', ids.reason, h('textarea', { id: ids.reason, name: 'reason', rows: 2, maxlength: 900, disabled: !allowed })),
+    h('div', { class: 'buttons' },
+      h('button', { type: 'submit', name: 'decision', value: 'approve', class: 'primary', disabled: !allowed }, 'Approve'),
+      h('button', { type: 'submit', name: 'decision', value: 'reject', class: 'danger', disabled: !allowed }, 'Reject')),
+    h('p', { class: 'form-error', role: 'alert' }),
+    allowed ? null : h('p', { class: 'notice warn', 'data-testid': 'cannot-authorize' }, me && me.role === 'requester'
+      ? `You are signed in as ${me.name}, a requester: only ${authorizer}, the named authorizer, or an admin can authorize this request.`
+      : `Only ${authorizer}, the named authorizer, or an admin can authorize this request.`));
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    const approve = (event.submitter && event.submitter.value) !== 'reject';
+    Object.values(ids).forEach((id) => showFieldError(form, id, ''));
+    const out = form.querySelector('.form-error');
+    out.textContent = '';
+    const body = { isApproved: approve };
+    const reason = form.reason.value.trim();
+    if (reason) body.reason = reason;
+    if (approve) {
+      body.region = form.region.value.trim();
+      body.profile = form.profile.value.trim();
+    }
+    const buttons = form.querySelectorAll('button');
+    buttons.forEach((b) => { b.disabled = true; });
+    try {
+      await api('POST', `/api/applications/${encodeURIComponent(view.workflow_id)}/authorization`, body);
+      onSent(approve);
+    } catch (e) {
+      if (e.field && ids[e.field]) {
+        showFieldError(form, ids[e.field], e.message);
+        form.querySelector(`#${ids[e.field]}`).focus();
+      } else {
+        out.textContent = e.message;
+      }
+      buttons.forEach((b) => { b.disabled = false; });
+    }
+  });
+  return form;
+}
+
+/** Maps the API's field names to the request form's inputs. */
+const REQUEST_FIELDS = { applicationName: 'app-name', teamId: 'app-team', authorizerId: 'app-authorizer', authorizationTimeoutSeconds: 'app-timeout' };
+
+function applicationsPage() {
+  document.title = 'Applications · Ordo';
+  markNav('applications');
+  const form = h('form', { class: 'card request-form', 'aria-labelledby': 'request-title', novalidate: true },
+    h('h2', { id: 'request-title' }, 'Request an application'),
+    h('p', { class: 'muted' }, 'The team is checked first; then the authorizer you name approves (choosing region and profile) or rejects. Approved applications are provisioned with the sim driver, a simulation.'),
+    field('Application name', 'app-name', h('input', { id: 'app-name', name: 'applicationName', required: true, maxlength: 100, autocomplete: 'off' })),
+    field('Team', 'app-team', h('input', { id: 'app-team', name: 'teamId', required: true, maxlength: 64, autocomplete: 'off', list: datalist('teams', DEMO_TEAMS) }),
+      `A team in the workers' team directory (demo: ${DEMO_TEAMS.join(', ')}).`),
+    field('Authorizer', 'app-authorizer', h('input', { id: 'app-authorizer', name: 'authorizerId', required: true, maxlength: 64, autocomplete: 'off' }),
+      'An approver (or admin) who decides; the request appears in their inbox.'),
+    field('Time to decide (seconds)', 'app-timeout', h('input', { id: 'app-timeout', name: 'authorizationTimeoutSeconds', type: 'number', min: 1, value: 120, inputmode: 'numeric' }),
+      'Without a decision by then the request expires.'),
+    h('p', { class: 'form-error', id: 'app-request-error', role: 'alert' }),
+    h('button', { type: 'submit', class: 'primary' }, 'Request application'));
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    Object.values(REQUEST_FIELDS).forEach((id) => showFieldError(form, id, ''));
+    const out = form.querySelector('#app-request-error');
+    out.textContent = '';
+    const body = {
+      applicationName: form.applicationName.value.trim(),
+      teamId: form.teamId.value.trim(),
+      authorizerId: form.authorizerId.value.trim(),
+    };
+    const missing = Object.entries(body).find(([, value]) => !value);
+    if (missing) {
+      showFieldError(form, REQUEST_FIELDS[missing[0]], 'Required.');
+      return form.querySelector(`#${REQUEST_FIELDS[missing[0]]}`).focus();
+    }
+    const seconds = Number(form.authorizationTimeoutSeconds.value);
+    if (!Number.isInteger(seconds) || seconds < 1) {
+      showFieldError(form, 'app-timeout', 'A whole number of seconds, at least 1.');
+      return form.authorizationTimeoutSeconds.focus();
+    }
+    body.authorizationTimeoutSeconds = seconds;
+    const button = form.querySelector('button[type=submit]');
+    button.disabled = true;
+    try {
+      const started = await api('POST', '/api/applications', body);
+      location.assign(`/applications/${encodeURIComponent(started.applicationId)}`);
+    } catch (e) {
+      const input = e.field && REQUEST_FIELDS[e.field];
+      if (input) {
+        showFieldError(form, input, e.message);
+        form.querySelector(`#${input}`).focus();
+      } else {
+        out.textContent = e.message;
+      }
+      button.disabled = false;
+    }
+  });
+  const listBox = h('section', { 'aria-labelledby': 'apps-title' });
+  replace($main(), h('h1', {}, 'Applications'), form, listBox);
+  renderApplicationList(listBox);
+}
+
+function renderApplicationList(box) {
+  const list = h('div', { 'aria-live': 'polite' });
+  const statusSelect = h('select', { id: 'filter-app-status', name: 'status' }, h('option', { value: '' }, 'Any status'),
+    APP_STATUSES.map((s) => h('option', { value: s }, appStatusText(s))));
+  const form = h('form', { class: 'filters', 'aria-label': 'Filter applications' },
+    h('label', { for: 'filter-app-status' }, 'Status'), statusSelect, h('button', { type: 'submit' }, 'Filter'));
+  const load = async () => {
+    const params = new URLSearchParams({ limit: '50' });
+    if (statusSelect.value) params.set('status', statusSelect.value);
+    replace(list, h('p', { class: 'muted' }, 'Loading application requests…'));
+    try {
+      const rows = await api('GET', `/api/applications?${params}`);
+      if (rows.length === 0) return replace(list, h('p', { class: 'empty' }, statusSelect.value ? 'No application request has this status.' : 'No application requests yet. Request one above.'));
+      replace(list, tableWrap(h('table', { class: 'history' },
+        h('thead', {}, h('tr', {}, ['Application', 'Status', 'Execution', 'Requested', 'Temporal'].map((t) => h('th', { scope: 'col' }, t)))),
+        h('tbody', {}, rows.map((r) => h('tr', {},
+          h('td', {}, h('a', { href: `/applications/${encodeURIComponent(r.workflow_id)}` }, r.workflow_id)),
+          h('td', {}, r.status ? appBadge(r.status) : '–'),
+          h('td', {}, r.execution_status),
+          h('td', {}, fmtTime(r.started_at)),
+          h('td', {}, h('a', { href: temporalLink(r.workflow_id), target: '_blank', rel: 'noopener' }, 'open'))))))));
+    } catch (e) {
+      replace(list, notice(`Could not load the application requests: ${e.message}`, 'error'));
+    }
+  };
+  form.addEventListener('submit', (event) => { event.preventDefault(); load(); });
+  replace(box, h('h2', { id: 'apps-title' }, 'Application requests'), form, list);
+  load();
+}
+
+function applicationPage(id) {
+  document.title = `${id} · Ordo`;
+  markNav('applications');
+  const parts = {
+    head: h('div', { class: 'run-head' }),
+    notices: h('div'),
+    details: h('section', { class: 'card', 'aria-labelledby': 'details-title' }),
+    authorization: h('section', { class: 'card approval', 'aria-labelledby': 'authorize-title', hidden: true }),
+    decision: h('div'),
+    resources: h('section', { 'aria-labelledby': 'resources-title' }),
+    destroyed: h('section', { 'aria-labelledby': 'destroyed-title' }),
+    actions: h('section', { class: 'actions', 'aria-label': 'Application actions' }),
+    live: h('p', { class: 'muted live', role: 'status' }, 'Loading…'),
+  };
+  replace($main(), h('p', {}, h('a', { href: '/applications' }, '← All applications')), parts.head, parts.notices, parts.details,
+    parts.authorization, parts.decision, parts.resources, parts.destroyed, parts.actions, parts.live);
+  const page = { id, parts, form: null, timer: null, loads: 0 };
+  const load = async () => {
+    clearTimeout(page.timer);
+    // A newer load (after an action) supersedes one still in flight: one polling chain only.
+    const mine = ++page.loads;
+    let view;
+    try {
+      view = await api('GET', `/api/applications/${encodeURIComponent(id)}`);
+      if (mine !== page.loads) return;
+    } catch (e) {
+      if (mine !== page.loads) return;
+      if (e.status === 404) {
+        replace(parts.head, h('h1', {}, 'Application not found'));
+        replace(parts.live, notice(e.message, 'error'));
+        return;
+      }
+      replace(parts.live, notice(`Could not refresh: ${e.message}. Retrying…`, 'warn'));
+      page.timer = setTimeout(load, 2000);
+      return;
+    }
+    renderApplication(page, view, load);
+    if (view.execution_status === 'Running') {
+      replace(parts.live, `Refreshed ${new Date().toLocaleTimeString()}`);
+      page.timer = setTimeout(load, 1000);
+    } else {
+      replace(parts.live, 'The request has ended.');
+    }
+  };
+  window.addEventListener('pagehide', () => clearTimeout(page.timer));
+  load();
+}
+
+function renderApplication(page, view, reload) {
+  const { parts } = page;
+  const s = view.state;
+  const r = s.Request;
+  const running = view.execution_status === 'Running';
+  replace(parts.head,
+    h('h1', {}, r ? r.applicationName : 'Application', ' ', h('span', { class: 'run-id' }, view.workflow_id)),
+    h('p', { class: 'meta' }, appBadge(s.Status), ' ', h('span', { 'data-testid': 'status' }, appStatusText(s.Status)), ' · ', view.execution_status, ' · ',
+      h('a', { href: temporalLink(view.workflow_id), target: '_blank', rel: 'noopener' }, 'Open in Temporal Web UI')));
+  replace(parts.notices,
+    view.stale ? notice('No worker answered: this is the last known status, and it may lag. Start a worker (ordo worker) to resume.', 'warn') : null,
+    s.Error ? notice(s.Error, 'error') : null);
+
+  const row = (label, ...value) => [h('dt', {}, label), h('dd', {}, ...value)];
+  replace(parts.details, h('h2', { id: 'details-title' }, 'Request'),
+    r ? h('dl', { class: 'facts' },
+      row('Team', teamText(s)),
+      row('Requested by', r.requesterId || '–'),
+      row('Authorizer', r.authorizerId),
+      s.AuthorizationDeadline ? row('Decide within', countdown(s.AuthorizationDeadline), ` (by ${fmtTime(s.AuthorizationDeadline)})`) : null,
+      row('IaC', driverLabel(r.driver), ' ', h('code', {}, r.stack)),
+      s.BucketName ? row('Bucket', h('code', {}, s.BucketName)) : null)
+      : h('p', { class: 'empty' }, view.stale ? 'The request\'s details need a worker to answer.' : 'Starting…'));
+
+  const awaiting = s.Status === 'awaiting_authorization' && running && !view.stale && r;
+  parts.authorization.hidden = !awaiting;
+  if (!awaiting) {
+    page.form = null;
+    replace(parts.authorization);
+  } else if (!page.form) {
+    // Built once while a decision is awaited, so refreshes keep what the user typed.
+    page.form = authorizationForm(view, 'authorize', (approved) => {
+      replace(parts.live, `${approved ? 'Approved' : 'Rejected'}; waiting for the request to continue…`);
+      reload();
+    });
+    replace(parts.authorization, h('h2', { id: 'authorize-title' }, 'Authorization needed'),
+      h('p', {}, `${r.requesterId || 'Someone'} asks for ${r.applicationName} for team ${r.teamId}. Approve with a region and a cloud profile, or reject.`), page.form);
+  }
+
+  const a = s.Authorization;
+  if (a) {
+    const who = a.authorizerId || 'the authorizer';
+    replace(parts.decision, h('p', { class: `notice ${a.isApproved ? 'ok' : 'bad'}`, 'data-testid': 'app-decision' },
+      `${a.isApproved ? 'Approved' : 'Rejected'} by ${who} at ${fmtTime(s.AuthorizedAt)}`,
+      a.isApproved ? `: region ${a.region}, profile ${a.profile}` : '',
+      a.reason ? ` — “${a.reason}”` : '.'));
+  } else if (s.AuthorizationTimedOut) {
+    replace(parts.decision, h('p', { class: 'notice bad', 'data-testid': 'app-decision' }, 'Nobody decided before the deadline: the request expired.'));
+  } else {
+    replace(parts.decision);
+  }
+
+  renderFoundation(parts.resources, s.Resources);
+  const d = s.Destroyed;
+  replace(parts.destroyed, d ? [h('h2', { id: 'destroyed-title' }, 'Decommissioned'),
+    h('p', {}, `Destroyed by the ${d.worker} worker at ${fmtTime(d.completionDateTime)} `, driverLabel(d.driver)),
+    h('ul', {}, d.summary.map((line) => h('li', {}, line)))] : null,
+  s.Notes && s.Notes.length ? [h('h2', {}, 'Ignored decisions'), h('ul', { class: 'muted' }, s.Notes.map((n) => h('li', {}, n)))] : null);
+
+  renderApplicationActions(page, view, reload);
+}
+
+function renderFoundation(box, res) {
+  if (!res) return replace(box);
+  const names = Object.keys(res.outputs || {});
+  replace(box, h('h2', { id: 'resources-title' }, 'Provisioned'),
+    h('p', {}, 'IaC step run by the ', h('strong', { 'data-testid': 'iac-worker' }, `${res.worker} worker`), ` in ${res.region} at ${fmtTime(res.completionDateTime)} `, driverLabel(res.driver)),
+    h('ul', {}, res.summary.map((line) => h('li', {}, line))),
+    names.length ? tableWrap(h('table', { class: 'outputs', 'data-testid': 'app-outputs' },
+      h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Output'), h('th', { scope: 'col' }, 'Value'))),
+      h('tbody', {}, names.map((name) => {
+        const out = res.outputs[name];
+        const value = out.sensitive ? h('span', { class: 'masked', title: 'Sensitive: never shown' }, '•••••• (sensitive)')
+          : h('code', {}, typeof out.value === 'string' ? out.value : JSON.stringify(out.value));
+        return h('tr', {}, h('th', { scope: 'row' }, name), h('td', {}, value));
+      })))) : h('p', { class: 'empty' }, 'No outputs.'));
+}
+
+function renderApplicationActions(page, view, reload) {
+  const s = view.state;
+  if (view.execution_status !== 'Running' || s.Status === 'destroying') return replace(page.parts.actions);
+  const holdsResources = ['provisioning', 'provisioned'].includes(s.Status);
+  const out = h('p', { class: 'field-error', role: 'alert' });
+  const button = h('button', { type: 'button', class: 'danger', onclick: async () => {
+    const question = holdsResources
+      ? 'Decommission this application? Everything it provisioned is destroyed.'
+      : 'Withdraw this request? Nothing has been provisioned.';
+    if (!window.confirm(question)) return;
+    button.disabled = true;
+    out.textContent = '';
+    try {
+      await api('DELETE', `/api/applications/${encodeURIComponent(page.id)}`);
+      replace(page.parts.live, holdsResources ? 'Decommissioning: destroying what was provisioned…' : 'Withdrawing…');
+      reload();
+    } catch (e) {
+      out.textContent = e.message;
+      button.disabled = false;
+    }
+  } }, holdsResources ? 'Decommission' : 'Withdraw request');
+  replace(page.parts.actions, h('h2', { class: 'sr-only' }, 'Actions'), h('div', { class: 'buttons' }, button), out);
+}
+
+// ---- inbox: authorizations and plan approvals ------------------------------------------------
 
 async function inboxPage() {
-  document.title = 'Approvals · Ordo';
+  document.title = 'Inbox · Ordo';
   markNav('inbox');
-  const list = h('div', {}, h('p', { class: 'muted' }, 'Loading…'));
-  replace($main(), h('h1', {}, 'Plans waiting for a decision'), list);
+  const authorizations = h('section', { 'aria-labelledby': 'authorizations-title' },
+    h('h2', { id: 'authorizations-title' }, 'Application requests waiting for your authorization'), h('p', { class: 'muted' }, 'Loading…'));
+  const plans = h('section', { 'aria-labelledby': 'plans-title' },
+    h('h2', { id: 'plans-title' }, 'Plans waiting for a decision'), h('p', { class: 'muted' }, 'Loading…'));
+  replace($main(), h('h1', {}, 'Inbox'), authorizations, plans);
+  await Promise.all([renderAuthorizations(authorizations), renderPlanInbox(plans)]);
+}
+
+async function renderAuthorizations(box) {
+  const title = h('h2', { id: 'authorizations-title' }, 'Application requests waiting for your authorization');
+  let items;
+  try {
+    items = await api('GET', '/api/authorizations');
+  } catch (e) {
+    return replace(box, title, notice(`Could not load the pending authorizations: ${e.message}`, 'error'));
+  }
+  if (items.length === 0) return replace(box, title, h('p', { class: 'empty' }, 'No application request waits for your authorization.'));
+  replace(box, title, items.map(({ application: view, can_decide: canDecide }, index) => {
+    const s = view.state;
+    const r = s.Request;
+    const link = h('a', { href: `/applications/${encodeURIComponent(view.workflow_id)}` }, r ? r.applicationName : view.workflow_id);
+    const article = h('article', { class: 'card inbox-item', 'data-application': view.workflow_id },
+      h('h3', {}, link, ' ', h('span', { class: 'run-id' }, view.workflow_id)));
+    if (!r) {
+      article.append(notice('No worker answered: the request\'s details are unknown for now.', 'warn'));
+      return article;
+    }
+    article.append(
+      h('dl', { class: 'facts' },
+        h('dt', {}, 'Team'), h('dd', {}, teamText(s)),
+        h('dt', {}, 'Requested by'), h('dd', {}, r.requesterId || '–'),
+        h('dt', {}, 'Authorizer'), h('dd', {}, r.authorizerId),
+        s.AuthorizationDeadline ? [h('dt', {}, 'Decide within'), h('dd', {}, countdown(s.AuthorizationDeadline), ` (by ${fmtTime(s.AuthorizationDeadline)})`)] : null,
+        h('dt', {}, 'IaC'), h('dd', {}, driverLabel(r.driver), ' ', h('code', {}, r.stack)),
+        s.BucketName ? [h('dt', {}, 'Bucket'), h('dd', {}, h('code', {}, s.BucketName))] : null));
+    if (canDecide) {
+      const form = authorizationForm(view, `auth-${index}`, (approved) => {
+        form.replaceWith(h('p', { class: `notice ${approved ? 'ok' : 'bad'}`, 'data-testid': 'authorization-sent' },
+          approved ? 'Approved: provisioning starts. ' : 'Rejected. ', h('a', { href: link.getAttribute('href') }, 'Follow the request')));
+      });
+      article.append(form);
+    } else {
+      article.append(h('p', { class: 'muted' }, 'You cannot decide this one.'));
+    }
+    return article;
+  }));
+}
+
+async function renderPlanInbox(box) {
+  const title = h('h2', { id: 'plans-title' }, 'Plans waiting for a decision');
   try {
     const items = await api('GET', '/api/inbox');
-    if (items.length === 0) return replace(list, h('p', { class: 'empty' }, 'Nothing waits for a decision.'));
-    replace(list, items.map(({ run, can_decide: canDecide }) => {
+    if (items.length === 0) return replace(box, title, h('p', { class: 'empty' }, 'No plan waits for a decision.'));
+    replace(box, title, items.map(({ run, can_decide: canDecide }) => {
       const s = run.state;
       const sum = s.plan_summary || { create: 0, update: 0, delete: 0 };
       return h('article', { class: 'card inbox-item', 'data-run': run.workflow_id },
-        h('h2', {}, h('a', { href: `/runs/${encodeURIComponent(run.workflow_id)}` }, run.workflow_id)),
+        h('h3', {}, h('a', { href: `/runs/${encodeURIComponent(run.workflow_id)}` }, run.workflow_id)),
         h('p', { class: 'meta' }, s.scenario ? [h('code', {}, s.scenario), ' · '] : null, h('code', {}, s.directory), ' · ', driverLabel(s.driver),
           ' · decide before ', fmtTime(s.approval_deadline)),
         h('p', {}, `${sum.create} to add, ${sum.update} to change, ${sum.delete} to destroy. `, s.approvers.length ? `Approvers: ${s.approvers.join(', ')}.` : 'Any approver may decide.'),
@@ -524,7 +929,7 @@ async function inboxPage() {
         h('p', {}, canDecide ? h('a', { class: 'button primary', href: `/runs/${encodeURIComponent(run.workflow_id)}` }, 'Review and decide') : h('span', { class: 'muted' }, 'You cannot decide this one.')));
     }));
   } catch (e) {
-    replace(list, notice(`Could not load the inbox: ${e.message}`, 'error'));
+    replace(box, title, notice(`Could not load the plans: ${e.message}`, 'error'));
   }
 }
 
@@ -543,6 +948,9 @@ async function boot() {
   renderWho();
   const run = path.match(/^\/runs\/(.+)$/);
   if (run) return runPage(decodeURIComponent(run[1]));
+  const application = path.match(/^\/applications\/(.+)$/);
+  if (application) return applicationPage(decodeURIComponent(application[1]));
+  if (path === '/applications') return applicationsPage();
   if (path === '/inbox') return inboxPage();
   return homePage();
 }

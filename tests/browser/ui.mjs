@@ -1,6 +1,6 @@
 // Browser test of Ordo's web UI: playwright-core (npm) driving Debian's chromium.
 //
-// Run by the Rust test `web_ui_runs_an_approval_end_to_end_in_a_real_browser` (crates/ordo/tests/api.rs),
+// Run by the Rust test `the_web_ui_runs_an_approval_end_to_end_in_a_real_browser` (crates/ordo/tests/api.rs),
 // which starts a dev server, a worker and the API, then runs:
 //   node tests/browser/ui.mjs
 // with ORDO_URL (the API and UI), ORDO_SCREENSHOTS (a directory), and optionally CHROMIUM.
@@ -196,7 +196,98 @@ try {
     await shot(alice, '09-ttl-extended');
   });
 
-  await step('on a narrow screen the home page fits the width', async () => {
+  // ---- seed 000: an application request, authorized from the inbox --------------------------
+
+  let appId;
+  await step('bob requests an application with the keyboard; naming a requester as authorizer is refused inline', async () => {
+    await bob.goto(`${base}/applications`);
+    await bob.locator('#app-name').waitFor({ timeout: TIMEOUT });
+    await bob.locator('#app-name').focus();
+    await bob.keyboard.type('Checkout');
+    await bob.keyboard.press('Tab');
+    await bob.keyboard.type('marketing');
+    await bob.keyboard.press('Tab');
+    await bob.keyboard.type('bob');
+    await bob.keyboard.press('Enter');
+    await bob.locator('#app-authorizer-error').filter({ hasText: 'approver or an admin' }).waitFor({ timeout: TIMEOUT });
+    assert((await bob.locator('#app-authorizer').getAttribute('aria-invalid')) === 'true', 'the authorizer field is marked invalid');
+    assert(await bob.locator('#app-authorizer').evaluate((el) => el === document.activeElement), 'focus is back on the authorizer field');
+    await bob.keyboard.press('Control+A');
+    await bob.keyboard.type('alice');
+    await bob.keyboard.press('Enter');
+    await bob.waitForURL(/\/applications\/.+/, { timeout: TIMEOUT });
+    appId = decodeURIComponent(new URL(bob.url()).pathname.split('/').pop());
+    assert(appId.startsWith('checkout-'), `application id ${appId}`);
+    await waitForStatus(bob, 'awaiting authorization');
+    await bob.getByTestId('deadline-countdown').first().waitFor({ timeout: TIMEOUT });
+    const details = await bob.locator('dl.facts').textContent();
+    assert(details.includes('Marketing') && details.includes('bob') && details.includes('alice'), `details: ${details}`);
+    assert((await bob.locator('dl.facts .badge.sim').textContent()) === 'simulation', 'the sim driver is labelled simulation');
+    await shot(bob, '11-application-requested');
+  });
+
+  await step('the requester cannot authorize his own request: the UI says so and the API refuses with 403', async () => {
+    await bob.getByTestId('cannot-authorize').waitFor({ timeout: TIMEOUT });
+    assert(await bob.locator('button[value=approve]').isDisabled(), 'the approve button is disabled for a requester');
+    const response = await bob.evaluate(async (id) => {
+      const r = await fetch(`/api/applications/${encodeURIComponent(id)}/authorization`, {
+        method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ isApproved: true, region: 'us-east-1', profile: 'iac' }),
+      });
+      return { status: r.status, body: await r.json() };
+    }, appId);
+    assert(response.status === 403, `the API refuses a requester's authorization with 403, got ${response.status}`);
+    assert(response.body.reason.includes('requester'), `the refusal says why: ${response.body.reason}`);
+    await waitForStatus(bob, 'awaiting authorization');
+    await shot(bob, '12-requester-cannot-authorize');
+  });
+
+  await step('alice finds the request in her inbox with what she needs to decide; an approval without a region is refused inline', async () => {
+    await alice.goto(`${base}/inbox`);
+    const item = alice.locator(`article[data-application="${appId}"]`);
+    await item.waitFor({ timeout: TIMEOUT });
+    const text = await item.textContent();
+    assert(text.includes('Checkout') && text.includes('Marketing') && text.includes('bob'), `inbox item: ${text}`);
+    await item.getByTestId('deadline-countdown').waitFor();
+    await item.locator('button[value=approve]').click();
+    await item.locator('.field-error', { hasText: 'required to approve' }).first().waitFor({ timeout: TIMEOUT });
+    assert((await item.locator('input[name=region]').getAttribute('aria-invalid')) === 'true', 'the region field is marked invalid');
+    await shot(alice, '13-authorization-inbox');
+    await item.locator('input[name=region]').fill('us-west-2');
+    await item.locator('input[name=profile]').fill('iac');
+    await item.locator('textarea[name=reason]').fill('Budget approved');
+    await item.locator('button[value=approve]').click();
+    await item.getByTestId('authorization-sent').waitFor({ timeout: TIMEOUT });
+  });
+
+  await step('the application page shows it provisioned by the rust worker with the simulation driver and its outputs', async () => {
+    await alice.locator(`article[data-application="${appId}"]`).getByRole('link', { name: 'Follow the request' }).click();
+    await waitForStatus(alice, 'provisioned');
+    const decision = await alice.getByTestId('app-decision').textContent();
+    assert(decision.includes('Approved by alice') && decision.includes('us-west-2') && decision.includes('Budget approved'), decision);
+    assert((await alice.getByTestId('iac-worker').textContent()) === 'rust worker', 'which worker ran the IaC step');
+    assert((await alice.locator('#resources-title ~ p .badge.sim').textContent()) === 'simulation', 'the sim driver is labelled simulation');
+    await alice.getByTestId('app-outputs').waitFor();
+    const outputs = await alice.getByTestId('app-outputs').textContent();
+    assert(outputs.includes('bucketName') && outputs.includes('s3-website-us-west-2'), `outputs: ${outputs}`);
+    assert(await alice.getByRole('button', { name: 'Decommission' }).isVisible(), 'a Decommission button');
+    await shot(alice, '14-application-provisioned');
+  });
+
+  await step('decommissioning the application destroys what it provisioned', async () => {
+    await bob.goto(`${base}/applications/${encodeURIComponent(appId)}`);
+    await waitForStatus(bob, 'provisioned');
+    bob.once('dialog', (dialog) => dialog.accept());
+    await bob.getByRole('button', { name: 'Decommission' }).click();
+    await waitForStatus(bob, 'destroyed');
+    const destroyed = await bob.locator('#destroyed-title ~ ul').textContent();
+    assert(destroyed.includes('2 destroyed'), `destroy summary: ${destroyed}`);
+    await bob.locator('.live').filter({ hasText: 'The request has ended.' }).waitFor({ timeout: TIMEOUT });
+    await bob.goto(`${base}/applications`);
+    await bob.locator(`a[href="/applications/${encodeURIComponent(appId)}"]`).waitFor({ timeout: TIMEOUT });
+    await shot(bob, '15-application-decommissioned');
+  });
+
+  await step('on a narrow screen the home, run, application and inbox pages fit the width', async () => {
     const phone = await (await browser.newContext({ viewport: { width: 375, height: 800 } })).newPage();
     await signIn(phone, 'alice', 'alice-demo');
     const overflow = await phone.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
@@ -204,6 +295,16 @@ try {
     await phone.goto(`${base}/runs/${encodeURIComponent(aliceRun)}`);
     await waitForStatus(phone, 'applied');
     await shot(phone, '10-narrow-run');
+    for (const path of ['/applications', `/applications/${encodeURIComponent(appId)}`, '/inbox']) {
+      await phone.goto(`${base}${path}`);
+      await phone.locator('h1').first().waitFor({ timeout: TIMEOUT });
+      await phone.waitForLoadState('networkidle').catch(() => {});
+      const wide = await phone.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+      assert(wide <= 1, `no horizontal scrolling on ${path} at 375 px (overflow ${wide}px)`);
+    }
+    await phone.goto(`${base}/applications`);
+    await phone.locator('#app-name').waitFor();
+    await shot(phone, '16-narrow-application-form');
   });
 } finally {
   await browser.close();

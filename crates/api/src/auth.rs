@@ -36,11 +36,14 @@ use crate::AppState;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
-    /// Starts runs, re-plans, extends TTLs, destroys; reads everything.
+    /// Starts runs, re-plans, extends TTLs, destroys; requests and decommissions applications;
+    /// reads everything.
     Requester,
-    /// A requester who may also approve or reject plans (of runs that list them, or list nobody).
+    /// A requester who may also approve or reject plans (of runs that list them, or list nobody)
+    /// and authorize the application requests that name them.
     Approver,
-    /// Everything, including approving any run and resetting runs to their plan stage.
+    /// Everything, including approving any run, authorizing any application request and
+    /// resetting runs to their plan stage.
     Admin,
 }
 
@@ -89,6 +92,23 @@ impl User {
             ))),
             Role::Requester => Err(ApiError::Forbidden(format!(
                 "{} is a requester; only approvers may approve or reject plans",
+                self.name
+            ))),
+        }
+    }
+
+    /// Fails with 403 unless this user may authorize an application request naming `authorizer`:
+    /// an admin always; otherwise only the named authorizer, and only with the approver role.
+    pub fn may_authorize(&self, authorizer: &str) -> Result<(), ApiError> {
+        match self.role {
+            Role::Admin => Ok(()),
+            Role::Approver if self.name == authorizer => Ok(()),
+            Role::Approver => Err(ApiError::Forbidden(format!(
+                "{} is not the authorizer of this request: only {authorizer} or an admin may authorize it",
+                self.name
+            ))),
+            Role::Requester => Err(ApiError::Forbidden(format!(
+                "{} is a requester and may not authorize application requests: only {authorizer} or an admin may authorize this one",
                 self.name
             ))),
         }
@@ -463,7 +483,8 @@ mod tests {
         assert!(SessionKey::from_secret("short").is_err());
     }
 
-    /// Roles nest, and deciding follows the run's approver list.
+    /// Roles nest, deciding follows the run's approver list, and authorizing an application
+    /// follows the request's named authorizer.
     #[test]
     fn roles_and_approver_lists_decide_who_may_approve() {
         let alice = User { name: "alice".into(), role: Role::Approver };
@@ -475,6 +496,10 @@ mod tests {
         assert!(matches!(bob.may_decide(&[]), Err(ApiError::Forbidden(_))));
         assert!(admin.may_decide(&["carol".into()]).is_ok());
         assert!(bob.require(Role::Requester, "start runs").is_ok());
+        assert!(alice.may_authorize("alice").is_ok());
+        assert!(matches!(alice.may_authorize("carol"), Err(ApiError::Forbidden(_))));
+        assert!(matches!(bob.may_authorize("bob"), Err(ApiError::Forbidden(_))), "a requester never authorizes");
+        assert!(admin.may_authorize("alice").is_ok());
         assert!(bob.require(Role::Admin, "reset runs").is_err());
     }
 }

@@ -11,7 +11,9 @@ use axum::http::StatusCode;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use ordo_provision::application::ApplicationError;
 use ordo_provision::client::RunError;
+use ordo_provision::model::RequestError;
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -125,6 +127,24 @@ impl From<RunError> for ApiError {
             RunError::Rejected(why) => Self::Conflict(why),
             RunError::Other(e) => Self::Internal(e),
         }
+    }
+}
+
+impl From<ApplicationError> for ApiError {
+    fn from(err: ApplicationError) -> Self {
+        match err {
+            ApplicationError::Invalid(e) => e.into(),
+            ApplicationError::NotFound(id) => Self::NotFound(format!("no application request with id {id:?}")),
+            ApplicationError::Conflict(why) => Self::Conflict(why),
+            ApplicationError::Other(e) => Self::Internal(e),
+        }
+    }
+}
+
+/// A domain check's refusal is a 422 naming the same field.
+impl From<RequestError> for ApiError {
+    fn from(err: RequestError) -> Self {
+        Self::Validation { field: err.field, reason: err.reason }
     }
 }
 

@@ -1,8 +1,9 @@
-//! Ordo's HTTP face for provisioning runs: a JSON REST API (OpenAPI at `/api/openapi.json`),
-//! server-sent events per run, sign-in, and the web UI embedded in the binary.
+//! Ordo's HTTP face: provisioning runs and seed 000's application requests as a JSON REST API
+//! (OpenAPI at `/api/openapi.json`), server-sent events per run, sign-in, and the web UI embedded
+//! in the binary.
 //!
-//! It is thin on purpose: handlers parse and authorise, then call the provisioning client (or the
-//! Temporal client, for what that client does not cover) and render. Temporal stays the source of
+//! It is thin on purpose: handlers parse and authorise, then call the domain clients (or the
+//! Temporal client, for what those clients do not cover) and render. Temporal stays the source of
 //! truth; the API keeps no state of its own beyond the per-run watchers of [`hub`](crate).
 //!
 //! Tests call [`app`] with `oneshot` (no socket); [`serve`] runs the same router on a listener.
@@ -14,10 +15,12 @@
 //!   cookies, and the [`User`] extractor.
 //! - `extract`: JSON body and query extractors whose rejections name the offending field.
 //! - `routes`: one module per resource, each returning its own `Router`: `runs` (start, list,
-//!   show, decide, re-plan, extend, reset), `events` (SSE), `session` (sign-in), `meta`
-//!   (scenarios, inbox, info, health, OpenAPI), `web` (the embedded UI from `web/`).
+//!   show, decide, re-plan, extend, reset), `applications` (request, list, show, authorize,
+//!   decommission, the authorizer's pending authorizations), `events` (SSE), `session`
+//!   (sign-in), `meta` (scenarios, inbox, info, health, OpenAPI), `web` (the embedded UI from
+//!   `web/`).
 //! - `hub`: one watcher task per followed run, shared by every SSE subscriber.
-//! - `schema`: OpenAPI schemas of the provisioning types returned as they are.
+//! - `schema`: OpenAPI schemas of the domain types returned as they are.
 
 pub mod auth;
 pub mod error;
@@ -32,6 +35,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
+use ordo_provision::application::ApplicationClient;
 use ordo_provision::client::ProvisionClient;
 
 pub use auth::{Role, SessionKey, User, Users};
@@ -73,7 +77,7 @@ impl AppConfig {
     }
 }
 
-/// What every handler shares: the provisioning client, the settings and the watchers.
+/// What every handler shares: the domain clients, the settings and the watchers.
 #[derive(Clone)]
 pub struct AppState {
     inner: Arc<Inner>,
@@ -81,6 +85,7 @@ pub struct AppState {
 
 struct Inner {
     client: ProvisionClient,
+    applications: ApplicationClient,
     config: AppConfig,
     hub: Arc<hub::Hub>,
     /// Becomes `true` when the server shuts down, so open event streams end.
@@ -88,11 +93,12 @@ struct Inner {
 }
 
 impl AppState {
-    /// State for runs reached through `client`.
-    pub fn new(client: ProvisionClient, config: AppConfig) -> Self {
+    /// State for runs reached through `client` and application requests started through
+    /// `applications` (on the task queue the workers serve the application flow on).
+    pub fn new(client: ProvisionClient, applications: ApplicationClient, config: AppConfig) -> Self {
         let hub = Arc::new(hub::Hub::new(client.clone(), config.watch_interval));
         let (closing, _) = tokio::sync::watch::channel(false);
-        Self { inner: Arc::new(Inner { client, config, hub, closing }) }
+        Self { inner: Arc::new(Inner { client, applications, config, hub, closing }) }
     }
 
     /// How many runs have a live watcher now (one per run, however many subscribers).
@@ -102,6 +108,10 @@ impl AppState {
 
     pub(crate) fn client(&self) -> &ProvisionClient {
         &self.inner.client
+    }
+
+    pub(crate) fn applications(&self) -> &ApplicationClient {
+        &self.inner.applications
     }
 
     pub(crate) fn config(&self) -> &AppConfig {

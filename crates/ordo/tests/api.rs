@@ -1,6 +1,7 @@
 //! The HTTP API and the web UI, end to end: every route through `ordo_api::app(..).oneshot(..)`
-//! (no socket) against a real dev server and real `ordo worker` processes; `ordo serve` as a
-//! process; the UI in a real browser (playwright-core + Debian chromium, `tests/browser/ui.mjs`);
+//! (no socket) against a real dev server and real `ordo worker` processes (serving provisioning
+//! runs and seed 000's application flow, each on a task queue of the test's own); `ordo serve` as
+//! a process; the UI in a real browser (playwright-core + Debian chromium, `tests/browser/ui.mjs`);
 //! and schemathesis against the live OpenAPI document.
 
 mod support;
@@ -14,6 +15,7 @@ use axum::response::Response;
 use http_body_util::BodyExt as _;
 use ordo_api::auth::token_sha256;
 use ordo_api::{AppConfig, AppState, Users};
+use ordo_provision::application::ApplicationClient;
 use ordo_provision::model::ProvisionRequest;
 use serde_json::{json, Value};
 use support::{workspace_root, Env};
@@ -37,6 +39,11 @@ fn test_users() -> Users {
     Users::from_toml(&text).expect("test users")
 }
 
+/// The task queue of an environment's application flow: its own, like its provisioning queue.
+fn apps_queue(env: &Env) -> String {
+    format!("{}-apps", env.task_queue)
+}
+
 /// The API over one isolated Ordo (dev server, workers, IaC root).
 struct Api {
     env: Env,
@@ -45,7 +52,16 @@ struct Api {
 
 impl Api {
     async fn start() -> Self {
-        Self::over(Env::start().await, test_users())
+        Self::start_with(test_users()).await
+    }
+
+    /// A server and one `ordo worker` serving runs and the application flow (with its IaC step)
+    /// on the queues the API starts them on.
+    async fn start_with(users: Users) -> Self {
+        let mut env = Env::without_worker().await;
+        let apps = apps_queue(&env);
+        env.spawn_worker_with_env(&[("ORDO_APPS_TASK_QUEUE", &apps)], &[]);
+        Self::over(env, users)
     }
 
     async fn without_worker() -> Self {
@@ -57,7 +73,8 @@ impl Api {
         config.iac_root = Some(env.root.path().canonicalize().unwrap());
         config.watch_interval = Duration::from_millis(100);
         config.worker_timeout = Duration::from_secs(20);
-        let state = AppState::new(env.client.clone(), config);
+        let applications = ApplicationClient::new(env.client.temporal().clone(), apps_queue(&env));
+        let state = AppState::new(env.client.clone(), applications, config);
         Self { env, state }
     }
 
@@ -98,6 +115,59 @@ impl Api {
 
     async fn wait_pending(&self, id: &str) {
         self.env.wait_for(id, "the approval", |v| v.state.approval_pending).await;
+    }
+
+    async fn delete(&self, path: &str, who: &str) -> (StatusCode, Value) {
+        self.call(Method::DELETE, path, Some(who), None).await
+    }
+
+    /// Requests an application as `who`, naming `authorizer`; returns its id.
+    async fn request_application(&self, who: &str, authorizer: &str) -> String {
+        let body = json!({"applicationName": "Checkout", "teamId": "marketing", "authorizerId": authorizer});
+        let request = Request::post("/api/applications")
+            .header(header::AUTHORIZATION, format!("Bearer token-{who}"))
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(body.to_string()))
+            .unwrap();
+        let response = self.send(request).await;
+        let location = response.headers().get(header::LOCATION).map(|v| v.to_str().unwrap().to_owned());
+        let (status, body) = json_of(response).await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        let id = body["applicationId"].as_str().unwrap().to_owned();
+        assert_eq!(location, Some(format!("/api/applications/{id}")));
+        id
+    }
+
+    /// Polls `GET /api/applications/{id}` until `predicate` holds (or panics after 60 s).
+    async fn wait_application(&self, id: &str, what: &str, predicate: impl Fn(&Value) -> bool) -> Value {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+        loop {
+            let (status, view) = self.get(&format!("/api/applications/{id}"), "bob").await;
+            assert_eq!(status, StatusCode::OK, "{view}");
+            if predicate(&view) {
+                return view;
+            }
+            assert!(tokio::time::Instant::now() < deadline, "timed out waiting for {what}; last view: {view:#}");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Waits until the application's (live, not stale) status is `wanted`.
+    async fn wait_application_status(&self, id: &str, wanted: &str) -> Value {
+        self.wait_application(id, wanted, |v| v["state"]["Status"] == wanted && v["stale"] == false).await
+    }
+
+    /// Waits until `who`'s pending authorizations include `id`; returns that item.
+    async fn wait_authorization_listed(&self, who: &str, id: &str) -> Value {
+        for _ in 0..200 {
+            let (status, items) = self.get("/api/authorizations", who).await;
+            assert_eq!(status, StatusCode::OK, "{items}");
+            if let Some(item) = items.as_array().unwrap().iter().find(|i| i["application"]["workflow_id"] == id) {
+                return item.clone();
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("{id} never listed in {who}'s pending authorizations");
     }
 }
 
@@ -199,7 +269,17 @@ async fn eventually(what: &str, mut predicate: impl FnMut() -> bool) {
 #[tokio::test]
 async fn requests_without_valid_credentials_get_401_and_public_routes_need_none() {
     let api = Api::without_worker().await;
-    for path in ["/api/runs", "/api/runs/x", "/api/scenarios", "/api/inbox", "/api/session", "/api/runs/x/events"] {
+    for path in [
+        "/api/runs",
+        "/api/runs/x",
+        "/api/scenarios",
+        "/api/inbox",
+        "/api/session",
+        "/api/runs/x/events",
+        "/api/applications",
+        "/api/applications/x",
+        "/api/authorizations",
+    ] {
         assert_error(&api.call(Method::GET, path, None, None).await, 401, None);
     }
     assert_error(&api.call(Method::GET, "/api/runs", Some("mallory"), None).await, 401, None);
@@ -603,6 +683,236 @@ async fn the_inbox_lists_pending_plans_and_who_may_decide_them() {
     }
 }
 
+// ---- applications (seed 000) --------------------------------------------------------------
+
+/// The sim state of an application's workspace (the Rust IaC worker's).
+fn application_sim_state(env: &Env, id: &str) -> ordo_provision::iac::sim::SimStateSummary {
+    let data = env.data.path().canonicalize().unwrap();
+    let workspace = ordo_provision::application::sim_workspace_dir(&data, id);
+    ordo_provision::iac::sim::state_summary(&data.join("sim"), &workspace).expect("sim state")
+}
+
+/// Every malformed application request is a 400/415/422 naming what to fix, and the requester and
+/// authorizer cannot be set from a body; nothing needs a worker to say so.
+#[tokio::test]
+async fn requesting_an_application_with_bad_input_names_the_field_and_never_500s() {
+    let api = Api::without_worker().await;
+    let base = json!({"applicationName": "Checkout", "teamId": "marketing", "authorizerId": "alice"});
+    let with = |key: &str, value: Value| {
+        let mut body = base.clone();
+        body[key] = value;
+        body
+    };
+    let cases: Vec<(Value, &str)> = vec![
+        (json!({}), "applicationName"),
+        (json!({"applicationName": "Checkout", "teamId": "marketing"}), "authorizerId"),
+        (with("applicationName", json!("  ")), "applicationName"),
+        (with("applicationName", json!(7)), "applicationName"),
+        (with("applicationName", json!("x".repeat(101))), "applicationName"),
+        (with("teamId", json!("")), "teamId"),
+        (with("teamId", json!("--all")), "teamId"),
+        (with("authorizerId", json!("zed")), "authorizerId"),
+        (with("authorizerId", json!("bob")), "authorizerId"),
+        (with("authorizationTimeoutSeconds", json!(0)), "authorizationTimeoutSeconds"),
+        (with("authorizationTimeoutSeconds", json!(-5)), "authorizationTimeoutSeconds"),
+        (with("authorizationTimeoutSeconds", json!(400 * 24 * 3600)), "authorizationTimeoutSeconds"),
+        (with("requesterId", json!("mallory")), "requesterId"),
+        (with("driver", json!("sim")), "driver"),
+        (json!([1, 2]), "body"),
+    ];
+    for (body, field) in cases {
+        let response = api.post("/api/applications", "bob", body.clone()).await;
+        assert_eq!(response.0.as_u16(), 422, "{body} gave {}", response.1);
+        assert_error(&response, 422, Some(field));
+    }
+    let refused = api.post("/api/applications", "bob", with("authorizerId", json!("bob"))).await;
+    assert!(refused.1["reason"].as_str().unwrap().contains("approver or an admin"), "{}", refused.1);
+    for raw in ["{\"applicationName\":", "not json"] {
+        let request = Request::post("/api/applications")
+            .header(header::AUTHORIZATION, "Bearer token-bob")
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(raw))
+            .unwrap();
+        assert_error(&json_of(api.send(request).await).await, 400, None);
+    }
+    let text = Request::post("/api/applications")
+        .header(header::AUTHORIZATION, "Bearer token-bob")
+        .header(header::CONTENT_TYPE, "text/plain")
+        .body(Body::from(base.to_string()))
+        .unwrap();
+    assert_error(&json_of(api.send(text).await).await, 415, None);
+}
+
+/// Unknown applications are 404 on every application route; bad filters, ids and decisions are
+/// 422s naming the parameter or field (a decision's body is judged before the id is looked up).
+#[tokio::test]
+async fn unknown_applications_are_404_and_bad_filters_ids_and_decisions_are_refused_by_name() {
+    let api = Api::without_worker().await;
+    let id = "checkout-does-not-exist";
+    let authorization = format!("/api/applications/{id}/authorization");
+    assert_error(&api.get(&format!("/api/applications/{id}"), "admin").await, 404, None);
+    assert_error(&api.post(&authorization, "admin", json!({"isApproved": false})).await, 404, None);
+    assert_error(&api.delete(&format!("/api/applications/{id}"), "admin").await, 404, None);
+
+    assert_error(&api.get("/api/applications?status=bogus", "bob").await, 422, Some("status"));
+    assert_error(&api.get("/api/applications?status=it%27s", "bob").await, 422, Some("status"));
+    assert_error(&api.get("/api/applications?limit=0", "bob").await, 422, Some("limit"));
+    assert_error(&api.get("/api/applications?colour=red", "bob").await, 422, Some("colour"));
+    assert_error(&api.get(&format!("/api/applications/{}", "x".repeat(201)), "bob").await, 422, Some("id"));
+    assert_error(&api.get("/api/applications/a%0Ab", "bob").await, 422, Some("id"));
+    let (status, rows) = api.get("/api/applications?status=provisioned&limit=5", "bob").await;
+    assert_eq!((status, rows), (StatusCode::OK, json!([])));
+
+    let cases: Vec<(Value, &str)> = vec![
+        (json!({}), "isApproved"),
+        (json!({"isApproved": "yes"}), "isApproved"),
+        (json!({"isApproved": true}), "region"),
+        (json!({"isApproved": true, "region": "us-east-1"}), "profile"),
+        (json!({"isApproved": true, "region": "us east", "profile": "iac"}), "region"),
+        (json!({"isApproved": true, "region": "us-east-1", "profile": "-p x"}), "profile"),
+        (json!({"isApproved": false, "authorizerId": "alice"}), "authorizerId"),
+        (json!({"isApproved": false, "reason": "x".repeat(901)}), "reason"),
+    ];
+    for (body, field) in cases {
+        assert_error(&api.post(&authorization, "alice", body).await, 422, Some(field));
+    }
+}
+
+/// Seed 000's flow through the API: bob requests an application naming alice; it is in alice's
+/// pending authorizations (not carol's or bob's); bob and carol are refused with 403, an approval
+/// without a region with 422; alice approves with a region and a profile, and it is provisioned by
+/// the Rust IaC worker (sim driver) with outputs; deleting it destroys what it created.
+#[tokio::test]
+async fn an_application_is_authorized_by_its_authorizer_then_provisioned_and_decommissioned() {
+    let api = Api::start().await;
+    let id = api.request_application("bob", "alice").await;
+    assert!(id.starts_with("checkout-"), "{id}");
+    let view = api.wait_application_status(&id, "awaiting_authorization").await;
+    let state = &view["state"];
+    assert_eq!(view["execution_status"], "Running");
+    assert_eq!(state["Request"]["requesterId"], "bob", "the requester is the signed-in user");
+    assert_eq!(state["Request"]["authorizerId"], "alice");
+    assert_eq!(state["Request"]["authorizationTimeoutSeconds"], 120);
+    assert_eq!(state["Team"]["TeamName"], "Marketing");
+    assert!(state["AuthorizationDeadline"].is_string(), "{state}");
+
+    let item = api.wait_authorization_listed("alice", &id).await;
+    assert_eq!(item["can_decide"], true);
+    assert_eq!(item["application"]["state"]["Request"]["applicationName"], "Checkout");
+    let admin_item = api.wait_authorization_listed("admin", &id).await;
+    assert_eq!(admin_item["can_decide"], true, "an admin may decide any request");
+    for who in ["carol", "bob"] {
+        let (status, items) = api.get("/api/authorizations", who).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(items.as_array().unwrap().iter().all(|i| i["application"]["workflow_id"] != id.as_str()), "{who}");
+    }
+
+    let authorization = format!("/api/applications/{id}/authorization");
+    let approve = json!({"isApproved": true, "region": "us-west-2", "profile": "iac", "reason": "budget ok"});
+    let refused = api.post(&authorization, "bob", approve.clone()).await;
+    assert_error(&refused, 403, None);
+    assert!(refused.1["reason"].as_str().unwrap().contains("requester"), "{}", refused.1);
+    assert_error(&api.post(&authorization, "carol", approve.clone()).await, 403, None);
+    assert_error(
+        &api.post(&authorization, "alice", json!({"isApproved": true, "profile": "iac"})).await,
+        422,
+        Some("region"),
+    );
+    assert_eq!(api.wait_application_status(&id, "awaiting_authorization").await["state"]["Authorization"], Value::Null);
+
+    let (status, sent) = api.post(&authorization, "alice", approve.clone()).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{sent}");
+    assert_eq!(sent, json!({"applicationId": id, "isApproved": true, "decidedBy": "alice"}));
+    let view = api.wait_application_status(&id, "provisioned").await;
+    let state = &view["state"];
+    assert_eq!(view["execution_status"], "Running", "the workflow holds a provisioned application");
+    assert_eq!(state["Authorization"]["authorizerId"], "alice");
+    assert_eq!(state["Authorization"]["reason"], "budget ok");
+    assert_eq!(state["Authorization"]["region"], "us-west-2");
+    let resources = &state["Resources"];
+    assert_eq!((resources["worker"].as_str(), resources["driver"].as_str()), (Some("rust"), Some("sim")));
+    assert_eq!(resources["region"], "us-west-2");
+    assert_eq!(resources["outputs"]["bucketName"]["value"], state["BucketName"]);
+    assert_error(&api.post(&authorization, "alice", approve.clone()).await, 409, None);
+
+    let mut listed = false;
+    for _ in 0..100 {
+        let (status, rows) = api.get("/api/applications?status=provisioned", "bob").await;
+        assert_eq!(status, StatusCode::OK);
+        if rows.as_array().unwrap().iter().any(|r| r["workflow_id"] == id.as_str()) {
+            listed = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(listed, "the status filter lists the provisioned application");
+
+    let (status, body) = api.delete(&format!("/api/applications/{id}"), "bob").await;
+    assert_eq!((status, body), (StatusCode::ACCEPTED, json!({"applicationId": id})));
+    let view =
+        api.wait_application(&id, "the application to be destroyed", |v| v["execution_status"] != "Running").await;
+    assert_eq!(
+        (view["execution_status"].as_str(), view["state"]["Status"].as_str()),
+        (Some("Canceled"), Some("destroyed"))
+    );
+    assert_eq!(view["state"]["Destroyed"]["worker"], "rust");
+    let sim = application_sim_state(&api.env, &id);
+    assert_eq!((sim.resources, sim.total_destroys), (0, 2), "both resources were destroyed: {sim:?}");
+    assert_error(&api.delete(&format!("/api/applications/{id}"), "bob").await, 409, None);
+    assert_error(&api.post(&authorization, "alice", approve).await, 409, None);
+}
+
+/// An admin may decide a request addressed to someone else; the admin's name goes on record in
+/// the reason, and a rejection ends the request as rejected. A request still waiting is
+/// withdrawn by deleting it.
+#[tokio::test]
+async fn an_admin_may_reject_for_the_authorizer_and_a_waiting_request_can_be_withdrawn() {
+    let api = Api::start().await;
+    let id = api.request_application("bob", "alice").await;
+    api.wait_application_status(&id, "awaiting_authorization").await;
+    let (status, sent) = api
+        .post(
+            &format!("/api/applications/{id}/authorization"),
+            "admin",
+            json!({"isApproved": false, "reason": "no budget"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{sent}");
+    assert_eq!(sent["decidedBy"], "admin");
+    let view = api.wait_application(&id, "the rejection", |v| v["execution_status"] == "Completed").await;
+    let state = &view["state"];
+    assert_eq!(state["Status"], "rejected");
+    assert_eq!(state["AuthorizationTimedOut"], false);
+    assert_eq!(state["Authorization"]["isApproved"], false);
+    assert_eq!(state["Authorization"]["reason"], "decided by admin admin for alice: no budget");
+    assert_eq!(state["Resources"], Value::Null);
+
+    let waiting = api.request_application("bob", "alice").await;
+    api.wait_application_status(&waiting, "awaiting_authorization").await;
+    let (status, _) = api.delete(&format!("/api/applications/{waiting}"), "bob").await;
+    assert_eq!(status, StatusCode::ACCEPTED);
+    let view = api.wait_application(&waiting, "the withdrawal", |v| v["execution_status"] != "Running").await;
+    assert_eq!(
+        (view["execution_status"].as_str(), view["state"]["Status"].as_str()),
+        (Some("Canceled"), Some("cancelled"))
+    );
+    assert_eq!(view["state"]["Destroyed"], Value::Null, "nothing was provisioned, so nothing is destroyed");
+}
+
+/// With no worker answering, an application reads as its last known status flagged stale, and a
+/// decision is a 503 (the authorizer cannot be checked) instead of a guess.
+#[tokio::test]
+async fn an_application_without_a_worker_reads_stale_and_cannot_be_authorized() {
+    let api = Api::without_worker().await;
+    let id = api.request_application("bob", "alice").await;
+    let (status, view) = api.get(&format!("/api/applications/{id}"), "alice").await;
+    assert_eq!(status, StatusCode::OK, "{view}");
+    assert_eq!((view["stale"].as_bool(), view["execution_status"].as_str()), (Some(true), Some("Running")));
+    assert_eq!(view["state"]["Status"], "requested", "from the provisionStatus search attribute");
+    let approve = json!({"isApproved": true, "region": "us-east-1", "profile": "iac"});
+    assert_error(&api.post(&format!("/api/applications/{id}/authorization"), "alice", approve).await, 503, None);
+}
+
 // ---- live updates --------------------------------------------------------------------------
 
 /// Two subscribers of one run share one watcher; both see the approval and the end; the
@@ -659,7 +969,8 @@ async fn a_watcher_stops_when_its_last_subscriber_leaves() {
 
 // ---- catalogue, documents and the UI shell -------------------------------------------------
 
-/// The scenarios are seed 001's nine, and the OpenAPI document describes every API route.
+/// The scenarios are seed 001's nine, and the OpenAPI document describes every API route, with
+/// every schema it refers to.
 #[tokio::test]
 async fn scenarios_and_the_openapi_document_cover_every_route() {
     let api = Api::without_worker().await;
@@ -679,6 +990,12 @@ async fn scenarios_and_the_openapi_document_cover_every_route() {
     let mut expected = vec![
         "GET /api/health",
         "GET /api/inbox",
+        "GET /api/applications",
+        "GET /api/applications/{id}",
+        "GET /api/authorizations",
+        "POST /api/applications",
+        "POST /api/applications/{id}/authorization",
+        "DELETE /api/applications/{id}",
         "GET /api/info",
         "GET /api/runs",
         "GET /api/runs/{id}",
@@ -698,13 +1015,38 @@ async fn scenarios_and_the_openapi_document_cover_every_route() {
     assert_eq!(operations, expected);
     assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
     assert!(doc["components"]["schemas"]["RunView"]["properties"]["stale"].is_object());
+    assert!(doc["components"]["schemas"]["ApplicationView"]["properties"]["stale"].is_object());
+    let mut refs = Vec::new();
+    collect_refs(&doc, &mut refs);
+    for reference in refs {
+        let name = reference.strip_prefix("#/components/schemas/").unwrap_or_else(|| panic!("odd $ref {reference}"));
+        assert!(doc["components"]["schemas"][name].is_object(), "unresolvable $ref {reference}");
+    }
+    let team = &doc["components"]["schemas"]["TeamInformation"]["properties"];
+    assert!(team["TeamID"].is_object() && team["TeamName"].is_object(), "the seed's Go names: {team}");
+}
+
+/// Every `$ref` string in a JSON document.
+fn collect_refs(value: &Value, refs: &mut Vec<String>) {
+    match value {
+        Value::Object(map) => {
+            for (key, child) in map {
+                match (key.as_str(), child) {
+                    ("$ref", Value::String(reference)) => refs.push(reference.clone()),
+                    _ => collect_refs(child, refs),
+                }
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|item| collect_refs(item, refs)),
+        _ => {}
+    }
 }
 
 /// Every page path serves the embedded UI under a strict content security policy.
 #[tokio::test]
 async fn the_embedded_ui_is_served_with_a_strict_content_security_policy() {
     let api = Api::without_worker().await;
-    for path in ["/", "/signin", "/inbox", "/runs/provision-infra-x"] {
+    for path in ["/", "/signin", "/inbox", "/runs/provision-infra-x", "/applications", "/applications/checkout-x"] {
         let response = api.send(Request::get(path).body(Body::empty()).unwrap()).await;
         assert_eq!(response.status(), StatusCode::OK, "{path}");
         let csp = response.headers()[header::CONTENT_SECURITY_POLICY].to_str().unwrap().to_owned();
@@ -767,7 +1109,9 @@ async fn ordo_serve_serves_the_api_and_prints_the_demo_users() {
 
 /// The web UI in a real browser: sign in, run `human_in_the_loop_update`, watch the progress,
 /// an empty reason refused inline, approve, outputs; a requester cannot approve; the inbox;
-/// masked outputs; a narrow screen. Screenshots go to `target/screenshots/`.
+/// masked outputs; seed 000's application requested by bob, refused to him, approved by alice
+/// from her inbox, provisioned and decommissioned; a narrow screen. Screenshots go to
+/// `target/screenshots/`.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_web_ui_runs_an_approval_end_to_end_in_a_real_browser() {
     let root = workspace_root();
@@ -777,7 +1121,7 @@ async fn the_web_ui_runs_an_approval_end_to_end_in_a_real_browser() {
         root.join("node_modules/playwright-core").exists(),
         "playwright-core is missing: run scripts/setup.sh (npm ci)"
     );
-    let api = Api::over(Env::start().await, Users::demo());
+    let api = Api::start_with(Users::demo()).await;
     let url = serve_on_a_free_port(api.state.clone()).await;
     let screenshots = root.join("target/screenshots");
     let output = tokio::time::timeout(
@@ -799,7 +1143,17 @@ async fn the_web_ui_runs_an_approval_end_to_end_in_a_real_browser() {
     println!("{stdout}");
     assert!(output.status.success(), "browser test failed:\n{stdout}\n{stderr}");
     assert!(stdout.lines().any(|l| l.ends_with(" passed, 0 failed")), "{stdout}");
-    for name in ["03-awaiting-approval", "06-empty-reason-refused", "07-applied", "05-requester-cannot-approve"] {
+    for name in [
+        "03-awaiting-approval",
+        "06-empty-reason-refused",
+        "07-applied",
+        "05-requester-cannot-approve",
+        "11-application-requested",
+        "12-requester-cannot-authorize",
+        "13-authorization-inbox",
+        "14-application-provisioned",
+        "15-application-decommissioned",
+    ] {
         assert!(screenshots.join(format!("{name}.png")).is_file(), "screenshot {name}");
     }
 }

@@ -1,6 +1,7 @@
 //! The routes, one module per resource, merged into one router; and the OpenAPI document
 //! generated from their annotations.
 
+mod applications;
 mod events;
 mod meta;
 mod runs;
@@ -19,6 +20,7 @@ use crate::AppState;
 pub(crate) fn router() -> Router<AppState> {
     Router::new()
         .merge(runs::router())
+        .merge(applications::router())
         .merge(events::router())
         .merge(session::router())
         .merge(meta::router())
@@ -47,7 +49,7 @@ async fn method_not_allowed(method: Method, uri: Uri) -> (axum::http::StatusCode
 #[openapi(
     info(
         title = "Ordo API",
-        description = "Infrastructure provisioning runs as durable Temporal workflows: start, follow, approve, re-plan, extend, destroy, reset.\n\nAuthenticate with `Authorization: Bearer <token>` (tokens come from the users file) or with the session cookie set by `POST /api/session`. Errors are `{error, field?, reason}`."
+        description = "Infrastructure provisioning runs as durable Temporal workflows: start, follow, approve, re-plan, extend, destroy, reset; and seed 000's application requests: request, authorize, follow, decommission.\n\nAuthenticate with `Authorization: Bearer <token>` (tokens come from the users file) or with the session cookie set by `POST /api/session`. Errors are `{error, field?, reason}`."
     ),
     paths(
         runs::start_run,
@@ -59,6 +61,12 @@ async fn method_not_allowed(method: Method, uri: Uri) -> (axum::http::StatusCode
         runs::extend,
         runs::reset,
         events::run_events,
+        applications::request_application,
+        applications::list_applications,
+        applications::show_application,
+        applications::authorize,
+        applications::decommission,
+        applications::pending_authorizations,
         session::sign_in,
         session::whoami,
         session::sign_out,
@@ -71,6 +79,7 @@ async fn method_not_allowed(method: Method, uri: Uri) -> (axum::http::StatusCode
     modifiers(&Security),
     tags(
         (name = "runs", description = "Provisioning and destroy runs"),
+        (name = "applications", description = "Seed 000's application requests: request, authorize, decommission"),
         (name = "session", description = "Sign-in for the web UI"),
         (name = "meta", description = "Server information"),
     )

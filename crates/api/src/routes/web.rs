@@ -23,6 +23,8 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/signin", get(page))
         .route("/inbox", get(page))
         .route("/runs/{id}", get(page))
+        .route("/applications", get(page))
+        .route("/applications/{id}", get(page))
         .route("/assets/app.js", get(|| asset("text/javascript; charset=utf-8", APP_JS)))
         .route("/assets/app.css", get(|| asset("text/css; charset=utf-8", APP_CSS)))
 }

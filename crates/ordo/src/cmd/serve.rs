@@ -9,6 +9,7 @@ use std::process::ExitCode;
 use anyhow::Context as _;
 use ordo_api::auth::{self, DEMO_CREDENTIALS};
 use ordo_api::{AppConfig, AppState, SessionKey, Users};
+use ordo_provision::application::ApplicationClient;
 use ordo_provision::client::ProvisionClient;
 
 use super::worker::shutdown_signal;
@@ -44,6 +45,10 @@ pub(crate) struct ServeArgs {
     /// Task queue of the provisioning workers.
     #[arg(long, env = "TEMPORAL_TASK_QUEUE", default_value = ordo_provision::model::DEFAULT_TASK_QUEUE)]
     task_queue: String,
+    /// Task queue application requests (seed 000) are started on: the one the workers serve the
+    /// application flow on.
+    #[arg(long, env = "ORDO_APPS_TASK_QUEUE", default_value = ordo_provision::application::model::DEFAULT_TASK_QUEUE)]
+    apps_task_queue: String,
     /// IaC root for checking directories before a start (skipped when it does not exist here;
     /// the worker checks again).
     #[arg(long, env = "ORDO_IAC_ROOT", default_value = "examples")]
@@ -102,7 +107,8 @@ pub(crate) async fn run(temporal: ordo_core::TemporalArgs, args: ServeArgs) -> a
     let client = ordo_core::connect(&temporal).await?;
     let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("listening on {addr}"))?;
     announce(&listener, &config.users)?;
-    let state = AppState::new(ProvisionClient::new(client, args.task_queue), config);
+    let applications = ApplicationClient::new(client.clone(), args.apps_task_queue);
+    let state = AppState::new(ProvisionClient::new(client, args.task_queue), applications, config);
     ordo_api::serve(listener, state, shutdown_signal()).await.context("serving HTTP")?;
     Ok(ExitCode::SUCCESS)
 }
@@ -113,6 +119,7 @@ pub(crate) async fn start_in_background(
     http: &HttpArgs,
     client: temporalio_client::Client,
     task_queue: &str,
+    apps_task_queue: &str,
     iac_root: &Path,
 ) -> anyhow::Result<tokio::sync::oneshot::Sender<()>> {
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
@@ -123,7 +130,8 @@ pub(crate) async fn start_in_background(
     match tokio::net::TcpListener::bind(addr).await {
         Ok(listener) => {
             announce(&listener, &config.users)?;
-            let state = AppState::new(ProvisionClient::new(client, task_queue), config);
+            let applications = ApplicationClient::new(client.clone(), apps_task_queue);
+            let state = AppState::new(ProvisionClient::new(client, task_queue), applications, config);
             tokio::spawn(async move {
                 let stopped = async move {
                     let _ = stopped.await;

@@ -74,9 +74,14 @@ pub(crate) async fn run(mut temporal: ordo_core::TemporalArgs, args: UpArgs) -> 
         }
     }
     let stop_codec = start_codec_server(&args, server.is_some()).await?;
-    let stop_http =
-        super::serve::start_in_background(&args.http, client.clone(), &args.worker.task_queue, &args.worker.iac_root)
-            .await?;
+    let stop_http = super::serve::start_in_background(
+        &args.http,
+        client.clone(),
+        &args.worker.task_queue,
+        &args.worker.apps_task_queue,
+        &args.worker.iac_root,
+    )
+    .await?;
     eprintln!("worker on task queue {:?}, IaC root {}", args.worker.task_queue, args.worker.iac_root.display());
     eprintln!("try:  ordo provision scenario happy_path --watch     (Ctrl-C here stops everything)");
     let result = run_worker(client, &telemetry, &args.worker, shutdown_signal()).await;
