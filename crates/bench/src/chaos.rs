@@ -35,6 +35,8 @@ use crate::{BenchError, Xorshift};
 
 /// How long the dev server stays down during a restart.
 const SERVER_DOWN_FOR: Duration = Duration::from_secs(2);
+/// Runs being started at once.
+const START_CONCURRENCY: usize = 16;
 
 /// One chaos run's settings.
 #[derive(Debug, Clone)]
@@ -51,9 +53,13 @@ pub struct ChaosConfig {
     pub workers: usize,
     /// SIGKILL a random worker this often (and start a replacement); `None`: no kills.
     pub kill_every: Option<Duration>,
-    /// Stop the dev server this long after the runs were started, and start it again on the same
-    /// SQLite file and port; `None`: no restart.
+    /// Stop the dev server this long after the last run was started, and start it again on the
+    /// same SQLite file and port; `None`: no restart.
     pub restart_server_after: Option<Duration>,
+    /// Which worker a kill tick picks.
+    pub kill_policy: KillPolicy,
+    /// Stop killing after this many kills (`None`: kill until every run has ended).
+    pub max_kills: Option<usize>,
     /// Share of sim resource operations that fail retryably.
     pub failure_rate: f64,
     /// Simulated latency per resource operation.
@@ -62,6 +68,20 @@ pub struct ChaosConfig {
     pub seed: u64,
     /// Give up waiting for the runs after this long.
     pub deadline: Duration,
+}
+
+/// Which worker the controller kills on each tick.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum KillPolicy {
+    /// Any worker, whatever it is doing.
+    #[default]
+    Random,
+    /// A worker that is running a `terraform_apply` attempt right now (from the runs' pending
+    /// activities); the tick is skipped when none is. This is the case that could apply twice, and
+    /// it avoids killing a worker in a short step, which in Ordo today costs that run the step's
+    /// 300 s start-to-close timeout.
+    WhileApplying,
 }
 
 /// What a chaos run did and found.
@@ -77,6 +97,8 @@ pub struct ChaosReport {
     pub workers: usize,
     /// Seconds between kills.
     pub kill_every_secs: Option<f64>,
+    /// Which worker a kill picked.
+    pub kill_policy: KillPolicy,
     /// Seconds after the starts at which the server was restarted.
     pub restart_server_after_secs: Option<f64>,
     /// Share of sim resource operations failing.
@@ -246,28 +268,37 @@ pub async fn run(config: ChaosConfig) -> Result<ChaosReport, BenchError> {
     pool.revive()?;
 
     let began = Instant::now();
+    let deadline = began + config.deadline;
     let provision = ProvisionClient::new(client.clone(), task_queue);
-    let mut ids = Vec::with_capacity(dirs.len());
-    for dir in &dirs {
+    // Each run is started and awaited by a task of its own, so the controller kills workers from
+    // the first start on; a channel tells the controller which runs have started.
+    let (started_tx, mut started_rx) = tokio::sync::mpsc::unbounded_channel::<Option<String>>();
+    let gate = std::sync::Arc::new(tokio::sync::Semaphore::new(START_CONCURRENCY));
+    let mut waiters = JoinSet::new();
+    for dir in dirs.clone() {
         let mut request = crate::provision::bench_request(dir.clone());
         request.sim.latency_ms = Some(config.latency_ms);
         request.sim.failure_rate = Some(config.failure_rate);
-        let id = provision
-            .start(&request, false)
-            .await
-            .map_err(|e| BenchError::temporal("starting a run", format!("{e:#}")))?;
-        ids.push(id);
-    }
-    let deadline = began + config.deadline;
-    let mut waiters = JoinSet::new();
-    for id in ids.clone() {
-        let client = client.clone();
+        let (provision, client, started, gate) = (provision.clone(), client.clone(), started_tx.clone(), gate.clone());
         waiters.spawn(async move {
             let t = Instant::now();
+            let permit = gate.acquire_owned().await;
+            let id = match provision.start(&request, false).await {
+                Ok(id) => id,
+                Err(e) => {
+                    let _ = started.send(None);
+                    return (dir, Ok(Ending::Other(format!("start failed: {e:#}"))), t.elapsed());
+                }
+            };
+            drop(permit);
+            let _ = started.send(Some(id.clone()));
             let ending = wait_for_end(&client, &id, deadline).await;
             (id, ending, t.elapsed())
         });
     }
+    drop(started_tx);
+    let mut ids = Vec::with_capacity(dirs.len());
+    let mut starts = 0;
 
     let mut report = ChaosReport {
         started_at,
@@ -275,6 +306,7 @@ pub async fn run(config: ChaosConfig) -> Result<ChaosReport, BenchError> {
         runs: config.runs,
         workers: config.workers,
         kill_every_secs: config.kill_every.map(|d| d.as_secs_f64()),
+        kill_policy: config.kill_policy,
         restart_server_after_secs: config.restart_server_after.map(|d| d.as_secs_f64()),
         failure_rate: config.failure_rate,
         latency_ms: config.latency_ms,
@@ -287,13 +319,21 @@ pub async fn run(config: ChaosConfig) -> Result<ChaosReport, BenchError> {
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         tick
     });
-    let restart_at = config.restart_server_after.map(|after| tokio::time::Instant::from_std(began + after));
+    // The restart is timed from the moment every run has been started.
+    let mut restart_at: Option<tokio::time::Instant> = None;
     let mut restarted = false;
     let mut health = tokio::time::interval(Duration::from_millis(500));
     let mut slowest = Duration::ZERO;
     let mut finished = 0;
-    while finished < ids.len() {
+    while finished < dirs.len() {
         tokio::select! {
+            Some(started) = started_rx.recv() => {
+                starts += 1;
+                ids.extend(started);
+                if starts == dirs.len() {
+                    restart_at = config.restart_server_after.map(|after| tokio::time::Instant::now() + after);
+                }
+            }
             joined = waiters.join_next() => {
                 let Some(joined) = joined else { break };
                 finished += 1;
@@ -311,10 +351,22 @@ pub async fn run(config: ChaosConfig) -> Result<ChaosReport, BenchError> {
                     }
                 }
             }
-            _ = async { kill_tick.as_mut().expect("guarded").tick().await }, if kill_tick.is_some() => {
-                let slot = rng.below(config.workers);
-                pool.kill(slot).await?;
-                report.kills += 1;
+            _ = async { kill_tick.as_mut().expect("guarded").tick().await }, if kill_tick.is_some()
+                && config.max_kills.is_none_or(|max| report.kills < max) => {
+                let slot = match config.kill_policy {
+                    KillPolicy::Random => Some(rng.below(config.workers)),
+                    KillPolicy::WhileApplying => {
+                        let applying = applying_pids(&client, &ids).await;
+                        let slots: Vec<usize> = (0..config.workers)
+                            .filter(|s| pool.slots[*s].as_ref().is_some_and(|w| applying.contains(&w.pid())))
+                            .collect();
+                        (!slots.is_empty()).then(|| slots[rng.below(slots.len())])
+                    }
+                };
+                if let Some(slot) = slot {
+                    pool.kill(slot).await?;
+                    report.kills += 1;
+                }
             }
             _ = async { tokio::time::sleep_until(restart_at.expect("guarded")).await }, if restart_at.is_some() && !restarted => {
                 restarted = true;
@@ -410,6 +462,32 @@ async fn wait_for_end(client: &Client, id: &str, deadline: Instant) -> Result<En
         }
     }
     Err(format!("not finished at the deadline (last error: {last_error})"))
+}
+
+/// Process ids of the workers running a `terraform_apply` attempt now, from the pending
+/// activities of `ids` (the SDK's default worker identity is `<pid>@<host>`).
+async fn applying_pids(client: &Client, ids: &[String]) -> Vec<u32> {
+    use temporalio_client::WorkflowDescribeOptions;
+    use temporalio_common::protos::temporal::api::enums::v1::PendingActivityState;
+    let mut pids = Vec::new();
+    for id in ids {
+        let handle = client.get_workflow_handle::<ProvisionInfraWorkflow>(id.clone());
+        let Ok(description) = handle.describe(WorkflowDescribeOptions::default()).await else {
+            continue;
+        };
+        for activity in &description.raw().pending_activities {
+            let applying = activity.activity_type.as_ref().is_some_and(|t| t.name == "terraform_apply")
+                && activity.state == PendingActivityState::Started as i32;
+            if let Some(pid) = applying
+                .then(|| activity.last_worker_identity.split('@').next())
+                .flatten()
+                .and_then(|p| p.parse().ok())
+            {
+                pids.push(pid);
+            }
+        }
+    }
+    pids
 }
 
 /// Attempts beyond the first: of `terraform_apply`, and of every other activity.

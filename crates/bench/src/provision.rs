@@ -69,6 +69,9 @@ pub struct ProvisionBenchConfig {
     pub parked_hold: Duration,
     /// Upper bound on one run's end-to-end time.
     pub run_timeout: Duration,
+    /// Split each subject's runs into this many rounds, interleaving the subjects; each round has
+    /// its own fresh worker process and warm-up. Sums over rounds are reported.
+    pub rounds: usize,
     /// Measure only these subjects (all when empty; Ordo is always measured first when listed,
     /// and the skeleton needs Ordo's history).
     pub only: Vec<Subject>,
@@ -134,7 +137,7 @@ pub struct SubjectResult {
     pub failed: usize,
     /// First few failure messages.
     pub failures: Vec<String>,
-    /// Wall time of the batch.
+    /// Wall time of the batches (summed over rounds).
     pub wall_seconds: f64,
     /// Completed runs per second over the batch.
     pub runs_per_second: f64,
@@ -144,7 +147,8 @@ pub struct SubjectResult {
     pub worker_cpu_seconds: f64,
     /// Worker CPU milliseconds per run.
     pub worker_cpu_ms_per_run: f64,
-    /// Worker peak RSS (`VmHWM`, whole life of the process: start-up, warm-up and batch), MiB.
+    /// Worker peak RSS (`VmHWM` over the whole life of the process: start-up, warm-up and batch;
+    /// the largest of the rounds), MiB.
     pub worker_peak_rss_mib: f64,
     /// Dev server CPU seconds over the batch.
     pub server_cpu_seconds: f64,
@@ -246,6 +250,8 @@ pub struct ProvisionReport {
     pub runs: usize,
     /// Runs in flight.
     pub concurrency: usize,
+    /// Rounds the runs were split into (subjects interleaved).
+    pub rounds: usize,
     /// Ordo's run, counted from a real history.
     pub ordo_history: Option<OrdoHistory>,
     /// The skeleton's shape (from that history).
@@ -278,6 +284,47 @@ impl WorkflowDefinition for PythonPeerWorkflow {
 
 impl HasWorkflowDefinition for PythonPeerWorkflow {
     type Run = Self;
+}
+
+/// One subject's raw measurements, summed over rounds.
+#[derive(Debug, Default)]
+struct Measured {
+    latencies: Vec<Duration>,
+    failures: Vec<String>,
+    wall: f64,
+    worker_cpu: f64,
+    server_cpu: f64,
+    peak_rss_kib: u64,
+}
+
+impl Measured {
+    fn add(&mut self, other: Self) {
+        self.latencies.extend(other.latencies);
+        self.failures.extend(other.failures);
+        self.wall += other.wall;
+        self.worker_cpu += other.worker_cpu;
+        self.server_cpu += other.server_cpu;
+        self.peak_rss_kib = self.peak_rss_kib.max(other.peak_rss_kib);
+    }
+
+    fn result(self, subject: Subject) -> SubjectResult {
+        let completed = self.latencies.len();
+        let per_run = |cpu: f64| if completed > 0 { cpu * 1000.0 / completed as f64 } else { f64::NAN };
+        SubjectResult {
+            subject,
+            runs: completed + self.failures.len(),
+            failed: self.failures.len(),
+            failures: self.failures.iter().take(5).cloned().collect(),
+            wall_seconds: self.wall,
+            runs_per_second: if self.wall > 0.0 { completed as f64 / self.wall } else { 0.0 },
+            latency: stats::summarize(&self.latencies),
+            worker_cpu_seconds: self.worker_cpu,
+            worker_cpu_ms_per_run: per_run(self.worker_cpu),
+            worker_peak_rss_mib: self.peak_rss_kib as f64 / 1024.0,
+            server_cpu_seconds: self.server_cpu,
+            server_cpu_ms_per_run: per_run(self.server_cpu),
+        }
+    }
 }
 
 type RunFuture = Pin<Box<dyn Future<Output = Result<(), String>> + Send>>;
@@ -403,8 +450,13 @@ pub async fn run(config: ProvisionBenchConfig) -> Result<ProvisionReport, BenchE
     }
     let mut parked = Vec::new();
     if let Some(count) = bench.config.parked {
-        parked.push(bench.parked(Subject::Ordo, count).await?);
-        parked.push(bench.parked(Subject::Skeleton, count).await?);
+        let only = bench.config.only.clone();
+        let wanted = |s: Subject| only.is_empty() || only.contains(&s);
+        for subject in [Subject::Ordo, Subject::Skeleton] {
+            if wanted(subject) {
+                parked.push(bench.parked(subject, count).await?);
+            }
+        }
         if bench.config.python.is_some() {
             parked.push(bench.parked(Subject::Python, count).await?);
         }
@@ -419,6 +471,7 @@ pub async fn run(config: ProvisionBenchConfig) -> Result<ProvisionReport, BenchE
         machine,
         runs: bench.config.runs,
         concurrency: bench.config.concurrency,
+        rounds: bench.config.rounds.max(1),
         ordo_history: bench.history.clone(),
         skeleton_shape: bench.shape.clone(),
         skeleton_history: bench.skeleton_history.clone(),
@@ -489,10 +542,20 @@ impl Bench {
         if !self.config.only.is_empty() {
             subjects.retain(|s| self.config.only.contains(s) || (*s == Subject::Ordo && self.config.only.contains(&Subject::Skeleton)));
         }
+        let rounds = self.config.rounds.max(1);
+        let mut measured: Vec<(Subject, Measured)> = subjects.iter().map(|s| (*s, Measured::default())).collect();
+        for round in 0..rounds {
+            // Rounds interleave the subjects, so load from elsewhere on the machine falls on all of them.
+            let runs = self.config.runs / rounds + usize::from(round < self.config.runs % rounds);
+            for (subject, total) in &mut measured {
+                eprintln!("bench: {} / {} (round {}/{rounds}) …", mode.as_str(), subject.as_str(), round + 1);
+                let part = self.measure(*subject, mode, runs, round).await?;
+                total.add(part);
+            }
+        }
         let mut results = Vec::new();
-        for subject in subjects {
-            eprintln!("bench: {} / {} …", mode.as_str(), subject.as_str());
-            let result = self.measure(subject, mode).await?;
+        for (subject, total) in measured {
+            let result = total.result(subject);
             eprintln!(
                 "bench: {} / {}: {:.1} runs/s, p50 {:.0} ms, p99 {:.0} ms, worker {:.2} ms CPU/run, peak RSS {:.1} MiB{}",
                 mode.as_str(),
@@ -565,7 +628,7 @@ impl Bench {
         }
     }
 
-    async fn measure(&mut self, subject: Subject, mode: Mode) -> Result<SubjectResult, BenchError> {
+    async fn measure(&mut self, subject: Subject, mode: Mode, runs: usize, round: usize) -> Result<Measured, BenchError> {
         let config = self.config.clone();
         let task_queue = format!(
             "bench-{}-{}-{}",
@@ -576,11 +639,11 @@ impl Bench {
         let cpus = (mode == Mode::Pinned).then_some(WORKER_CPUS);
         let mut worker = self.spawn_worker(subject, &task_queue, cpus)?;
         let warmup = config.concurrency.clamp(1, 20);
-        let prefix = format!("{}/{}", mode.as_str(), subject.as_str());
+        let prefix = format!("{}/{}/{round}", mode.as_str(), subject.as_str());
         let (warm_dirs, dirs) = if subject == Subject::Ordo {
             (
                 self.root.copies(NAMESPACE_STACK, &format!("{prefix}/warmup"), warmup)?,
-                self.root.copies(NAMESPACE_STACK, &prefix, config.runs)?,
+                self.root.copies(NAMESPACE_STACK, &prefix, runs)?,
             )
         } else {
             (Vec::new(), Vec::new())
@@ -625,10 +688,10 @@ impl Bench {
         let worker_before = worker.sample()?;
         let server_before = crate::proc::sample(server_pid).map_err(|e| BenchError::Process(e.to_string()))?;
         let perf = match &config.perf_dir {
-            Some(dir) => Some(self.perf_record(dir, &worker, subject, mode)?),
-            None => None,
+            Some(dir) if round == 0 => Some(self.perf_record(dir, &worker, subject, mode)?),
+            _ => None,
         };
-        let batch = drive(config.runs, config.concurrency, config.run_timeout, self.starter(subject, &task_queue, dirs)).await;
+        let batch = drive(runs, config.concurrency, config.run_timeout, self.starter(subject, &task_queue, dirs)).await;
         if let Some(perf) = perf {
             perf.interrupt(STOP_GRACE).await;
         }
@@ -643,24 +706,13 @@ impl Bench {
         }
         worker.stop(STOP_GRACE).await;
 
-        let completed = batch.latencies.len();
-        let wall = batch.wall.as_secs_f64();
-        let worker_cpu = worker_after.cpu_seconds - worker_before.cpu_seconds;
-        let server_cpu = server_after.cpu_seconds - server_before.cpu_seconds;
-        let per_run = |cpu: f64| if completed > 0 { cpu * 1000.0 / completed as f64 } else { f64::NAN };
-        Ok(SubjectResult {
-            subject,
-            runs: config.runs,
-            failed: batch.failures.len(),
-            failures: batch.failures.iter().take(5).cloned().collect(),
-            wall_seconds: wall,
-            runs_per_second: if wall > 0.0 { completed as f64 / wall } else { 0.0 },
-            latency: stats::summarize(&batch.latencies),
-            worker_cpu_seconds: worker_cpu,
-            worker_cpu_ms_per_run: per_run(worker_cpu),
-            worker_peak_rss_mib: worker_after.hwm_kib as f64 / 1024.0,
-            server_cpu_seconds: server_cpu,
-            server_cpu_ms_per_run: per_run(server_cpu),
+        Ok(Measured {
+            latencies: batch.latencies,
+            failures: batch.failures,
+            wall: batch.wall.as_secs_f64(),
+            worker_cpu: worker_after.cpu_seconds - worker_before.cpu_seconds,
+            server_cpu: server_after.cpu_seconds - server_before.cpu_seconds,
+            peak_rss_kib: worker_after.hwm_kib,
         })
     }
 

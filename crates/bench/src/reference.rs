@@ -247,12 +247,14 @@ impl ReferenceKind {
     }
 }
 
-/// Worker options for a reference worker on `task_queue` (SDK defaults otherwise, as Ordo's worker).
+/// Worker options for a reference worker on `task_queue`: SDK defaults, as Ordo's worker, unless
+/// `max_cached_workflows` is given (the parked-runs memory experiment).
 pub fn worker_options(
     kind: ReferenceKind,
     task_queue: &str,
+    max_cached_workflows: Option<usize>,
 ) -> Result<WorkerOptions, temporalio_sdk::WorkflowRegistrationError> {
-    let options = WorkerOptions::new(task_queue);
+    let options = WorkerOptions::new(task_queue).maybe_max_cached_workflows(max_cached_workflows);
     let options = match kind {
         ReferenceKind::Skeleton => options
             .register_workflow::<SkeletonWorkflow>()?

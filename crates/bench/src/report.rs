@@ -43,36 +43,37 @@ pub fn provision_markdown(r: &ProvisionReport) -> String {
     let _ = writeln!(md, "Machine: {}; load average at start {}\n", r.machine.one_line(), r.load_average);
     let _ = writeln!(
         md,
-        "{} measured runs per subject at {} in flight, after a warm-up; sim driver, `sim.latency_ms = 0`, policy passes, \
+        "{} measured runs per subject at {} in flight, in {} rounds with the subjects interleaved (each round a fresh \
+         worker process and a warm-up); sim driver, `sim.latency_ms = 0`, policy passes, \
          no approval, `include_custom_search_attrs = true`; one in-memory dev server for everything.\n",
-        r.runs, r.concurrency
+        r.runs, r.concurrency, r.rounds
     );
     if let Some(h) = &r.ordo_history {
         let _ = writeln!(
             md,
-            "One Ordo run, counted from its history: `ProvisionInfraWorkflow` {} events ({} workflow tasks, {} activities, \
-             {} upserts, {} timers, {} signals in, {} out) + `WorkspaceLockWorkflow` {} events ({} workflow tasks, {} timers, \
+            "One Ordo run, counted from its history: `ProvisionInfraWorkflow` {} events, {} bytes ({} workflow tasks, {} activities, \
+             {} upserts, {} timers, {} signals in, {} out) + `WorkspaceLockWorkflow` {} events, {} bytes ({} workflow tasks, {} timers, \
              {} signals in, {} out). The skeleton replays exactly this shape with no-op activities.\n",
-            h.run.events, h.run.workflow_tasks, h.run.activities, h.run.upserts, h.run.timers, h.run.signals_received,
-            h.run.signals_sent, h.lock.events, h.lock.workflow_tasks, h.lock.timers, h.lock.signals_received,
+            h.run.events, h.run.bytes, h.run.workflow_tasks, h.run.activities, h.run.upserts, h.run.timers, h.run.signals_received,
+            h.run.signals_sent, h.lock.events, h.lock.bytes, h.lock.workflow_tasks, h.lock.timers, h.lock.signals_received,
             h.lock.signals_sent
         );
     }
     if let Some(h) = &r.skeleton_history {
         let _ = writeln!(
             md,
-            "One skeleton run, counted the same way: {} events ({} workflow tasks, {} activities, {} upserts, {} timers, \
+            "One skeleton run, counted the same way: {} events, {} bytes ({} workflow tasks, {} activities, {} upserts, {} timers, \
              {} signals in, {} out) + its lock {} events ({} workflow tasks, {} timers).\n",
-            h.run.events, h.run.workflow_tasks, h.run.activities, h.run.upserts, h.run.timers, h.run.signals_received,
+            h.run.events, h.run.bytes, h.run.workflow_tasks, h.run.activities, h.run.upserts, h.run.timers, h.run.signals_received,
             h.run.signals_sent, h.lock.events, h.lock.workflow_tasks, h.lock.timers
         );
     }
     if let Some(h) = &r.python_history {
         let _ = writeln!(
             md,
-            "One Python peer run: {} events ({} workflow tasks, {} activities, {} upserts), one workflow (seed 001 has no \
+            "One Python peer run: {} events, {} bytes ({} workflow tasks, {} activities, {} upserts), one workflow (seed 001 has no \
              workspace lock).\n",
-            h.events, h.workflow_tasks, h.activities, h.upserts
+            h.events, h.bytes, h.workflow_tasks, h.activities, h.upserts
         );
     }
     for mode in &r.modes {
@@ -187,10 +188,14 @@ pub fn chaos_markdown(r: &ChaosReport) -> String {
     let _ = writeln!(md, "Machine: {}\n", r.machine.one_line());
     let _ = writeln!(
         md,
-        "{} runs (one stack copy each), {} `ordo worker` processes, a random worker SIGKILLed {}, dev server restart {}, \
+        "{} runs (one stack copy each), {} `ordo worker` processes, a {} worker SIGKILLed {}, dev server restart {}, \
          sim `failure_rate = {}`, `latency_ms = {}`, seed {}.\n",
         r.runs,
         r.workers,
+        match r.kill_policy {
+            crate::chaos::KillPolicy::Random => "random",
+            crate::chaos::KillPolicy::WhileApplying => "mid-apply",
+        },
         r.kill_every_secs.map_or("never".into(), |s| format!("every {s} s")),
         r.restart_server_after_secs
             .map_or("none".into(), |s| format!("{s} s after the starts (same SQLite file and port)")),

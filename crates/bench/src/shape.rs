@@ -24,6 +24,9 @@ pub struct HistoryCounts {
     pub signals_received: usize,
     /// Signals sent to other workflows.
     pub signals_sent: usize,
+    /// Encoded size of the history (protobuf), in bytes: what the server stores and ships.
+    #[serde(default)]
+    pub bytes: usize,
 }
 
 impl std::ops::Add for HistoryCounts {
@@ -37,6 +40,7 @@ impl std::ops::Add for HistoryCounts {
             upserts: self.upserts + o.upserts,
             signals_received: self.signals_received + o.signals_received,
             signals_sent: self.signals_sent + o.signals_sent,
+            bytes: self.bytes + o.bytes,
         }
     }
 }
@@ -45,6 +49,7 @@ impl std::ops::Add for HistoryCounts {
 pub fn count(events: &[HistoryEvent]) -> HistoryCounts {
     let mut c = HistoryCounts {
         events: events.len(),
+        bytes: events.iter().map(prost::Message::encoded_len).sum(),
         ..HistoryCounts::default()
     };
     for event in events {

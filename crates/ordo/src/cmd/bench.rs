@@ -50,6 +50,9 @@ pub(crate) struct ProvisionArgs {
     /// Runs in flight.
     #[arg(long, default_value_t = 20)]
     concurrency: usize,
+    /// Split the runs into this many rounds, interleaving the subjects (fairer under background load).
+    #[arg(long, default_value_t = 3)]
+    rounds: usize,
     /// Also measure with the dev server on CPU 0 and the worker on CPU 1 (`taskset`).
     #[arg(long)]
     pin: bool,
@@ -94,6 +97,9 @@ pub(crate) struct ChaosArgs {
     /// SIGKILL a random worker this often (0: never).
     #[arg(long, default_value_t = 3.0)]
     kill_every_secs: f64,
+    /// Kill only workers that are running a `terraform_apply` attempt (default: any worker).
+    #[arg(long)]
+    kill_while_applying: bool,
     /// Stop and restart the dev server (same SQLite file and port) this many seconds after the starts.
     #[arg(long)]
     restart_server_after_secs: Option<f64>,
@@ -186,6 +192,7 @@ async fn provision(args: ProvisionArgs) -> anyhow::Result<ExitCode> {
         parked: args.parked,
         parked_hold: Duration::from_secs(args.parked_hold_secs),
         run_timeout: Duration::from_secs(args.run_timeout_secs),
+        rounds: args.rounds,
         only: args.only,
         perf_dir: args.perf_dir.as_deref().map(absolute).transpose()?,
     };
@@ -217,6 +224,12 @@ async fn chaos(args: ChaosArgs) -> anyhow::Result<ExitCode> {
         runs: args.runs,
         workers: args.workers,
         kill_every: (args.kill_every_secs > 0.0).then(|| Duration::from_secs_f64(args.kill_every_secs)),
+        kill_policy: if args.kill_while_applying {
+            ordo_bench::chaos::KillPolicy::WhileApplying
+        } else {
+            ordo_bench::chaos::KillPolicy::Random
+        },
+        max_kills: None,
         restart_server_after: args.restart_server_after_secs.map(Duration::from_secs_f64),
         failure_rate: args.failure_rate,
         latency_ms: args.latency_ms,
@@ -260,7 +273,13 @@ async fn reference_client(temporal: &ordo_core::TemporalArgs) -> anyhow::Result<
 async fn reference_worker(temporal: ordo_core::TemporalArgs, args: ReferenceWorkerArgs) -> anyhow::Result<ExitCode> {
     let client = reference_client(&temporal).await?;
     let runtime = Runtime::from_current_tokio(Default::default()).context("starting the Temporal runtime")?;
-    let options = ordo_bench::reference::worker_options(args.kind, &args.task_queue)?;
+    // The parked-runs memory experiment: a smaller workflow cache than the SDK's default 1,000.
+    let cache = std::env::var("ORDO_BENCH_MAX_CACHED_WORKFLOWS")
+        .ok()
+        .map(|v| v.parse::<usize>())
+        .transpose()
+        .context("ORDO_BENCH_MAX_CACHED_WORKFLOWS must be a number")?;
+    let options = ordo_bench::reference::worker_options(args.kind, &args.task_queue, cache)?;
     let mut worker = Worker::new(&runtime, client, options).context("creating the worker")?;
     let shutdown = worker.shutdown_handle();
     let run = worker.run();
