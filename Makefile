@@ -24,7 +24,7 @@ record-histories: setup
 	$(CARGO) test -p ordo --test record_histories -- --ignored --nocapture
 	$(CARGO) test -p ordo --test application -- --ignored record --nocapture
 
-# Benchmarks on a release build (a few minutes on 2 cores): Ordo against the skeleton, trivial and
+# Benchmarks on a release build (about 20 minutes on 2 cores): Ordo against the skeleton, trivial and
 # Python references, shared and pinned, 1,000 parked runs; then the chaos suite at its large size.
 # Reports go to bench/results/ (see bench/README.md).
 bench: setup
