@@ -243,14 +243,10 @@ pub async fn run(config: ChaosConfig) -> Result<ChaosReport, BenchError> {
     };
     let mut server = Some(start_server(&server_options).await?);
     let address = format!("127.0.0.1:{}", server_options.port);
-    let temporal = ordo_core::TemporalArgs {
-        address: Some(address.clone()),
-        namespace: "default".into(),
-        profile: None,
-    };
-    let client = ordo_core::connect(&temporal)
-        .await
-        .map_err(|e| BenchError::temporal("connecting", format!("{e:#}")))?;
+    let temporal =
+        ordo_core::TemporalArgs { address: Some(address.clone()), namespace: "default".into(), profile: None };
+    let client =
+        ordo_core::connect(&temporal).await.map_err(|e| BenchError::temporal("connecting", format!("{e:#}")))?;
     ordo_core::search_attributes::register(&client, "default")
         .await
         .map_err(|e| BenchError::temporal("registering search attributes", format!("{e:#}")))?;
@@ -427,9 +423,7 @@ fn note(problems: &mut Vec<String>, problem: String) {
 }
 
 async fn start_server(options: &DevServerOptions) -> Result<DevServer, BenchError> {
-    DevServer::start(options.clone())
-        .await
-        .map_err(|e| BenchError::Process(format!("starting the dev server: {e:#}")))
+    DevServer::start(options.clone()).await.map_err(|e| BenchError::Process(format!("starting the dev server: {e:#}")))
 }
 
 /// The number of resources in the namespace stack.
@@ -478,10 +472,8 @@ async fn applying_pids(client: &Client, ids: &[String]) -> Vec<u32> {
         for activity in &description.raw().pending_activities {
             let applying = activity.activity_type.as_ref().is_some_and(|t| t.name == "terraform_apply")
                 && activity.state == PendingActivityState::Started as i32;
-            if let Some(pid) = applying
-                .then(|| activity.last_worker_identity.split('@').next())
-                .flatten()
-                .and_then(|p| p.parse().ok())
+            if let Some(pid) =
+                applying.then(|| activity.last_worker_identity.split('@').next()).flatten().and_then(|p| p.parse().ok())
             {
                 pids.push(pid);
             }
@@ -503,10 +495,7 @@ async fn attempts(client: &Client, id: &str) -> Result<(u64, u64), String> {
     for event in &events {
         match &event.attributes {
             Some(Attributes::ActivityTaskScheduledEventAttributes(a)) => {
-                types.insert(
-                    event.event_id,
-                    a.activity_type.as_ref().map(|t| t.name.clone()).unwrap_or_default(),
-                );
+                types.insert(event.event_id, a.activity_type.as_ref().map(|t| t.name.clone()).unwrap_or_default());
             }
             Some(Attributes::ActivityTaskStartedEventAttributes(a)) => {
                 let extra = u64::try_from(a.attempt.saturating_sub(1)).unwrap_or(0);

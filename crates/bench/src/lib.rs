@@ -57,10 +57,7 @@ pub enum BenchError {
 
 impl BenchError {
     pub(crate) fn io(context: impl Into<String>, source: std::io::Error) -> Self {
-        Self::Io {
-            context: context.into(),
-            source,
-        }
+        Self::Io { context: context.into(), source }
     }
 
     pub(crate) fn temporal(context: &str, err: impl std::fmt::Display) -> Self {

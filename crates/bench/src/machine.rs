@@ -90,7 +90,8 @@ mod tests {
     /// The first `model name` line is the CPU model.
     #[test]
     fn cpu_model_is_read_from_cpuinfo() {
-        let info = "processor\t: 0\nmodel name\t: Example CPU @ 2.0GHz\nprocessor\t: 1\nmodel name\t: Example CPU @ 2.0GHz\n";
+        let info =
+            "processor\t: 0\nmodel name\t: Example CPU @ 2.0GHz\nprocessor\t: 1\nmodel name\t: Example CPU @ 2.0GHz\n";
         assert_eq!(cpuinfo_field(info, "model name").as_deref(), Some("Example CPU @ 2.0GHz"));
     }
 }

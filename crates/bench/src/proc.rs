@@ -52,33 +52,19 @@ pub fn clock_ticks_per_second() -> f64 {
 pub fn sample(pid: u32) -> Result<ProcSample, ProcError> {
     let stat_path = PathBuf::from(format!("/proc/{pid}/stat"));
     let stat = read(&stat_path)?;
-    let cpu_seconds = parse_cpu_ticks(&stat).ok_or(ProcError::Format {
-        path: stat_path,
-        what: "utime and stime fields",
-    })? as f64
+    let cpu_seconds = parse_cpu_ticks(&stat)
+        .ok_or(ProcError::Format { path: stat_path, what: "utime and stime fields" })? as f64
         / clock_ticks_per_second();
     let status_path = PathBuf::from(format!("/proc/{pid}/status"));
     let status = read(&status_path)?;
-    let rss_kib = status_kib(&status, "VmRSS:").ok_or(ProcError::Format {
-        path: status_path.clone(),
-        what: "VmRSS",
-    })?;
-    let hwm_kib = status_kib(&status, "VmHWM:").ok_or(ProcError::Format {
-        path: status_path,
-        what: "VmHWM",
-    })?;
-    Ok(ProcSample {
-        cpu_seconds,
-        rss_kib,
-        hwm_kib,
-    })
+    let rss_kib =
+        status_kib(&status, "VmRSS:").ok_or(ProcError::Format { path: status_path.clone(), what: "VmRSS" })?;
+    let hwm_kib = status_kib(&status, "VmHWM:").ok_or(ProcError::Format { path: status_path, what: "VmHWM" })?;
+    Ok(ProcSample { cpu_seconds, rss_kib, hwm_kib })
 }
 
 fn read(path: &PathBuf) -> Result<String, ProcError> {
-    std::fs::read_to_string(path).map_err(|source| ProcError::Read {
-        path: path.clone(),
-        source,
-    })
+    std::fs::read_to_string(path).map_err(|source| ProcError::Read { path: path.clone(), source })
 }
 
 /// `utime + stime` in clock ticks. The command name (field 2) is in parentheses and may itself

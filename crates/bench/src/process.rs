@@ -28,24 +28,11 @@ impl Managed {
             .append(true)
             .open(log)
             .map_err(|e| BenchError::io(format!("opening {}", log.display()), e))?;
-        let err = file
-            .try_clone()
-            .map_err(|e| BenchError::io(format!("opening {}", log.display()), e))?;
-        command
-            .stdin(Stdio::null())
-            .stdout(file)
-            .stderr(err)
-            .kill_on_drop(true);
-        let child = command
-            .spawn()
-            .map_err(|e| BenchError::io(format!("starting {label}"), e))?;
+        let err = file.try_clone().map_err(|e| BenchError::io(format!("opening {}", log.display()), e))?;
+        command.stdin(Stdio::null()).stdout(file).stderr(err).kill_on_drop(true);
+        let child = command.spawn().map_err(|e| BenchError::io(format!("starting {label}"), e))?;
         let pid = child.id().ok_or_else(|| BenchError::Process(format!("{label} exited at once")))?;
-        Ok(Self {
-            child,
-            pid,
-            label,
-            log: log.to_path_buf(),
-        })
+        Ok(Self { child, pid, label, log: log.to_path_buf() })
     }
 
     /// The process id.

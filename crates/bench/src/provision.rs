@@ -363,11 +363,7 @@ async fn drive(count: usize, concurrency: usize, timeout: Duration, start: impl 
             Err(e) => failures.push(e),
         }
     }
-    Batch {
-        latencies,
-        failures,
-        wall,
-    }
+    Batch { latencies, failures, wall }
 }
 
 /// The benchmark: one dev server, a scratch IaC root and data directory, and the worker logs.
@@ -419,9 +415,8 @@ pub async fn run(config: ProvisionBenchConfig) -> Result<ProvisionReport, BenchE
         namespace: "default".into(),
         profile: None,
     };
-    let client = ordo_core::connect(&temporal)
-        .await
-        .map_err(|e| BenchError::temporal("connecting", format!("{e:#}")))?;
+    let client =
+        ordo_core::connect(&temporal).await.map_err(|e| BenchError::temporal("connecting", format!("{e:#}")))?;
     ordo_core::search_attributes::register(&client, "default")
         .await
         .map_err(|e| BenchError::temporal("registering search attributes", format!("{e:#}")))?;
@@ -487,10 +482,7 @@ pub async fn run(config: ProvisionBenchConfig) -> Result<ProvisionReport, BenchE
 }
 
 fn tempdir(prefix: &str) -> Result<tempfile::TempDir, BenchError> {
-    tempfile::Builder::new()
-        .prefix(prefix)
-        .tempdir()
-        .map_err(|e| BenchError::io("creating a temporary directory", e))
+    tempfile::Builder::new().prefix(prefix).tempdir().map_err(|e| BenchError::io("creating a temporary directory", e))
 }
 
 /// Checks that `python` can import `temporalio` and that the peer's files are there.
@@ -503,10 +495,7 @@ fn python_ready(python: &Path, peer_dir: &Path) -> Result<(), String> {
         .output()
         .map_err(|e| format!("cannot run {}: {e}", python.display()))?;
     if !out.status.success() {
-        return Err(format!(
-            "{} cannot import temporalio (pip install -r scripts/requirements.txt)",
-            python.display()
-        ));
+        return Err(format!("{} cannot import temporalio (pip install -r scripts/requirements.txt)", python.display()));
     }
     Ok(())
 }
@@ -517,9 +506,7 @@ impl Bench {
     }
 
     fn server_pid(&self) -> Result<u32, BenchError> {
-        self.server
-            .pid()
-            .ok_or_else(|| BenchError::Process("the dev server has exited".into()))
+        self.server.pid().ok_or_else(|| BenchError::Process("the dev server has exited".into()))
     }
 
     fn unpin_all(&self) {
@@ -540,7 +527,9 @@ impl Bench {
             subjects.push(Subject::Python);
         }
         if !self.config.only.is_empty() {
-            subjects.retain(|s| self.config.only.contains(s) || (*s == Subject::Ordo && self.config.only.contains(&Subject::Skeleton)));
+            subjects.retain(|s| {
+                self.config.only.contains(s) || (*s == Subject::Ordo && self.config.only.contains(&Subject::Skeleton))
+            });
         }
         let rounds = self.config.rounds.max(1);
         let mut measured: Vec<(Subject, Measured)> = subjects.iter().map(|s| (*s, Measured::default())).collect();
@@ -598,10 +587,7 @@ impl Bench {
             .env_remove("TEMPORAL_PROFILE");
         match subject {
             Subject::Ordo => {
-                command
-                    .arg("worker")
-                    .env("ORDO_IAC_ROOT", self.root.path())
-                    .env("ORDO_DATA_DIR", self.data.path());
+                command.arg("worker").env("ORDO_IAC_ROOT", self.root.path()).env("ORDO_DATA_DIR", self.data.path());
             }
             Subject::Skeleton | Subject::Trivial => {
                 command.args(["bench", "worker", subject.as_str(), "--task-queue", task_queue]);
@@ -628,14 +614,16 @@ impl Bench {
         }
     }
 
-    async fn measure(&mut self, subject: Subject, mode: Mode, runs: usize, round: usize) -> Result<Measured, BenchError> {
+    async fn measure(
+        &mut self,
+        subject: Subject,
+        mode: Mode,
+        runs: usize,
+        round: usize,
+    ) -> Result<Measured, BenchError> {
         let config = self.config.clone();
-        let task_queue = format!(
-            "bench-{}-{}-{}",
-            mode.as_str(),
-            subject.as_str(),
-            &uuid::Uuid::new_v4().simple().to_string()[..8]
-        );
+        let task_queue =
+            format!("bench-{}-{}-{}", mode.as_str(), subject.as_str(), &uuid::Uuid::new_v4().simple().to_string()[..8]);
         let cpus = (mode == Mode::Pinned).then_some(WORKER_CPUS);
         let mut worker = self.spawn_worker(subject, &task_queue, cpus)?;
         let warmup = config.concurrency.clamp(1, 20);
@@ -672,9 +660,7 @@ impl Bench {
             self.python_history = Some(counts.run);
         }
         if subject == Subject::Ordo && self.shape.is_none() {
-            let history = self
-                .history_of(&task_queue, "ProvisionInfraWorkflow", Some("WorkspaceLockWorkflow"))
-                .await?;
+            let history = self.history_of(&task_queue, "ProvisionInfraWorkflow", Some("WorkspaceLockWorkflow")).await?;
             let (shape, counts) = history;
             eprintln!(
                 "bench: an Ordo run is {} events ({} activities, {} upserts, {} timers, {} workflow tasks) plus a lock workflow of {} events",
@@ -738,9 +724,7 @@ impl Bench {
         run_type: &str,
         lock_type: Option<&str>,
     ) -> Result<(Shape, OrdoHistory), BenchError> {
-        let run_id = self
-            .first_id(&format!("WorkflowType = '{run_type}' AND TaskQueue = '{task_queue}'"))
-            .await?;
+        let run_id = self.first_id(&format!("WorkflowType = '{run_type}' AND TaskQueue = '{task_queue}'")).await?;
         let run_events = self
             .client
             .get_workflow_handle::<ProvisionInfraWorkflow>(run_id)
@@ -750,9 +734,8 @@ impl Bench {
             .map_err(|e| BenchError::temporal("fetching an Ordo history", e))?;
         let lock_events = match lock_type {
             Some(lock_type) => {
-                let lock_id = self
-                    .first_id(&format!("WorkflowType = '{lock_type}' AND TaskQueue = '{task_queue}'"))
-                    .await?;
+                let lock_id =
+                    self.first_id(&format!("WorkflowType = '{lock_type}' AND TaskQueue = '{task_queue}'")).await?;
                 self.client
                     .get_workflow_handle::<WorkspaceLockWorkflow>(lock_id)
                     .fetch_history(WorkflowFetchHistoryOptions::default())
@@ -764,22 +747,14 @@ impl Bench {
         };
         let run = shape::count(&run_events);
         let lock = shape::count(&lock_events);
-        Ok((
-            shape::shape_of(&run_events),
-            OrdoHistory {
-                run,
-                lock,
-                total: run + lock,
-            },
-        ))
+        Ok((shape::shape_of(&run_events), OrdoHistory { run, lock, total: run + lock }))
     }
 
     /// The id of a workflow matching `query` (visibility may lag the run's end by a moment).
     async fn first_id(&self, query: &str) -> Result<String, BenchError> {
         for _ in 0..100 {
-            let mut stream = self
-                .client
-                .list_workflows(query.to_owned(), WorkflowListOptions::builder().limit(1).build());
+            let mut stream =
+                self.client.list_workflows(query.to_owned(), WorkflowListOptions::builder().limit(1).build());
             if let Some(execution) = stream.next().await {
                 let execution = execution.map_err(|e| BenchError::temporal("listing workflows", e))?;
                 return Ok(execution.id().to_owned());
@@ -792,7 +767,8 @@ impl Bench {
     /// Starts `count` runs that stop at the approval gate and samples the worker once all wait.
     async fn parked(&mut self, subject: Subject, count: usize) -> Result<ParkedResult, BenchError> {
         eprintln!("bench: parking {count} {} runs at the approval gate …", subject.as_str());
-        let task_queue = format!("bench-parked-{}-{}", subject.as_str(), &uuid::Uuid::new_v4().simple().to_string()[..8]);
+        let task_queue =
+            format!("bench-parked-{}-{}", subject.as_str(), &uuid::Uuid::new_v4().simple().to_string()[..8]);
         let mut worker = self.spawn_worker(subject, &task_queue, None)?;
         let dirs = match subject {
             // Distinct directories: with one directory, the workspace lock would let one run
@@ -880,10 +856,7 @@ fn python_input(directory: &str) -> serde_json::Value {
 }
 
 fn start_attributes(directory: &str) -> SearchAttributes {
-    SearchAttributes::new([
-        PROVISION_STATUS.value_set(String::new()),
-        TF_DIRECTORY.value_set(directory.to_owned()),
-    ])
+    SearchAttributes::new([PROVISION_STATUS.value_set(String::new()), TF_DIRECTORY.value_set(directory.to_owned())])
 }
 
 fn options(task_queue: &str, subject: Subject, i: usize, directory: &str) -> WorkflowStartOptions {
@@ -907,10 +880,7 @@ async fn start_and_wait(
     match subject {
         Subject::Ordo => {
             let provision = ProvisionClient::new(client.clone(), task_queue);
-            let id = provision
-                .start(&bench_request(directory), false)
-                .await
-                .map_err(|e| format!("start: {e:#}"))?;
+            let id = provision.start(&bench_request(directory), false).await.map_err(|e| format!("start: {e:#}"))?;
             let result = provision.result(&id).await.map_err(|e| e.to_string())?;
             if result.status != status::APPLIED {
                 return Err(format!("{id} ended {:?}", result.status));
@@ -970,11 +940,7 @@ async fn start_only(
             .map(|_| ())
             .map_err(|e| format!("{e:#}")),
         Subject::Python => client
-            .start_workflow(
-                PythonPeerWorkflow,
-                python_input(&directory),
-                options(task_queue, subject, i, &directory),
-            )
+            .start_workflow(PythonPeerWorkflow, python_input(&directory), options(task_queue, subject, i, &directory))
             .await
             .map(|_| ())
             .map_err(|e| e.to_string()),

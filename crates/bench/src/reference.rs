@@ -134,14 +134,11 @@ impl SkeletonWorkflow {
             }
             if step == 0 && shape.lock {
                 let requester = ctx.workflow_id().to_owned();
-                let id = ctx
-                    .execute_activity(NoopActivities::request_lock, requester, activity_options())
-                    .await?;
+                let id = ctx.execute_activity(NoopActivities::request_lock, requester, activity_options()).await?;
                 ctx.wait_condition(|s: &Self| s.granted).await?;
                 lock_id = Some(id);
             } else {
-                ctx.execute_activity(NoopActivities::noop, step as u32, activity_options())
-                    .await?;
+                ctx.execute_activity(NoopActivities::noop, step as u32, activity_options()).await?;
             }
             done.activities += 1;
         }
@@ -221,9 +218,7 @@ impl TrivialWorkflow {
     /// Runs one no-op activity.
     #[run(name = "BenchTrivialWorkflow")]
     pub async fn run(ctx: &mut WorkflowContext<Self>, input: u32) -> WorkflowResult<u32> {
-        Ok(ctx
-            .execute_activity(NoopActivities::noop, input, activity_options())
-            .await?)
+        Ok(ctx.execute_activity(NoopActivities::noop, input, activity_options()).await?)
     }
 }
 
@@ -256,9 +251,9 @@ pub fn worker_options(
 ) -> Result<WorkerOptions, temporalio_sdk::WorkflowRegistrationError> {
     let options = WorkerOptions::new(task_queue).maybe_max_cached_workflows(max_cached_workflows);
     let options = match kind {
-        ReferenceKind::Skeleton => options
-            .register_workflow::<SkeletonWorkflow>()?
-            .register_workflow::<SkeletonLockWorkflow>()?,
+        ReferenceKind::Skeleton => {
+            options.register_workflow::<SkeletonWorkflow>()?.register_workflow::<SkeletonLockWorkflow>()?
+        }
         ReferenceKind::Trivial => options.register_workflow::<TrivialWorkflow>()?,
     };
     Ok(options.register_activities(NoopActivities).build())

@@ -9,13 +9,20 @@ use crate::provision::{ModeResult, ProvisionReport, Ratios, Subject};
 use crate::BenchError;
 
 /// Writes `<dir>/<kind>-<stamp>.json` and `.md`; returns both paths.
-pub fn write(dir: &Path, kind: &str, json: &impl serde::Serialize, markdown: &str) -> Result<(PathBuf, PathBuf), BenchError> {
+pub fn write(
+    dir: &Path,
+    kind: &str,
+    json: &impl serde::Serialize,
+    markdown: &str,
+) -> Result<(PathBuf, PathBuf), BenchError> {
     std::fs::create_dir_all(dir).map_err(|e| BenchError::io(format!("creating {}", dir.display()), e))?;
     let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%SZ");
     let json_path = dir.join(format!("{kind}-{stamp}.json"));
     let md_path = dir.join(format!("{kind}-{stamp}.md"));
-    let text = serde_json::to_string_pretty(json).map_err(|e| BenchError::Setup(format!("encoding the report: {e}")))?;
-    std::fs::write(&json_path, text + "\n").map_err(|e| BenchError::io(format!("writing {}", json_path.display()), e))?;
+    let text =
+        serde_json::to_string_pretty(json).map_err(|e| BenchError::Setup(format!("encoding the report: {e}")))?;
+    std::fs::write(&json_path, text + "\n")
+        .map_err(|e| BenchError::io(format!("writing {}", json_path.display()), e))?;
     std::fs::write(&md_path, markdown).map_err(|e| BenchError::io(format!("writing {}", md_path.display()), e))?;
     Ok((json_path, md_path))
 }
@@ -163,12 +170,7 @@ fn mode_table(md: &mut String, mode: &ModeResult) {
         ("Ordo / trivial", mode.ordo_vs_trivial),
         ("Ordo / Python peer", mode.ordo_vs_python),
     ] {
-        if let Some(Ratios {
-            runs_per_second,
-            worker_cpu_per_run,
-            worker_peak_rss,
-        }) = ratios
-        {
+        if let Some(Ratios { runs_per_second, worker_cpu_per_run, worker_peak_rss }) = ratios {
             let _ = writeln!(
                 md,
                 "| {name} | {} | {} | {} |",
@@ -203,7 +205,10 @@ pub fn chaos_markdown(r: &ChaosReport) -> String {
         r.latency_ms,
         r.seed
     );
-    let _ = writeln!(md, "| runs | kills | server restarts | injected failures | completed | failed | unfinished | duplicates |");
+    let _ = writeln!(
+        md,
+        "| runs | kills | server restarts | injected failures | completed | failed | unfinished | duplicates |"
+    );
     let _ = writeln!(md, "|---:|---:|---:|---:|---:|---:|---:|---:|");
     let _ = writeln!(
         md,
@@ -234,7 +239,11 @@ pub fn chaos_markdown(r: &ChaosReport) -> String {
     if let Some(ended) = r.ended_before_restart {
         let _ = writeln!(md, "Runs already ended when the server was stopped: {ended} of {}.\n", r.runs);
     }
-    let _ = writeln!(md, "Verdict: **{}**\n", if r.all_good() { "every run applied exactly once" } else { "problems found" });
+    let _ = writeln!(
+        md,
+        "Verdict: **{}**\n",
+        if r.all_good() { "every run applied exactly once" } else { "problems found" }
+    );
     if !r.problems.is_empty() {
         let _ = writeln!(md, "Problems:");
         for p in &r.problems {

@@ -100,10 +100,7 @@ mod tests {
     };
 
     fn ev(attributes: Attributes) -> HistoryEvent {
-        HistoryEvent {
-            attributes: Some(attributes),
-            ..HistoryEvent::default()
-        }
+        HistoryEvent { attributes: Some(attributes), ..HistoryEvent::default() }
     }
 
     fn upsert() -> HistoryEvent {
@@ -113,19 +110,14 @@ mod tests {
     }
 
     fn activity() -> HistoryEvent {
-        ev(Attributes::ActivityTaskScheduledEventAttributes(
-            ActivityTaskScheduledEventAttributes::default(),
-        ))
+        ev(Attributes::ActivityTaskScheduledEventAttributes(ActivityTaskScheduledEventAttributes::default()))
     }
 
     /// Ordo's lock round trip and its upsert pattern come out as the skeleton's shape.
     #[test]
     fn shape_follows_upserts_activities_and_the_lock() {
-        let wft = || {
-            ev(Attributes::WorkflowTaskCompletedEventAttributes(
-                WorkflowTaskCompletedEventAttributes::default(),
-            ))
-        };
+        let wft =
+            || ev(Attributes::WorkflowTaskCompletedEventAttributes(WorkflowTaskCompletedEventAttributes::default()));
         let history = vec![
             wft(),
             upsert(),

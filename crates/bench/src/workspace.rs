@@ -34,10 +34,7 @@ impl IacRoot {
             .prefix("ordo-bench-iac-")
             .tempdir()
             .map_err(|e| BenchError::io("creating a temporary IaC root", e))?;
-        Ok(Self {
-            dir,
-            examples: examples.to_path_buf(),
-        })
+        Ok(Self { dir, examples: examples.to_path_buf() })
     }
 
     /// The root's path.

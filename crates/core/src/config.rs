@@ -58,8 +58,9 @@ pub async fn connect_with_metrics(args: &TemporalArgs, meter: Option<TemporalMet
             None => e,
         }
     })?;
-    let client = Client::new(connection, ClientOptions::new(args.namespace.clone()).data_converter(data_converter).build())
-        .context("creating the Temporal client")?;
+    let client =
+        Client::new(connection, ClientOptions::new(args.namespace.clone()).data_converter(data_converter).build())
+            .context("creating the Temporal client")?;
     Ok(client)
 }
 
@@ -69,17 +70,26 @@ pub async fn connect_with_metrics(args: &TemporalArgs, meter: Option<TemporalMet
 /// `ORDO_COMPRESS_PAYLOADS=true` compresses them first (see `ordo_codec::config`). Replayers of
 /// encrypted histories must use it too.
 pub fn data_converter() -> anyhow::Result<DataConverter> {
-    ordo_codec::data_converter_from_env()
-        .context("payload codec settings (ENCRYPT_PAYLOADS, ORDO_CODEC_KEYS, ORDO_CODEC_KEY_FILE, ORDO_CODEC_ACTIVE_KEY)")
+    ordo_codec::data_converter_from_env().context(
+        "payload codec settings (ENCRYPT_PAYLOADS, ORDO_CODEC_KEYS, ORDO_CODEC_KEY_FILE, ORDO_CODEC_ACTIVE_KEY)",
+    )
 }
 
 /// Explains a TLS connection that an mTLS endpoint refused: gRPC proxies answer a missing or
 /// untrusted client certificate with a plain HTTP 400, servers with a TLS alert; neither says it.
 fn tls_refusal_hint(error: &str, has_client_cert: bool) -> Option<&'static str> {
     let lowered = error.to_ascii_lowercase();
-    let refused = ["400 bad request", "certificaterequired", "certificate required", "badcertificate", "bad certificate", "unknownca", "unknown ca"]
-        .iter()
-        .any(|marker| lowered.contains(marker));
+    let refused = [
+        "400 bad request",
+        "certificaterequired",
+        "certificate required",
+        "badcertificate",
+        "bad certificate",
+        "unknownca",
+        "unknown ca",
+    ]
+    .iter()
+    .any(|marker| lowered.contains(marker));
     match (refused, has_client_cert) {
         (false, _) => None,
         (true, false) => Some(
@@ -92,11 +102,7 @@ fn tls_refusal_hint(error: &str, has_client_cert: bool) -> Option<&'static str> 
 }
 
 fn parse_target(address: &str) -> anyhow::Result<url::Url> {
-    let with_scheme = if address.contains("://") {
-        address.to_owned()
-    } else {
-        format!("http://{address}")
-    };
+    let with_scheme = if address.contains("://") { address.to_owned() } else { format!("http://{address}") };
     url::Url::parse(&with_scheme).with_context(|| format!("invalid Temporal address {address:?}"))
 }
 

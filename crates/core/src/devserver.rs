@@ -29,14 +29,7 @@ pub struct DevServerOptions {
 impl DevServerOptions {
     /// In-memory server on free ports, no UI: what tests use.
     pub fn ephemeral(binary: PathBuf) -> Self {
-        Self {
-            binary,
-            db_file: None,
-            port: 0,
-            ui_port: None,
-            namespace: "default".into(),
-            log_file: None,
-        }
+        Self { binary, db_file: None, port: 0, ui_port: None, namespace: "default".into(), log_file: None }
     }
 }
 
@@ -100,10 +93,7 @@ impl DevServer {
             .args(["--namespace", &options.namespace, "--log-level", "warn"])
             .args(["--dynamic-config-value", "frontend.enableUpdateWorkflowExecution=true"])
             .args(["--dynamic-config-value", "frontend.workerVersioningWorkflowAPIs=true"])
-            .args([
-                "--dynamic-config-value",
-                "system.forceSearchAttributesCacheRefreshOnRead=true",
-            ])
+            .args(["--dynamic-config-value", "system.forceSearchAttributesCacheRefreshOnRead=true"])
             .stdin(Stdio::null())
             .kill_on_drop(true);
         if let Some(db) = &options.db_file {
@@ -191,10 +181,7 @@ impl DevServer {
             // The CLI shuts down cleanly on SIGTERM, flushing its SQLite file.
             let pid = nix::unistd::Pid::from_raw(i32::try_from(pid).unwrap_or(i32::MAX));
             let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM);
-            if tokio::time::timeout(Duration::from_secs(10), self.child.wait())
-                .await
-                .is_ok()
-            {
+            if tokio::time::timeout(Duration::from_secs(10), self.child.wait()).await.is_ok() {
                 return Ok(());
             }
         }

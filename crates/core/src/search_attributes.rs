@@ -31,9 +31,7 @@ pub enum Registration {
 pub async fn register(client: &Client, namespace: &str) -> anyhow::Result<Vec<Registration>> {
     let mut service = client.clone();
     let existing = service
-        .list_search_attributes(Request::new(ListSearchAttributesRequest {
-            namespace: namespace.to_owned(),
-        }))
+        .list_search_attributes(Request::new(ListSearchAttributesRequest { namespace: namespace.to_owned() }))
         .await?
         .into_inner()
         .custom_attributes;
@@ -44,9 +42,7 @@ pub async fn register(client: &Client, namespace: &str) -> anyhow::Result<Vec<Re
             Some(Ok(IndexedValueType::Keyword)) => report.push(Registration::Present((*name).to_owned())),
             Some(other) => report.push(Registration::OtherType {
                 name: (*name).to_owned(),
-                existing: other
-                    .map(|t| t.as_str_name().to_owned())
-                    .unwrap_or_else(|_| "unknown".into()),
+                existing: other.map(|t| t.as_str_name().to_owned()).unwrap_or_else(|_| "unknown".into()),
             }),
             None => {
                 missing.insert((*name).to_owned(), IndexedValueType::Keyword as i32);

@@ -9,11 +9,7 @@ use ordo_provision::model::status;
 use support::Env;
 
 fn text(output: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    )
+    format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr))
 }
 
 fn temporal(env: &Env, args: &[&str]) -> Output {
@@ -49,10 +45,7 @@ async fn the_temporal_cli_drives_the_workflow_by_seed_names() {
     assert!(started.status.success(), "{}", text(&started));
     env.wait_status(id, status::AWAITING_APPROVAL).await;
 
-    let query = temporal(
-        &env,
-        &["workflow", "query", "--workflow-id", id, "--type", "get_current_status"],
-    );
+    let query = temporal(&env, &["workflow", "query", "--workflow-id", id, "--type", "get_current_status"]);
     assert!(query.status.success(), "{}", text(&query));
     assert!(text(&query).contains("awaiting approval decision"), "{}", text(&query));
 
@@ -70,11 +63,7 @@ async fn the_temporal_cli_drives_the_workflow_by_seed_names() {
             r#"{"is_approved": true, "reason": ""}"#,
         ],
     );
-    assert!(
-        !empty.status.success(),
-        "an empty reason must be rejected: {}",
-        text(&empty)
-    );
+    assert!(!empty.status.success(), "an empty reason must be rejected: {}", text(&empty));
     assert!(text(&empty).contains("reason"), "{}", text(&empty));
 
     let accepted = temporal(
@@ -93,10 +82,7 @@ async fn the_temporal_cli_drives_the_workflow_by_seed_names() {
     );
     assert!(accepted.status.success(), "{}", text(&accepted));
     assert_eq!(env.client.result(id).await.unwrap().status, status::APPLIED);
-    let reason = temporal(
-        &env,
-        &["workflow", "query", "--workflow-id", id, "--type", "get_reason"],
-    );
+    let reason = temporal(&env, &["workflow", "query", "--workflow-id", id, "--type", "get_reason"]);
     assert!(text(&reason).contains("Approved after review"), "{}", text(&reason));
 }
 
@@ -104,11 +90,7 @@ async fn the_temporal_cli_drives_the_workflow_by_seed_names() {
 #[tokio::test]
 async fn the_temporal_cli_signal_rejects_by_the_readme_name() {
     let env = Env::start().await;
-    let id = env
-        .client
-        .start(&env.scenario("human_in_the_loop_signal"), false)
-        .await
-        .unwrap();
+    let id = env.client.start(&env.scenario("human_in_the_loop_signal"), false).await.unwrap();
     env.wait_status(&id, status::AWAITING_APPROVAL).await;
     let signal = temporal(
         &env,
@@ -132,10 +114,7 @@ async fn the_temporal_cli_signal_rejects_by_the_readme_name() {
 #[tokio::test]
 async fn ordo_cli_runs_watches_lists_and_decides() {
     let env = Env::start().await;
-    let run = env
-        .ordo(&["provision", "scenario", "advanced_visibility", "--watch", "--json"])
-        .output()
-        .unwrap();
+    let run = env.ordo(&["provision", "scenario", "advanced_visibility", "--watch", "--json"]).output().unwrap();
     assert!(run.status.success(), "{}", text(&run));
     let stdout = String::from_utf8_lossy(&run.stdout);
     let id = stdout.lines().next().unwrap().trim().to_owned();
@@ -146,40 +125,21 @@ async fn ordo_cli_runs_watches_lists_and_decides() {
     let view: serde_json::Value = serde_json::from_slice(&show.stdout).expect("show --json is JSON");
     assert_eq!(view["state"]["progress"], 100);
 
-    let started = env
-        .ordo(&["provision", "scenario", "human_in_the_loop_update"])
-        .output()
-        .unwrap();
+    let started = env.ordo(&["provision", "scenario", "human_in_the_loop_update"]).output().unwrap();
     assert!(started.status.success(), "{}", text(&started));
     let waiting = String::from_utf8_lossy(&started.stdout).trim().to_owned();
     env.wait_status(&waiting, status::AWAITING_APPROVAL).await;
     let refused = env.ordo(&["provision", "reject", &waiting]).output().unwrap();
-    assert_eq!(
-        refused.status.code(),
-        Some(4),
-        "an empty reason is refused: {}",
-        text(&refused)
-    );
+    assert_eq!(refused.status.code(), Some(4), "an empty reason is refused: {}", text(&refused));
     assert!(text(&refused).contains("reason"));
-    let rejected = env
-        .ordo(&["provision", "reject", &waiting, "--reason", "too broad"])
-        .output()
-        .unwrap();
+    let rejected = env.ordo(&["provision", "reject", &waiting, "--reason", "too broad"]).output().unwrap();
     assert!(rejected.status.success(), "{}", text(&rejected));
     let watch = env.ordo(&["provision", "watch", &waiting]).output().unwrap();
-    assert_eq!(
-        watch.status.code(),
-        Some(3),
-        "a rejected run is not a success: {}",
-        text(&watch)
-    );
+    assert_eq!(watch.status.code(), Some(3), "a rejected run is not a success: {}", text(&watch));
 
     let mut listed = String::new();
     for _ in 0..100 {
-        let list = env
-            .ordo(&["provision", "list", "--status", "rejected"])
-            .output()
-            .unwrap();
+        let list = env.ordo(&["provision", "list", "--status", "rejected"]).output().unwrap();
         listed = String::from_utf8_lossy(&list.stdout).into_owned();
         if listed.contains(&waiting) {
             break;
@@ -199,62 +159,24 @@ async fn bad_input_is_refused_before_any_workflow_starts() {
     let malformed = env.root.path().join("malformed.json");
     std::fs::write(&malformed, "{\"directory\": ").unwrap();
     let unknown_field = env.root.path().join("unknown.json");
-    std::fs::write(
-        &unknown_field,
-        r#"{"directory": "stacks/tcloud_namespace", "colour": "red"}"#,
-    )
-    .unwrap();
+    std::fs::write(&unknown_field, r#"{"directory": "stacks/tcloud_namespace", "colour": "red"}"#).unwrap();
 
     let cases: Vec<(Vec<&str>, &str)> = vec![
-        (
-            vec![
-                "provision",
-                "start",
-                "--dir",
-                "stacks/tcloud_namespace",
-                "--driver",
-                "pulumi-ish",
-            ],
-            "unknown driver",
-        ),
+        (vec!["provision", "start", "--dir", "stacks/tcloud_namespace", "--driver", "pulumi-ish"], "unknown driver"),
         (vec!["provision", "scenario", "no_such_scenario"], "unknown scenario"),
         (vec!["provision", "start", "--dir", "../../etc"], "directory"),
         (vec!["provision", "start", "--dir", "stacks/missing"], "does not exist"),
         (vec!["provision", "start", "--dir", "/etc"], "outside"),
-        (
-            vec!["provision", "start", "--input", malformed.to_str().unwrap()],
-            "malformed JSON",
-        ),
-        (
-            vec!["provision", "start", "--input", unknown_field.to_str().unwrap()],
-            "colour",
-        ),
-        (
-            vec![
-                "provision",
-                "start",
-                "--dir",
-                "stacks/tcloud_namespace",
-                "--policy",
-                "bad_policy",
-            ],
-            "broken.rego",
-        ),
+        (vec!["provision", "start", "--input", malformed.to_str().unwrap()], "malformed JSON"),
+        (vec!["provision", "start", "--input", unknown_field.to_str().unwrap()], "colour"),
+        (vec!["provision", "start", "--dir", "stacks/tcloud_namespace", "--policy", "bad_policy"], "broken.rego"),
     ];
     for (args, expected) in cases {
         let out = env.ordo(&args).output().unwrap();
         assert!(!out.status.success(), "{args:?} must fail");
-        assert!(
-            text(&out).contains(expected),
-            "{args:?}: expected {expected:?} in {}",
-            text(&out)
-        );
+        assert!(text(&out).contains(expected), "{args:?}: expected {expected:?} in {}", text(&out));
         assert!(!text(&out).contains("panicked"), "{}", text(&out));
     }
-    let none = env
-        .client
-        .list(&ordo_provision::client::ListFilter::default())
-        .await
-        .unwrap();
+    let none = env.client.list(&ordo_provision::client::ListFilter::default()).await.unwrap();
     assert!(none.is_empty(), "no workflow was started: {none:?}");
 }

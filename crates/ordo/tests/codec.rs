@@ -294,7 +294,8 @@ async fn validator_messages_survive_encrypted_failures() {
         Err(RunError::Rejected(why)) => assert!(why.contains("reason"), "the validator's message is readable: {why}"),
         other => panic!("an empty reason must be refused, got {other:?}"),
     }
-    let approve = ApplyDecision { is_approved: true, reason: Some("reviewed".into()), approver: None, ..Default::default() };
+    let approve =
+        ApplyDecision { is_approved: true, reason: Some("reviewed".into()), approver: None, ..Default::default() };
     client.decide(&id, approve, false).await.unwrap();
     assert_eq!(client.result(&id).await.unwrap().status, status::APPLIED);
 }

@@ -41,11 +41,7 @@ async fn happy_path_applies_and_masks_sensitive_outputs() {
 #[tokio::test]
 async fn advanced_visibility_publishes_provision_status() {
     let env = Env::start().await;
-    let id = env
-        .client
-        .start(&env.scenario("advanced_visibility"), false)
-        .await
-        .unwrap();
+    let id = env.client.start(&env.scenario("advanced_visibility"), false).await.unwrap();
     env.client.result(&id).await.unwrap();
     let filter = ordo_provision::client::ListFilter {
         status: Some("applied".into()),
@@ -69,58 +65,30 @@ async fn advanced_visibility_publishes_provision_status() {
 #[tokio::test]
 async fn human_in_the_loop_signal_approves_by_signal() {
     let env = Env::start().await;
-    let id = env
-        .client
-        .start(&env.scenario("human_in_the_loop_signal"), false)
-        .await
-        .unwrap();
+    let id = env.client.start(&env.scenario("human_in_the_loop_signal"), false).await.unwrap();
     let view = env.wait_status(&id, status::AWAITING_APPROVAL).await;
     assert!(view.state.approval_pending);
     assert_eq!(view.state.progress, 60);
-    assert!(
-        view.state.policy_results.iter().any(|r| r.message.contains("admin")),
-        "{:?}",
-        view.state.policy_results
-    );
-    assert_eq!(
-        env.sim_state(ADMIN_STACK).resources,
-        0,
-        "nothing applied before approval"
-    );
+    assert!(view.state.policy_results.iter().any(|r| r.message.contains("admin")), "{:?}", view.state.policy_results);
+    assert_eq!(env.sim_state(ADMIN_STACK).resources, 0, "nothing applied before approval");
 
-    let approve = ApplyDecision {
-        is_approved: true,
-        reason: None,
-        approver: None,
-        ..Default::default()
-    };
+    let approve = ApplyDecision { is_approved: true, reason: None, approver: None, ..Default::default() };
     env.client.decide(&id, approve, true).await.unwrap();
     let result = env.client.result(&id).await.unwrap();
     assert_eq!(result.status, status::APPLIED);
     let view = env.client.view(&id).await.unwrap();
     let approval = view.state.approval.expect("approval recorded");
     assert_eq!(approval.via, "signal");
-    assert_eq!(
-        Some(approval.plan_hash),
-        result.applied_plan_hash,
-        "the approval is bound to the applied plan"
-    );
+    assert_eq!(Some(approval.plan_hash), result.applied_plan_hash, "the approval is bound to the applied plan");
 }
 
 /// A rejection applies nothing and ends as `rejected`.
 #[tokio::test]
 async fn rejection_applies_nothing() {
     let env = Env::start().await;
-    let id = env
-        .client
-        .start(&env.scenario("human_in_the_loop_signal"), false)
-        .await
-        .unwrap();
+    let id = env.client.start(&env.scenario("human_in_the_loop_signal"), false).await.unwrap();
     env.wait_status(&id, status::AWAITING_APPROVAL).await;
-    env.client
-        .decide(&id, decision(false, "not today", None), true)
-        .await
-        .unwrap();
+    env.client.decide(&id, decision(false, "not today", None), true).await.unwrap();
     let result = env.client.result(&id).await.unwrap();
     assert_eq!(result.status, status::REJECTED);
     assert_eq!(env.sim_state(ADMIN_STACK).resources, 0);
@@ -140,53 +108,30 @@ async fn human_in_the_loop_update_validates_reason_and_approver() {
         Err(RunError::Rejected(why)) => assert!(why.contains("reason"), "{why}"),
         other => panic!("an empty reason must be refused, got {other:?}"),
     }
-    match env
-        .client
-        .decide(&id, decision(true, "looks fine", Some("mallory")), false)
-        .await
-    {
+    match env.client.decide(&id, decision(true, "looks fine", Some("mallory")), false).await {
         Err(RunError::Rejected(why)) => assert!(why.contains("mallory"), "{why}"),
         other => panic!("a stranger must be refused, got {other:?}"),
     }
-    assert_eq!(
-        env.client.view(&id).await.unwrap().state.status,
-        status::AWAITING_APPROVAL
-    );
+    assert_eq!(env.client.view(&id).await.unwrap().state.status, status::AWAITING_APPROVAL);
 
-    env.client
-        .decide(&id, decision(true, "reviewed the admin grant", Some("alice")), false)
-        .await
-        .unwrap();
+    env.client.decide(&id, decision(true, "reviewed the admin grant", Some("alice")), false).await.unwrap();
     let result = env.client.result(&id).await.unwrap();
     assert_eq!(result.status, status::APPLIED);
     let approval = env.client.view(&id).await.unwrap().state.approval.unwrap();
     assert_eq!(
-        (
-            approval.approver.as_deref(),
-            approval.reason.as_str(),
-            approval.via.as_str()
-        ),
+        (approval.approver.as_deref(), approval.reason.as_str(), approval.via.as_str()),
         (Some("alice"), "reviewed the admin grant", "update")
     );
     assert!(approval.decided_at.is_some());
     // No decision is accepted once nothing is pending.
-    assert!(matches!(
-        env.client
-            .decide(&id, decision(true, "again", Some("alice")), false)
-            .await,
-        Err(_)
-    ));
+    assert!(matches!(env.client.decide(&id, decision(true, "again", Some("alice")), false).await, Err(_)));
 }
 
 /// Non-recoverable failure: a hard policy failure completes as `policy_hard_failed`, nothing applied.
 #[tokio::test]
 async fn hard_policy_failure_applies_nothing() {
     let env = Env::start().await;
-    let id = env
-        .client
-        .start(&env.scenario("non_recoverable_failure"), false)
-        .await
-        .unwrap();
+    let id = env.client.start(&env.scenario("non_recoverable_failure"), false).await.unwrap();
     let result = env.client.result(&id).await.unwrap();
     assert_eq!(result.status, status::POLICY_HARD_FAILED);
     assert!(result.outputs.is_empty());
@@ -232,9 +177,7 @@ async fn destroy_removes_what_the_happy_path_created() {
     assert!(env.sim_state(NAMESPACE_STACK).resources > 0);
     let destroy = env.client.start(&env.scenario("destroy"), true).await.unwrap();
     assert!(destroy.starts_with("deprovision-infra-"));
-    let view = env
-        .wait_for(&destroy, "completion", |v| v.execution_status == "Completed")
-        .await;
+    let view = env.wait_for(&destroy, "completion", |v| v.execution_status == "Completed").await;
     assert_eq!(view.state.status, status::DESTROYED);
     assert_eq!(view.state.progress, 100);
     assert_eq!(env.sim_state(NAMESPACE_STACK).resources, 0);
@@ -246,11 +189,7 @@ async fn destroy_removes_what_the_happy_path_created() {
 async fn recoverable_failure_continues_after_the_fix() {
     let mut env = Env::without_worker().await;
     let buggy = env.spawn_worker(&["--inject-plan-bug"]);
-    let id = env
-        .client
-        .start(&env.scenario("recoverable_failure"), false)
-        .await
-        .unwrap();
+    let id = env.client.start(&env.scenario("recoverable_failure"), false).await.unwrap();
     support::wait_for_activity_attempt(&env, &id, "terraform_plan", 2).await;
     assert_eq!(env.client.view(&id).await.unwrap().state.status, status::PLANNING);
     env.kill_worker(buggy);
@@ -276,11 +215,7 @@ async fn approval_expires_after_the_deadline() {
 #[tokio::test]
 async fn replan_continues_as_new_with_the_same_input() {
     let env = Env::start().await;
-    let id = env
-        .client
-        .start(&env.scenario("human_in_the_loop_update"), false)
-        .await
-        .unwrap();
+    let id = env.client.start(&env.scenario("human_in_the_loop_update"), false).await.unwrap();
     let first = env.wait_status(&id, status::AWAITING_APPROVAL).await;
     let first_run = support::run_id(&env, &id).await;
     env.client.replan(&id).await.unwrap();
@@ -296,10 +231,7 @@ async fn replan_continues_as_new_with_the_same_input() {
     assert_ne!(first_run, second_run, "continue-as-new starts a new run");
     let second = env.wait_status(&id, status::AWAITING_APPROVAL).await;
     assert_eq!(first.state.directory, second.state.directory);
-    env.client
-        .decide(&id, decision(true, "fresh plan ok", None), false)
-        .await
-        .unwrap();
+    env.client.decide(&id, decision(true, "fresh plan ok", None), false).await.unwrap();
     assert_eq!(env.client.result(&id).await.unwrap().status, status::APPLIED);
 }
 
@@ -308,20 +240,13 @@ async fn replan_continues_as_new_with_the_same_input() {
 #[tokio::test]
 async fn stale_plan_is_replanned_not_forced() {
     let env = Env::start().await;
-    let id = env
-        .client
-        .start(&env.scenario("human_in_the_loop_update"), false)
-        .await
-        .unwrap();
+    let id = env.client.start(&env.scenario("human_in_the_loop_update"), false).await.unwrap();
     let first = env.wait_status(&id, status::AWAITING_APPROVAL).await;
     // Drift: someone applies the same stack outside this run while it waits for approval.
     support::apply_outside_ordo(&env, ADMIN_STACK).await;
     let drifted = env.sim_state(ADMIN_STACK);
 
-    env.client
-        .decide(&id, decision(true, "approved the old plan", None), false)
-        .await
-        .unwrap();
+    env.client.decide(&id, decision(true, "approved the old plan", None), false).await.unwrap();
     let result = env.client.result(&id).await.unwrap();
     assert_eq!(result.status, status::APPLIED);
     let view = env.client.view(&id).await.unwrap();
@@ -329,10 +254,7 @@ async fn stale_plan_is_replanned_not_forced() {
     assert_ne!(view.state.plan_hash, first.state.plan_hash);
     assert_eq!(result.applied_plan_hash, view.state.plan_hash);
     let after = env.sim_state(ADMIN_STACK);
-    assert_eq!(
-        after.apply_counts, drifted.apply_counts,
-        "the old plan was not forced over the drift"
-    );
+    assert_eq!(after.apply_counts, drifted.apply_counts, "the old plan was not forced over the drift");
 }
 
 /// One run at a time per workspace: a second run on the same directory waits its turn while the
@@ -348,7 +270,11 @@ async fn runs_on_one_workspace_take_turns() {
     let elsewhere = env.client.start(&env.scenario("happy_path"), false).await.unwrap();
     assert_eq!(env.client.result(&elsewhere).await.unwrap().status, status::APPLIED);
     let still = env.client.view(&second).await.unwrap();
-    assert_eq!(still.state.status, status::WAITING_FOR_WORKSPACE, "the second run must not plan while the first holds the workspace");
+    assert_eq!(
+        still.state.status,
+        status::WAITING_FOR_WORKSPACE,
+        "the second run must not plan while the first holds the workspace"
+    );
     assert_eq!(still.state.plan_attempts, 0);
 
     env.client.decide(&first, decision(true, "first", None), false).await.unwrap();

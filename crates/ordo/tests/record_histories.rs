@@ -12,14 +12,8 @@ use temporalio_client::WorkflowFetchHistoryOptions;
 
 async fn save(env: &Env, id: &str, name: &str) {
     let handle = env.client.temporal().get_workflow_handle::<ProvisionInfraWorkflow>(id);
-    let json = handle
-        .fetch_history(WorkflowFetchHistoryOptions::default())
-        .to_json()
-        .await
-        .unwrap();
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../provision/tests/histories")
-        .join(format!("{name}.json"));
+    let json = handle.fetch_history(WorkflowFetchHistoryOptions::default()).to_json().await.unwrap();
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../provision/tests/histories").join(format!("{name}.json"));
     std::fs::write(&path, json).unwrap();
     eprintln!("wrote {}", path.display());
 }
@@ -30,27 +24,15 @@ async fn save(env: &Env, id: &str, name: &str) {
 async fn record() {
     let env = Env::start().await;
     // First, while the admin-user stack is still empty (a later run creates the user).
-    let id = env
-        .client
-        .start(&env.scenario("non_recoverable_failure"), false)
-        .await
-        .unwrap();
+    let id = env.client.start(&env.scenario("non_recoverable_failure"), false).await.unwrap();
     assert_eq!(env.client.result(&id).await.unwrap().status, status::POLICY_HARD_FAILED);
     save(&env, &id, "provision_policy_hard_failed").await;
 
-    let id = env
-        .client
-        .start(&env.scenario("advanced_visibility"), false)
-        .await
-        .unwrap();
+    let id = env.client.start(&env.scenario("advanced_visibility"), false).await.unwrap();
     assert_eq!(env.client.result(&id).await.unwrap().status, status::APPLIED);
     save(&env, &id, "provision_advanced_visibility").await;
 
-    let id = env
-        .client
-        .start(&env.scenario("human_in_the_loop_update"), false)
-        .await
-        .unwrap();
+    let id = env.client.start(&env.scenario("human_in_the_loop_update"), false).await.unwrap();
     env.wait_status(&id, status::AWAITING_APPROVAL).await;
     let decision = ApplyDecision {
         is_approved: true,
@@ -71,8 +53,7 @@ async fn record() {
     save(&env, &id, "provision_ephemeral_extended").await;
 
     let id = env.client.start(&env.scenario("destroy"), true).await.unwrap();
-    env.wait_for(&id, "completion", |v| v.execution_status == "Completed")
-        .await;
+    env.wait_for(&id, "completion", |v| v.execution_status == "Completed").await;
     save(&env, &id, "deprovision_destroy").await;
 
     // The workspace lock of the runs above (closed once idle).

@@ -91,15 +91,7 @@ impl ProvisionActivities {
             info.workflow_run_id.as_deref().unwrap_or("-")
         );
         let driver = Driver::new(request.driver, &self.config.drivers, request.sim);
-        Ok((
-            driver,
-            Workspace {
-                dir,
-                env: request.env_vars.clone(),
-                vars: request.vars.clone(),
-                owner,
-            },
-        ))
+        Ok((driver, Workspace { dir, env: request.env_vars.clone(), vars: request.vars.clone(), owner }))
     }
 }
 
@@ -164,18 +156,12 @@ impl ProvisionActivities {
             return Err(failure(error::API_FAILURE, "Terraform cannot reach the API"));
         }
         if iac::sha256_hex(&input.plan.file) != input.approved_hash {
-            return Err(failure(
-                error::PLAN_HASH_MISMATCH,
-                "the plan offered for apply is not the approved plan",
-            ));
+            return Err(failure(error::PLAN_HASH_MISMATCH, "the plan offered for apply is not the approved plan"));
         }
         let (driver, ws) = self.workspace(&ctx, &input.request)?;
         driver.init(&ws).await.map_err(error::from_iac)?;
         let plan_file = input.plan.file;
-        run_with_heartbeats(&ctx, move |progress| async move {
-            driver.apply(&ws, &plan_file, progress).await
-        })
-        .await
+        run_with_heartbeats(&ctx, move |progress| async move { driver.apply(&ws, &plan_file, progress).await }).await
     }
 
     /// Destroys everything the workspace manages, heartbeating resource progress.
@@ -199,17 +185,11 @@ impl ProvisionActivities {
         request: ProvisionRequest,
     ) -> Result<String, ActivityError> {
         let dir = workspace::resolve(&self.config.iac_root, &request.directory).map_err(error::from_iac)?;
-        let lock_id = format!(
-            "workspace-lock-{}",
-            &iac::sha256_hex(dir.to_string_lossy().as_bytes())[..16]
-        );
+        let lock_id = format!("workspace-lock-{}", &iac::sha256_hex(dir.to_string_lossy().as_bytes())[..16]);
         let info = ctx.info();
         let requester = info.workflow_id.clone().unwrap_or_default();
         let options = temporalio_client::WorkflowStartOptions::new(info.task_queue.clone(), lock_id.clone()).build();
-        let initial = LockState {
-            directory: dir.display().to_string(),
-            ..LockState::default()
-        };
+        let initial = LockState { directory: dir.display().to_string(), ..LockState::default() };
         ctx.client()
             .signal_with_start_workflow(
                 WorkspaceLockWorkflow::run,
@@ -219,12 +199,7 @@ impl ProvisionActivities {
                 options,
             )
             .await
-            .map_err(|e| {
-                failure(
-                    error::WORKSPACE_LOCKED,
-                    format!("could not queue for the workspace lock: {e}"),
-                )
-            })?;
+            .map_err(|e| failure(error::WORKSPACE_LOCKED, format!("could not queue for the workspace lock: {e}")))?;
         Ok(lock_id)
     }
 
@@ -235,13 +210,8 @@ impl ProvisionActivities {
         ctx: ActivityContext,
         workflow_id: String,
     ) -> Result<bool, ActivityError> {
-        let handle = ctx
-            .client()
-            .get_workflow_handle::<crate::workflows::ProvisionInfraWorkflow>(workflow_id);
-        match handle
-            .describe(temporalio_client::WorkflowDescribeOptions::default())
-            .await
-        {
+        let handle = ctx.client().get_workflow_handle::<crate::workflows::ProvisionInfraWorkflow>(workflow_id);
+        match handle.describe(temporalio_client::WorkflowDescribeOptions::default()).await {
             Ok(description) => Ok(description.status() == temporalio_client::WorkflowExecutionStatus::Running),
             Err(e) if e.to_string().to_lowercase().contains("not found") => Ok(false),
             Err(e) => Err(failure(error::IAC_FAILED, format!("describing {e}"))),
@@ -269,10 +239,7 @@ where
 {
     let (events_tx, mut events_rx) = mpsc::unbounded_channel();
     let (cancel_tx, cancel_rx) = watch::channel(false);
-    let work = operation(Progress {
-        events: events_tx,
-        cancel: cancel_rx,
-    });
+    let work = operation(Progress { events: events_tx, cancel: cancel_rx });
     tokio::pin!(work);
     let mut events = Vec::new();
     let mut ticker = tokio::time::interval(Duration::from_secs(1));

@@ -23,19 +23,12 @@ use crate::workspace;
 /// and the policy bundle compiles. (The worker checks again: it is the authority.)
 pub fn validate(request: &ProvisionRequest, iac_root: &Path) -> Result<(), RequestError> {
     request.check()?;
-    workspace::resolve(iac_root, &request.directory).map_err(|e| RequestError {
-        field: "directory".into(),
-        reason: e.to_string(),
-    })?;
+    workspace::resolve(iac_root, &request.directory)
+        .map_err(|e| RequestError { field: "directory".into(), reason: e.to_string() })?;
     if let Some(policy) = &request.policy {
-        let dir = workspace::resolve(iac_root, policy).map_err(|e| RequestError {
-            field: "policy".into(),
-            reason: e.to_string(),
-        })?;
-        PolicyBundle::load(&dir).map_err(|e| RequestError {
-            field: "policy".into(),
-            reason: e.to_string(),
-        })?;
+        let dir = workspace::resolve(iac_root, policy)
+            .map_err(|e| RequestError { field: "policy".into(), reason: e.to_string() })?;
+        PolicyBundle::load(&dir).map_err(|e| RequestError { field: "policy".into(), reason: e.to_string() })?;
     }
     Ok(())
 }
@@ -92,11 +85,9 @@ impl ListFilter {
     pub fn query(&self) -> String {
         let mut clauses =
             vec!["(WorkflowType = 'ProvisionInfraWorkflow' OR WorkflowType = 'DeprovisionInfraWorkflow')".to_owned()];
-        for (attr, value) in [
-            ("provisionStatus", &self.status),
-            ("scenario", &self.scenario),
-            ("tfDirectory", &self.directory),
-        ] {
+        for (attr, value) in
+            [("provisionStatus", &self.status), ("scenario", &self.scenario), ("tfDirectory", &self.directory)]
+        {
             if let Some(value) = value {
                 clauses.push(format!("{attr} = '{}'", value.replace('\\', "\\\\").replace('\'', "''")));
             }
@@ -129,10 +120,7 @@ pub struct ProvisionClient {
 impl ProvisionClient {
     /// A client for runs on `task_queue`.
     pub fn new(client: Client, task_queue: impl Into<String>) -> Self {
-        Self {
-            client,
-            task_queue: task_queue.into(),
-        }
+        Self { client, task_queue: task_queue.into() }
     }
 
     /// The underlying Temporal client.
@@ -143,31 +131,20 @@ impl ProvisionClient {
     /// Starts a provisioning run (or, with `destroy`, a destroy run); returns the workflow id.
     pub async fn start(&self, request: &ProvisionRequest, destroy: bool) -> anyhow::Result<String> {
         let input = serde_json::to_value(request)?;
-        let mut attributes = vec![
-            PROVISION_STATUS.value_set(String::new()),
-            TF_DIRECTORY.value_set(request.directory.clone()),
-        ];
+        let mut attributes =
+            vec![PROVISION_STATUS.value_set(String::new()), TF_DIRECTORY.value_set(request.directory.clone())];
         if let Some(scenario) = &request.scenario {
             attributes.push(SCENARIO.value_set(scenario.clone()));
         }
         let search_attributes = SearchAttributes::new(attributes);
-        let prefix = if destroy {
-            "deprovision-infra"
-        } else {
-            "provision-infra"
-        };
+        let prefix = if destroy { "deprovision-infra" } else { "provision-infra" };
         let id = format!("{prefix}-{}", uuid::Uuid::new_v4());
-        let options = WorkflowStartOptions::new(self.task_queue.clone(), id.clone())
-            .search_attributes(search_attributes)
-            .build();
+        let options =
+            WorkflowStartOptions::new(self.task_queue.clone(), id.clone()).search_attributes(search_attributes).build();
         if destroy {
-            self.client
-                .start_workflow(DeprovisionInfraWorkflow::run, input, options)
-                .await?;
+            self.client.start_workflow(DeprovisionInfraWorkflow::run, input, options).await?;
         } else {
-            self.client
-                .start_workflow(ProvisionInfraWorkflow::run, input, options)
-                .await?;
+            self.client.start_workflow(ProvisionInfraWorkflow::run, input, options).await?;
         }
         Ok(id)
     }
@@ -176,10 +153,8 @@ impl ProvisionClient {
     /// visibility knows, flagged stale.
     pub async fn view(&self, id: &str) -> Result<RunView, RunError> {
         let handle = self.client.get_workflow_handle::<ProvisionInfraWorkflow>(id);
-        let description = handle
-            .describe(WorkflowDescribeOptions::default())
-            .await
-            .map_err(|e| not_found_or(id, e.to_string()))?;
+        let description =
+            handle.describe(WorkflowDescribeOptions::default()).await.map_err(|e| not_found_or(id, e.to_string()))?;
         let workflow_type = description.workflow_type().to_owned();
         let execution_status = format!("{:?}", description.status());
         let query = async {
@@ -189,19 +164,13 @@ impl ProvisionClient {
                     .query(DeprovisionInfraWorkflow::get_state, (), WorkflowQueryOptions::default())
                     .await
             } else {
-                handle
-                    .query(ProvisionInfraWorkflow::get_state, (), WorkflowQueryOptions::default())
-                    .await
+                handle.query(ProvisionInfraWorkflow::get_state, (), WorkflowQueryOptions::default()).await
             }
         };
         match tokio::time::timeout(Duration::from_secs(5), query).await {
-            Ok(Ok(state)) => Ok(RunView {
-                workflow_id: id.to_owned(),
-                workflow_type,
-                execution_status,
-                state,
-                stale: false,
-            }),
+            Ok(Ok(state)) => {
+                Ok(RunView { workflow_id: id.to_owned(), workflow_type, execution_status, state, stale: false })
+            }
             _ => {
                 let attrs = description.search_attributes();
                 let state = ProvisionState {
@@ -210,13 +179,7 @@ impl ProvisionClient {
                     scenario: attrs.get(&SCENARIO),
                     ..ProvisionState::default()
                 };
-                Ok(RunView {
-                    workflow_id: id.to_owned(),
-                    workflow_type,
-                    execution_status,
-                    state,
-                    stale: true,
-                })
+                Ok(RunView { workflow_id: id.to_owned(), workflow_type, execution_status, state, stale: true })
             }
         }
     }
@@ -224,15 +187,12 @@ impl ProvisionClient {
     /// Waits for the run's result (following continue-as-new).
     pub async fn result(&self, id: &str) -> Result<ProvisionResult, RunError> {
         let handle = self.client.get_workflow_handle::<ProvisionInfraWorkflow>(id);
-        handle
-            .get_result(WorkflowGetResultOptions::default())
-            .await
-            .map_err(|e| match e {
-                WorkflowGetResultError::Failed(f) => {
-                    RunError::Other(anyhow::anyhow!("the run failed: {}", f.failure().message))
-                }
-                other => RunError::Other(anyhow::anyhow!("the run did not complete: {other}")),
-            })
+        handle.get_result(WorkflowGetResultOptions::default()).await.map_err(|e| match e {
+            WorkflowGetResultError::Failed(f) => {
+                RunError::Other(anyhow::anyhow!("the run failed: {}", f.failure().message))
+            }
+            other => RunError::Other(anyhow::anyhow!("the run did not complete: {other}")),
+        })
     }
 
     /// Approves or rejects: through the update (validated; a refusal comes back as
@@ -241,11 +201,7 @@ impl ProvisionClient {
         let handle = self.client.get_workflow_handle::<ProvisionInfraWorkflow>(id);
         if via_signal {
             return handle
-                .signal(
-                    ProvisionInfraWorkflow::signal_apply_decision,
-                    decision,
-                    WorkflowSignalOptions::default(),
-                )
+                .signal(ProvisionInfraWorkflow::signal_apply_decision, decision, WorkflowSignalOptions::default())
                 .await
                 .map_err(|e| not_found_or(id, e.to_string()));
         }
@@ -264,11 +220,7 @@ impl ProvisionClient {
     pub async fn replan(&self, id: &str) -> Result<(), RunError> {
         self.client
             .get_workflow_handle::<ProvisionInfraWorkflow>(id)
-            .signal(
-                ProvisionInfraWorkflow::request_continue_as_new,
-                (),
-                WorkflowSignalOptions::default(),
-            )
+            .signal(ProvisionInfraWorkflow::request_continue_as_new, (), WorkflowSignalOptions::default())
             .await
             .map_err(|e| not_found_or(id, e.to_string()))
     }

@@ -9,15 +9,15 @@
 //! - `activities`, `workflows`: the Temporal side.
 //! - [`application`]: seed 000's request → authorize → provision flow (`ProvisionApplication`).
 
+pub mod activities;
+pub mod client;
+pub mod error;
 pub mod iac;
 pub mod model;
 pub mod policy;
-pub mod activities;
-pub mod error;
-pub mod workspace;
-pub mod workflows;
 pub mod scenarios;
-pub mod client;
+pub mod workflows;
+pub mod workspace;
 
 /// Worker options for the provisioning task queue: both workflows and every activity.
 pub fn worker_options(
@@ -34,8 +34,8 @@ pub fn worker_options(
         .register_activities(activities::ProvisionActivities::new(config))
         .build())
 }
-pub mod lock;
 pub mod application;
+pub mod lock;
 
 /// Worker options for seed 000's application flow on `task_queue` (`apps`): the
 /// `ProvisionApplication` workflow and its team lookup.

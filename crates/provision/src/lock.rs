@@ -91,9 +91,7 @@ impl WorkspaceLockWorkflow {
                     .external_workflow(holder.clone(), None)
                     .signal(
                         crate::workflows::ProvisionInfraWorkflow::workspace_granted,
-                        LockGrant {
-                            lock_id: lock_id.clone(),
-                        },
+                        LockGrant { lock_id: lock_id.clone() },
                         SignalWorkflowOptions::default(),
                     )
                     .await;
@@ -104,13 +102,8 @@ impl WorkspaceLockWorkflow {
                 });
                 continue;
             }
-            let (idle, holder, seen) = ctx.state(|s| {
-                (
-                    s.lock.holder.is_none() && s.lock.queue.is_empty(),
-                    s.lock.holder.clone(),
-                    s.version,
-                )
-            });
+            let (idle, holder, seen) =
+                ctx.state(|s| (s.lock.holder.is_none() && s.lock.queue.is_empty(), s.lock.holder.clone(), s.version));
             if idle {
                 return Ok(());
             }
@@ -177,9 +170,7 @@ pub(crate) async fn acquire<W: HoldsWorkspace>(
 ) -> WorkflowResult<String> {
     ctx.state_mut(|s| *s.granted_mut() = false);
     let options = crate::workflows::step_options(request, 0);
-    let lock_id = ctx
-        .execute_activity(ProvisionActivities::request_workspace_lock, request.clone(), options)
-        .await?;
+    let lock_id = ctx.execute_activity(ProvisionActivities::request_workspace_lock, request.clone(), options).await?;
     ctx.wait_condition(|s: &W| s.granted()).await?;
     Ok(lock_id)
 }
@@ -194,15 +185,9 @@ pub(crate) trait HoldsWorkspace: 'static {
 /// still gives the workspace back.
 pub(crate) async fn release<W>(ctx: &WorkflowContext<W>, lock_id: &str) {
     let requester = ctx.workflow_id().to_owned();
-    let options = SignalWorkflowOptions::builder()
-        .cancellation_token(WorkflowCancellationToken::new())
-        .build();
+    let options = SignalWorkflowOptions::builder().cancellation_token(WorkflowCancellationToken::new()).build();
     let _ = ctx
         .external_workflow(lock_id.to_owned(), None)
-        .signal(
-            WorkspaceLockWorkflow::release_workspace,
-            LockRequest { requester },
-            options,
-        )
+        .signal(WorkspaceLockWorkflow::release_workspace, LockRequest { requester }, options)
         .await;
 }

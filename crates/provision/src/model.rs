@@ -108,10 +108,7 @@ pub struct RequestError {
 
 impl RequestError {
     fn new(field: &str, reason: impl Into<String>) -> Self {
-        Self {
-            field: field.to_owned(),
-            reason: reason.into(),
-        }
+        Self { field: field.to_owned(), reason: reason.into() }
     }
 }
 
@@ -158,11 +155,7 @@ impl ProvisionRequest {
                 return Err(RequestError::new("sim.failure_rate", "must be between 0 and 1"));
             }
         }
-        if let Some(name) = self
-            .env_vars
-            .keys()
-            .find(|k| k.is_empty() || k.contains('=') || k.contains('\0'))
-        {
+        if let Some(name) = self.env_vars.keys().find(|k| k.is_empty() || k.contains('=') || k.contains('\0')) {
             return Err(RequestError::new("env_vars", format!("invalid variable name {name:?}")));
         }
         if let Some(name) = self.vars.keys().find(|k| !is_identifier(k)) {

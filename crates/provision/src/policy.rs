@@ -94,11 +94,7 @@ pub enum PolicyError {
 
 /// The verdict for a set of results. `hard_fail_policy` (seed 001's flag) turns soft failures hard.
 pub fn decide(results: &[PolicyResult], hard_fail_policy: bool) -> Verdict {
-    let worst = results
-        .iter()
-        .filter(|r| r.level != Level::Advisory)
-        .map(|r| r.level)
-        .max();
+    let worst = results.iter().filter(|r| r.level != Level::Advisory).map(|r| r.level).max();
     match worst {
         None => Verdict::Pass,
         Some(Level::HardMandatory) => Verdict::HardFail,
@@ -114,10 +110,8 @@ const RULES: [(&str, Level); 2] = [("deny", Level::SoftMandatory), ("warn", Leve
 const LEVEL_RULE: &str = "level";
 
 /// The built-in bundle's only file: `(label, source)`.
-const DEFAULT_POLICY: (&str, &str) = (
-    "builtin:default/admin_users.rego",
-    include_str!("../policies/default/admin_users.rego"),
-);
+const DEFAULT_POLICY: (&str, &str) =
+    ("builtin:default/admin_users.rego", include_str!("../policies/default/admin_users.rego"));
 
 /// A set of Rego policies, parsed once.
 #[derive(Clone)]
@@ -169,11 +163,8 @@ impl fmt::Debug for PolicyBundle {
         s.field("files", &files);
         match &self.compiled {
             Ok(compiled) => {
-                let rules: Vec<String> = compiled
-                    .rules
-                    .iter()
-                    .map(|r| format!("{}.{} ({:?})", r.policy, r.rule, r.level))
-                    .collect();
+                let rules: Vec<String> =
+                    compiled.rules.iter().map(|r| format!("{}.{} ({:?})", r.policy, r.rule, r.level)).collect();
                 s.field("rules", &rules)
             }
             Err(broken) => s.field("error", broken),
@@ -189,10 +180,7 @@ impl PolicyBundle {
         let files = vec![(name.to_string(), source.to_string())];
         let compiled = compile(&files, name).map_err(|e| match e {
             PolicyError::Invalid { file, reason } => Broken { file, reason },
-            other => Broken {
-                file: name.to_string(),
-                reason: other.to_string(),
-            },
+            other => Broken { file: name.to_string(), reason: other.to_string() },
         });
         Self { files, compiled }
     }
@@ -203,10 +191,7 @@ impl PolicyBundle {
     /// Subdirectories are included (bundles often keep helpers in `lib/`); files are read in
     /// path order so that a bundle always loads the same way.
     pub fn load(dir: &Path) -> Result<Self, PolicyError> {
-        let bundle_error = |reason: String| PolicyError::Bundle {
-            path: dir.display().to_string(),
-            reason,
-        };
+        let bundle_error = |reason: String| PolicyError::Bundle { path: dir.display().to_string(), reason };
         if !dir.is_dir() {
             return Err(bundle_error("not a directory".to_string()));
         }
@@ -225,10 +210,7 @@ impl PolicyBundle {
             files.push((path.display().to_string(), source));
         }
         let compiled = compile(&files, &dir.display().to_string())?;
-        Ok(Self {
-            files,
-            compiled: Ok(compiled),
-        })
+        Ok(Self { files, compiled: Ok(compiled) })
     }
 
     /// Evaluates every package's `deny` / `warn` against `input.plan = plan`.
@@ -236,10 +218,7 @@ impl PolicyBundle {
         let compiled = self
             .compiled
             .as_ref()
-            .map_err(|broken| PolicyError::Invalid {
-                file: broken.file.clone(),
-                reason: broken.reason.clone(),
-            })?;
+            .map_err(|broken| PolicyError::Invalid { file: broken.file.clone(), reason: broken.reason.clone() })?;
         let plan = regorus::Value::deserialize(plan)
             .map_err(|e| PolicyError::Eval(format!("plan is not usable as input: {e}")))?;
         // The clone shares the parsed modules and keeps the prepared state: no re-parse.
@@ -247,12 +226,11 @@ impl PolicyBundle {
         engine.set_input(plan_input(plan));
         let mut results = Vec::new();
         for rule in &compiled.rules {
-            let value = engine.eval_rule(rule.path.clone()).map_err(|e| {
-                PolicyError::Eval(format!("{}.{}: {}", rule.policy, rule.rule, error_text(&e)))
-            })?;
-            let messages = messages(&value, rule).map_err(|reason| {
-                PolicyError::Eval(format!("{}.{}: {reason}", rule.policy, rule.rule))
-            })?;
+            let value = engine
+                .eval_rule(rule.path.clone())
+                .map_err(|e| PolicyError::Eval(format!("{}.{}: {}", rule.policy, rule.rule, error_text(&e))))?;
+            let messages = messages(&value, rule)
+                .map_err(|reason| PolicyError::Eval(format!("{}.{}: {reason}", rule.policy, rule.rule)))?;
             results.extend(messages.into_iter().map(|message| PolicyResult {
                 policy: rule.policy.clone(),
                 rule: rule.rule.to_string(),
@@ -268,9 +246,7 @@ impl PolicyBundle {
 /// Sorts by (policy, rule, message) and drops exact duplicates (an array rule, or a set of
 /// objects differing only outside `msg`, can repeat a message; the repeat says nothing new).
 fn sort_results(results: &mut Vec<PolicyResult>) {
-    results.sort_by(|a, b| {
-        (&a.policy, &a.rule, &a.message, a.level).cmp(&(&b.policy, &b.rule, &b.message, b.level))
-    });
+    results.sort_by(|a, b| (&a.policy, &a.rule, &a.message, a.level).cmp(&(&b.policy, &b.rule, &b.message, b.level)));
     results.dedup();
 }
 
@@ -304,21 +280,14 @@ fn compile(files: &[(String, String)], bundle: &str) -> Result<Compiled, PolicyE
     let labels: Vec<&str> = files.iter().map(|(name, _)| name.as_str()).collect();
     let mut engine = regorus::Engine::new();
     for (name, source) in files {
-        engine
-            .add_policy(name.clone(), source.clone())
-            .map_err(|e| invalid(name, &e))?;
+        engine.add_policy(name.clone(), source.clone()).map_err(|e| invalid(name, &e))?;
     }
 
     // Package -> the files declaring it, in load order (several files may share a package).
-    let components = engine
-        .get_policy_package_components()
-        .map_err(|e| invalid(bundle, &e))?;
+    let components = engine.get_policy_package_components().map_err(|e| invalid(bundle, &e))?;
     let mut packages: BTreeMap<Vec<String>, Vec<String>> = BTreeMap::new();
     for package in components {
-        packages
-            .entry(package.components)
-            .or_default()
-            .push(package.source_file);
+        packages.entry(package.components).or_default().push(package.source_file);
     }
 
     // The dry run below needs an input; an empty plan is what every rule must cope with anyway.
@@ -330,9 +299,7 @@ fn compile(files: &[(String, String)], bundle: &str) -> Result<Compiled, PolicyE
         let base = rule_path(components);
         let declaring = |rule: &str| -> Result<Option<String>, PolicyError> {
             for file in package_files {
-                let declared = engine
-                    .has_declared_rule_rooted_at(file, rule)
-                    .map_err(|e| invalid(file, &e))?;
+                let declared = engine.has_declared_rule_rooted_at(file, rule).map_err(|e| invalid(file, &e))?;
                 if declared {
                     return Ok(Some(file.clone()));
                 }
@@ -357,18 +324,8 @@ fn compile(files: &[(String, String)], bundle: &str) -> Result<Compiled, PolicyE
         }
         for ((rule, default_level), file) in RULES.into_iter().zip([deny_file, warn_file]) {
             let Some(file) = file else { continue };
-            let level = if rule == "deny" {
-                deny_level
-            } else {
-                default_level
-            };
-            rules.push(RuleRef {
-                policy: policy.clone(),
-                rule,
-                path: format!("{base}.{rule}"),
-                level,
-                file,
-            });
+            let level = if rule == "deny" { deny_level } else { default_level };
+            rules.push(RuleRef { policy: policy.clone(), rule, path: format!("{base}.{rule}"), level, file });
         }
     }
     if rules.is_empty() {
@@ -394,10 +351,7 @@ fn compile(files: &[(String, String)], bundle: &str) -> Result<Compiled, PolicyE
 
 /// `PolicyError::Invalid` for `file` with regorus's message.
 fn invalid(file: &str, error: &anyhow::Error) -> PolicyError {
-    PolicyError::Invalid {
-        file: file.to_string(),
-        reason: error_text(error),
-    }
+    PolicyError::Invalid { file: file.to_string(), reason: error_text(error) }
 }
 
 /// Regorus's message (with its context chain), without the blank line it starts with.
@@ -412,10 +366,7 @@ fn attribute<'a>(error: &anyhow::Error, labels: &[&'a str]) -> Option<&'a str> {
     // The longest label that fits, so `a.rego` cannot claim an error in `a.rego.rego`.
     labels
         .iter()
-        .filter(|label| {
-            rest.strip_prefix(**label)
-                .is_some_and(|after| after.starts_with(':'))
-        })
+        .filter(|label| rest.strip_prefix(**label).is_some_and(|after| after.starts_with(':')))
         .max_by_key(|label| label.len())
         .copied()
 }
@@ -425,13 +376,8 @@ fn attribute<'a>(error: &anyhow::Error, labels: &[&'a str]) -> Option<&'a str> {
 fn rule_path(components: &[String]) -> String {
     let mut path = String::from("data");
     for component in components {
-        let plain = component
-            .chars()
-            .next()
-            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-            && component
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '_');
+        let plain = component.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+            && component.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
         if plain {
             path.push('.');
             path.push_str(component);
@@ -453,9 +399,9 @@ fn parse_level(value: &regorus::Value) -> Result<Option<Level>, String> {
             "advisory" => Ok(Some(Level::Advisory)),
             "soft-mandatory" => Ok(Some(Level::SoftMandatory)),
             "hard-mandatory" => Ok(Some(Level::HardMandatory)),
-            other => Err(format!(
-                "unknown level {other:?}; expected \"advisory\", \"soft-mandatory\" or \"hard-mandatory\""
-            )),
+            other => {
+                Err(format!("unknown level {other:?}; expected \"advisory\", \"soft-mandatory\" or \"hard-mandatory\""))
+            }
         },
         other => Err(format!("level must be a string, not {}", kind(other))),
     }
@@ -471,10 +417,7 @@ fn messages(value: &regorus::Value, rule: &RuleRef) -> Result<Vec<String>, Strin
         Value::Set(set) => set.iter().map(message).collect(),
         Value::Array(array) => array.iter().map(message).collect(),
         single @ (Value::String(_) | Value::Object(_)) => Ok(vec![message(single)?]),
-        other => Err(format!(
-            "produced {}; expected a set of strings or of objects with a msg field",
-            kind(other)
-        )),
+        other => Err(format!("produced {}; expected a set of strings or of objects with a msg field", kind(other))),
     }
 }
 
@@ -484,16 +427,10 @@ fn message(value: &regorus::Value) -> Result<String, String> {
         regorus::Value::String(s) => Ok(s.to_string()),
         regorus::Value::Object(object) => match object.get(&regorus::Value::from("msg")) {
             Some(regorus::Value::String(s)) => Ok(s.to_string()),
-            Some(other) => Err(format!(
-                "a message's msg field is {}, not a string",
-                kind(other)
-            )),
+            Some(other) => Err(format!("a message's msg field is {}, not a string", kind(other))),
             None => Err("a message object has no msg field".to_string()),
         },
-        other => Err(format!(
-            "a message is {}; expected a string or an object with a msg field",
-            kind(other)
-        )),
+        other => Err(format!("a message is {}; expected a string or an object with a msg field", kind(other))),
     }
 }
 
@@ -575,12 +512,7 @@ mod tests {
     }
 
     fn result(policy: &str, rule: &str, message: &str, level: Level) -> PolicyResult {
-        PolicyResult {
-            policy: policy.to_string(),
-            rule: rule.to_string(),
-            message: message.to_string(),
-            level,
-        }
+        PolicyResult { policy: policy.to_string(), rule: rule.to_string(), message: message.to_string(), level }
     }
 
     // --- the built-in bundle ---------------------------------------------------------------
@@ -589,15 +521,8 @@ mod tests {
     fn default_bundle_compiles() {
         let bundle = PolicyBundle::default_bundle();
         let compiled = bundle.compiled.as_ref().expect("built-in policy compiles");
-        let rules: Vec<_> = compiled
-            .rules
-            .iter()
-            .map(|r| (r.path.as_str(), r.level))
-            .collect();
-        assert_eq!(
-            rules,
-            [("data.ordo.admin_users.deny", Level::SoftMandatory)]
-        );
+        let rules: Vec<_> = compiled.rules.iter().map(|r| (r.path.as_str(), r.level)).collect();
+        assert_eq!(rules, [("data.ordo.admin_users.deny", Level::SoftMandatory)]);
     }
 
     #[test]
@@ -607,9 +532,7 @@ mod tests {
         let plan = fixture("terraform_1_0_3_outputs_only.json");
         assert_eq!(plan["terraform_version"], "1.0.3");
         assert!(plan.get("resource_changes").is_none());
-        let results = PolicyBundle::default_bundle()
-            .evaluate(&plan)
-            .expect("evaluates");
+        let results = PolicyBundle::default_bundle().evaluate(&plan).expect("evaluates");
         assert_eq!(results, []);
         assert_eq!(decide(&results, false), Verdict::Pass);
         assert_eq!(decide(&results, true), Verdict::Pass);
@@ -617,18 +540,14 @@ mod tests {
 
     #[test]
     fn namespace_create_passes() {
-        let results = PolicyBundle::default_bundle()
-            .evaluate(&fixture("namespace_create.json"))
-            .expect("evaluates");
+        let results = PolicyBundle::default_bundle().evaluate(&fixture("namespace_create.json")).expect("evaluates");
         assert_eq!(results, []);
         assert_eq!(decide(&results, true), Verdict::Pass);
     }
 
     #[test]
     fn admin_user_create_needs_approval_or_hard_fails() {
-        let results = PolicyBundle::default_bundle()
-            .evaluate(&fixture("admin_user_create.json"))
-            .expect("evaluates");
+        let results = PolicyBundle::default_bundle().evaluate(&fixture("admin_user_create.json")).expect("evaluates");
         assert_eq!(
             results,
             [result(
@@ -646,18 +565,10 @@ mod tests {
     fn admin_in_a_later_access_still_fails() {
         // The seed looked at `namespace_accesses[0]` only; write first, admin second.
         let plan = fixture("user_admin_second_access.json");
-        assert_eq!(
-            plan["resource_changes"][0]["change"]["after"]["namespace_accesses"][0]["permission"],
-            "write"
-        );
-        let results = PolicyBundle::default_bundle()
-            .evaluate(&plan)
-            .expect("evaluates");
+        assert_eq!(plan["resource_changes"][0]["change"]["after"]["namespace_accesses"][0]["permission"], "write");
+        let results = PolicyBundle::default_bundle().evaluate(&plan).expect("evaluates");
         assert_eq!(results.len(), 1);
-        assert!(
-            results[0].message.contains("temporalcloud_user.bob"),
-            "{results:?}"
-        );
+        assert!(results[0].message.contains("temporalcloud_user.bob"), "{results:?}");
         assert_eq!(decide(&results, false), Verdict::NeedsApproval);
     }
 
@@ -665,9 +576,7 @@ mod tests {
     fn admin_permission_is_matched_in_any_case() {
         // The provider validates the permission case-insensitively.
         let plan = plan_with(json!([user_create("carol", &["read", "Admin"])]));
-        let results = PolicyBundle::default_bundle()
-            .evaluate(&plan)
-            .expect("evaluates");
+        let results = PolicyBundle::default_bundle().evaluate(&plan).expect("evaluates");
         assert_eq!(results.len(), 1, "{results:?}");
     }
 
@@ -677,31 +586,18 @@ mod tests {
         update["change"]["actions"] = json!(["update"]);
         let mut no_accesses = user_create("erin", &[]);
         no_accesses["change"]["after"]["namespace_accesses"] = serde_json::Value::Null;
-        let plan = plan_with(json!([
-            user_create("frank", &["read", "write"]),
-            update,
-            no_accesses
-        ]));
-        let results = PolicyBundle::default_bundle()
-            .evaluate(&plan)
-            .expect("evaluates");
+        let plan = plan_with(json!([user_create("frank", &["read", "write"]), update, no_accesses]));
+        let results = PolicyBundle::default_bundle().evaluate(&plan).expect("evaluates");
         assert_eq!(results, []);
         // A `null` list of changes is nothing to check, not an error.
-        let results = PolicyBundle::default_bundle()
-            .evaluate(&plan_with(serde_json::Value::Null))
-            .expect("evaluates");
+        let results = PolicyBundle::default_bundle().evaluate(&plan_with(serde_json::Value::Null)).expect("evaluates");
         assert_eq!(results, []);
     }
 
     #[test]
     fn one_message_per_user_sorted_by_message() {
-        let plan = plan_with(json!([
-            user_create("zed", &["admin", "admin"]),
-            user_create("amy", &["admin"]),
-        ]));
-        let results = PolicyBundle::default_bundle()
-            .evaluate(&plan)
-            .expect("evaluates");
+        let plan = plan_with(json!([user_create("zed", &["admin", "admin"]), user_create("amy", &["admin"]),]));
+        let results = PolicyBundle::default_bundle().evaluate(&plan).expect("evaluates");
         let messages: Vec<_> = results.iter().map(|r| r.message.as_str()).collect();
         assert_eq!(
             messages,
@@ -718,9 +614,7 @@ mod tests {
         let plan = fixture("admin_user_create.json");
         assert_eq!(
             loaded.evaluate(&plan).expect("evaluates"),
-            PolicyBundle::default_bundle()
-                .evaluate(&plan)
-                .expect("evaluates")
+            PolicyBundle::default_bundle().evaluate(&plan).expect("evaluates")
         );
     }
 
@@ -728,9 +622,7 @@ mod tests {
 
     #[test]
     fn namespace_delete_hard_fails_with_examples_bundle() {
-        let results = examples_bundle()
-            .evaluate(&fixture("namespace_delete.json"))
-            .expect("evaluates");
+        let results = examples_bundle().evaluate(&fixture("namespace_delete.json")).expect("evaluates");
         assert_eq!(
             results,
             [result(
@@ -742,9 +634,7 @@ mod tests {
         );
         assert_eq!(decide(&results, false), Verdict::HardFail);
         // The default bundle has nothing to say about deletions.
-        let default = PolicyBundle::default_bundle()
-            .evaluate(&fixture("namespace_delete.json"))
-            .expect("evaluates");
+        let default = PolicyBundle::default_bundle().evaluate(&fixture("namespace_delete.json")).expect("evaluates");
         assert_eq!(default, []);
     }
 
@@ -758,24 +648,18 @@ mod tests {
 
     #[test]
     fn examples_bundle_passes_a_namespace_create() {
-        let results = examples_bundle()
-            .evaluate(&fixture("namespace_create.json"))
-            .expect("evaluates");
+        let results = examples_bundle().evaluate(&fixture("namespace_create.json")).expect("evaluates");
         assert_eq!(results, []);
     }
 
     #[test]
     fn many_changes_warn_but_pass() {
-        let mut changes: Vec<_> = (0..11)
-            .map(|i| user_create(&format!("u{i:02}"), &["read"]))
-            .collect();
+        let mut changes: Vec<_> = (0..11).map(|i| user_create(&format!("u{i:02}"), &["read"])).collect();
         // No-ops do not count: 11 changes plus one no-op is reported as 11.
         let mut unchanged = user_create("same", &["read"]);
         unchanged["change"]["actions"] = json!(["no-op"]);
         changes.push(unchanged);
-        let results = examples_bundle()
-            .evaluate(&plan_with(json!(changes)))
-            .expect("evaluates");
+        let results = examples_bundle().evaluate(&plan_with(json!(changes))).expect("evaluates");
         assert_eq!(
             results,
             [result(
@@ -799,10 +683,7 @@ mod tests {
         let dir = tempfile::tempdir().expect("temp dir");
         let missing = dir.path().join("nope");
         let err = PolicyBundle::load(&missing).expect_err("missing dir");
-        assert!(
-            matches!(&err, PolicyError::Bundle { path, .. } if path.ends_with("nope")),
-            "{err}"
-        );
+        assert!(matches!(&err, PolicyError::Bundle { path, .. } if path.ends_with("nope")), "{err}");
     }
 
     #[test]
@@ -813,19 +694,13 @@ mod tests {
 
         let other_files = bundle_dir(&[("README.md", "# policies"), ("data.json", "{}")]);
         let err = PolicyBundle::load(other_files.path()).expect_err("no rego");
-        assert!(
-            matches!(&err, PolicyError::Bundle { reason, .. } if reason.contains(".rego")),
-            "{err}"
-        );
+        assert!(matches!(&err, PolicyError::Bundle { reason, .. } if reason.contains(".rego")), "{err}");
     }
 
     #[test]
     fn syntax_error_names_the_file() {
         let dir = bundle_dir(&[
-            (
-                "good.rego",
-                "package good\n\ndeny contains \"x\" if false\n",
-            ),
+            ("good.rego", "package good\n\ndeny contains \"x\" if false\n"),
             ("broken.rego", "package broken\n\ndeny contains msg if {\n"),
         ]);
         let err = PolicyBundle::load(dir.path()).expect_err("invalid policy");
@@ -841,42 +716,21 @@ mod tests {
 
     #[test]
     fn rego_v0_syntax_is_rejected_naming_the_file() {
-        let dir = bundle_dir(&[(
-            "old.rego",
-            "package main\n\ndeny[msg] {\n  msg := \"x\"\n}\n",
-        )]);
+        let dir = bundle_dir(&[("old.rego", "package main\n\ndeny[msg] {\n  msg := \"x\"\n}\n")]);
         let err = PolicyBundle::load(dir.path()).expect_err("v0 syntax");
-        assert!(
-            matches!(&err, PolicyError::Invalid { file, .. } if file.ends_with("old.rego")),
-            "{err}"
-        );
+        assert!(matches!(&err, PolicyError::Invalid { file, .. } if file.ends_with("old.rego")), "{err}");
     }
 
     #[test]
     fn compile_errors_name_the_file() {
         // Parses, but only the evaluator notices: an unsafe variable, an unknown function.
         for (name, source) in [
-            (
-                "unsafe.rego",
-                "package u\n\ndeny contains \"x\" if { y == 1 }\n",
-            ),
-            (
-                "unknown_fn.rego",
-                "package f\n\ndeny contains msg if { msg := no_such_function(1) }\n",
-            ),
+            ("unsafe.rego", "package u\n\ndeny contains \"x\" if { y == 1 }\n"),
+            ("unknown_fn.rego", "package f\n\ndeny contains msg if { msg := no_such_function(1) }\n"),
         ] {
-            let dir = bundle_dir(&[
-                (
-                    "fine.rego",
-                    "package fine\n\nwarn contains \"x\" if false\n",
-                ),
-                (name, source),
-            ]);
+            let dir = bundle_dir(&[("fine.rego", "package fine\n\nwarn contains \"x\" if false\n"), (name, source)]);
             let err = PolicyBundle::load(dir.path()).expect_err("compile error");
-            assert!(
-                matches!(&err, PolicyError::Invalid { file, .. } if file.ends_with(name)),
-                "{name}: {err}"
-            );
+            assert!(matches!(&err, PolicyError::Invalid { file, .. } if file.ends_with(name)), "{name}: {err}");
         }
     }
 
@@ -923,19 +777,12 @@ mod tests {
             ("helpers.rego", "package ordo.lib\n\nanswer := 42\n"),
         ]);
         let bundle = PolicyBundle::load(dir.path()).expect("loads");
-        let plan = plan_with(
-            json!([{"address": "x.y", "type": "x", "name": "y", "change": {"actions": ["create"]}}]),
-        );
+        let plan = plan_with(json!([{"address": "x.y", "type": "x", "name": "y", "change": {"actions": ["create"]}}]));
         let results = bundle.evaluate(&plan).expect("evaluates");
         assert_eq!(
             results,
             [
-                result(
-                    "flags.on-off",
-                    "deny",
-                    "flags.on-off.deny is true",
-                    Level::HardMandatory
-                ),
+                result("flags.on-off", "deny", "flags.on-off.deny is true", Level::HardMandatory),
                 result("main", "deny", "main sees x.y", Level::SoftMandatory),
                 result("main", "warn", "main warns", Level::Advisory),
                 result("ordo.advice", "deny", "a", Level::Advisory),
@@ -946,26 +793,15 @@ mod tests {
 
         // Evaluations do not leak into each other: the cached engine is cloned each time.
         let empty = bundle.evaluate(&plan_with(json!([]))).expect("evaluates");
-        assert_eq!(
-            empty.iter().map(|r| r.policy.as_str()).collect::<Vec<_>>(),
-            ["main", "ordo.advice", "ordo.advice"]
-        );
+        assert_eq!(empty.iter().map(|r| r.policy.as_str()).collect::<Vec<_>>(), ["main", "ordo.advice", "ordo.advice"]);
     }
 
     #[test]
     fn bad_message_shapes_are_evaluation_errors() {
-        let dir = bundle_dir(&[(
-            "p.rego",
-            "package p\n\ndeny contains {\"text\": \"no msg\"} if input.plan.bad\n",
-        )]);
+        let dir = bundle_dir(&[("p.rego", "package p\n\ndeny contains {\"text\": \"no msg\"} if input.plan.bad\n")]);
         let bundle = PolicyBundle::load(dir.path()).expect("fine on an empty plan");
-        let err = bundle
-            .evaluate(&json!({"bad": true}))
-            .expect_err("no msg field");
-        assert!(
-            matches!(&err, PolicyError::Eval(reason) if reason.contains("msg")),
-            "{err}"
-        );
+        let err = bundle.evaluate(&json!({"bad": true})).expect_err("no msg field");
+        assert!(matches!(&err, PolicyError::Eval(reason) if reason.contains("msg")), "{err}");
     }
 
     #[test]
@@ -982,19 +818,10 @@ mod tests {
         let soft = result("p", "deny", "s", Level::SoftMandatory);
         let hard = result("p", "deny", "h", Level::HardMandatory);
         assert_eq!(decide(&[], false), Verdict::Pass);
-        assert_eq!(
-            decide(std::slice::from_ref(&advisory), false),
-            Verdict::Pass
-        );
+        assert_eq!(decide(std::slice::from_ref(&advisory), false), Verdict::Pass);
         assert_eq!(decide(std::slice::from_ref(&advisory), true), Verdict::Pass);
-        assert_eq!(
-            decide(&[advisory.clone(), soft.clone()], false),
-            Verdict::NeedsApproval
-        );
-        assert_eq!(
-            decide(&[advisory.clone(), soft.clone()], true),
-            Verdict::HardFail
-        );
+        assert_eq!(decide(&[advisory.clone(), soft.clone()], false), Verdict::NeedsApproval);
+        assert_eq!(decide(&[advisory.clone(), soft.clone()], true), Verdict::HardFail);
         assert_eq!(decide(&[soft, hard, advisory], false), Verdict::HardFail);
     }
 }

@@ -9,8 +9,8 @@ use temporalio_common::search_attributes::SearchAttributeKey;
 use temporalio_common::RetryPolicy;
 use temporalio_macros::{workflow, workflow_methods};
 use temporalio_sdk::{
-    ActivityCancellationType, ActivityExecutionError, ActivityOptions, ApplicationFailure, CancellableFuture as _, ContinueAsNewOptions,
-    SyncWorkflowContext, TimerResult, WorkflowContext, WorkflowContextView, WorkflowResult,
+    ActivityCancellationType, ActivityExecutionError, ActivityOptions, ApplicationFailure, CancellableFuture as _,
+    ContinueAsNewOptions, SyncWorkflowContext, TimerResult, WorkflowContext, WorkflowContextView, WorkflowResult,
 };
 
 use crate::activities::{ApplyInput, ChangeReport, PolicyInput, ProvisionActivities};
@@ -244,12 +244,7 @@ async fn provision_locked(
     sa: bool,
 ) -> WorkflowResult<Locked> {
     set_status(ctx, sa, status::INITIALIZING, 10);
-    ctx.execute_activity(
-        ProvisionActivities::terraform_init,
-        request.clone(),
-        step_options(request, 5),
-    )
-    .await?;
+    ctx.execute_activity(ProvisionActivities::terraform_init, request.clone(), step_options(request, 5)).await?;
     set_status(ctx, sa, status::INITIALIZED, 20);
 
     let report = loop {
@@ -265,13 +260,8 @@ async fn provision_locked(
         }
 
         set_status(ctx, sa, status::PLANNING, 30);
-        let plan = ctx
-            .execute_activity(
-                ProvisionActivities::terraform_plan,
-                request.clone(),
-                plan_options(request),
-            )
-            .await?;
+        let plan =
+            ctx.execute_activity(ProvisionActivities::terraform_plan, request.clone(), plan_options(request)).await?;
         record_plan(ctx, &plan);
         set_status(ctx, sa, status::PLANNED, 40);
 
@@ -279,10 +269,7 @@ async fn provision_locked(
         let results = ctx
             .execute_activity(
                 ProvisionActivities::policy_check,
-                PolicyInput {
-                    policy: request.policy.clone(),
-                    plan: plan.json.clone(),
-                },
+                PolicyInput { policy: request.policy.clone(), plan: plan.json.clone() },
                 step_options(request, 5),
             )
             .await?;
@@ -308,15 +295,8 @@ async fn provision_locked(
         }
 
         set_status(ctx, sa, status::APPLYING, 70);
-        let apply = ApplyInput {
-            request: request.clone(),
-            approved_hash: plan.hash.clone(),
-            plan,
-        };
-        match ctx
-            .execute_activity(ProvisionActivities::terraform_apply, apply, apply_options(request))
-            .await
-        {
+        let apply = ApplyInput { request: request.clone(), approved_hash: plan.hash.clone(), plan };
+        match ctx.execute_activity(ProvisionActivities::terraform_apply, apply, apply_options(request)).await {
             Ok(report) => break report,
             Err(err) if failure_type(&err).as_deref() == Some(error::STALE_PLAN) => {
                 // The state moved since the plan was approved: the approval does not carry over.
@@ -330,13 +310,8 @@ async fn provision_locked(
     record_changes(ctx, report);
     set_status(ctx, sa, status::APPLIED, 80);
 
-    let outputs = ctx
-        .execute_activity(
-            ProvisionActivities::terraform_output,
-            request.clone(),
-            apply_options(request),
-        )
-        .await?;
+    let outputs =
+        ctx.execute_activity(ProvisionActivities::terraform_output, request.clone(), apply_options(request)).await?;
     ctx.state_mut(|s| s.state.outputs = mask_outputs(&outputs));
 
     Ok(Locked::Applied(applied_hash))
@@ -557,9 +532,7 @@ fn apply_options(request: &ProvisionRequest) -> ActivityOptions {
 }
 
 fn epoch_ms(t: SystemTime) -> u64 {
-    t.duration_since(SystemTime::UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or_default()
+    t.duration_since(SystemTime::UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or_default()
 }
 
 fn rfc3339(t: SystemTime) -> String {
@@ -633,11 +606,7 @@ impl DeprovisionInfraWorkflow {
         lock::release(ctx, &lock_id).await;
         let outputs = outcome?;
         set_status(ctx, sa, status::DESTROYED, 100);
-        Ok(ProvisionResult {
-            status: status::DESTROYED.to_owned(),
-            outputs,
-            applied_plan_hash: None,
-        })
+        Ok(ProvisionResult { status: status::DESTROYED.to_owned(), outputs, applied_plan_hash: None })
     }
 
     /// The lock grant (signal from `WorkspaceLockWorkflow`).
@@ -678,12 +647,7 @@ async fn deprovision_locked(
     sa: bool,
 ) -> WorkflowResult<crate::iac::Outputs> {
     set_status(ctx, sa, status::INITIALIZING, 10);
-    ctx.execute_activity(
-        ProvisionActivities::terraform_init,
-        request.clone(),
-        step_options(request, 5),
-    )
-    .await?;
+    ctx.execute_activity(ProvisionActivities::terraform_init, request.clone(), step_options(request, 5)).await?;
     set_status(ctx, sa, status::INITIALIZED, 33);
     set_status(ctx, sa, status::DESTROYING, 66);
     destroy_and_read_outputs(ctx, request).await
@@ -694,21 +658,11 @@ async fn destroy_and_read_outputs<W: HasState + 'static>(
     ctx: &mut WorkflowContext<W>,
     request: &ProvisionRequest,
 ) -> WorkflowResult<crate::iac::Outputs> {
-    let report = ctx
-        .execute_activity(
-            ProvisionActivities::terraform_destroy,
-            request.clone(),
-            apply_options(request),
-        )
-        .await?;
+    let report =
+        ctx.execute_activity(ProvisionActivities::terraform_destroy, request.clone(), apply_options(request)).await?;
     record_changes(ctx, report);
-    let outputs = ctx
-        .execute_activity(
-            ProvisionActivities::terraform_output,
-            request.clone(),
-            apply_options(request),
-        )
-        .await?;
+    let outputs =
+        ctx.execute_activity(ProvisionActivities::terraform_output, request.clone(), apply_options(request)).await?;
     let masked = mask_outputs(&outputs);
     ctx.state_mut(|s| s.state_mut().outputs = masked.clone());
     Ok(masked)

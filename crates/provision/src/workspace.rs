@@ -12,26 +12,14 @@ pub fn resolve(root: &Path, requested: &str) -> Result<PathBuf, IacError> {
         .map_err(|e| IacError::Invalid(format!("IaC root {} is not usable: {e}", root.display())))?;
     let requested_path = Path::new(requested);
     if requested_path.components().any(|c| matches!(c, Component::ParentDir)) {
-        return Err(IacError::Invalid(format!(
-            "directory {requested:?} must not contain '..'"
-        )));
+        return Err(IacError::Invalid(format!("directory {requested:?} must not contain '..'")));
     }
-    let joined = if requested_path.is_absolute() {
-        requested_path.to_path_buf()
-    } else {
-        root.join(requested_path)
-    };
-    let dir = joined.canonicalize().map_err(|_| {
-        IacError::Invalid(format!(
-            "directory {requested:?} does not exist under {}",
-            root.display()
-        ))
-    })?;
+    let joined = if requested_path.is_absolute() { requested_path.to_path_buf() } else { root.join(requested_path) };
+    let dir = joined
+        .canonicalize()
+        .map_err(|_| IacError::Invalid(format!("directory {requested:?} does not exist under {}", root.display())))?;
     if !dir.starts_with(&root) {
-        return Err(IacError::Invalid(format!(
-            "directory {requested:?} is outside the IaC root {}",
-            root.display()
-        )));
+        return Err(IacError::Invalid(format!("directory {requested:?} is outside the IaC root {}", root.display())));
     }
     if !dir.is_dir() {
         return Err(IacError::Invalid(format!("directory {requested:?} is not a directory")));

@@ -34,12 +34,7 @@ fn histories() -> Vec<(String, Vec<u8>)> {
     files.sort();
     files
         .into_iter()
-        .map(|p| {
-            (
-                p.file_name().unwrap().to_string_lossy().into_owned(),
-                std::fs::read(&p).unwrap(),
-            )
-        })
+        .map(|p| (p.file_name().unwrap().to_string_lossy().into_owned(), std::fs::read(&p).unwrap()))
         .collect()
 }
 
@@ -66,10 +61,7 @@ async fn recorded_histories_replay_deterministically() {
     let replayer = replayer();
     for (name, bytes) in histories {
         let history = WorkflowHistory::from_json(&bytes).unwrap_or_else(|e| panic!("{name}: {e}"));
-        replayer
-            .replay_workflow(history)
-            .await
-            .unwrap_or_else(|e| panic!("{name} no longer replays: {e}"));
+        replayer.replay_workflow(history).await.unwrap_or_else(|e| panic!("{name} no longer replays: {e}"));
     }
 }
 
@@ -77,17 +69,12 @@ async fn recorded_histories_replay_deterministically() {
 /// scheduled activity renamed) is reported as non-deterministic.
 #[tokio::test]
 async fn an_altered_history_is_detected() {
-    let (name, bytes) = histories()
-        .into_iter()
-        .find(|(n, _)| n.starts_with("provision_"))
-        .expect("a provision history");
+    let (name, bytes) =
+        histories().into_iter().find(|(n, _)| n.starts_with("provision_")).expect("a provision history");
     let text = String::from_utf8(bytes).unwrap();
     assert!(text.contains("terraform_init"), "{name} schedules terraform_init");
     let altered = text.replacen("terraform_init", "terraform_nope", 1);
     let history = WorkflowHistory::from_json(altered.as_bytes()).unwrap();
-    let err = replayer()
-        .replay_workflow(history)
-        .await
-        .expect_err("renaming a recorded activity must break replay");
+    let err = replayer().replay_workflow(history).await.expect_err("renaming a recorded activity must break replay");
     assert!(err.to_string().contains("nondetermin"), "{err}");
 }

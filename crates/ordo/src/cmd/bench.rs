@@ -168,10 +168,7 @@ fn refuse_codecs() -> anyhow::Result<()> {
 }
 
 fn temporal_bin(paths: &Paths) -> PathBuf {
-    paths
-        .temporal_bin
-        .clone()
-        .unwrap_or_else(ordo_core::devserver::find_temporal_binary)
+    paths.temporal_bin.clone().unwrap_or_else(ordo_core::devserver::find_temporal_binary)
 }
 
 fn absolute(path: &std::path::Path) -> anyhow::Result<PathBuf> {
@@ -212,10 +209,7 @@ async fn chaos(args: ChaosArgs) -> anyhow::Result<ExitCode> {
         "--failure-rate must be in [0, 1): at 1 nothing could ever apply"
     );
     let seed = args.seed.unwrap_or_else(|| {
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_nanos() as u64)
-            .unwrap_or(1)
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos() as u64).unwrap_or(1)
     });
     let config = ChaosConfig {
         ordo_bin: std::env::current_exe().context("locating the ordo binary")?,

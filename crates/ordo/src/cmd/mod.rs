@@ -4,7 +4,7 @@ pub(crate) mod app;
 pub(crate) mod bench;
 pub(crate) mod codec_server;
 pub(crate) mod provision;
-pub(crate) mod telemetry;
 pub(crate) mod serve;
+pub(crate) mod telemetry;
 pub(crate) mod up;
 pub(crate) mod worker;

@@ -210,37 +210,17 @@ pub(crate) async fn run(temporal: ordo_core::TemporalArgs, command: ProvisionCom
             }
             Ok(ExitCode::SUCCESS)
         }
-        ProvisionCommand::Start {
-            start,
-            common,
-            iac_root,
-            watch,
-        } => {
+        ProvisionCommand::Start { start, common, iac_root, watch } => {
             let request = build_request(&start)?;
             launch(&temporal, &common, &iac_root, request, false, watch).await
         }
-        ProvisionCommand::Destroy {
-            start,
-            common,
-            iac_root,
-            watch,
-        } => {
+        ProvisionCommand::Destroy { start, common, iac_root, watch } => {
             let request = build_request(&start)?;
             launch(&temporal, &common, &iac_root, request, true, watch).await
         }
-        ProvisionCommand::Scenario {
-            key,
-            driver,
-            ttl,
-            common,
-            iac_root,
-            watch,
-        } => {
+        ProvisionCommand::Scenario { key, driver, ttl, common, iac_root, watch } => {
             let scenario = scenarios::find(&key).ok_or_else(|| {
-                anyhow::anyhow!(
-                    "unknown scenario {key:?}; expected one of: {}",
-                    scenarios::keys().join(", ")
-                )
+                anyhow::anyhow!("unknown scenario {key:?}; expected one of: {}", scenarios::keys().join(", "))
             })?;
             if ttl.is_some() && key != "ephemeral" {
                 anyhow::bail!("--ttl only applies to the ephemeral scenario");
@@ -248,31 +228,15 @@ pub(crate) async fn run(temporal: ordo_core::TemporalArgs, command: ProvisionCom
             let request = scenario.request(driver, ttl);
             launch(&temporal, &common, &iac_root, request, scenario.destroy, watch).await
         }
-        ProvisionCommand::List {
-            status,
-            scenario,
-            directory,
-            limit,
-            common,
-        } => {
+        ProvisionCommand::List { status, scenario, directory, limit, common } => {
             let client = connect(&temporal, &common).await?;
-            let rows = client
-                .list(&ListFilter {
-                    status,
-                    scenario,
-                    directory,
-                    limit: Some(limit),
-                })
-                .await?;
+            let rows = client.list(&ListFilter { status, scenario, directory, limit: Some(limit) }).await?;
             if common.json {
                 println!("{}", serde_json::to_string_pretty(&rows)?);
             } else if rows.is_empty() {
                 eprintln!("no runs match");
             } else {
-                println!(
-                    "{:<52} {:<11} {:<22} {:<26} DIRECTORY",
-                    "WORKFLOW ID", "EXECUTION", "STATUS", "SCENARIO"
-                );
+                println!("{:<52} {:<11} {:<22} {:<26} DIRECTORY", "WORKFLOW ID", "EXECUTION", "STATUS", "SCENARIO");
                 for r in rows {
                     println!(
                         "{:<52} {:<11} {:<22} {:<26} {}",
@@ -329,17 +293,14 @@ fn build_request(start: &StartArgs) -> anyhow::Result<ProvisionRequest> {
             } else {
                 std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?
             };
-            serde_json::from_str::<serde_json::Value>(&text).map_err(|e| RequestError {
-                field: "input".into(),
-                reason: format!("malformed JSON: {e}"),
-            })?
+            serde_json::from_str::<serde_json::Value>(&text)
+                .map_err(|e| RequestError { field: "input".into(), reason: format!("malformed JSON: {e}") })?
         }
         None => serde_json::json!({}),
     };
-    let object = value.as_object_mut().ok_or_else(|| RequestError {
-        field: "input".into(),
-        reason: "must be a JSON object".into(),
-    })?;
+    let object = value
+        .as_object_mut()
+        .ok_or_else(|| RequestError { field: "input".into(), reason: "must be a JSON object".into() })?;
     if let Some(dir) = &start.directory {
         object.insert("directory".into(), dir.clone().into());
     }
@@ -372,10 +333,7 @@ fn build_request(start: &StartArgs) -> anyhow::Result<ProvisionRequest> {
 }
 
 async fn connect(temporal: &ordo_core::TemporalArgs, common: &Common) -> anyhow::Result<ProvisionClient> {
-    Ok(ProvisionClient::new(
-        ordo_core::connect(temporal).await?,
-        common.task_queue.clone(),
-    ))
+    Ok(ProvisionClient::new(ordo_core::connect(temporal).await?, common.task_queue.clone()))
 }
 
 async fn launch(
@@ -439,12 +397,7 @@ async fn watch(client: &ProvisionClient, id: &str, json: bool) -> anyhow::Result
     let mut last = String::new();
     loop {
         let view = client.view(id).await?;
-        let line = format!(
-            "{} {:>3}% {}",
-            bar(view.state.progress),
-            view.state.progress,
-            view.state.status
-        );
+        let line = format!("{} {:>3}% {}", bar(view.state.progress), view.state.progress, view.state.status);
         if line != last {
             if tty {
                 eprint!("\r\x1b[2K{line}");
@@ -488,11 +441,7 @@ fn print_view(view: &RunView) {
     println!(
         "execution:  {}{}",
         view.execution_status,
-        if view.stale {
-            "  (no worker answered: state may be stale)"
-        } else {
-            ""
-        }
+        if view.stale { "  (no worker answered: state may be stale)" } else { "" }
     );
     println!("status:     {} ({}%)", s.status, s.progress);
     println!(
@@ -517,16 +466,10 @@ fn print_view(view: &RunView) {
         }
     }
     for result in &s.policy_results {
-        println!(
-            "policy:     [{:?}] {} {}: {}",
-            result.level, result.policy, result.rule, result.message
-        );
+        println!("policy:     [{:?}] {} {}: {}", result.level, result.policy, result.rule, result.message);
     }
     if s.approval_pending {
-        println!(
-            "approval:   pending until {}",
-            s.approval_deadline.as_deref().unwrap_or("-")
-        );
+        println!("approval:   pending until {}", s.approval_deadline.as_deref().unwrap_or("-"));
     }
     if let Some(a) = &s.approval {
         println!(

@@ -7,8 +7,8 @@ use ordo_core::devserver::{find_temporal_binary, DevServer, DevServerOptions};
 use ordo_core::search_attributes::{self, Registration};
 
 use super::codec_server::{self, CodecAccessArgs};
-use super::telemetry::Telemetry;
 use super::serve::HttpArgs;
+use super::telemetry::Telemetry;
 use super::worker::{run_worker, shutdown_signal, WorkerArgs};
 
 /// `ordo up` settings.

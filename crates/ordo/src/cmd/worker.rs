@@ -61,10 +61,7 @@ impl WorkerArgs {
         std::fs::create_dir_all(&self.data_dir)
             .with_context(|| format!("creating data dir {}", self.data_dir.display()))?;
         let iac_root = self.iac_root.canonicalize().with_context(|| {
-            format!(
-                "IaC root {} does not exist (set --iac-root / ORDO_IAC_ROOT)",
-                self.iac_root.display()
-            )
+            format!("IaC root {} does not exist (set --iac-root / ORDO_IAC_ROOT)", self.iac_root.display())
         })?;
         Ok(WorkerConfig {
             iac_root,
@@ -96,11 +93,7 @@ fn resolve_terraform(configured: &PathBuf) -> PathBuf {
 pub(crate) async fn run(temporal: ordo_core::TemporalArgs, args: WorkerArgs) -> anyhow::Result<ExitCode> {
     let telemetry = Telemetry::start(args.metrics_addr)?;
     let client = ordo_core::config::connect_with_metrics(&temporal, telemetry.client_meter()).await?;
-    eprintln!(
-        "worker polling task queue {:?} on {}",
-        args.task_queue,
-        temporal.address_or_default()
-    );
+    eprintln!("worker polling task queue {:?} on {}", args.task_queue, temporal.address_or_default());
     eprintln!(
         "application flow on task queue {:?}{}",
         args.apps_task_queue,
@@ -152,10 +145,7 @@ fn application_workers(
     let apps = ordo_provision::application_worker_options(&args.apps_task_queue, teams)?;
     let mut workers = vec![Worker::new(&telemetry.runtime, client.clone(), apps).context("creating the apps worker")?];
     if !args.no_apps_iac {
-        let queue = args
-            .apps_iac_task_queue
-            .clone()
-            .unwrap_or_else(|| default_iac_task_queue(&args.apps_task_queue));
+        let queue = args.apps_iac_task_queue.clone().unwrap_or_else(|| default_iac_task_queue(&args.apps_task_queue));
         let foundation = FoundationConfig {
             iac_root: config.iac_root.clone(),
             data_dir: config.drivers.data_dir.clone(),

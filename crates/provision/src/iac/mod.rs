@@ -223,10 +223,9 @@ impl Driver {
             DriverKind::Terraform => Self::Cli(terraform::CliDriver::new("terraform", config.terraform_bin.clone())),
             DriverKind::Tofu => Self::Cli(terraform::CliDriver::new("tofu", config.tofu_bin.clone())),
             DriverKind::Sim => Self::Sim(sim::SimDriver::new(config.data_dir.join("sim"), knobs)),
-            DriverKind::Pulumi => Self::Pulumi(pulumi::PulumiDriver::new(
-                pulumi::default_binary(),
-                pulumi::DEFAULT_STACK,
-            )),
+            DriverKind::Pulumi => {
+                Self::Pulumi(pulumi::PulumiDriver::new(pulumi::default_binary(), pulumi::DEFAULT_STACK))
+            }
         }
     }
 
