@@ -73,6 +73,20 @@ fn ui_port_hint(options: &DevServerOptions) -> Option<u16> {
 impl DevServer {
     /// Starts the server and waits until its frontend answers.
     pub async fn start(options: DevServerOptions) -> anyhow::Result<Self> {
+        // A port we picked can be taken again before the server binds it (or collide with the
+        // ports the server derives from it): then try fresh ports a few times.
+        let mut attempt = 1;
+        loop {
+            match Self::start_once(options.clone()).await {
+                Err(err) if options.port == 0 && attempt < 4 && err.to_string().contains("exited during start-up") => {
+                    attempt += 1;
+                }
+                other => return other,
+            }
+        }
+    }
+
+    async fn start_once(options: DevServerOptions) -> anyhow::Result<Self> {
         let port = if options.port == 0 { free_port()? } else { options.port };
         // The CLI would otherwise fail late and quietly, and a caller could end up talking to
         // whatever server already holds the port.
