@@ -161,7 +161,9 @@ impl ProvisionActivities {
         let (driver, ws) = self.workspace(&ctx, &input.request)?;
         driver.init(&ws).await.map_err(error::from_iac)?;
         let plan_file = input.plan.file;
-        run_with_heartbeats(&ctx, move |progress| async move { driver.apply(&ws, &plan_file, progress).await }).await
+        run_with_heartbeats(&ctx, move |progress| async move { driver.apply(&ws, &plan_file, progress).await })
+            .await
+            .map_err(error::from_iac)
     }
 
     /// Destroys everything the workspace manages, heartbeating resource progress.
@@ -173,7 +175,9 @@ impl ProvisionActivities {
     ) -> Result<ChangeReport, ActivityError> {
         let (driver, ws) = self.workspace(&ctx, &request)?;
         driver.init(&ws).await.map_err(error::from_iac)?;
-        run_with_heartbeats(&ctx, move |progress| async move { driver.destroy(&ws, progress).await }).await
+        run_with_heartbeats(&ctx, move |progress| async move { driver.destroy(&ws, progress).await })
+            .await
+            .map_err(error::from_iac)
     }
 
     /// Queues this run for the workspace's lock (signal-with-start of the lock workflow on this
@@ -230,9 +234,14 @@ impl ProvisionActivities {
     }
 }
 
-/// Runs a long driver operation, heartbeating its resource events every second and forwarding
-/// the activity's cancellation to the driver (which interrupts the tool and lets it save state).
-async fn run_with_heartbeats<F, Fut>(ctx: &ActivityContext, operation: F) -> Result<ChangeReport, ActivityError>
+/// Runs a long driver operation, heartbeating its resource events every second
+/// ([`ApplyHeartbeat`]) and forwarding the activity's cancellation to the driver (which interrupts
+/// the tool and lets it save state). The driver's error is returned as it is: each activity maps it
+/// to its own failure types.
+pub(crate) async fn run_with_heartbeats<F, Fut>(
+    ctx: &ActivityContext,
+    operation: F,
+) -> Result<ChangeReport, iac::IacError>
 where
     F: FnOnce(Progress) -> Fut,
     Fut: std::future::Future<Output = Result<ChangeSummary, iac::IacError>>,
@@ -258,6 +267,5 @@ where
     while let Ok(event) = events_rx.try_recv() {
         events.push(event);
     }
-    let changes = result.map_err(error::from_iac)?;
-    Ok(ChangeReport { changes, events })
+    Ok(ChangeReport { changes: result?, events })
 }

@@ -4,19 +4,18 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::Duration;
 
 use temporalio_macros::activities;
 use temporalio_sdk::activities::{ActivityContext, ActivityError};
 use temporalio_sdk::ApplicationFailure;
-use tokio::sync::{mpsc, watch};
 
 use super::model::{
     DestroyFoundationResourcesResponse, GetTeamInformationRequest, ProvisionFoundationResourcesRequest,
     ProvisionFoundationResourcesResponse, TeamInformation,
 };
 use super::teams::TeamDirectory;
-use crate::iac::{self, pulumi, sim, ChangeSummary, Driver, DriverKind, IacError, Progress, ResourceEvent, Workspace};
+use crate::activities::{run_with_heartbeats, ChangeReport};
+use crate::iac::{self, pulumi, sim, ChangeSummary, Driver, DriverKind, IacError, ResourceEvent, Workspace};
 use crate::model::mask_outputs;
 use crate::workspace;
 
@@ -212,9 +211,8 @@ impl FoundationActivities {
         driver.init(&ws).await.map_err(from_iac)?;
         let plan = driver.plan(&ws).await.map_err(from_iac)?;
         let (apply_driver, apply_ws, file) = (driver.clone(), ws.clone(), plan.file);
-        let (changes, events) =
-            heartbeating(&ctx, move |progress| async move { apply_driver.apply(&apply_ws, &file, progress).await })
-                .await?;
+        let apply = move |progress| async move { apply_driver.apply(&apply_ws, &file, progress).await };
+        let ChangeReport { changes, events } = run_with_heartbeats(&ctx, apply).await.map_err(from_iac)?;
         let outputs = driver.output(&ws).await.map_err(from_iac)?;
         let mut summary = describe(&events, &changes);
         if input.driver == DriverKind::Sim {
@@ -248,8 +246,10 @@ impl FoundationActivities {
             // Selects the stack and its configuration (the provider needs its region).
             driver.init(&ws).await.map_err(from_iac)?;
         }
-        let (changes, events) =
-            heartbeating(&ctx, move |progress| async move { driver.destroy(&ws, progress).await }).await?;
+        let ChangeReport { changes, events } =
+            run_with_heartbeats(&ctx, move |progress| async move { driver.destroy(&ws, progress).await })
+                .await
+                .map_err(from_iac)?;
         tracing::info!(application = %input.application_id, destroyed = changes.destroyed, "foundation resources destroyed");
         Ok(DestroyFoundationResourcesResponse {
             application_id: input.application_id,
@@ -289,41 +289,6 @@ fn check_request(input: &ProvisionFoundationResourcesRequest) -> Result<(), Stri
         return Err("applicationName: must be printable text".to_owned());
     }
     Ok(())
-}
-
-/// Runs a long driver operation, heartbeating its resource events every second and forwarding
-/// the activity's cancellation to the driver.
-async fn heartbeating<F, Fut>(
-    ctx: &ActivityContext,
-    operation: F,
-) -> Result<(ChangeSummary, Vec<ResourceEvent>), ActivityError>
-where
-    F: FnOnce(Progress) -> Fut,
-    Fut: std::future::Future<Output = Result<ChangeSummary, IacError>>,
-{
-    let (events_tx, mut events_rx) = mpsc::unbounded_channel();
-    let (cancel_tx, cancel_rx) = watch::channel(false);
-    let work = operation(Progress { events: events_tx, cancel: cancel_rx });
-    tokio::pin!(work);
-    let mut events = Vec::new();
-    let mut ticker = tokio::time::interval(Duration::from_secs(1));
-    let result = loop {
-        tokio::select! {
-            result = &mut work => break result,
-            Some(event) = events_rx.recv() => events.push(event),
-            _ = ctx.cancelled(), if !*cancel_tx.borrow() => {
-                let _ = cancel_tx.send(true);
-            }
-            _ = ticker.tick() => {
-                let _ = ctx.record_heartbeat(events.len()).await;
-            }
-        }
-    };
-    while let Ok(event) = events_rx.try_recv() {
-        events.push(event);
-    }
-    let changes = result.map_err(from_iac)?;
-    Ok((changes, events))
 }
 
 /// The summary lines of an apply or destroy: one per finished resource, then the counts.
