@@ -9,7 +9,6 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use anyhow::Context as _;
 use clap::Subcommand;
 use ordo_provision::application::model::{status, DEFAULT_TASK_QUEUE};
 use ordo_provision::application::{
@@ -17,7 +16,8 @@ use ordo_provision::application::{
     AuthorizationReceivedResponse,
 };
 use ordo_provision::iac::DriverKind;
-use ordo_provision::model::RequestError;
+
+use super::input;
 
 /// Options every `app` command shares.
 #[derive(Debug, Clone, clap::Args)]
@@ -194,21 +194,7 @@ async fn connect(temporal: &ordo_core::TemporalArgs, common: &AppCommon) -> anyh
 
 /// The request from `--input` (if any) with the flags on top, checked like any other.
 fn build_request(args: &RequestArgs) -> anyhow::Result<ApplicationRequest> {
-    let mut value = match &args.input {
-        Some(path) => {
-            let text = if path.as_os_str() == "-" {
-                std::io::read_to_string(std::io::stdin()).context("reading the request from stdin")?
-            } else {
-                std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?
-            };
-            serde_json::from_str::<serde_json::Value>(&text)
-                .map_err(|e| RequestError { field: "input".into(), reason: format!("malformed JSON: {e}") })?
-        }
-        None => serde_json::json!({}),
-    };
-    let object = value
-        .as_object_mut()
-        .ok_or_else(|| RequestError { field: "input".into(), reason: "must be a JSON object".into() })?;
+    let mut object = input::read_object(args.input.as_deref())?;
     let text_flags = [
         ("applicationName", &args.application_name),
         ("teamId", &args.team_id),
@@ -225,7 +211,7 @@ fn build_request(args: &RequestArgs) -> anyhow::Result<ApplicationRequest> {
     if let Some(t) = args.authorization_timeout_seconds {
         object.insert("authorizationTimeoutSeconds".into(), t.into());
     }
-    Ok(ApplicationRequest::parse(value)?)
+    Ok(ApplicationRequest::parse(serde_json::Value::Object(object))?)
 }
 
 async fn request_app(

@@ -8,12 +8,13 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use anyhow::Context as _;
 use clap::Subcommand;
 use ordo_provision::client::{self, ListFilter, ProvisionClient, RunView};
 use ordo_provision::iac::DriverKind;
-use ordo_provision::model::{status, ApplyDecision, ProvisionRequest, RequestError};
+use ordo_provision::model::{status, ApplyDecision, ProvisionRequest};
 use ordo_provision::scenarios;
+
+use super::input;
 
 /// Options every provisioning command shares.
 #[derive(Debug, Clone, clap::Args)]
@@ -286,21 +287,7 @@ pub(crate) async fn run(temporal: ordo_core::TemporalArgs, command: ProvisionCom
 }
 
 fn build_request(start: &StartArgs) -> anyhow::Result<ProvisionRequest> {
-    let mut value = match &start.input {
-        Some(path) => {
-            let text = if path.as_os_str() == "-" {
-                std::io::read_to_string(std::io::stdin()).context("reading the request from stdin")?
-            } else {
-                std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?
-            };
-            serde_json::from_str::<serde_json::Value>(&text)
-                .map_err(|e| RequestError { field: "input".into(), reason: format!("malformed JSON: {e}") })?
-        }
-        None => serde_json::json!({}),
-    };
-    let object = value
-        .as_object_mut()
-        .ok_or_else(|| RequestError { field: "input".into(), reason: "must be a JSON object".into() })?;
+    let mut object = input::read_object(start.input.as_deref())?;
     if let Some(dir) = &start.directory {
         object.insert("directory".into(), dir.clone().into());
     }
@@ -329,7 +316,7 @@ fn build_request(start: &StartArgs) -> anyhow::Result<ProvisionRequest> {
     if start.hard_fail_policy {
         object.insert("hard_fail_policy".into(), true.into());
     }
-    Ok(ProvisionRequest::parse(value)?)
+    Ok(ProvisionRequest::parse(serde_json::Value::Object(object))?)
 }
 
 async fn connect(temporal: &ordo_core::TemporalArgs, common: &Common) -> anyhow::Result<ProvisionClient> {
