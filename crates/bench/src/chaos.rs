@@ -238,6 +238,7 @@ pub async fn run(config: ChaosConfig) -> Result<ChaosReport, BenchError> {
         db_file: Some(scratch.path().join("temporal.sqlite")),
         port: free_port().map_err(|e| BenchError::io("finding a free port", e))?,
         ui_port: None,
+        ui_codec_endpoint: None,
         namespace: "default".into(),
         log_file: Some(logs.join("server.log")),
     };

@@ -20,6 +20,8 @@ pub struct DevServerOptions {
     pub port: u16,
     /// Web UI port (0 = pick a free one); `None` disables the UI.
     pub ui_port: Option<u16>,
+    /// Codec server the Web UI decodes payloads with (e.g. `http://127.0.0.1:8081/encryption_codec`).
+    pub ui_codec_endpoint: Option<String>,
     /// Namespace to create.
     pub namespace: String,
     /// Where the server's own log goes; `None` discards it.
@@ -29,7 +31,15 @@ pub struct DevServerOptions {
 impl DevServerOptions {
     /// In-memory server on free ports, no UI: what tests use.
     pub fn ephemeral(binary: PathBuf) -> Self {
-        Self { binary, db_file: None, port: 0, ui_port: None, namespace: "default".into(), log_file: None }
+        Self {
+            binary,
+            db_file: None,
+            port: 0,
+            ui_port: None,
+            ui_codec_endpoint: None,
+            namespace: "default".into(),
+            log_file: None,
+        }
     }
 }
 
@@ -120,6 +130,9 @@ impl DevServer {
             Some(ui) => command.args(["--ui-port", &ui.to_string()]),
             None => command.arg("--headless"),
         };
+        if let (Some(_), Some(endpoint)) = (ui_port, &options.ui_codec_endpoint) {
+            command.args(["--ui-codec-endpoint", endpoint]);
+        }
         match &options.log_file {
             Some(path) => {
                 let log = std::fs::OpenOptions::new()

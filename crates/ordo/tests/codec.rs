@@ -260,6 +260,60 @@ async fn ordo_up_serves_the_codec_server() {
     assert!(status.contains(" 403 "), "{status}");
 }
 
+/// `ordo up` with its embedded dev server points the Temporal Web UI at its own codec server, so
+/// encrypted payloads show decoded there without any set-up in the browser.
+#[tokio::test]
+async fn embedded_web_ui_decodes_through_the_codec_server() {
+    let env = Env::without_worker().await;
+    let (port, ui_port, codec_port) = (free_port().unwrap(), free_port().unwrap(), free_port().unwrap());
+    let _up = Process(
+        env.ordo(&[
+            "up",
+            "--port",
+            &port.to_string(),
+            "--ui-port",
+            &ui_port.to_string(),
+            "--codec-addr",
+            &format!("0.0.0.0:{codec_port}"),
+            "--http-addr",
+            "off",
+        ])
+        .env_remove("TEMPORAL_ADDRESS")
+        .env("ORDO_CODEC_KEYS", fresh_keys())
+        .env_remove("ORDO_CODEC_KEY_FILE")
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("ordo up starts"),
+    );
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(120);
+    let settings = loop {
+        if let Some(body) = get(ui_port, "/api/v1/settings").await {
+            break body;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "the embedded Web UI never answered on port {ui_port}");
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    };
+    let settings: Value = serde_json::from_str(&settings).unwrap_or_else(|e| panic!("{e}: {settings}"));
+    assert_eq!(
+        settings["Codec"]["Endpoint"],
+        format!("http://127.0.0.1:{codec_port}/encryption_codec"),
+        "an unspecified bind address is offered to the browser as localhost: {settings}"
+    );
+}
+
+/// `GET`s `path` over a plain socket; the body of a 200 response, `None` otherwise.
+async fn get(port: u16, path: &str) -> Option<String> {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", port)).await.ok()?;
+    let request = format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
+    stream.write_all(request.as_bytes()).await.ok()?;
+    let mut response = String::new();
+    stream.read_to_string(&mut response).await.ok()?;
+    let (head, body) = response.split_once("\r\n\r\n")?;
+    head.starts_with("HTTP/1.1 200").then(|| body.to_owned())
+}
+
 /// With encryption on (and `ORDO_ENCRYPT_FAILURES` off, the default), an update the validator
 /// refuses still explains why, and the run completes after a valid approval.
 #[tokio::test]

@@ -1,5 +1,5 @@
 //! The worker's Prometheus endpoint (`ordo worker --metrics-addr`) after real runs: the SDK's
-//! series under seed 001's names, the client's RPC series, and Ordo's domain gauges.
+//! series under seed 001's names, the client's RPC series, and Ordo's domain series.
 
 mod support;
 
@@ -7,7 +7,7 @@ use std::process::{Child, Stdio};
 use std::time::Duration;
 
 use ordo_core::devserver::free_port;
-use ordo_provision::model::status;
+use ordo_provision::model::{status, ApplyDecision};
 use support::Env;
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 
@@ -42,7 +42,8 @@ fn sample(metrics: &str, name: &str, labels: &[(&str, &str)]) -> Option<f64> {
 }
 
 /// After one applied run and one waiting for approval, the endpoint exposes the SDK's workflow,
-/// activity and RPC series with the run's labels, and the domain gauges count both runs.
+/// activity and RPC series with the run's labels, the domain gauges count both runs and the policy
+/// results by level; once the waiting run is approved, its wait is observed.
 #[tokio::test]
 async fn worker_exposes_sdk_and_domain_series_after_runs() {
     let env = Env::without_worker().await;
@@ -100,6 +101,30 @@ async fn worker_exposes_sdk_and_domain_series_after_runs() {
         sample(&metrics, "ordo_running_runs", &[("task_queue", tq), ("provision_status", "awaiting_approval")]),
         Some(1.0)
     );
+
+    // Policy results by level: the clean run passed, the admin user is a soft-mandatory message.
+    let checks = |verdict| sample(&metrics, "ordo_policy_checks", &[("task_queue", tq), ("verdict", verdict)]);
+    assert_eq!(checks("pass"), Some(1.0), "{metrics}");
+    assert_eq!(checks("needs_approval"), Some(1.0), "{metrics}");
+    let soft = [("task_queue", tq), ("level", "soft-mandatory"), ("policy", "ordo.admin_users")];
+    assert_eq!(sample(&metrics, "ordo_policy_results", &soft), Some(1.0), "{metrics}");
+    assert_eq!(sample(&metrics, "ordo_approval_wait_count", &[("task_queue", tq)]), None, "nobody decided yet");
+
+    // Time waiting for approval: observed once the decision closes the gate.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let approve = ApplyDecision { is_approved: true, reason: Some("metrics test".into()), ..Default::default() };
+    env.client.decide(&waiting, approve, false).await.unwrap();
+    assert_eq!(env.client.result(&waiting).await.unwrap().status, status::APPLIED);
+    let approved = [("task_queue", tq), ("workflow_type", "ProvisionInfraWorkflow"), ("outcome", "approved")];
+    let metrics = scrape(port).await.unwrap_or_default();
+    assert_eq!(sample(&metrics, "ordo_approval_wait_count", &approved), Some(1.0), "{metrics}");
+    let waited_ms = sample(&metrics, "ordo_approval_wait_sum", &approved).unwrap();
+    assert!(waited_ms >= 1500.0, "the run waited at least 1.5 s for its decision, not {waited_ms} ms");
+    // Buckets sized for human decisions (up to a week), not the SDK's latency buckets.
+    let week = [approved[0], approved[1], approved[2], ("le", "604800000")];
+    assert_eq!(sample(&metrics, "ordo_approval_wait_bucket", &week), Some(1.0), "{metrics}");
+    let one_second = [approved[0], approved[1], approved[2], ("le", "1000")];
+    assert_eq!(sample(&metrics, "ordo_approval_wait_bucket", &one_second), Some(0.0), "{metrics}");
 
     // Every series the shipped Grafana dashboard charts exists, except those only failures create.
     let missing: Vec<String> = dashboard_series()

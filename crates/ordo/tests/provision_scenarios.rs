@@ -124,7 +124,7 @@ async fn human_in_the_loop_update_validates_reason_and_approver() {
     );
     assert!(approval.decided_at.is_some());
     // No decision is accepted once nothing is pending.
-    assert!(matches!(env.client.decide(&id, decision(true, "again", Some("alice")), false).await, Err(_)));
+    assert!(env.client.decide(&id, decision(true, "again", Some("alice")), false).await.is_err());
 }
 
 /// Non-recoverable failure: a hard policy failure completes as `policy_hard_failed`, nothing applied.

@@ -13,6 +13,7 @@ pub mod activities;
 pub mod client;
 pub mod error;
 pub mod iac;
+pub mod metrics;
 pub mod model;
 pub mod policy;
 pub mod scenarios;

@@ -43,6 +43,17 @@ pub enum Level {
     HardMandatory,
 }
 
+impl Level {
+    /// The level's name as policies and metrics spell it (`soft-mandatory`, …).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Advisory => "advisory",
+            Self::SoftMandatory => "soft-mandatory",
+            Self::HardMandatory => "hard-mandatory",
+        }
+    }
+}
+
 /// One message from one rule.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PolicyResult {

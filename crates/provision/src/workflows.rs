@@ -17,9 +17,10 @@ use crate::activities::{ApplyInput, ChangeReport, PolicyInput, ProvisionActiviti
 use crate::error;
 use crate::iac::PlanArtifact;
 use crate::lock::{self, HoldsWorkspace, LockGrant};
+use crate::metrics::{self, GateOutcome};
 use crate::model::{
     mask_outputs, status, ApplyDecision, Approval, ExtendTtl, ProvisionRequest, ProvisionResult, ProvisionState,
-    ResourceChange,
+    ResourceChange, PROVISION_WORKFLOW,
 };
 use crate::policy::{decide, Verdict};
 
@@ -274,6 +275,9 @@ async fn provision_locked(
             )
             .await?;
         let verdict = decide(&results, request.hard_fail_policy);
+        if !ctx.is_replaying() {
+            metrics::policy_checked(ctx.task_queue(), &results, verdict);
+        }
         ctx.state_mut(|s| {
             s.state.policy_results = results;
             s.state.verdict = Some(verdict);
@@ -342,7 +346,8 @@ async fn await_decision(
     sa: bool,
 ) -> WorkflowResult<Gate> {
     let timeout = Duration::from_secs(request.approval_timeout_secs);
-    let deadline = ctx.workflow_time().map(|now| rfc3339(now + timeout));
+    let opened = ctx.workflow_time();
+    let deadline = opened.map(|now| rfc3339(now + timeout));
     ctx.state_mut(|s| {
         s.decision = None;
         s.state.approval = None;
@@ -373,6 +378,17 @@ async fn await_decision(
         s.state.approval_pending = false;
         s.state.approval_deadline = None;
     });
+    if !ctx.is_replaying() {
+        let gate = match &outcome {
+            Ok(Gate::Approved) => GateOutcome::Approved,
+            Ok(Gate::Rejected) => GateOutcome::Rejected,
+            Ok(Gate::Expired) => GateOutcome::Expired,
+            Ok(Gate::Replan) => GateOutcome::Replan,
+            Err(_) => GateOutcome::Cancelled,
+        };
+        let waited = opened.zip(ctx.workflow_time()).and_then(|(from, to)| to.duration_since(from).ok());
+        metrics::approval_waited(ctx.task_queue(), PROVISION_WORKFLOW, gate, waited.unwrap_or_default());
+    }
     outcome
 }
 

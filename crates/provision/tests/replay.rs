@@ -78,3 +78,39 @@ async fn an_altered_history_is_detected() {
     let err = replayer().replay_workflow(history).await.expect_err("renaming a recorded activity must break replay");
     assert!(err.to_string().contains("nondetermin"), "{err}");
 }
+
+/// Replaying history records no domain metrics: a policy check or approval wait is counted when
+/// it happens, not again each time a worker rebuilds the run from history.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replay_records_no_domain_metrics() {
+    use std::io::{Read as _, Write as _};
+    use temporalio_common::telemetry::{start_prometheus_metric_exporter, PrometheusExporterOptions};
+
+    let options = PrometheusExporterOptions::builder().socket_addr(([127, 0, 0, 1], 0).into()).build();
+    let exporter = start_prometheus_metric_exporter(options).unwrap();
+    ordo_provision::metrics::install(exporter.meter.clone());
+    let replayer = replayer();
+    let histories = histories();
+    assert!(histories.iter().any(|(n, _)| n.contains("approved")), "a history passes an approval gate");
+    for (name, bytes) in histories {
+        let history = WorkflowHistory::from_json(&bytes).unwrap_or_else(|e| panic!("{name}: {e}"));
+        replayer.replay_workflow(history).await.unwrap_or_else(|e| panic!("{name} no longer replays: {e}"));
+    }
+
+    // The exporter serves on this runtime: read from another thread.
+    let addr = exporter.bound_addr;
+    let response = tokio::task::spawn_blocking(move || {
+        let mut stream = std::net::TcpStream::connect(addr).unwrap();
+        stream.set_read_timeout(Some(std::time::Duration::from_secs(30))).unwrap();
+        stream.write_all(b"GET /metrics HTTP/1.0\r\nHost: localhost\r\n\r\n").unwrap();
+        let mut response = String::new();
+        stream.read_to_string(&mut response).unwrap();
+        response
+    })
+    .await
+    .unwrap();
+    assert!(response.starts_with("HTTP/1.") && response.contains(" 200 "), "{response}");
+    for series in ["ordo_policy_checks", "ordo_policy_results", "ordo_approval_wait"] {
+        assert!(!response.contains(series), "replay recorded {series}:\n{response}");
+    }
+}

@@ -10,7 +10,9 @@
 //! | `ordo_approvals_waiting` | `task_queue` | running runs waiting for a human decision |
 //! | `ordo_domain_metrics_refresh_failures` | `task_queue` | visibility reads that failed |
 //!
-//! Every worker on a task queue exports the same domain gauges: aggregate them with `max`.
+//! Every worker on a task queue exports the same domain gauges: aggregate them with `max`. The
+//! workflows add the series of [`ordo_provision::metrics`] (policy results by level, time waiting
+//! for approval), counted once by whichever worker saw the event: aggregate those with `sum`.
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -19,6 +21,7 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use futures::StreamExt as _;
+use ordo_provision::metrics;
 use ordo_provision::model::{status, DEPROVISION_WORKFLOW, PROVISION_WORKFLOW};
 use ordo_provision::workflows::PROVISION_STATUS;
 use temporalio_client::{Client, WorkflowCountOptions, WorkflowListOptions};
@@ -26,7 +29,8 @@ use temporalio_common::telemetry::metrics::{
     CoreMeter, MetricAttributes, MetricKeyValue, MetricParameters, NewAttributes, TemporalMeter,
 };
 use temporalio_common::telemetry::{
-    start_prometheus_metric_exporter, PrometheusExporterOptions, TaskQueueLabelStrategy, TelemetryOptions,
+    start_prometheus_metric_exporter, HistogramBucketOverrides, PrometheusExporterOptions, TaskQueueLabelStrategy,
+    TelemetryOptions,
 };
 use temporalio_sdk::runtime::RuntimeOptions;
 use temporalio_sdk::Runtime;
@@ -49,9 +53,15 @@ impl Telemetry {
                 Runtime::from_current_tokio(RuntimeOptions::default()).context("starting the Temporal runtime")?;
             return Ok(Self { runtime, meter: None });
         };
-        let exporter = start_prometheus_metric_exporter(PrometheusExporterOptions::builder().socket_addr(addr).build())
+        let buckets = HistogramBucketOverrides {
+            overrides: [(metrics::APPROVAL_WAIT.to_owned(), metrics::APPROVAL_WAIT_BUCKETS_MS.to_vec())].into(),
+        };
+        let options =
+            PrometheusExporterOptions::builder().socket_addr(addr).histogram_bucket_overrides(buckets).build();
+        let exporter = start_prometheus_metric_exporter(options)
             .with_context(|| format!("starting the Prometheus endpoint on {addr}"))?;
         let meter: Arc<dyn CoreMeter> = exporter.meter.clone();
+        metrics::install(meter.clone());
         let telemetry = TelemetryOptions::builder().metrics(meter.clone()).build();
         let options = RuntimeOptions::builder().telemetry_options(telemetry).build().map_err(anyhow::Error::msg)?;
         let runtime = Runtime::from_current_tokio(options).context("starting the Temporal runtime")?;

@@ -25,7 +25,8 @@ pub(crate) struct UpArgs {
     /// The Temporal CLI (default: the project virtualenv's, then PATH).
     #[arg(long, env = "ORDO_TEMPORAL_BIN")]
     temporal_bin: Option<PathBuf>,
-    /// Where to serve the codec server (`off`: don't). The embedded Web UI's origin is always allowed.
+    /// Where to serve the codec server (`off`: don't). The embedded Web UI's origin is always allowed,
+    /// and the embedded UI decodes payloads through it (unless `--codec-token` is set).
     #[arg(long, env = "ORDO_CODEC_ADDR", default_value = "127.0.0.1:8081")]
     codec_addr: String,
     #[command(flatten)]
@@ -48,6 +49,7 @@ pub(crate) async fn run(mut temporal: ordo_core::TemporalArgs, args: UpArgs) -> 
                 db_file: Some(db.clone()),
                 port: args.port,
                 ui_port: Some(args.ui_port),
+                ui_codec_endpoint: ui_codec_endpoint(&args),
                 namespace: temporal.namespace.clone(),
                 log_file: Some(args.worker.data_dir.join("temporal.log")),
             })
@@ -92,6 +94,19 @@ pub(crate) async fn run(mut temporal: ordo_core::TemporalArgs, args: UpArgs) -> 
         server.stop().await?;
     }
     result.map(|()| ExitCode::SUCCESS)
+}
+
+/// The codec endpoint the embedded Web UI decodes with: Ordo's codec server, unless it is off or
+/// wants a bearer token (which the UI cannot send).
+fn ui_codec_endpoint(args: &UpArgs) -> Option<String> {
+    let mut addr: std::net::SocketAddr = args.codec_addr.parse().ok()?;
+    if args.codec.token.as_deref().is_some_and(|t| !t.is_empty()) {
+        return None;
+    }
+    if addr.ip().is_unspecified() {
+        addr.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
+    }
+    Some(format!("http://{addr}/encryption_codec"))
 }
 
 /// Serves the codec server in the background (a busy port is a warning, not a failure); the

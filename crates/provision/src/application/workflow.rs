@@ -33,7 +33,9 @@ use super::activities::{ApplicationActivities, FoundationActivities, NON_RETRYAB
 use super::model::{
     bucket_name, default_iac_task_queue, status, ApplicationRequest, AuthorizationReceivedResponse,
     GetTeamInformationRequest, ProvisionApplicationState, ProvisionFoundationResourcesRequest, MAX_NOTES,
+    WORKFLOW_TYPE,
 };
+use crate::metrics::{self, GateOutcome};
 use crate::workflows::PROVISION_STATUS;
 
 /// Seed 000's application workflow (type `ProvisionApplication`).
@@ -191,7 +193,8 @@ async fn await_authorization(
     request: &ApplicationRequest,
 ) -> Gate {
     let timeout = Duration::from_secs(request.authorization_timeout_seconds);
-    let deadline = ctx.workflow_time().map(|now| rfc3339(now + timeout));
+    let opened = ctx.workflow_time();
+    let deadline = opened.map(|now| rfc3339(now + timeout));
     ctx.state_mut(|s| s.state.authorization_deadline = deadline);
     set_status(ctx, status::AWAITING_AUTHORIZATION);
     let mut timer = std::pin::pin!(ctx.timer(timeout));
@@ -226,6 +229,16 @@ async fn await_authorization(
         timer.cancel();
     }
     ctx.state_mut(|s| s.state.authorization_deadline = None);
+    if !ctx.is_replaying() {
+        let outcome = match &gate {
+            Gate::Approved(_) => GateOutcome::Approved,
+            Gate::Rejected => GateOutcome::Rejected,
+            Gate::Expired => GateOutcome::Expired,
+            Gate::Cancelled => GateOutcome::Cancelled,
+        };
+        let waited = opened.zip(ctx.workflow_time()).and_then(|(from, to)| to.duration_since(from).ok());
+        metrics::approval_waited(ctx.task_queue(), WORKFLOW_TYPE, outcome, waited.unwrap_or_default());
+    }
     gate
 }
 
