@@ -18,6 +18,7 @@ use ordo_provision::application::{ApplicationRequest, ApplicationView, Authoriza
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+use super::decide::{admit, Decidable};
 use super::runs::check_id;
 use crate::auth::{Role, User};
 use crate::error::{ApiError, ErrorBody};
@@ -309,27 +310,8 @@ pub(crate) async fn authorize(
     decision.check()?;
 
     let view = state.applications().view(&id).await?;
-    if view.execution_status != "Running" {
-        return Err(ApiError::Conflict(format!(
-            "the application request is over ({}, status {})",
-            view.execution_status, view.state.status
-        )));
-    }
-    if view.stale {
-        // Without a worker the authorizer is unknown.
-        return Err(ApiError::Unavailable);
-    }
-    let Some(request) = view.state.request.as_ref() else {
-        return Err(ApiError::Conflict("the application request is still starting; try again in a moment".into()));
-    };
-    user.may_authorize(&request.authorizer_id)?;
-    if view.state.status != status::AWAITING_AUTHORIZATION {
-        return Err(ApiError::Conflict(if view.state.authorization.is_some() {
-            "the application request was already decided".to_owned()
-        } else {
-            format!("no authorization is awaited (status is {})", view.state.status)
-        }));
-    }
+    admit(&view, &user)?;
+    let request = started_request(&view)?;
 
     decision.application_id = id.clone();
     decision.team_id = request.team_id.clone();
@@ -351,6 +333,40 @@ pub(crate) async fn authorize(
         StatusCode::ACCEPTED,
         Json(AuthorizationSent { application_id: id, is_approved: decision.is_approved, decided_by: user.name }),
     ))
+}
+
+/// The request the workflow holds: a 409 until the workflow has recorded it.
+fn started_request(view: &ApplicationView) -> Result<&ApplicationRequest, ApiError> {
+    view.state
+        .request
+        .as_ref()
+        .ok_or_else(|| ApiError::Conflict("the application request is still starting; try again in a moment".into()))
+}
+
+impl Decidable for ApplicationView {
+    fn closed(&self) -> Option<String> {
+        (self.execution_status != "Running").then(|| {
+            format!("the application request is over ({}, status {})", self.execution_status, self.state.status)
+        })
+    }
+
+    fn stale(&self) -> bool {
+        self.stale
+    }
+
+    fn check_decider(&self, user: &User) -> Result<(), ApiError> {
+        user.may_authorize(&started_request(self)?.authorizer_id)
+    }
+
+    fn not_awaited(&self) -> Option<String> {
+        (self.state.status != status::AWAITING_AUTHORIZATION).then(|| {
+            if self.state.authorization.is_some() {
+                "the application request was already decided".to_owned()
+            } else {
+                format!("no authorization is awaited (status is {})", self.state.status)
+            }
+        })
+    }
 }
 
 /// A withdrawal or decommissioning under way.

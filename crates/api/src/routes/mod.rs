@@ -2,6 +2,7 @@
 //! generated from their annotations.
 
 mod applications;
+mod decide;
 mod events;
 mod meta;
 mod runs;

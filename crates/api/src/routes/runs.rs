@@ -23,6 +23,7 @@ use temporalio_common::protos::temporal::api::history::v1::history_event::Attrib
 use temporalio_common::protos::temporal::api::workflowservice::v1::ResetWorkflowExecutionRequest;
 use utoipa::{IntoParams, ToSchema};
 
+use super::decide::{admit, Decidable};
 use crate::auth::{Role, User};
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{ApiJson, ApiQuery};
@@ -387,20 +388,7 @@ async fn decide(
         }
     }
     let view = state.client().view(&id).await?;
-    if view.workflow_type != PROVISION_WORKFLOW {
-        return Err(ApiError::Conflict("destroy runs have no approval step".into()));
-    }
-    if view.execution_status != "Running" {
-        return Err(ApiError::Conflict(format!("the run has ended ({})", view.execution_status)));
-    }
-    if view.stale {
-        // Without a worker the approver list is unknown, and the decision could not be recorded.
-        return Err(ApiError::Unavailable);
-    }
-    user.may_decide(&view.state.approvers)?;
-    if !view.state.approval_pending {
-        return Err(ApiError::Conflict(format!("no approval is pending (status is {:?})", view.state.status)));
-    }
+    admit(&view, &user)?;
     let decision = ApplyDecision {
         is_approved: approve,
         reason: body.reason,
@@ -420,6 +408,30 @@ async fn decide(
     })?;
     tracing::info!(workflow_id = %id, user = %user.name, approve, via = ?body.via, "decision sent");
     Ok(Json(Decided { workflow_id: id, approved: approve, approver: user.name, via: body.via }))
+}
+
+impl Decidable for RunView {
+    fn closed(&self) -> Option<String> {
+        if self.workflow_type != PROVISION_WORKFLOW {
+            Some("destroy runs have no approval step".into())
+        } else if self.execution_status != "Running" {
+            Some(format!("the run has ended ({})", self.execution_status))
+        } else {
+            None
+        }
+    }
+
+    fn stale(&self) -> bool {
+        self.stale
+    }
+
+    fn check_decider(&self, user: &User) -> Result<(), ApiError> {
+        user.may_decide(&self.state.approvers)
+    }
+
+    fn not_awaited(&self) -> Option<String> {
+        (!self.state.approval_pending).then(|| format!("no approval is pending (status is {:?})", self.state.status))
+    }
 }
 
 /// Maps the workflow validator's refusal to a status: its messages are the only channel
