@@ -20,12 +20,14 @@
 //!   (sign-in), `meta` (scenarios, inbox, info, health, OpenAPI), `web` (the embedded UI from
 //!   `web/`).
 //! - `hub`: one watcher task per followed run, shared by every SSE subscriber.
+//! - `metrics`: request counts, errors and latency by route, on `GET /metrics`.
 //! - `schema`: OpenAPI schemas of the domain types returned as they are.
 
 pub mod auth;
 pub mod error;
 mod extract;
 mod hub;
+mod metrics;
 mod routes;
 mod schema;
 
@@ -88,6 +90,7 @@ struct Inner {
     applications: ApplicationClient,
     config: AppConfig,
     hub: Arc<hub::Hub>,
+    metrics: metrics::ApiMetrics,
     /// Becomes `true` when the server shuts down, so open event streams end.
     closing: tokio::sync::watch::Sender<bool>,
 }
@@ -98,7 +101,8 @@ impl AppState {
     pub fn new(client: ProvisionClient, applications: ApplicationClient, config: AppConfig) -> Self {
         let hub = Arc::new(hub::Hub::new(client.clone(), config.watch_interval));
         let (closing, _) = tokio::sync::watch::channel(false);
-        Self { inner: Arc::new(Inner { client, applications, config, hub, closing }) }
+        let metrics = metrics::ApiMetrics::new();
+        Self { inner: Arc::new(Inner { client, applications, config, hub, metrics, closing }) }
     }
 
     /// How many runs have a live watcher now (one per run, however many subscribers).
@@ -122,6 +126,10 @@ impl AppState {
         &self.inner.hub
     }
 
+    pub(crate) fn metrics(&self) -> &metrics::ApiMetrics {
+        &self.inner.metrics
+    }
+
     /// Resolves when the server starts shutting down.
     pub(crate) fn closing(&self) -> impl Future<Output = ()> + Send + 'static {
         let mut closing = self.inner.closing.subscribe();
@@ -131,9 +139,13 @@ impl AppState {
     }
 }
 
-/// The whole application: `/api/…` and the web UI.
+/// The whole application: `/api/…`, the web UI and `/metrics`.
 pub fn app(state: AppState) -> Router {
-    routes::router().layer(axum::middleware::from_fn(error::log_server_errors)).with_state(state)
+    routes::router()
+        .route("/metrics", axum::routing::get(metrics::serve))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), metrics::record))
+        .layer(axum::middleware::from_fn(error::log_server_errors))
+        .with_state(state)
 }
 
 /// Serves [`app`] on `listener` until `shutdown` resolves, then finishes open requests (event

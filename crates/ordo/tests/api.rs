@@ -440,6 +440,43 @@ async fn unknown_runs_are_404_on_every_run_route() {
     assert_eq!((status.as_u16(), body["error"].as_str()), (405, Some("method_not_allowed")));
 }
 
+/// `GET /metrics` counts requests, errors and latency by route template (never by id), without
+/// sign-in, in Prometheus text format.
+#[tokio::test]
+async fn metrics_count_requests_and_errors_by_route_template() {
+    let api = Api::without_worker().await;
+    let id = "provision-infra-metrics-404";
+    assert_error(&api.get(&format!("/api/runs/{id}"), "admin").await, 404, None);
+    assert_error(&api.get(&format!("/api/runs/{id}"), "bob").await, 404, None);
+    assert_eq!(api.call(Method::GET, "/api/health", None, None).await.0, StatusCode::OK);
+    assert_error(&api.call(Method::GET, "/api/runs", None, None).await, 401, None);
+    assert_error(&api.get("/api/no-such-route", "admin").await, 404, None);
+
+    let response = api.send(Request::get("/metrics").body(Body::empty()).unwrap()).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(response.headers()[header::CONTENT_TYPE].to_str().unwrap().starts_with("text/plain"));
+    let text = String::from_utf8(response.into_body().collect().await.unwrap().to_bytes().to_vec()).unwrap();
+    let value =
+        |series: &str| -> Option<f64> { text.lines().find_map(|line| line.strip_prefix(series)?.trim().parse().ok()) };
+    let run_404 = r#"{method="GET",route="/api/runs/{id}",status="404"}"#;
+    assert_eq!(value(&format!("ordo_api_requests{run_404}")), Some(2.0), "{text}");
+    assert_eq!(value(&format!("ordo_api_request_errors{run_404}")), Some(2.0), "{text}");
+    assert_eq!(value(r#"ordo_api_requests{method="GET",route="/api/health",status="200"}"#), Some(1.0), "{text}");
+    assert_eq!(value(r#"ordo_api_request_errors{method="GET",route="/api/runs",status="401"}"#), Some(1.0));
+    assert_eq!(value(r#"ordo_api_request_latency_count{method="GET",route="/api/runs/{id}"}"#), Some(2.0));
+    assert!(text.contains(r#"ordo_api_request_latency_bucket{method="GET",route="/api/health",le="5"}"#), "{text}");
+    assert!(!text.contains(id), "ids never become labels: {text}");
+    assert!(!text.contains("no-such-route"), "unknown paths are not labels: {text}");
+    assert_eq!(value(r#"ordo_api_request_errors{method="GET",route="unmatched",status="404"}"#), Some(1.0), "{text}");
+    assert!(!text.contains(r#"ordo_api_request_errors{method="GET",route="/api/health""#), "a 200 is no error");
+
+    let charted: Vec<String> = support::dashboard_series().into_iter().filter(|s| s.starts_with("ordo_api_")).collect();
+    assert_eq!(charted.len(), 3, "the dashboard charts the API's series: {charted:?}");
+    for series in charted {
+        assert!(text.contains(&format!("# TYPE {series} ")), "the dashboard charts {series}, not served:\n{text}");
+    }
+}
+
 // ---- runs ----------------------------------------------------------------------------------
 
 /// A scenario started by key is listed, filterable by scenario, status and directory, and shows

@@ -127,8 +127,9 @@ async fn worker_exposes_sdk_and_domain_series_after_runs() {
     assert_eq!(sample(&metrics, "ordo_approval_wait_bucket", &one_second), Some(0.0), "{metrics}");
 
     // Every series the shipped Grafana dashboard charts exists, except those only failures create.
-    let missing: Vec<String> = dashboard_series()
+    let missing: Vec<String> = support::dashboard_series()
         .into_iter()
+        .filter(|name| !name.starts_with("ordo_api_")) // the API's own endpoint (tests/api.rs)
         .filter(|name| !FAILURE_ONLY.contains(&name.as_str()))
         .filter(|name| !metrics.contains(&format!("# TYPE {name} ")))
         .collect();
@@ -146,34 +147,3 @@ const FAILURE_ONLY: &[&str] = &[
     "temporal_long_request_failure",
     "ordo_domain_metrics_refresh_failures",
 ];
-
-/// The metric families the dashboard's queries use (`_bucket` etc. folded into the family).
-fn dashboard_series() -> Vec<String> {
-    let path = support::workspace_root().join("metrics/grafana-dashboard.json");
-    let dashboard: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
-    let mut exprs = Vec::new();
-    collect_exprs(&dashboard, &mut exprs);
-    assert!(exprs.len() > 10, "the dashboard has queries");
-    let mut names: Vec<String> = exprs
-        .iter()
-        .flat_map(|e| e.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_')))
-        .filter(|w| w.starts_with("temporal_") || w.starts_with("ordo_"))
-        .map(|w| w.trim_end_matches("_bucket").trim_end_matches("_count").trim_end_matches("_sum").to_owned())
-        .collect();
-    names.sort();
-    names.dedup();
-    names
-}
-
-fn collect_exprs(value: &serde_json::Value, out: &mut Vec<String>) {
-    match value {
-        serde_json::Value::Object(map) => {
-            if let Some(serde_json::Value::String(expr)) = map.get("expr") {
-                out.push(expr.clone());
-            }
-            map.values().for_each(|v| collect_exprs(v, out));
-        }
-        serde_json::Value::Array(items) => items.iter().for_each(|v| collect_exprs(v, out)),
-        _ => {}
-    }
-}

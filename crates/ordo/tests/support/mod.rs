@@ -268,3 +268,34 @@ pub async fn apply_attempts(env: &Env, id: &str) -> i32 {
         .max()
         .expect("terraform_apply started")
 }
+
+/// The metric families the dashboard's queries use (`_bucket` etc. folded into the family).
+pub fn dashboard_series() -> Vec<String> {
+    let path = workspace_root().join("metrics/grafana-dashboard.json");
+    let dashboard: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    let mut exprs = Vec::new();
+    collect_exprs(&dashboard, &mut exprs);
+    assert!(exprs.len() > 10, "the dashboard has queries");
+    let mut names: Vec<String> = exprs
+        .iter()
+        .flat_map(|e| e.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_')))
+        .filter(|w| w.starts_with("temporal_") || w.starts_with("ordo_"))
+        .map(|w| w.trim_end_matches("_bucket").trim_end_matches("_count").trim_end_matches("_sum").to_owned())
+        .collect();
+    names.sort();
+    names.dedup();
+    names
+}
+
+fn collect_exprs(value: &serde_json::Value, out: &mut Vec<String>) {
+    match value {
+        serde_json::Value::Object(map) => {
+            if let Some(serde_json::Value::String(expr)) = map.get("expr") {
+                out.push(expr.clone());
+            }
+            map.values().for_each(|v| collect_exprs(v, out));
+        }
+        serde_json::Value::Array(items) => items.iter().for_each(|v| collect_exprs(v, out)),
+        _ => {}
+    }
+}
