@@ -8,7 +8,9 @@
 //! - [`terraform`]: the `terraform` / `tofu` command-line driver (argument vectors, never a shell).
 //! - [`sim`]: a declarative stack file planned and applied against simulated state under the data dir.
 //! - [`pulumi`]: the `pulumi` command-line driver (preview / up / destroy / stack output, JSON output).
+//! - `process`: how both command-line drivers run their tool (process groups, SIGINT, orphans).
 
+mod process;
 pub mod pulumi;
 pub mod sim;
 pub mod terraform;

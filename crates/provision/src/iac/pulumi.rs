@@ -39,16 +39,13 @@
 use std::collections::BTreeMap;
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
-use std::process::{ExitStatus, Stdio};
 
-use nix::sys::signal::{killpg, Signal};
-use nix::unistd::Pid;
 use serde::Deserialize;
 use serde_json::{json, Value};
-use tokio::io::{AsyncBufReadExt as _, AsyncReadExt as _, BufReader};
 use tokio::process::Command;
 use tokio::sync::mpsc;
 
+use super::process::{Captured, Tool};
 use super::{
     sha256_hex, ChangeSummary, IacError, OutputValue, Outputs, PlanArtifact, PlanSummary, Progress, ResourceEvent,
     Workspace,
@@ -78,13 +75,6 @@ pub fn default_binary() -> PathBuf {
 pub struct PulumiDriver {
     binary: PathBuf,
     stack: String,
-}
-
-/// A finished command's output.
-struct Captured {
-    status: ExitStatus,
-    stdout: String,
-    stderr: String,
 }
 
 impl PulumiDriver {
@@ -226,46 +216,19 @@ impl PulumiDriver {
     // -----------------------------------------------------------------------------------------
     // Running commands
 
+    /// The binary, as the shared process runner runs it.
+    fn tool(&self) -> Tool<'_> {
+        Tool { name: "pulumi", binary: &self.binary, setting: Some(BINARY_ENV) }
+    }
+
     fn command(&self, ws: &Workspace, args: &[OsString]) -> Command {
-        let mut cmd = Command::new(&self.binary);
-        cmd.args(args)
-            .current_dir(&ws.dir)
-            .envs(&ws.env)
-            .env("PULUMI_SKIP_UPDATE_CHECK", "true")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            // Its own process group, so a cancellation's SIGINT reaches the plugins it started too.
-            .process_group(0);
+        let mut cmd = self.tool().command(ws, args);
+        cmd.env("PULUMI_SKIP_UPDATE_CHECK", "true");
         cmd
     }
 
-    fn spawn(&self, mut cmd: Command, sub: &str) -> Result<(tokio::process::Child, GroupGuard), IacError> {
-        match cmd.spawn() {
-            Ok(child) => {
-                tracing::debug!(command = sub, pid = ?child.id(), "pulumi started");
-                let guard = GroupGuard { pgid: child.id(), armed: true };
-                Ok((child, guard))
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                Err(IacError::Invalid(format!("pulumi binary not found: {} (set {BINARY_ENV})", self.binary.display())))
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => {
-                Err(IacError::Invalid(format!("pulumi binary is not executable: {}", self.binary.display())))
-            }
-            Err(e) => Err(e.into()),
-        }
-    }
-
     async fn run(&self, ws: &Workspace, sub: &str, args: Vec<OsString>) -> Result<Captured, IacError> {
-        let (child, mut guard) = self.spawn(self.command(ws, &args), sub)?;
-        let out = child.wait_with_output().await?;
-        guard.armed = false;
-        Ok(Captured {
-            status: out.status,
-            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        })
+        self.tool().run(self.command(ws, &args), sub, None).await
     }
 
     /// Runs `up` / `destroy` with `--json`, turning the engine events into resource events and
@@ -281,81 +244,17 @@ impl PulumiDriver {
         if *cancel.borrow_and_update() {
             return Err(IacError::Cancelled);
         }
-        let (mut child, mut guard) = self.spawn(self.command(ws, &args), sub)?;
-        let stdout = child.stdout.take().ok_or_else(|| std::io::Error::other("pulumi stdout is not captured"))?;
-        let stderr = child.stderr.take();
-        let stderr_task = tokio::spawn(async move {
-            let mut buf = Vec::new();
-            if let Some(mut pipe) = stderr {
-                let _ = pipe.read_to_end(&mut buf).await;
-            }
-            String::from_utf8_lossy(&buf).into_owned()
-        });
-
+        let running = self.tool().start(self.command(ws, &args), sub)?;
         let mut stream = EventStream::new(Some(events));
-        let mut lines = BufReader::new(stdout).lines();
-        let mut watching = true;
-        let mut interrupted = false;
-        let status = loop {
-            tokio::select! {
-                line = lines.next_line() => match line {
-                    Ok(Some(line)) => stream.handle_line(&line),
-                    Ok(None) => break child.wait().await?,
-                    Err(e) => {
-                        tracing::warn!(error = %e, "reading pulumi's output failed");
-                        break child.wait().await?;
-                    }
-                },
-                changed = cancel.changed(), if watching && !interrupted => match changed {
-                    Ok(()) if *cancel.borrow_and_update() => interrupted = interrupt(guard.pgid, sub),
-                    Ok(()) => {}
-                    Err(_) => watching = false,
-                },
-            }
-        };
-        guard.armed = false;
-        let stderr = stderr_task.await.unwrap_or_default();
-        if status.success() {
+        let exited = running.stream(cancel, |line| stream.handle_line(line)).await?;
+        if exited.status.success() {
             return Ok(stream.summary.unwrap_or_default());
         }
-        if interrupted {
+        if exited.cancelled {
             return Err(IacError::Cancelled);
         }
-        let captured = Captured { status, stdout: String::new(), stderr };
+        let captured = Captured { status: exited.status, stdout: String::new(), stderr: exited.stderr };
         Err(classify(sub, &stream.errors, &captured))
-    }
-}
-
-/// Sends SIGINT to a tool's process group; returns whether a signal went out.
-fn interrupt(pgid: Option<u32>, sub: &str) -> bool {
-    let Some(pgid) = pgid.and_then(|p| i32::try_from(p).ok()) else {
-        return false;
-    };
-    tracing::info!(command = sub, pid = pgid, "cancellation requested: sending SIGINT to pulumi");
-    match killpg(Pid::from_raw(pgid), Signal::SIGINT) {
-        Ok(()) => true,
-        Err(e) => {
-            tracing::warn!(error = %e, "cannot signal pulumi");
-            false
-        }
-    }
-}
-
-/// Sends SIGINT to the tool's process group if the operation is abandoned while it runs.
-struct GroupGuard {
-    pgid: Option<u32>,
-    armed: bool,
-}
-
-impl Drop for GroupGuard {
-    fn drop(&mut self) {
-        if !self.armed {
-            return;
-        }
-        if let Some(pgid) = self.pgid.and_then(|p| i32::try_from(p).ok()) {
-            tracing::warn!(pid = pgid, "operation abandoned while pulumi runs: sending SIGINT");
-            let _ = killpg(Pid::from_raw(pgid), Signal::SIGINT);
-        }
     }
 }
 
@@ -772,6 +671,8 @@ pub fn parse_stack_outputs(plain: &str, masked: &str) -> Result<Outputs, IacErro
 
 #[cfg(test)]
 mod tests {
+    use std::process::ExitStatus;
+
     use super::*;
 
     fn fixture(name: &str) -> String {

@@ -49,17 +49,15 @@
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
-use std::process::{ExitStatus, Stdio};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use nix::sys::signal::{killpg, Signal};
-use nix::unistd::Pid;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::io::AsyncWriteExt;
 use tokio::process::Command;
 use tokio::sync::mpsc;
 
+use super::process::{Captured, Exited, Tool};
 use super::{
     sha256_hex, ChangeSummary, IacError, Outputs, PlanArtifact, PlanSummary, Progress, ResourceEvent, Workspace,
 };
@@ -87,13 +85,6 @@ pub struct CliDriver {
     binary: PathBuf,
 }
 
-/// A finished command's output.
-struct Captured {
-    status: ExitStatus,
-    stdout: String,
-    stderr: String,
-}
-
 /// A diagnostic from the machine-readable UI.
 #[derive(Debug, Clone)]
 struct Diagnostic {
@@ -103,11 +94,9 @@ struct Diagnostic {
 
 /// What a streamed apply / destroy produced.
 struct Streamed {
-    status: ExitStatus,
+    exited: Exited,
     summary: Option<ChangeSummary>,
     errors: Vec<Diagnostic>,
-    stderr: String,
-    cancelled: bool,
 }
 
 impl CliDriver {
@@ -208,36 +197,15 @@ impl CliDriver {
     // -----------------------------------------------------------------------------------------
     // Running commands
 
-    fn command(&self, ws: &Workspace, args: &[OsString]) -> Command {
-        let mut cmd = Command::new(&self.binary);
-        cmd.args(args)
-            .current_dir(&ws.dir)
-            .envs(&ws.env)
-            .env("TF_IN_AUTOMATION", "1")
-            .env("TF_INPUT", "0")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            // Its own process group, so SIGINT reaches panicwrap's child too (see the module docs).
-            .process_group(0);
-        cmd
+    /// The binary, as the shared process runner runs it.
+    fn tool(&self) -> Tool<'_> {
+        Tool { name: self.tool, binary: &self.binary, setting: None }
     }
 
-    fn spawn(&self, mut cmd: Command, sub: &str) -> Result<(tokio::process::Child, GroupGuard), IacError> {
-        match cmd.spawn() {
-            Ok(child) => {
-                let guard = GroupGuard { pgid: child.id(), armed: true };
-                tracing::debug!(tool = self.tool, command = sub, pid = ?child.id(), "started");
-                Ok((child, guard))
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                Err(IacError::Invalid(format!("{} binary not found: {}", self.tool, self.binary.display())))
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => {
-                Err(IacError::Invalid(format!("{} binary is not executable: {}", self.tool, self.binary.display())))
-            }
-            Err(e) => Err(e.into()),
-        }
+    fn command(&self, ws: &Workspace, args: &[OsString]) -> Command {
+        let mut cmd = self.tool().command(ws, args);
+        cmd.env("TF_IN_AUTOMATION", "1").env("TF_INPUT", "0");
+        cmd
     }
 
     /// Runs a command to completion and captures its output.
@@ -248,23 +216,7 @@ impl CliDriver {
         args: Vec<OsString>,
         stdin: Option<Vec<u8>>,
     ) -> Result<Captured, IacError> {
-        let mut cmd = self.command(ws, &args);
-        if stdin.is_some() {
-            cmd.stdin(Stdio::piped());
-        }
-        let (mut child, mut guard) = self.spawn(cmd, sub)?;
-        if let (Some(bytes), Some(mut pipe)) = (stdin, child.stdin.take()) {
-            pipe.write_all(&bytes).await?;
-            // Closing stdin is the end of input.
-            drop(pipe);
-        }
-        let out = child.wait_with_output().await?;
-        guard.armed = false;
-        Ok(Captured {
-            status: out.status,
-            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        })
+        self.tool().run(self.command(ws, &args), sub, stdin).await
     }
 
     /// Runs apply / destroy with `-json`, turning the UI stream into events and forwarding
@@ -277,103 +229,35 @@ impl CliDriver {
         progress: Progress,
         marker: &mut MarkerGuard,
     ) -> Result<Streamed, IacError> {
-        let Progress { events, mut cancel } = progress;
-        let (mut child, mut guard) = self.spawn(self.command(ws, &args), sub)?;
+        let Progress { events, cancel } = progress;
+        let running = self.tool().start(self.command(ws, &args), sub)?;
         marker.spawned = true;
-        if let Some(pid) = child.id() {
+        if let Some(pid) = running.id() {
             if let Err(e) = marker.record_pid(pid).await {
                 // The tool is already running; the marker only helps a later retry.
                 tracing::warn!(error = %e, "cannot record the tool's pid in the workspace marker");
             }
         }
-        let stdout = child.stdout.take().ok_or_else(|| std::io::Error::other("tool stdout is not captured"))?;
-        let stderr = child.stderr.take();
-        let stderr_task = tokio::spawn(async move {
-            let mut buf = Vec::new();
-            if let Some(mut pipe) = stderr {
-                let _ = pipe.read_to_end(&mut buf).await;
-            }
-            String::from_utf8_lossy(&buf).into_owned()
-        });
-
         let mut ui = UiStream::new(events);
-        let mut lines = BufReader::new(stdout).split(b'\n');
-        let mut watching = true;
-        let mut cancelled = false;
-        if *cancel.borrow_and_update() {
-            cancelled = self.interrupt(guard.pgid, sub);
-        }
-        loop {
-            tokio::select! {
-                line = lines.next_segment() => match line {
-                    Ok(Some(line)) => ui.handle(&String::from_utf8_lossy(&line)),
-                    Ok(None) => break,
-                    Err(e) => {
-                        tracing::warn!(error = %e, "reading the tool's output failed");
-                        break;
-                    }
-                },
-                changed = cancel.changed(), if watching && !cancelled => match changed {
-                    Ok(()) => {
-                        if *cancel.borrow_and_update() {
-                            cancelled = self.interrupt(guard.pgid, sub);
-                        }
-                    }
-                    Err(_) => watching = false,
-                },
-            }
-        }
-        // Output closed; the process may still be finishing.
-        let status = loop {
-            tokio::select! {
-                status = child.wait() => break status?,
-                changed = cancel.changed(), if watching && !cancelled => match changed {
-                    Ok(()) => {
-                        if *cancel.borrow_and_update() {
-                            cancelled = self.interrupt(guard.pgid, sub);
-                        }
-                    }
-                    Err(_) => watching = false,
-                },
-            }
-        };
-        guard.armed = false;
+        let exited = running.stream(cancel, |line| ui.handle(line)).await?;
         marker.finished = true;
-        let stderr = stderr_task.await.unwrap_or_default();
-        Ok(Streamed { status, summary: ui.summary, errors: ui.errors, stderr, cancelled })
-    }
-
-    /// Sends SIGINT to the tool's process group; returns whether a signal went out.
-    fn interrupt(&self, pgid: Option<u32>, sub: &str) -> bool {
-        let Some(pgid) = pgid.and_then(|p| i32::try_from(p).ok()) else { return false };
-        tracing::info!(
-            tool = self.tool,
-            command = sub,
-            pid = pgid,
-            "cancellation requested: sending SIGINT and waiting for the tool to save its state"
-        );
-        match killpg(Pid::from_raw(pgid), Signal::SIGINT) {
-            Ok(()) => true,
-            Err(e) => {
-                tracing::warn!(error = %e, "cannot signal the tool");
-                false
-            }
-        }
+        Ok(Streamed { exited, summary: ui.summary, errors: ui.errors })
     }
 
     fn finish(&self, command: &str, streamed: Streamed) -> Result<ChangeSummary, IacError> {
-        if streamed.status.success() {
-            if streamed.cancelled {
+        let Streamed { exited, summary, errors } = streamed;
+        if exited.status.success() {
+            if exited.cancelled {
                 // The interrupt came too late to stop anything: report what really happened.
                 tracing::info!(tool = self.tool, command, "finished before the interrupt took effect");
             }
-            return Ok(streamed.summary.unwrap_or_default());
+            return Ok(summary.unwrap_or_default());
         }
-        if streamed.cancelled {
+        if exited.cancelled {
             return Err(IacError::Cancelled);
         }
-        let captured = Captured { status: streamed.status, stdout: String::new(), stderr: streamed.stderr };
-        Err(self.classify(command, &streamed.errors, &captured))
+        let captured = Captured { status: exited.status, stdout: String::new(), stderr: exited.stderr };
+        Err(self.classify(command, &errors, &captured))
     }
 
     fn failed(&self, command: &str, detail: String) -> IacError {
@@ -518,47 +402,13 @@ impl CliDriver {
                  its processes cannot be checked from here, terraform's state lock still protects the state"
             );
         } else if let Some(pid) = existing.pid {
-            self.stop_orphan(pid).await?;
+            self.tool().stop_orphan(pid, ORPHAN_STOP_TIMEOUT).await?;
         }
         self.release_stale_local_lock(ws).await;
         // Only remove what we read: another attempt may have replaced it meanwhile.
         if tokio::fs::read_to_string(path).await.is_ok_and(|now| now == text) {
             remove_if_present(path).await?;
         }
-        Ok(())
-    }
-
-    /// Stops the tool an earlier attempt of this run left running (its worker died), letting it
-    /// save its state.
-    async fn stop_orphan(&self, pid: u32) -> Result<(), IacError> {
-        let Ok(pgid) = i32::try_from(pid) else { return Ok(()) };
-        if pgid <= 1 {
-            return Ok(());
-        }
-        let names = [self.tool.to_owned(), file_name(&self.binary)];
-        if !group_runs_tool(pgid, &names) {
-            tracing::info!(pid, "the earlier attempt's tool is no longer running");
-            return Ok(());
-        }
-        tracing::warn!(
-            tool = self.tool,
-            pid,
-            "an earlier attempt of this run left its tool running: sending SIGINT and waiting for it to exit"
-        );
-        if let Err(e) = killpg(Pid::from_raw(pgid), Signal::SIGINT) {
-            tracing::warn!(error = %e, "cannot signal the orphaned tool");
-        }
-        let deadline = Instant::now() + ORPHAN_STOP_TIMEOUT;
-        while group_alive(pgid) {
-            if Instant::now() >= deadline {
-                return Err(IacError::Locked(format!(
-                    "an earlier attempt's {} (pid {pid}) is still shutting down after SIGINT",
-                    self.tool
-                )));
-            }
-            tokio::time::sleep(Duration::from_millis(200)).await;
-        }
-        tracing::info!(pid, "the orphaned tool exited");
         Ok(())
     }
 
@@ -766,10 +616,6 @@ fn tail(text: &str) -> String {
     format!("…{}", &text[start..])
 }
 
-fn file_name(path: &Path) -> String {
-    path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
-}
-
 fn hostname() -> String {
     ["/proc/sys/kernel/hostname", "/etc/hostname"]
         .iter()
@@ -810,74 +656,12 @@ async fn remove_if_present(path: &Path) -> Result<(), IacError> {
     }
 }
 
-/// Live (not zombie) processes of process group `pgid`, with the file name of their `argv[0]`;
-/// `None` when `/proc` cannot be read.
-fn group_members(pgid: i32) -> Option<Vec<String>> {
-    let entries = std::fs::read_dir("/proc").ok()?;
-    let mut members = Vec::new();
-    for entry in entries.flatten() {
-        let Some(pid) = entry.file_name().to_str().and_then(|n| n.parse::<i32>().ok()) else { continue };
-        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else { continue };
-        // "pid (comm) state ppid pgrp …"; comm may contain spaces and parentheses.
-        let Some(rest) = stat.rsplit_once(')').map(|(_, r)| r) else { continue };
-        let fields: Vec<&str> = rest.split_whitespace().collect();
-        let (Some(state), Some(pgrp)) = (fields.first(), fields.get(2).and_then(|p| p.parse::<i32>().ok())) else {
-            continue;
-        };
-        if pgrp != pgid || matches!(*state, "Z" | "X") {
-            continue;
-        }
-        let argv0 = std::fs::read(format!("/proc/{pid}/cmdline"))
-            .ok()
-            .and_then(|c| c.split(|b| *b == 0).next().map(|a| file_name(Path::new(&*String::from_utf8_lossy(a)))))
-            .unwrap_or_default();
-        members.push(argv0);
-    }
-    Some(members)
-}
-
-/// Whether process group `pgid` has live members.
-fn group_alive(pgid: i32) -> bool {
-    match group_members(pgid) {
-        Some(members) => !members.is_empty(),
-        None => killpg(Pid::from_raw(pgid), None).is_ok(),
-    }
-}
-
-/// Whether process group `pgid` is alive and one of its processes is the tool (so a reused pid
-/// never gets our SIGINT).
-fn group_runs_tool(pgid: i32, names: &[String]) -> bool {
-    match group_members(pgid) {
-        Some(members) => members.iter().any(|m| names.contains(m)),
-        None => killpg(Pid::from_raw(pgid), None).is_ok(),
-    }
-}
-
 /// A temporary file in the workspace, removed whatever happens.
 struct TempFile(PathBuf);
 
 impl Drop for TempFile {
     fn drop(&mut self) {
         let _ = std::fs::remove_file(&self.0);
-    }
-}
-
-/// Sends SIGINT to a tool's process group if the operation is abandoned (its future dropped)
-/// while the tool still runs, so it stops cleanly instead of running unsupervised.
-struct GroupGuard {
-    pgid: Option<u32>,
-    armed: bool,
-}
-
-impl Drop for GroupGuard {
-    fn drop(&mut self) {
-        if !self.armed {
-            return;
-        }
-        if let Some(pgid) = self.pgid.and_then(|p| i32::try_from(p).ok()) {
-            tracing::warn!(pid = pgid, "operation abandoned while the tool runs: sending SIGINT");
-            let _ = killpg(Pid::from_raw(pgid), Signal::SIGINT);
-        }
     }
 }
 
@@ -939,10 +723,14 @@ impl Drop for MarkerGuard {
 mod tests {
     use std::collections::BTreeMap;
     use std::os::unix::process::CommandExt as _;
+    use std::process::{ExitStatus, Stdio};
+    use std::time::Instant;
 
+    use tokio::io::{AsyncBufReadExt as _, BufReader};
     use tokio::sync::watch;
 
     use super::*;
+    use crate::iac::process::{group_alive, group_runs_tool};
 
     /// The pip-installed Terraform 1.0.3 of this repository, if present.
     fn terraform() -> Option<PathBuf> {

@@ -1,0 +1,307 @@
+//! Running a command-line IaC tool, shared by the terraform and pulumi drivers.
+//!
+//! Every tool process is an argument vector (never a shell) in a process group of its own, and is
+//! only ever stopped with `SIGINT` to that whole group (never `SIGKILL`: on SIGINT the tools stop
+//! starting new operations, let the ones in flight finish and save their state). The group, not
+//! the pid, because a tool's own helper processes (Terraform's `panicwrap` child, Pulumi's plugins)
+//! must get the signal too. Cancelling an operation interrupts its group; dropping an operation
+//! while its tool runs does as well, so no tool keeps running unsupervised. A group an earlier
+//! attempt left running (its worker was killed) can be recognised and stopped the same way.
+
+use std::ffi::OsString;
+use std::path::Path;
+use std::process::{ExitStatus, Stdio};
+use std::time::{Duration, Instant};
+
+use nix::sys::signal::{killpg, Signal};
+use nix::unistd::Pid;
+use tokio::io::{AsyncBufReadExt as _, AsyncReadExt as _, AsyncWriteExt as _, BufReader};
+use tokio::process::{Child, Command};
+use tokio::sync::watch;
+
+use super::{IacError, Workspace};
+
+/// A finished command's output.
+pub(super) struct Captured {
+    /// How it exited.
+    pub(super) status: ExitStatus,
+    /// Its standard output (lossy UTF-8).
+    pub(super) stdout: String,
+    /// Its standard error (lossy UTF-8).
+    pub(super) stderr: String,
+}
+
+/// How a streamed command ended.
+pub(super) struct Exited {
+    /// How it exited.
+    pub(super) status: ExitStatus,
+    /// Its standard error (lossy UTF-8).
+    pub(super) stderr: String,
+    /// Whether a cancellation's SIGINT went out to it.
+    pub(super) cancelled: bool,
+}
+
+/// A tool binary as a driver runs it.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Tool<'a> {
+    /// Its name in logs and errors (`terraform`, `tofu`, `pulumi`).
+    pub(super) name: &'a str,
+    /// The binary: a name on `PATH` or a path.
+    pub(super) binary: &'a Path,
+    /// The setting that names another binary, mentioned when this one is not found.
+    pub(super) setting: Option<&'a str>,
+}
+
+impl<'a> Tool<'a> {
+    /// `args` in the workspace directory, with the worker's environment plus the run's, stdin
+    /// closed, stdout and stderr captured, in a process group of its own. The driver adds its own
+    /// environment.
+    pub(super) fn command(&self, ws: &Workspace, args: &[OsString]) -> Command {
+        let mut cmd = Command::new(self.binary);
+        cmd.args(args)
+            .current_dir(&ws.dir)
+            .envs(&ws.env)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .process_group(0);
+        cmd
+    }
+
+    /// Starts `cmd` (the tool's `sub` command). A missing or non-executable binary is
+    /// [`IacError::Invalid`], naming it.
+    pub(super) fn start(&self, mut cmd: Command, sub: &'a str) -> Result<Running<'a>, IacError> {
+        match cmd.spawn() {
+            Ok(child) => {
+                tracing::debug!(tool = self.name, command = sub, pid = ?child.id(), "started");
+                let guard = GroupGuard { pgid: child.id(), armed: true };
+                Ok(Running { child, guard, tool: self.name, sub })
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                let setting = self.setting.map(|s| format!(" (set {s})")).unwrap_or_default();
+                Err(IacError::Invalid(format!("{} binary not found: {}{setting}", self.name, self.binary.display())))
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => {
+                Err(IacError::Invalid(format!("{} binary is not executable: {}", self.name, self.binary.display())))
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Runs `cmd` to completion, feeding it `stdin` if given, and captures its output.
+    pub(super) async fn run(
+        &self,
+        mut cmd: Command,
+        sub: &'a str,
+        stdin: Option<Vec<u8>>,
+    ) -> Result<Captured, IacError> {
+        if stdin.is_some() {
+            cmd.stdin(Stdio::piped());
+        }
+        let Running { mut child, mut guard, .. } = self.start(cmd, sub)?;
+        if let (Some(bytes), Some(mut pipe)) = (stdin, child.stdin.take()) {
+            pipe.write_all(&bytes).await?;
+            // Closing stdin is the end of input.
+            drop(pipe);
+        }
+        let out = child.wait_with_output().await?;
+        guard.armed = false;
+        Ok(Captured {
+            status: out.status,
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        })
+    }
+
+    /// Stops the tool an earlier attempt left running in process group `pgid` (its worker died):
+    /// SIGINT, then up to `timeout` for it to save its state and exit ([`IacError::Locked`] if it
+    /// has not). A group that no longer runs this tool (gone, or the pid reused) is left alone.
+    pub(super) async fn stop_orphan(&self, pid: u32, timeout: Duration) -> Result<(), IacError> {
+        let Ok(pgid) = i32::try_from(pid) else { return Ok(()) };
+        if pgid <= 1 {
+            return Ok(());
+        }
+        let names = [self.name.to_owned(), file_name(self.binary)];
+        if !group_runs_tool(pgid, &names) {
+            tracing::info!(pid, "the earlier attempt's tool is no longer running");
+            return Ok(());
+        }
+        tracing::warn!(
+            tool = self.name,
+            pid,
+            "an earlier attempt of this run left its tool running: sending SIGINT and waiting for it to exit"
+        );
+        if let Err(e) = killpg(Pid::from_raw(pgid), Signal::SIGINT) {
+            tracing::warn!(error = %e, "cannot signal the orphaned tool");
+        }
+        let deadline = Instant::now() + timeout;
+        while group_alive(pgid) {
+            if Instant::now() >= deadline {
+                return Err(IacError::Locked(format!(
+                    "an earlier attempt's {} (pid {pid}) is still shutting down after SIGINT",
+                    self.name
+                )));
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        tracing::info!(pid, "the orphaned tool exited");
+        Ok(())
+    }
+}
+
+/// A started tool process; its group gets SIGINT if this is dropped before the tool exits.
+pub(super) struct Running<'a> {
+    child: Child,
+    guard: GroupGuard,
+    tool: &'a str,
+    sub: &'a str,
+}
+
+impl Running<'_> {
+    /// The tool's pid (also its process group's id), while it runs.
+    pub(super) fn id(&self) -> Option<u32> {
+        self.child.id()
+    }
+
+    /// Hands each line of the tool's output (lossy UTF-8) to `on_line` until the tool exits,
+    /// forwarding cancellation (`cancel` turning true, also before the first line) as SIGINT to its
+    /// process group, once.
+    pub(super) async fn stream(
+        self,
+        mut cancel: watch::Receiver<bool>,
+        mut on_line: impl FnMut(&str),
+    ) -> Result<Exited, IacError> {
+        let Running { mut child, mut guard, tool, sub } = self;
+        let stdout = child.stdout.take().ok_or_else(|| std::io::Error::other("tool stdout is not captured"))?;
+        let stderr = child.stderr.take();
+        let stderr_task = tokio::spawn(async move {
+            let mut buf = Vec::new();
+            if let Some(mut pipe) = stderr {
+                let _ = pipe.read_to_end(&mut buf).await;
+            }
+            String::from_utf8_lossy(&buf).into_owned()
+        });
+
+        let mut lines = BufReader::new(stdout).split(b'\n');
+        let mut watching = true;
+        let mut cancelled = false;
+        if *cancel.borrow_and_update() {
+            cancelled = interrupt(tool, sub, guard.pgid);
+        }
+        loop {
+            tokio::select! {
+                line = lines.next_segment() => match line {
+                    Ok(Some(line)) => on_line(&String::from_utf8_lossy(&line)),
+                    Ok(None) => break,
+                    Err(e) => {
+                        tracing::warn!(tool, error = %e, "reading the tool's output failed");
+                        break;
+                    }
+                },
+                changed = cancel.changed(), if watching && !cancelled => match changed {
+                    Ok(()) if *cancel.borrow_and_update() => cancelled = interrupt(tool, sub, guard.pgid),
+                    Ok(()) => {}
+                    Err(_) => watching = false,
+                },
+            }
+        }
+        // Output closed; the process may still be finishing.
+        let status = loop {
+            tokio::select! {
+                status = child.wait() => break status?,
+                changed = cancel.changed(), if watching && !cancelled => match changed {
+                    Ok(()) if *cancel.borrow_and_update() => cancelled = interrupt(tool, sub, guard.pgid),
+                    Ok(()) => {}
+                    Err(_) => watching = false,
+                },
+            }
+        };
+        guard.armed = false;
+        let stderr = stderr_task.await.unwrap_or_default();
+        Ok(Exited { status, stderr, cancelled })
+    }
+}
+
+/// Sends SIGINT to the tool's process group `pgid`; returns whether a signal went out.
+fn interrupt(tool: &str, sub: &str, pgid: Option<u32>) -> bool {
+    let Some(pgid) = pgid.and_then(|p| i32::try_from(p).ok()) else { return false };
+    tracing::info!(
+        tool,
+        command = sub,
+        pid = pgid,
+        "cancellation requested: sending SIGINT and waiting for the tool to save its state"
+    );
+    match killpg(Pid::from_raw(pgid), Signal::SIGINT) {
+        Ok(()) => true,
+        Err(e) => {
+            tracing::warn!(tool, error = %e, "cannot signal the tool");
+            false
+        }
+    }
+}
+
+/// Sends SIGINT to a tool's process group if the operation is abandoned (its future dropped)
+/// while the tool still runs, so it stops cleanly instead of running unsupervised.
+struct GroupGuard {
+    pgid: Option<u32>,
+    armed: bool,
+}
+
+impl Drop for GroupGuard {
+    fn drop(&mut self) {
+        if !self.armed {
+            return;
+        }
+        if let Some(pgid) = self.pgid.and_then(|p| i32::try_from(p).ok()) {
+            tracing::warn!(pid = pgid, "operation abandoned while the tool runs: sending SIGINT");
+            let _ = killpg(Pid::from_raw(pgid), Signal::SIGINT);
+        }
+    }
+}
+
+fn file_name(path: &Path) -> String {
+    path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
+}
+
+/// Live (not zombie) processes of process group `pgid`, with the file name of their `argv[0]`;
+/// `None` when `/proc` cannot be read.
+fn group_members(pgid: i32) -> Option<Vec<String>> {
+    let entries = std::fs::read_dir("/proc").ok()?;
+    let mut members = Vec::new();
+    for entry in entries.flatten() {
+        let Some(pid) = entry.file_name().to_str().and_then(|n| n.parse::<i32>().ok()) else { continue };
+        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else { continue };
+        // "pid (comm) state ppid pgrp …"; comm may contain spaces and parentheses.
+        let Some(rest) = stat.rsplit_once(')').map(|(_, r)| r) else { continue };
+        let fields: Vec<&str> = rest.split_whitespace().collect();
+        let (Some(state), Some(pgrp)) = (fields.first(), fields.get(2).and_then(|p| p.parse::<i32>().ok())) else {
+            continue;
+        };
+        if pgrp != pgid || matches!(*state, "Z" | "X") {
+            continue;
+        }
+        let argv0 = std::fs::read(format!("/proc/{pid}/cmdline"))
+            .ok()
+            .and_then(|c| c.split(|b| *b == 0).next().map(|a| file_name(Path::new(&*String::from_utf8_lossy(a)))))
+            .unwrap_or_default();
+        members.push(argv0);
+    }
+    Some(members)
+}
+
+/// Whether process group `pgid` has live members.
+pub(super) fn group_alive(pgid: i32) -> bool {
+    match group_members(pgid) {
+        Some(members) => !members.is_empty(),
+        None => killpg(Pid::from_raw(pgid), None).is_ok(),
+    }
+}
+
+/// Whether process group `pgid` is alive and one of its processes is the tool (so a reused pid
+/// never gets our SIGINT).
+pub(super) fn group_runs_tool(pgid: i32, names: &[String]) -> bool {
+    match group_members(pgid) {
+        Some(members) => members.iter().any(|m| names.contains(m)),
+        None => killpg(Pid::from_raw(pgid), None).is_ok(),
+    }
+}
