@@ -198,6 +198,51 @@ async fn recoverable_failure_continues_after_the_fix() {
     assert_eq!(result.status, status::APPLIED);
 }
 
+/// A worker lost in the middle of a plan is noticed by the plan's heartbeat, not after the step's
+/// whole start-to-close timeout: the next attempt carries a heartbeat timeout as its last failure,
+/// and the run completes on another worker.
+#[tokio::test]
+async fn a_worker_lost_mid_plan_is_noticed_by_the_heartbeat() {
+    use temporalio_client::WorkflowDescribeOptions;
+    use temporalio_common::protos::temporal::api::enums::v1::{PendingActivityState, TimeoutType};
+    use temporalio_common::protos::temporal::api::failure::v1::failure::FailureInfo;
+
+    let mut env = Env::without_worker().await;
+    let doomed = env.spawn_worker(&[]);
+    let mut request = env.scenario("advanced_visibility");
+    request.sim.latency_ms = Some(3_000); // the plan refreshes each declared resource
+    let id = env.client.start(&request, false).await.unwrap();
+    let handle = env.client.temporal().get_workflow_handle::<ordo_provision::workflows::ProvisionInfraWorkflow>(&id);
+    let plan = |d: &temporalio_client::WorkflowExecutionDescription| {
+        d.raw()
+            .pending_activities
+            .iter()
+            .find(|a| a.activity_type.as_ref().is_some_and(|t| t.name == "terraform_plan"))
+            .cloned()
+    };
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        let description = handle.describe(WorkflowDescribeOptions::default()).await.unwrap();
+        if plan(&description).is_some_and(|a| a.state() == PendingActivityState::Started) {
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "the plan never started");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    env.kill_worker(doomed);
+    env.spawn_worker(&[]);
+
+    support::wait_for_activity_attempt(&env, &id, "terraform_plan", 2).await;
+    let description = handle.describe(WorkflowDescribeOptions::default()).await.unwrap();
+    let failure = plan(&description).and_then(|a| a.last_failure).expect("the lost attempt's failure");
+    let timeout = match failure.failure_info {
+        Some(FailureInfo::TimeoutFailureInfo(info)) => info.timeout_type(),
+        other => panic!("expected a timeout, got {other:?}"),
+    };
+    assert_eq!(timeout, TimeoutType::Heartbeat);
+    assert_eq!(env.client.result(&id).await.unwrap().status, status::APPLIED);
+}
+
 /// The approval deadline: nobody decides, the run ends as `approval_expired`, nothing applied.
 #[tokio::test]
 async fn approval_expires_after_the_deadline() {

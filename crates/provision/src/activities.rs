@@ -105,7 +105,7 @@ impl ProvisionActivities {
         request: ProvisionRequest,
     ) -> Result<(), ActivityError> {
         let (driver, ws) = self.workspace(&ctx, &request)?;
-        driver.init(&ws).await.map_err(error::from_iac)
+        with_liveness_heartbeats(&ctx, driver.init(&ws)).await.map_err(error::from_iac)
     }
 
     /// Computes and saves a plan.
@@ -124,8 +124,11 @@ impl ProvisionActivities {
             ));
         }
         let (driver, ws) = self.workspace(&ctx, &request)?;
-        driver.init(&ws).await.map_err(error::from_iac)?;
-        driver.plan(&ws).await.map_err(error::from_iac)
+        let plan = async {
+            driver.init(&ws).await?;
+            driver.plan(&ws).await
+        };
+        with_liveness_heartbeats(&ctx, plan).await.map_err(error::from_iac)
     }
 
     /// Evaluates the policy bundle on the plan.
@@ -231,6 +234,22 @@ impl ProvisionActivities {
     ) -> Result<Outputs, ActivityError> {
         let (driver, ws) = self.workspace(&ctx, &request)?;
         driver.output(&ws).await.map_err(error::from_iac)
+    }
+}
+
+/// Runs a driver step that reports no progress (init, plan), heartbeating every second, so a
+/// worker lost mid-step is noticed within the heartbeat timeout rather than the step's whole
+/// start-to-close timeout. Cancellation is not forwarded: the step ends on its own.
+async fn with_liveness_heartbeats<T>(ctx: &ActivityContext, step: impl std::future::Future<Output = T>) -> T {
+    tokio::pin!(step);
+    let mut ticker = tokio::time::interval(Duration::from_secs(1));
+    loop {
+        tokio::select! {
+            result = &mut step => return result,
+            _ = ticker.tick() => {
+                let _ = ctx.record_heartbeat(()).await;
+            }
+        }
     }
 }
 

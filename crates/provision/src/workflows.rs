@@ -31,6 +31,13 @@ pub const TF_DIRECTORY: SearchAttributeKey<String> = SearchAttributeKey::keyword
 /// `scenario` search attribute (Keyword).
 pub const SCENARIO: SearchAttributeKey<String> = SearchAttributeKey::keyword("scenario");
 
+/// Start-to-close timeout of the quick steps (workspace lock, policy check): a worker lost during
+/// one is noticed after this long.
+const STEP_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Heartbeat timeout of the steps that run the IaC tool (they heartbeat every second).
+const HEARTBEAT_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// A stale plan is re-planned and re-gated; after this many plans in one run, the run fails
 /// instead of looping against a workspace that keeps moving.
 const MAX_PLANS_PER_RUN: u32 = 3;
@@ -245,7 +252,7 @@ async fn provision_locked(
     sa: bool,
 ) -> WorkflowResult<Locked> {
     set_status(ctx, sa, status::INITIALIZING, 10);
-    ctx.execute_activity(ProvisionActivities::terraform_init, request.clone(), step_options(request, 5)).await?;
+    ctx.execute_activity(ProvisionActivities::terraform_init, request.clone(), tool_step_options(request, 5)).await?;
     set_status(ctx, sa, status::INITIALIZED, 20);
 
     let report = loop {
@@ -527,7 +534,14 @@ fn retry(request: &ProvisionRequest, maximum_attempts: u32) -> RetryPolicy {
 }
 
 pub(crate) fn step_options(request: &ProvisionRequest, maximum_attempts: u32) -> ActivityOptions {
-    ActivityOptions::with_start_to_close_timeout(Duration::from_secs(300))
+    ActivityOptions::with_start_to_close_timeout(STEP_TIMEOUT).retry_policy(retry(request, maximum_attempts)).build()
+}
+
+/// Options of the steps that run the IaC tool without reporting progress (init, plan): as long
+/// as an apply may take, with a heartbeat so a lost worker is noticed within seconds.
+fn tool_step_options(request: &ProvisionRequest, maximum_attempts: u32) -> ActivityOptions {
+    ActivityOptions::with_start_to_close_timeout(Duration::from_secs(request.apply_timeout_secs))
+        .heartbeat_timeout(HEARTBEAT_TIMEOUT)
         .retry_policy(retry(request, maximum_attempts))
         .build()
 }
@@ -535,12 +549,12 @@ pub(crate) fn step_options(request: &ProvisionRequest, maximum_attempts: u32) ->
 fn plan_options(request: &ProvisionRequest) -> ActivityOptions {
     // Unlimited attempts: a plan that fails for a fixable reason (the recoverable scenario's bug)
     // waits for the fix instead of failing the run.
-    step_options(request, 0)
+    tool_step_options(request, 0)
 }
 
 fn apply_options(request: &ProvisionRequest) -> ActivityOptions {
     ActivityOptions::with_start_to_close_timeout(Duration::from_secs(request.apply_timeout_secs))
-        .heartbeat_timeout(Duration::from_secs(10))
+        .heartbeat_timeout(HEARTBEAT_TIMEOUT)
         // A cancelled run waits for the tool to stop and save its state before it ends.
         .cancellation_type(ActivityCancellationType::WaitCancellationCompleted)
         .retry_policy(retry(request, 100))
@@ -663,7 +677,7 @@ async fn deprovision_locked(
     sa: bool,
 ) -> WorkflowResult<crate::iac::Outputs> {
     set_status(ctx, sa, status::INITIALIZING, 10);
-    ctx.execute_activity(ProvisionActivities::terraform_init, request.clone(), step_options(request, 5)).await?;
+    ctx.execute_activity(ProvisionActivities::terraform_init, request.clone(), tool_step_options(request, 5)).await?;
     set_status(ctx, sa, status::INITIALIZED, 33);
     set_status(ctx, sa, status::DESTROYING, 66);
     destroy_and_read_outputs(ctx, request).await
