@@ -244,8 +244,7 @@ pub async fn run(config: ChaosConfig) -> Result<ChaosReport, BenchError> {
     };
     let mut server = Some(start_server(&server_options).await?);
     let address = format!("127.0.0.1:{}", server_options.port);
-    let temporal =
-        ordo_core::TemporalArgs { address: Some(address.clone()), namespace: "default".into(), profile: None };
+    let temporal = ordo_core::TemporalArgs::at(address.clone());
     let client =
         ordo_core::connect(&temporal).await.map_err(|e| BenchError::temporal("connecting", format!("{e:#}")))?;
     ordo_core::search_attributes::register(&client, "default")

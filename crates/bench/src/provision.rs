@@ -410,11 +410,7 @@ pub async fn run(config: ProvisionBenchConfig) -> Result<ProvisionReport, BenchE
     let server = DevServer::start(DevServerOptions::ephemeral(config.temporal_bin.clone()))
         .await
         .map_err(|e| BenchError::Process(format!("starting the dev server: {e:#}")))?;
-    let temporal = ordo_core::TemporalArgs {
-        address: Some(server.address().to_owned()),
-        namespace: "default".into(),
-        profile: None,
-    };
+    let temporal = ordo_core::TemporalArgs::at(server.address());
     let client =
         ordo_core::connect(&temporal).await.map_err(|e| BenchError::temporal("connecting", format!("{e:#}")))?;
     ordo_core::search_attributes::register(&client, "default")

@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 
 use anyhow::Context as _;
-use temporalio_client::{Client, ClientOptions, Connection, ConnectionOptions};
+use temporalio_client::{Client, ClientOptions, Connection, ConnectionOptions, GrpcCompression};
 use temporalio_common::data_converters::DataConverter;
 use temporalio_common::envconfig::LoadClientConfigProfileOptions;
 use temporalio_common::telemetry::metrics::TemporalMeter;
@@ -22,9 +22,53 @@ pub struct TemporalArgs {
     /// Profile to use from `temporal.toml` (see `TEMPORAL_CONFIG_FILE`).
     #[arg(long, env = "TEMPORAL_PROFILE", global = true)]
     pub profile: Option<String>,
+    /// gRPC message compression. `auto`: none to a loopback address (gzip there only costs CPU),
+    /// gzip otherwise.
+    #[arg(long, env = "ORDO_GRPC_COMPRESSION", value_enum, default_value_t, global = true)]
+    pub grpc_compression: Compression,
+}
+
+/// gRPC message compression between Ordo and Temporal.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum Compression {
+    /// None to a loopback address, gzip otherwise.
+    #[default]
+    Auto,
+    /// Always gzip (the SDK's default).
+    Gzip,
+    /// Never compress.
+    None,
+}
+
+impl Compression {
+    fn for_target(self, target: &url::Url) -> GrpcCompression {
+        let loopback = match target.host() {
+            Some(url::Host::Domain(name)) => name.eq_ignore_ascii_case("localhost"),
+            Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+            Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+            None => false,
+        };
+        match self {
+            Self::Gzip => GrpcCompression::Gzip,
+            Self::None => GrpcCompression::None,
+            Self::Auto if loopback => GrpcCompression::None,
+            Self::Auto => GrpcCompression::Gzip,
+        }
+    }
 }
 
 impl TemporalArgs {
+    /// The server at `address`, namespace `default`, everything else from the environment's
+    /// defaults (no profile, automatic compression).
+    pub fn at(address: impl Into<String>) -> Self {
+        Self {
+            address: Some(address.into()),
+            namespace: "default".into(),
+            profile: None,
+            grpc_compression: Compression::Auto,
+        }
+    }
+
     /// The address to use, falling back to the local default.
     pub fn address_or_default(&self) -> String {
         self.address.clone().unwrap_or_else(|| "localhost:7233".to_owned())
@@ -48,6 +92,7 @@ pub async fn connect_with_metrics(args: &TemporalArgs, meter: Option<TemporalMet
         .map_err(|e| anyhow::anyhow!("loading Temporal client configuration: {e}"))?;
     conn.target = parse_target(&address)?;
     apply_seed_variables(&mut conn)?;
+    conn.grpc_compression = args.grpc_compression.for_target(&conn.target);
     conn.metrics_meter = meter;
     let tls = conn.tls_options.as_ref().map(|t| t.client_tls_options.is_some());
     let connection = Connection::connect(conn).await.map_err(|e| {
@@ -143,4 +188,24 @@ fn apply_seed_variables(conn: &mut ConnectionOptions) -> anyhow::Result<()> {
         let _ = conn.target.set_scheme("https");
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn automatic_compression_is_off_on_loopback_only() {
+        let target = |address: &str| parse_target(address).unwrap();
+        for local in ["localhost:7233", "127.0.0.1:7233", "127.0.0.2:7233", "[::1]:7233", "http://LOCALHOST:7233"] {
+            assert_eq!(Compression::Auto.for_target(&target(local)), GrpcCompression::None, "{local}");
+            assert_eq!(Compression::Gzip.for_target(&target(local)), GrpcCompression::Gzip, "{local}");
+        }
+        for remote in
+            ["temporal.internal:7233", "10.0.0.5:7233", "ns.acct.tmprl.cloud:7233", "https://[2001:db8::1]:7233"]
+        {
+            assert_eq!(Compression::Auto.for_target(&target(remote)), GrpcCompression::Gzip, "{remote}");
+            assert_eq!(Compression::None.for_target(&target(remote)), GrpcCompression::None, "{remote}");
+        }
+    }
 }

@@ -171,11 +171,7 @@ impl DevServer {
                 );
             }
             if tokio::net::TcpStream::connect(&self.address).await.is_ok() {
-                let args = crate::TemporalArgs {
-                    address: Some(self.address.clone()),
-                    namespace: "default".into(),
-                    profile: None,
-                };
+                let args = crate::TemporalArgs::at(self.address.clone());
                 if crate::connect(&args).await.is_ok() {
                     return Ok(());
                 }

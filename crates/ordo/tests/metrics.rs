@@ -147,3 +147,49 @@ const FAILURE_ONLY: &[&str] = &[
     "temporal_long_request_failure",
     "ordo_domain_metrics_refresh_failures",
 ];
+
+/// A worker without a workflow cache (`--max-cached-workflows 0`) rebuilds the run from history on
+/// every task and never uses a sticky queue; the run still completes, and the domain series count
+/// its policy check and its approval wait once, not once per replay.
+#[tokio::test]
+async fn without_a_workflow_cache_every_task_replays_and_each_event_counts_once() {
+    use temporalio_client::WorkflowFetchHistoryOptions;
+    use temporalio_common::protos::temporal::api::enums::v1::TaskQueueKind;
+    use temporalio_common::protos::temporal::api::history::v1::history_event::Attributes;
+
+    let env = Env::without_worker().await;
+    let port = free_port().unwrap();
+    let _worker = Process(
+        env.ordo(&["worker", "--metrics-addr", &format!("127.0.0.1:{port}"), "--max-cached-workflows", "0"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("ordo worker starts"),
+    );
+    let id = env.client.start(&env.scenario("human_in_the_loop_signal"), false).await.unwrap();
+    env.wait_status(&id, status::AWAITING_APPROVAL).await;
+    let approve = ApplyDecision { is_approved: true, reason: Some("no cache".into()), ..Default::default() };
+    env.client.decide(&id, approve, true).await.unwrap();
+    assert_eq!(env.client.result(&id).await.unwrap().status, status::APPLIED);
+
+    let handle = env.client.temporal().get_workflow_handle::<ordo_provision::workflows::ProvisionInfraWorkflow>(&id);
+    let events = handle.fetch_history(WorkflowFetchHistoryOptions::default()).into_events().await.unwrap();
+    let kinds: Vec<TaskQueueKind> = events
+        .iter()
+        .filter_map(|e| match &e.attributes {
+            Some(Attributes::WorkflowTaskScheduledEventAttributes(a)) => a.task_queue.as_ref().map(|q| q.kind()),
+            _ => None,
+        })
+        .collect();
+    assert!(kinds.len() > 5, "the run took several workflow tasks: {kinds:?}");
+    assert!(!kinds.contains(&TaskQueueKind::Sticky), "no workflow task went to a sticky queue: {kinds:?}");
+
+    let tq = env.task_queue.as_str();
+    let metrics = scrape(port).await.unwrap_or_default();
+    let needs_approval = [("task_queue", tq), ("verdict", "needs_approval")];
+    assert_eq!(sample(&metrics, "ordo_policy_checks", &needs_approval), Some(1.0), "{metrics}");
+    let soft = [("task_queue", tq), ("level", "soft-mandatory")];
+    assert_eq!(sample(&metrics, "ordo_policy_results", &soft), Some(1.0), "{metrics}");
+    let approved = [("task_queue", tq), ("outcome", "approved")];
+    assert_eq!(sample(&metrics, "ordo_approval_wait_count", &approved), Some(1.0), "{metrics}");
+}

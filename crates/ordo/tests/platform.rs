@@ -20,8 +20,7 @@ async fn search_attributes_are_registered_and_other_types_reported() {
         .output()
         .unwrap();
     assert!(created.status.success(), "{}", String::from_utf8_lossy(&created.stderr));
-    let args =
-        ordo_core::TemporalArgs { address: Some(server.address().into()), namespace: "default".into(), profile: None };
+    let args = ordo_core::TemporalArgs::at(server.address());
     let client = ordo_core::connect(&args).await.unwrap();
 
     let first = register(&client, "default").await.unwrap();

@@ -8,12 +8,16 @@
 //!
 //! The workflows record these when a policy check or an approval gate ends, and only when that
 //! happens for the first time: replaying history (after a restart or cache eviction) records
-//! nothing, so each check and each wait is counted once. The wait is measured in workflow time,
-//! from the gate opening to the activation that closed it.
+//! nothing, and each event has a key (run id, what, plan attempt) that this process records once —
+//! a worker without a cached copy of the run answers a query by running the workflow over history
+//! that includes events its next task has yet to process, which is not a replay but no new event
+//! either. Two workers can still both count an event in that case (at least once, never zero).
+//! The wait is measured in workflow time, from the gate opening to the activation that closed it.
 //!
 //! Nothing is recorded until [`install`] is called (the worker does when `--metrics-addr` is set).
 
-use std::sync::{Arc, OnceLock};
+use std::collections::{HashSet, VecDeque};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use temporalio_common::telemetry::metrics::{
@@ -74,6 +78,34 @@ struct Instruments {
     policy_checks: Counter,
     policy_results: Counter,
     approval_wait: HistogramDuration,
+    recent: Mutex<Recent>,
+}
+
+/// The keys of the events recorded lately, oldest first.
+#[derive(Default)]
+struct Recent {
+    keys: HashSet<String>,
+    order: VecDeque<String>,
+}
+
+/// How many event keys [`Recent`] remembers: far more than the events of runs in flight at once.
+const RECENT_EVENTS: usize = 8192;
+
+impl Recent {
+    /// Remembers `key`; `false` when it was remembered already.
+    fn first_time(&mut self, key: &str) -> bool {
+        if self.keys.contains(key) {
+            return false;
+        }
+        if self.order.len() == RECENT_EVENTS {
+            if let Some(oldest) = self.order.pop_front() {
+                self.keys.remove(&oldest);
+            }
+        }
+        self.keys.insert(key.to_owned());
+        self.order.push_back(key.to_owned());
+        true
+    }
 }
 
 static INSTRUMENTS: OnceLock<Instruments> = OnceLock::new();
@@ -91,9 +123,18 @@ pub fn install(meter: Arc<dyn CoreMeter>) {
                 .counter(param("ordo_policy_results", "Policy messages by enforcement level and policy package")),
             approval_wait: meter
                 .histogram_duration(param(APPROVAL_WAIT, "Time runs waited for an approval decision, by outcome")),
+            recent: Mutex::default(),
             meter,
         }
     });
+}
+
+/// The instruments, when installed and `event` (a key naming one event of one run) has not been
+/// recorded by this process yet.
+fn first_record(event: &str) -> Option<&'static Instruments> {
+    let instruments = INSTRUMENTS.get()?;
+    let mut recent = instruments.recent.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    recent.first_time(event).then_some(instruments)
 }
 
 impl Instruments {
@@ -103,9 +144,9 @@ impl Instruments {
     }
 }
 
-/// Counts one policy check and each of its messages.
-pub(crate) fn policy_checked(task_queue: &str, results: &[PolicyResult], verdict: Verdict) {
-    let Some(instruments) = INSTRUMENTS.get() else { return };
+/// Counts one policy check (`event` names it) and each of its messages.
+pub(crate) fn policy_checked(event: &str, task_queue: &str, results: &[PolicyResult], verdict: Verdict) {
+    let Some(instruments) = first_record(event) else { return };
     let verdict = match verdict {
         Verdict::Pass => "pass",
         Verdict::NeedsApproval => "needs_approval",
@@ -118,9 +159,33 @@ pub(crate) fn policy_checked(task_queue: &str, results: &[PolicyResult], verdict
     }
 }
 
-/// Observes how long an approval gate of `workflow_type` stayed open.
-pub(crate) fn approval_waited(task_queue: &str, workflow_type: &str, outcome: GateOutcome, waited: Duration) {
-    let Some(instruments) = INSTRUMENTS.get() else { return };
+/// Observes how long an approval gate (`event` names it) of `workflow_type` stayed open.
+pub(crate) fn approval_waited(
+    event: &str,
+    task_queue: &str,
+    workflow_type: &str,
+    outcome: GateOutcome,
+    waited: Duration,
+) {
+    let Some(instruments) = first_record(event) else { return };
     let labels = [("task_queue", task_queue), ("workflow_type", workflow_type), ("outcome", outcome.as_str())];
     instruments.approval_wait.record(waited, &instruments.attributes(&labels));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_event_is_recorded_once_and_old_keys_are_forgotten() {
+        let mut recent = Recent::default();
+        assert!(recent.first_time("run-1/policy/1"));
+        assert!(!recent.first_time("run-1/policy/1"));
+        assert!(recent.first_time("run-1/policy/2"));
+        for i in 0..RECENT_EVENTS {
+            recent.first_time(&format!("other/{i}"));
+        }
+        assert_eq!(recent.keys.len(), RECENT_EVENTS);
+        assert!(recent.first_time("run-1/policy/1"), "forgotten after {RECENT_EVENTS} newer events");
+    }
 }

@@ -283,7 +283,8 @@ async fn provision_locked(
             .await?;
         let verdict = decide(&results, request.hard_fail_policy);
         if !ctx.is_replaying() {
-            metrics::policy_checked(ctx.task_queue(), &results, verdict);
+            let event = format!("{}/policy/{attempt}", ctx.run_id());
+            metrics::policy_checked(&event, ctx.task_queue(), &results, verdict);
         }
         ctx.state_mut(|s| {
             s.state.policy_results = results;
@@ -394,7 +395,8 @@ async fn await_decision(
             Err(_) => GateOutcome::Cancelled,
         };
         let waited = opened.zip(ctx.workflow_time()).and_then(|(from, to)| to.duration_since(from).ok());
-        metrics::approval_waited(ctx.task_queue(), PROVISION_WORKFLOW, gate, waited.unwrap_or_default());
+        let event = format!("{}/approval/{}", ctx.run_id(), ctx.state(|s| s.state.plan_attempts));
+        metrics::approval_waited(&event, ctx.task_queue(), PROVISION_WORKFLOW, gate, waited.unwrap_or_default());
     }
     outcome
 }

@@ -242,37 +242,16 @@ async fn chaos(args: ChaosArgs) -> anyhow::Result<ExitCode> {
     Ok(if report.all_good() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }
 
-/// `ORDO_BENCH_GRPC_COMPRESSION=none` connects the reference worker without the SDK's default gzip
-/// compression of gRPC messages, to measure what that compression costs on loopback.
-async fn reference_client(temporal: &ordo_core::TemporalArgs) -> anyhow::Result<temporalio_client::Client> {
-    if std::env::var("ORDO_BENCH_GRPC_COMPRESSION").as_deref() != Ok("none") {
-        return ordo_core::connect(temporal).await;
-    }
-    let address = temporal.address_or_default();
-    let target = temporalio_client::Url::parse(&format!("http://{address}"))
-        .with_context(|| format!("invalid Temporal address {address:?}"))?;
-    let options = temporalio_client::ConnectionOptions::new(target)
-        .grpc_compression(temporalio_client::GrpcCompression::None)
-        .build();
-    let connection = temporalio_client::Connection::connect(options)
-        .await
-        .with_context(|| format!("connecting to Temporal at {address}"))?;
-    temporalio_client::Client::new(
-        connection,
-        temporalio_client::ClientOptions::new(temporal.namespace.clone()).build(),
-    )
-    .context("creating the Temporal client")
-}
-
 async fn reference_worker(temporal: ordo_core::TemporalArgs, args: ReferenceWorkerArgs) -> anyhow::Result<ExitCode> {
-    let client = reference_client(&temporal).await?;
+    // `ORDO_GRPC_COMPRESSION` applies as to Ordo's own worker.
+    let client = ordo_core::connect(&temporal).await?;
     let runtime = Runtime::from_current_tokio(Default::default()).context("starting the Temporal runtime")?;
-    // The parked-runs memory experiment: a smaller workflow cache than the SDK's default 1,000.
-    let cache = std::env::var("ORDO_BENCH_MAX_CACHED_WORKFLOWS")
+    // The parked-runs memory experiment: the same cache setting as Ordo's own worker.
+    let cache = std::env::var("ORDO_MAX_CACHED_WORKFLOWS")
         .ok()
         .map(|v| v.parse::<usize>())
         .transpose()
-        .context("ORDO_BENCH_MAX_CACHED_WORKFLOWS must be a number")?;
+        .context("ORDO_MAX_CACHED_WORKFLOWS must be a number")?;
     let options = ordo_bench::reference::worker_options(args.kind, &args.task_queue, cache)?;
     let mut worker = Worker::new(&runtime, client, options).context("creating the worker")?;
     let shutdown = worker.shutdown_handle();

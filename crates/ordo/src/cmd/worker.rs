@@ -40,6 +40,11 @@ pub(crate) struct WorkerArgs {
     /// Seconds between refreshes of the domain gauges (visibility reads) when metrics are on.
     #[arg(long, env = "ORDO_DOMAIN_METRICS_INTERVAL", default_value_t = 15)]
     pub(crate) domain_metrics_interval: u64,
+    /// How many workflows each worker keeps in memory between tasks (the SDK's sticky cache; an
+    /// evicted run replays its history on its next task). Lower it to trade CPU for memory when
+    /// many runs are parked waiting for approval.
+    #[arg(long, env = "ORDO_MAX_CACHED_WORKFLOWS", default_value_t = 1000)]
+    pub(crate) max_cached_workflows: usize,
     /// Task queue of seed 000's application flow (`ProvisionApplication` and its team lookup).
     #[arg(long, env = "ORDO_APPS_TASK_QUEUE", default_value = ordo_provision::application::model::DEFAULT_TASK_QUEUE)]
     pub(crate) apps_task_queue: String,
@@ -114,7 +119,8 @@ pub(crate) async fn run_worker(
     let _domain_gauges = telemetry.spawn_domain_gauges(client.clone(), &args.task_queue, every);
     let config = args.config()?;
     let mut workers = application_workers(&client, telemetry, args, &config)?;
-    let options = ordo_provision::worker_options(&args.task_queue, config)?;
+    let mut options = ordo_provision::worker_options(&args.task_queue, config)?;
+    options.max_cached_workflows = args.max_cached_workflows;
     workers.push(Worker::new(&telemetry.runtime, client, options).context("creating the worker")?);
     let shutdowns: Vec<_> = workers.iter().map(|w| w.shutdown_handle()).collect();
     let run = futures::future::try_join_all(workers.iter_mut().map(|w| w.run()));
@@ -142,7 +148,8 @@ fn application_workers(
         Some(path) => TeamDirectory::load(path)?,
         None => TeamDirectory::demo(),
     };
-    let apps = ordo_provision::application_worker_options(&args.apps_task_queue, teams)?;
+    let mut apps = ordo_provision::application_worker_options(&args.apps_task_queue, teams)?;
+    apps.max_cached_workflows = args.max_cached_workflows;
     let mut workers = vec![Worker::new(&telemetry.runtime, client.clone(), apps).context("creating the apps worker")?];
     if !args.no_apps_iac {
         let queue = args.apps_iac_task_queue.clone().unwrap_or_else(|| default_iac_task_queue(&args.apps_task_queue));
@@ -151,7 +158,8 @@ fn application_workers(
             data_dir: config.drivers.data_dir.clone(),
             pulumi_bin: ordo_provision::iac::pulumi::default_binary(),
         };
-        let options = ordo_provision::application_iac_worker_options(&queue, foundation);
+        let mut options = ordo_provision::application_iac_worker_options(&queue, foundation);
+        options.max_cached_workflows = args.max_cached_workflows;
         workers.push(Worker::new(&telemetry.runtime, client.clone(), options).context("creating the apps IaC worker")?);
     }
     Ok(workers)

@@ -36,8 +36,7 @@ impl Env {
         let server =
             DevServer::start(DevServerOptions::ephemeral(find_temporal_binary())).await.expect("dev server starts");
         let address = server.address().to_owned();
-        let temporal =
-            ordo_core::TemporalArgs { address: Some(address.clone()), namespace: "default".into(), profile: None };
+        let temporal = ordo_core::TemporalArgs::at(address.clone());
         let client = ordo_core::connect(&temporal).await.expect("connects");
         ordo_core::search_attributes::register(&client, "default").await.expect("search attributes");
         let task_queue = format!("test-{}", uuid::Uuid::new_v4());

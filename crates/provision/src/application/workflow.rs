@@ -237,7 +237,8 @@ async fn await_authorization(
             Gate::Cancelled => GateOutcome::Cancelled,
         };
         let waited = opened.zip(ctx.workflow_time()).and_then(|(from, to)| to.duration_since(from).ok());
-        metrics::approval_waited(ctx.task_queue(), WORKFLOW_TYPE, outcome, waited.unwrap_or_default());
+        let event = format!("{}/authorization", ctx.run_id());
+        metrics::approval_waited(&event, ctx.task_queue(), WORKFLOW_TYPE, outcome, waited.unwrap_or_default());
     }
     gate
 }
