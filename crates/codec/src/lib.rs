@@ -45,6 +45,9 @@ pub use server::{router, ServerOptions};
 
 pub use temporalio_common::protos::temporal::api::common::v1::Payload;
 
+use futures::future::BoxFuture;
+use temporalio_common::data_converters::PayloadConversionError;
+
 /// The metadata key every Temporal payload carries its encoding under.
 pub const ENCODING_KEY: &str = "encoding";
 
@@ -75,6 +78,15 @@ pub fn encoding_of(payload: &Payload) -> Option<&str> {
     payload.metadata.get(ENCODING_KEY).and_then(|v| std::str::from_utf8(v).ok())
 }
 
+/// What the SDK's `PayloadCodec` returns for a batch of payloads.
+pub(crate) type PayloadsFuture = BoxFuture<'static, Result<Vec<Payload>, PayloadConversionError>>;
+
+/// [`encode_all`]'s or [`decode_all`]'s result as the SDK's `PayloadCodec` returns it: a ready
+/// future, a failure as an encoding error.
+pub(crate) fn ready_payloads(result: Result<Vec<Payload>, (usize, CodecError)>) -> PayloadsFuture {
+    Box::pin(futures::future::ready(result.map_err(|(_, e)| PayloadConversionError::EncodingError(Box::new(e)))))
+}
+
 /// Implements the SDK's `PayloadCodec` for one of our [`Codec`]s. The work is synchronous and
 /// cheap (AES-GCM, snappy), so it runs inside a ready future.
 macro_rules! impl_payload_codec {
@@ -84,28 +96,16 @@ macro_rules! impl_payload_codec {
                 &self,
                 _context: &temporalio_common::data_converters::SerializationContextData,
                 payloads: Vec<$crate::Payload>,
-            ) -> futures::future::BoxFuture<
-                'static,
-                Result<Vec<$crate::Payload>, temporalio_common::data_converters::PayloadConversionError>,
-            > {
-                let result = $crate::encode_all(self, payloads).map_err(|(_, e)| {
-                    temporalio_common::data_converters::PayloadConversionError::EncodingError(Box::new(e))
-                });
-                Box::pin(futures::future::ready(result))
+            ) -> $crate::PayloadsFuture {
+                $crate::ready_payloads($crate::encode_all(self, payloads))
             }
 
             fn decode(
                 &self,
                 _context: &temporalio_common::data_converters::SerializationContextData,
                 payloads: Vec<$crate::Payload>,
-            ) -> futures::future::BoxFuture<
-                'static,
-                Result<Vec<$crate::Payload>, temporalio_common::data_converters::PayloadConversionError>,
-            > {
-                let result = $crate::decode_all(self, payloads).map_err(|(_, e)| {
-                    temporalio_common::data_converters::PayloadConversionError::EncodingError(Box::new(e))
-                });
-                Box::pin(futures::future::ready(result))
+            ) -> $crate::PayloadsFuture {
+                $crate::ready_payloads($crate::decode_all(self, payloads))
             }
         }
     };
