@@ -21,6 +21,9 @@ use tokio::sync::watch;
 
 use super::{IacError, Workspace};
 
+/// Longest tool error text kept in an error (the end is kept: that is where tools explain).
+const MAX_DETAIL: usize = 8000;
+
 /// A finished command's output.
 pub(super) struct Captured {
     /// How it exited.
@@ -303,5 +306,61 @@ pub(super) fn group_runs_tool(pgid: i32, names: &[String]) -> bool {
     match group_members(pgid) {
         Some(members) => members.iter().any(|m| names.contains(m)),
         None => killpg(Pid::from_raw(pgid), None).is_ok(),
+    }
+}
+
+/// Removes ANSI escape sequences (colour codes some commands print despite `-no-color`).
+pub(super) fn strip_ansi(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c != '\u{1b}' {
+            out.push(c);
+            continue;
+        }
+        match chars.peek() {
+            // CSI: parameters and intermediates up to a final byte in '@'..='~'.
+            Some('[') => {
+                chars.next();
+                for c in chars.by_ref() {
+                    if ('@'..='~').contains(&c) {
+                        break;
+                    }
+                }
+            }
+            // Any other escape: drop the escape and the one character after it.
+            Some(_) => {
+                chars.next();
+            }
+            None => {}
+        }
+    }
+    out
+}
+
+/// The end of a long text (at most [`MAX_DETAIL`] bytes), which is where the tool explains what
+/// went wrong.
+pub(super) fn tail(text: &str) -> String {
+    let text = text.trim();
+    if text.len() <= MAX_DETAIL {
+        return text.to_owned();
+    }
+    let mut start = text.len() - MAX_DETAIL;
+    while !text.is_char_boundary(start) {
+        start += 1;
+    }
+    format!("…{}", &text[start..])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Colour codes go; a long text keeps its end.
+    #[test]
+    fn escapes_are_stripped_and_long_texts_cut_to_their_end() {
+        assert_eq!(strip_ansi("\u{1b}[1m\u{1b}[31mred\u{1b}[0m plain"), "red plain");
+        let long = "x".repeat(MAX_DETAIL + 10);
+        assert!(tail(&long).chars().count() <= MAX_DETAIL + 1);
     }
 }

@@ -45,7 +45,7 @@ use serde_json::{json, Value};
 use tokio::process::Command;
 use tokio::sync::mpsc;
 
-use super::process::{Captured, Tool};
+use super::process::{strip_ansi, tail, Captured, Tool};
 use super::{
     sha256_hex, ChangeSummary, IacError, OutputValue, Outputs, PlanArtifact, PlanSummary, Progress, ResourceEvent,
     Workspace,
@@ -58,8 +58,6 @@ pub const DEFAULT_STACK: &str = "ordo";
 pub const BINARY_ENV: &str = "ORDO_PULUMI_BIN";
 /// What `pulumi stack output --json` prints in place of a secret without `--show-secrets`.
 const SECRET_PLACEHOLDER: &str = "[secret]";
-/// Longest tool error text kept in an error (the end is kept: that is where tools explain).
-const MAX_DETAIL: usize = 8000;
 /// Texts by which Pulumi reports that another update holds the stack.
 const LOCKED_TEXTS: &[&str] = &["Another update is currently in progress", "the stack is currently locked"];
 /// The pseudo-resource every stack has; its steps are not changes anyone asked for.
@@ -320,18 +318,6 @@ fn classify(command: &str, errors: &[String], out: &Captured) -> IacError {
     IacError::Failed { tool: "pulumi".into(), command: command.into(), detail: tail(&text) }
 }
 
-fn tail(text: &str) -> String {
-    let text = text.trim();
-    if text.len() <= MAX_DETAIL {
-        return text.to_owned();
-    }
-    let mut start = text.len() - MAX_DETAIL;
-    while !text.is_char_boundary(start) {
-        start += 1;
-    }
-    format!("…{}", &text[start..])
-}
-
 /// Removes Pulumi's colour tags (`<{%fg 1%}>`, `<{%reset%}>`) and ANSI escape sequences.
 fn strip_colors(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
@@ -347,21 +333,7 @@ fn strip_colors(text: &str) -> String {
         }
     }
     out.push_str(rest);
-    let mut clean = String::with_capacity(out.len());
-    let mut chars = out.chars().peekable();
-    while let Some(c) = chars.next() {
-        if c == '\u{1b}' && chars.peek() == Some(&'[') {
-            chars.next();
-            for c in chars.by_ref() {
-                if ('@'..='~').contains(&c) {
-                    break;
-                }
-            }
-            continue;
-        }
-        clean.push(c);
-    }
-    clean
+    strip_ansi(&out)
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -57,7 +57,7 @@ use tokio::io::AsyncWriteExt;
 use tokio::process::Command;
 use tokio::sync::mpsc;
 
-use super::process::{Captured, Exited, Tool};
+use super::process::{strip_ansi, tail, Captured, Exited, Tool};
 use super::{
     sha256_hex, ChangeSummary, IacError, Outputs, PlanArtifact, PlanSummary, Progress, ResourceEvent, Workspace,
 };
@@ -70,8 +70,6 @@ const LOCAL_LOCK_INFO: &str = ".terraform.tfstate.lock.info";
 const ORPHAN_STOP_TIMEOUT: Duration = Duration::from_secs(60);
 /// A marker that cannot be parsed is being written right now if it is younger than this.
 const MARKER_WRITE_GRACE: Duration = Duration::from_secs(10);
-/// Longest tool error text kept in an error (the end is kept: that is where Terraform explains).
-const MAX_DETAIL: usize = 8000;
 
 /// Terraform says this when a saved plan no longer matches the state.
 const STALE_PLAN_TEXT: &str = "Saved plan is stale";
@@ -572,48 +570,6 @@ async fn check_dir(ws: &Workspace) -> Result<(), IacError> {
         Ok(m) if m.is_dir() => Ok(()),
         _ => Err(IacError::Invalid(format!("workspace directory {} does not exist", ws.dir.display()))),
     }
-}
-
-/// Removes ANSI escape sequences (colour codes some commands print despite `-no-color`).
-fn strip_ansi(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut chars = text.chars().peekable();
-    while let Some(c) = chars.next() {
-        if c != '\u{1b}' {
-            out.push(c);
-            continue;
-        }
-        match chars.peek() {
-            // CSI: parameters and intermediates up to a final byte in '@'..='~'.
-            Some('[') => {
-                chars.next();
-                for c in chars.by_ref() {
-                    if ('@'..='~').contains(&c) {
-                        break;
-                    }
-                }
-            }
-            // Any other escape: drop the escape and the one character after it.
-            Some(_) => {
-                chars.next();
-            }
-            None => {}
-        }
-    }
-    out
-}
-
-/// The end of a long text, which is where the tool explains what went wrong.
-fn tail(text: &str) -> String {
-    let text = text.trim();
-    if text.len() <= MAX_DETAIL {
-        return text.to_owned();
-    }
-    let mut start = text.len() - MAX_DETAIL;
-    while !text.is_char_boundary(start) {
-        start += 1;
-    }
-    format!("…{}", &text[start..])
 }
 
 fn hostname() -> String {
@@ -1133,8 +1089,5 @@ time.sleep(300)
         assert_eq!(civil_from_days(19_723), (2024, 1, 1));
         assert_eq!(civil_from_days(19_782), (2024, 2, 29));
         assert!(now_rfc3339().ends_with('Z'));
-        assert_eq!(strip_ansi("\u{1b}[1m\u{1b}[31mred\u{1b}[0m plain"), "red plain");
-        let long = "x".repeat(MAX_DETAIL + 10);
-        assert!(tail(&long).chars().count() <= MAX_DETAIL + 1);
     }
 }
