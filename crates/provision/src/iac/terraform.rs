@@ -735,6 +735,17 @@ mod tests {
             self
         }
 
+        /// Writes the run marker of an attempt of `owner` whose tool is `pid` on this host; returns
+        /// the marker's text.
+        fn write_marker(&self, owner: &str, pid: u32) -> String {
+            let marker = format!(
+                r#"{{"owner":"{owner}","pid":{pid},"host":"{}","started_at":"2026-01-01T00:00:00Z"}}"#,
+                hostname()
+            );
+            std::fs::write(self.ws.dir.join(MARKER_FILE), &marker).unwrap();
+            marker
+        }
+
         fn leftovers(&self) -> Vec<String> {
             std::fs::read_dir(&self.ws.dir)
                 .unwrap()
@@ -877,12 +888,7 @@ time.sleep(300)
         let fx = Fixture::new(bin);
         fx.driver.init(&fx.ws).await.unwrap();
         let plan = fx.driver.plan(&fx.ws).await.unwrap();
-        let marker = format!(
-            r#"{{"owner":"wf/other-run","pid":{},"host":"{}","started_at":"2026-01-01T00:00:00Z"}}"#,
-            std::process::id(),
-            hostname()
-        );
-        std::fs::write(fx.ws.dir.join(MARKER_FILE), &marker).unwrap();
+        let marker = fx.write_marker("wf/other-run", std::process::id());
         let err = fx.driver.apply(&fx.ws, &plan.file, progress().0).await.unwrap_err();
         assert!(matches!(&err, IacError::Locked(m) if m.contains("wf/other-run")), "{err}");
         let err = fx.driver.destroy(&fx.ws, progress().0).await.unwrap_err();
@@ -901,14 +907,7 @@ time.sleep(300)
         let mut dead = std::process::Command::new("true").spawn().unwrap();
         let dead_pid = dead.id();
         dead.wait().unwrap();
-        std::fs::write(
-            fx.ws.dir.join(MARKER_FILE),
-            format!(
-                r#"{{"owner":"wf/run-1","pid":{dead_pid},"host":"{}","started_at":"2026-01-01T00:00:00Z"}}"#,
-                hostname()
-            ),
-        )
-        .unwrap();
+        fx.write_marker("wf/run-1", dead_pid);
         std::fs::write(
             fx.ws.dir.join(LOCAL_LOCK_INFO),
             r#"{"ID":"11111111-2222-3333-4444-555555555555","Operation":"OperationTypeApply","Who":"root@elsewhere","Version":"1.0.3","Created":"2026-01-01T00:00:00Z","Path":"terraform.tfstate"}"#,
@@ -986,14 +985,7 @@ time.sleep(300)
             .spawn()
             .unwrap();
         let orphan_pid = orphan.id();
-        std::fs::write(
-            fx.ws.dir.join(MARKER_FILE),
-            format!(
-                r#"{{"owner":"wf/run-1","pid":{orphan_pid},"host":"{}","started_at":"2026-01-01T00:00:00Z"}}"#,
-                hostname()
-            ),
-        )
-        .unwrap();
+        fx.write_marker("wf/run-1", orphan_pid);
         tokio::time::sleep(Duration::from_millis(1500)).await;
         assert!(group_runs_tool(orphan_pid as i32, &["terraform".to_owned()]));
 
