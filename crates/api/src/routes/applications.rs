@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::decide::{admit, Decidable};
-use super::runs::check_id;
+use super::params::{check_id, list_limit};
 use crate::auth::{Role, User};
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{ApiJson, ApiQuery};
@@ -147,14 +147,7 @@ pub(crate) async fn list_applications(
     _user: User,
     ApiQuery(query): ApiQuery<ApplicationListQuery>,
 ) -> Result<Json<Vec<ApplicationSummary>>, ApiError> {
-    let limit = match query.limit.as_deref() {
-        None => 50,
-        Some(text) => text
-            .parse::<usize>()
-            .ok()
-            .filter(|n| (1..=1000).contains(n))
-            .ok_or_else(|| ApiError::validation("limit", "must be a whole number from 1 to 1000"))?,
-    };
+    let limit = list_limit(query.limit.as_deref())?;
     // Only known statuses reach the visibility query.
     if let Some(wanted) = &query.status {
         if !APPLICATION_STATUSES.contains(&wanted.as_str()) {

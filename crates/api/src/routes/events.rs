@@ -15,7 +15,8 @@ use futures::{Stream, StreamExt as _};
 use ordo_provision::client::RunView;
 use tokio::sync::broadcast::{self, error::RecvError};
 
-use super::runs::{check_id, describe, RunId};
+use super::params::check_id;
+use super::runs::{describe, RunId};
 use crate::auth::User;
 use crate::error::{ApiError, ErrorBody};
 use crate::hub::Frame;

@@ -5,6 +5,7 @@ mod applications;
 mod decide;
 mod events;
 mod meta;
+mod params;
 mod runs;
 mod session;
 mod web;

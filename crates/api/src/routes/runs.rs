@@ -24,6 +24,7 @@ use temporalio_common::protos::temporal::api::workflowservice::v1::ResetWorkflow
 use utoipa::{IntoParams, ToSchema};
 
 use super::decide::{admit, Decidable};
+use super::params::{check_id, check_text, list_limit};
 use crate::auth::{Role, User};
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{ApiJson, ApiQuery};
@@ -235,14 +236,7 @@ pub(crate) async fn list_runs(
     _user: User,
     ApiQuery(query): ApiQuery<ListQuery>,
 ) -> Result<Json<Vec<RunSummary>>, ApiError> {
-    let limit = match query.limit.as_deref() {
-        None => 50,
-        Some(text) => text
-            .parse::<usize>()
-            .ok()
-            .filter(|n| (1..=1000).contains(n))
-            .ok_or_else(|| ApiError::validation("limit", "must be a whole number from 1 to 1000"))?,
-    };
+    let limit = list_limit(query.limit.as_deref())?;
     for (field, value) in [("status", &query.status), ("scenario", &query.scenario), ("directory", &query.directory)] {
         if let Some(value) = value {
             check_text(field, value, 256)?;
@@ -697,17 +691,4 @@ pub(crate) struct RunId {
     /// Workflow id (1-200 characters, no control characters).
     #[param(min_length = 1, max_length = 200, pattern = r"^[^\x00-\x1f\x7f-\x9f]+$")]
     id: String,
-}
-
-/// A workflow id as the API accepts it: short enough for Temporal's limits in any encoding.
-pub(crate) fn check_id(id: &str) -> Result<(), ApiError> {
-    check_text("id", id, 200)
-}
-
-/// 1 to `max` characters, none of them control characters (what the schemas' pattern says).
-pub(crate) fn check_text(field: &str, value: &str, max: usize) -> Result<(), ApiError> {
-    if value.is_empty() || value.chars().count() > max || value.chars().any(char::is_control) {
-        return Err(ApiError::validation(field, format!("must be 1 to {max} characters, without control characters")));
-    }
-    Ok(())
 }
