@@ -2,6 +2,8 @@
 //! show, approve / reject (update or seed 001's signal), re-plan, extend the TTL, reset to the
 //! plan stage.
 
+use std::future::Future;
+
 use axum::extract::{Path, State};
 use axum::http::header::LOCATION;
 use axum::http::StatusCode;
@@ -173,6 +175,22 @@ impl StartRun {
 
 fn prefixed(prefix: &str, err: RequestError) -> ApiError {
     ApiError::validation(format!("{prefix}{}", err.field), err.reason)
+}
+
+/// Fails with 422 on `reason` when it is longer than [`MAX_REASON_CHARS`].
+fn check_reason(reason: Option<&str>) -> Result<(), ApiError> {
+    match reason {
+        Some(reason) if reason.chars().count() > MAX_REASON_CHARS => {
+            Err(ApiError::validation("reason", format!("at most {MAX_REASON_CHARS} characters")))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// What `call` gives back, or a 503 when it has not finished within the worker timeout (no worker
+/// answered).
+async fn answered<T>(state: &AppState, call: impl Future<Output = T>) -> Result<T, ApiError> {
+    tokio::time::timeout(state.config().worker_timeout, call).await.map_err(|_| ApiError::Unavailable)
 }
 
 /// Starts a provisioning or destroy run.
@@ -376,11 +394,7 @@ async fn decide(
     approve: bool,
 ) -> Result<Json<Decided>, ApiError> {
     check_id(&id)?;
-    if let Some(reason) = &body.reason {
-        if reason.chars().count() > MAX_REASON_CHARS {
-            return Err(ApiError::validation("reason", format!("at most {MAX_REASON_CHARS} characters")));
-        }
-    }
+    check_reason(body.reason.as_deref())?;
     let view = state.client().view(&id).await?;
     admit(&view, &user)?;
     let decision = ApplyDecision {
@@ -390,13 +404,7 @@ async fn decide(
         // The workflow lets an admin decide runs that list other approvers; the API vouches for the role.
         approver_role: (user.role == Role::Admin).then(|| "admin".to_owned()),
     };
-    let sent = tokio::time::timeout(
-        state.config().worker_timeout,
-        state.client().decide(&id, decision, body.via == Via::Signal),
-    )
-    .await
-    .map_err(|_| ApiError::Unavailable)?;
-    sent.map_err(|e| match e {
+    answered(&state, state.client().decide(&id, decision, body.via == Via::Signal)).await?.map_err(|e| match e {
         RunError::Rejected(why) => refusal(why),
         other => other.into(),
     })?;
@@ -522,10 +530,7 @@ pub(crate) async fn extend(
         return Err(ApiError::validation("seconds", format!("must be between 1 and {MAX_TTL_SECS}")));
     }
     describe(&state, &id).await?.require_running_provision()?;
-    let extended = tokio::time::timeout(state.config().worker_timeout, state.client().extend_ttl(&id, body.seconds))
-        .await
-        .map_err(|_| ApiError::Unavailable)?;
-    let destroy_at = extended.map_err(|e| match e {
+    let destroy_at = answered(&state, state.client().extend_ttl(&id, body.seconds)).await?.map_err(|e| match e {
         RunError::Rejected(why) if why.starts_with("seconds") => ApiError::validation("seconds", why),
         RunError::Rejected(why) => ApiError::Conflict(why),
         other => other.into(),
@@ -582,11 +587,7 @@ pub(crate) async fn reset(
 ) -> Result<Json<ResetDone>, ApiError> {
     check_id(&id)?;
     user.require(Role::Admin, "reset runs")?;
-    if let Some(reason) = &body.reason {
-        if reason.chars().count() > MAX_REASON_CHARS {
-            return Err(ApiError::validation("reason", format!("at most {MAX_REASON_CHARS} characters")));
-        }
-    }
+    check_reason(body.reason.as_deref())?;
     let described = describe(&state, &id).await?;
     if described.workflow_type != PROVISION_WORKFLOW {
         return Err(ApiError::Conflict("only provisioning runs have a plan stage".into()));
