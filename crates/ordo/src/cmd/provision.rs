@@ -27,6 +27,19 @@ pub(crate) struct Common {
     json: bool,
 }
 
+/// Checking and following a run as it starts: what every command that starts one takes.
+#[derive(Debug, Clone, clap::Args)]
+pub(crate) struct LaunchArgs {
+    #[command(flatten)]
+    common: Common,
+    /// IaC root for the pre-start checks (the worker checks again).
+    #[arg(long, env = "ORDO_IAC_ROOT", default_value = "examples")]
+    iac_root: PathBuf,
+    /// Watch the run until it ends.
+    #[arg(long)]
+    watch: bool,
+}
+
 /// Starting a run: everything but the directory has a default.
 #[derive(Debug, Clone, clap::Args)]
 pub(crate) struct StartArgs {
@@ -70,13 +83,7 @@ pub(crate) enum ProvisionCommand {
         #[command(flatten)]
         start: StartArgs,
         #[command(flatten)]
-        common: Common,
-        /// IaC root for the pre-start checks (the worker checks again).
-        #[arg(long, env = "ORDO_IAC_ROOT", default_value = "examples")]
-        iac_root: PathBuf,
-        /// Watch the run until it ends.
-        #[arg(long)]
-        watch: bool,
+        launch: LaunchArgs,
     },
     /// Run one of seed 001's scenarios by key (`ordo provision scenarios` lists them).
     Scenario {
@@ -89,13 +96,7 @@ pub(crate) enum ProvisionCommand {
         #[arg(long)]
         ttl: Option<u64>,
         #[command(flatten)]
-        common: Common,
-        /// IaC root for the pre-start checks.
-        #[arg(long, env = "ORDO_IAC_ROOT", default_value = "examples")]
-        iac_root: PathBuf,
-        /// Watch the run until it ends.
-        #[arg(long)]
-        watch: bool,
+        launch: LaunchArgs,
     },
     /// List the scenarios.
     Scenarios {
@@ -159,13 +160,7 @@ pub(crate) enum ProvisionCommand {
         #[command(flatten)]
         start: StartArgs,
         #[command(flatten)]
-        common: Common,
-        /// IaC root for the pre-start checks.
-        #[arg(long, env = "ORDO_IAC_ROOT", default_value = "examples")]
-        iac_root: PathBuf,
-        /// Watch the run until it ends.
-        #[arg(long)]
-        watch: bool,
+        launch: LaunchArgs,
     },
 }
 
@@ -211,23 +206,18 @@ pub(crate) async fn run(temporal: ordo_core::TemporalArgs, command: ProvisionCom
             }
             Ok(ExitCode::SUCCESS)
         }
-        ProvisionCommand::Start { start, common, iac_root, watch } => {
-            let request = build_request(&start)?;
-            launch(&temporal, &common, &iac_root, request, false, watch).await
+        ProvisionCommand::Start { start, launch } => start_run(&temporal, &launch, build_request(&start)?, false).await,
+        ProvisionCommand::Destroy { start, launch } => {
+            start_run(&temporal, &launch, build_request(&start)?, true).await
         }
-        ProvisionCommand::Destroy { start, common, iac_root, watch } => {
-            let request = build_request(&start)?;
-            launch(&temporal, &common, &iac_root, request, true, watch).await
-        }
-        ProvisionCommand::Scenario { key, driver, ttl, common, iac_root, watch } => {
+        ProvisionCommand::Scenario { key, driver, ttl, launch } => {
             let scenario = scenarios::find(&key).ok_or_else(|| {
                 anyhow::anyhow!("unknown scenario {key:?}; expected one of: {}", scenarios::keys().join(", "))
             })?;
             if ttl.is_some() && key != "ephemeral" {
                 anyhow::bail!("--ttl only applies to the ephemeral scenario");
             }
-            let request = scenario.request(driver, ttl);
-            launch(&temporal, &common, &iac_root, request, scenario.destroy, watch).await
+            start_run(&temporal, &launch, scenario.request(driver, ttl), scenario.destroy).await
         }
         ProvisionCommand::List { status, scenario, directory, limit, common } => {
             let client = connect(&temporal, &common).await?;
@@ -323,24 +313,22 @@ async fn connect(temporal: &ordo_core::TemporalArgs, common: &Common) -> anyhow:
     Ok(ProvisionClient::new(ordo_core::connect(temporal).await?, common.task_queue.clone()))
 }
 
-async fn launch(
+async fn start_run(
     temporal: &ordo_core::TemporalArgs,
-    common: &Common,
-    iac_root: &std::path::Path,
+    launch: &LaunchArgs,
     request: ProvisionRequest,
     destroy: bool,
-    watch_it: bool,
 ) -> anyhow::Result<ExitCode> {
-    client::validate(&request, iac_root)?;
-    let client = connect(temporal, common).await?;
+    client::validate(&request, &launch.iac_root)?;
+    let client = connect(temporal, &launch.common).await?;
     let id = client.start(&request, destroy).await?;
-    if common.json && !watch_it {
+    if launch.common.json && !launch.watch {
         println!("{}", serde_json::json!({ "workflow_id": id }));
     } else {
         println!("{id}");
     }
-    if watch_it {
-        return watch(&client, &id, common.json).await;
+    if launch.watch {
+        return watch(&client, &id, launch.common.json).await;
     }
     Ok(ExitCode::SUCCESS)
 }
