@@ -41,6 +41,27 @@ fn converter(keys: &str) -> DataConverter {
     CodecConfig { encrypt: true, keyring: Some(keyring), ..Default::default() }.data_converter()
 }
 
+/// An `ordo worker` of `env` with `ENCRYPT_PAYLOADS` on and the keys `keys`.
+fn encrypting_worker(env: &Env, keys: &str) -> Process {
+    Process(
+        env.ordo(&["worker"])
+            .env("ENCRYPT_PAYLOADS", "true")
+            .env("ORDO_CODEC_KEYS", keys)
+            .env_remove("ORDO_CODEC_KEY_FILE")
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("ordo worker starts"),
+    )
+}
+
+/// A client of `env`'s runs that encrypts with the keys `keys`.
+fn encrypting_client(env: &Env, keys: &str) -> ProvisionClient {
+    let options = ClientOptions::new("default").data_converter(converter(keys)).build();
+    let encrypted = Client::new(env.client.temporal().connection().clone(), options).unwrap();
+    ProvisionClient::new(encrypted, env.task_queue.clone())
+}
+
 fn replayer(data_converter: DataConverter) -> WorkflowReplayer {
     let options = WorkflowReplayerOptions::new()
         .data_converter(data_converter)
@@ -113,16 +134,7 @@ fn show(env: &Env, id: &str, extra: &[&str]) -> Vec<(String, Vec<u8>)> {
 async fn encrypted_run_is_ciphertext_on_the_server_and_clear_through_the_codec_server() {
     let env = Env::without_worker().await;
     let keys = fresh_keys();
-    let _worker = Process(
-        env.ordo(&["worker"])
-            .env("ENCRYPT_PAYLOADS", "true")
-            .env("ORDO_CODEC_KEYS", &keys)
-            .env_remove("ORDO_CODEC_KEY_FILE")
-            .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("ordo worker starts"),
-    );
+    let _worker = encrypting_worker(&env, &keys);
     let codec_port = free_port().unwrap();
     let _codec_server = Process(
         env.ordo(&["codec-server", "--addr", &format!("127.0.0.1:{codec_port}"), "--codec-namespace", "default"])
@@ -133,11 +145,7 @@ async fn encrypted_run_is_ciphertext_on_the_server_and_clear_through_the_codec_s
             .spawn()
             .expect("ordo codec-server starts"),
     );
-    let plain = env.client.temporal();
-    let encrypted =
-        Client::new(plain.connection().clone(), ClientOptions::new("default").data_converter(converter(&keys)).build())
-            .unwrap();
-    let client = ProvisionClient::new(encrypted, env.task_queue.clone());
+    let client = encrypting_client(&env, &keys);
 
     // Seed 001's reason for encryption: a Temporal Cloud API key in the run's input.
     let secret = format!("tcld-api-key-{}", uuid::Uuid::new_v4());
@@ -322,21 +330,8 @@ async fn validator_messages_survive_encrypted_failures() {
     use ordo_provision::model::ApplyDecision;
     let env = Env::without_worker().await;
     let keys = fresh_keys();
-    let _worker = Process(
-        env.ordo(&["worker"])
-            .env("ENCRYPT_PAYLOADS", "true")
-            .env("ORDO_CODEC_KEYS", &keys)
-            .env_remove("ORDO_CODEC_KEY_FILE")
-            .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("ordo worker starts"),
-    );
-    let plain = env.client.temporal();
-    let encrypted =
-        Client::new(plain.connection().clone(), ClientOptions::new("default").data_converter(converter(&keys)).build())
-            .unwrap();
-    let client = ProvisionClient::new(encrypted, env.task_queue.clone());
+    let _worker = encrypting_worker(&env, &keys);
+    let client = encrypting_client(&env, &keys);
     let id = client.start(&env.scenario("human_in_the_loop_update"), false).await.unwrap();
     let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
     while client.view(&id).await.map(|v| v.state.status != status::AWAITING_APPROVAL).unwrap_or(true) {
