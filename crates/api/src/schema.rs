@@ -76,6 +76,8 @@ pub(crate) struct ProvisionStateDoc {
     plan_attempts: u32,
     /// The error that ended the run.
     error: Option<String>,
+    /// The last approval notification the webhook did not take (the run went on without it).
+    notification_error: Option<String>,
 }
 
 /// What the policy check decided.

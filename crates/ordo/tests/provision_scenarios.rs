@@ -243,6 +243,93 @@ async fn a_worker_lost_mid_plan_is_noticed_by_the_heartbeat() {
     assert_eq!(env.client.result(&id).await.unwrap().status, status::APPLIED);
 }
 
+/// Approvers hear of a plan that waits for them (with a link, the changes and who may decide),
+/// are reminded while nobody decides, and hear the outcome.
+#[tokio::test]
+async fn approvers_are_notified_reminded_and_told_the_outcome() {
+    let webhook = support::Webhook::start(200).await;
+    let mut env = Env::without_worker().await;
+    env.spawn_worker_with_env(&[("ORDO_NOTIFY_WEBHOOK", &webhook.url), ("ORDO_PUBLIC_URL", "http://ordo.test/")], &[]);
+    let mut request = env.scenario("human_in_the_loop_update");
+    request.approvers = vec!["alice".into()];
+    request.approval_reminder_secs = Some(1);
+    let id = env.client.start(&request, false).await.unwrap();
+
+    let received = webhook.wait_for(2).await;
+    let events: Vec<&str> = received.iter().map(|b| b["ordo"]["notification"]["event"].as_str().unwrap()).collect();
+    assert_eq!(events, ["approval_requested", "approval_reminder"]);
+    let requested = &received[0];
+    let link = format!("http://ordo.test/runs/{id}");
+    assert_eq!(requested["ordo"]["link"], link.as_str());
+    let text = requested["text"].as_str().unwrap();
+    assert!(
+        text.starts_with(&format!("Approval needed for <{link}|{id}> on {ADMIN_STACK} (+2 ~0 -0): alice")),
+        "{text}"
+    );
+    assert_eq!(requested["ordo"]["notification"]["approvers"], serde_json::json!(["alice"]));
+    assert!(requested["ordo"]["notification"]["policy_messages"][0].as_str().unwrap().contains("ordo.admin_users"));
+
+    env.client.decide(&id, decision(true, "reviewed the admin grant", Some("alice")), false).await.unwrap();
+    assert_eq!(env.client.result(&id).await.unwrap().status, status::APPLIED);
+    let received = webhook.wait_for(3).await;
+    assert_eq!(received.len(), 3, "one reminder only: {received:#?}");
+    let decided = &received[2]["ordo"]["notification"];
+    assert_eq!(decided["event"], "approval_decided");
+    assert_eq!(decided["decision"]["approver"], "alice");
+    let text = received[2]["text"].as_str().unwrap();
+    assert!(text.ends_with("was approved by alice: reviewed the admin grant."), "{text}");
+    assert_eq!(env.client.view(&id).await.unwrap().state.notification_error, None);
+}
+
+/// A decision before the reminder is due cancels both the deadline and the reminder timer on the
+/// server (a timer that loses a race stays open unless cancelled), and no reminder is sent.
+#[tokio::test]
+async fn a_decision_before_the_reminder_cancels_both_timers() {
+    use temporalio_client::WorkflowFetchHistoryOptions;
+    use temporalio_common::protos::temporal::api::history::v1::history_event::Attributes;
+
+    let webhook = support::Webhook::start(200).await;
+    let mut env = Env::without_worker().await;
+    env.spawn_worker_with_env(&[("ORDO_NOTIFY_WEBHOOK", &webhook.url)], &[]);
+    let mut request = env.scenario("human_in_the_loop_update");
+    request.approval_reminder_secs = Some(3600);
+    let id = env.client.start(&request, false).await.unwrap();
+    webhook.wait_for(1).await;
+    env.wait_for(&id, "the approval", |v| v.state.approval_pending).await;
+    env.client.decide(&id, decision(false, "not today", None), false).await.unwrap();
+    assert_eq!(env.client.result(&id).await.unwrap().status, status::REJECTED);
+
+    let handle = env.client.temporal().get_workflow_handle::<ordo_provision::workflows::ProvisionInfraWorkflow>(&id);
+    let events = handle.fetch_history(WorkflowFetchHistoryOptions::default()).into_events().await.unwrap();
+    let count =
+        |matches: fn(&Attributes) -> bool| events.iter().filter(|e| e.attributes.as_ref().is_some_and(matches)).count();
+    assert_eq!(count(|a| matches!(a, Attributes::TimerStartedEventAttributes(_))), 2, "deadline and reminder");
+    assert_eq!(count(|a| matches!(a, Attributes::TimerCanceledEventAttributes(_))), 2, "both cancelled");
+    assert_eq!(count(|a| matches!(a, Attributes::TimerFiredEventAttributes(_))), 0);
+    let events: Vec<String> =
+        webhook.received().iter().map(|b| b["ordo"]["notification"]["event"].as_str().unwrap().to_owned()).collect();
+    assert_eq!(events, ["approval_requested", "approval_decided"]);
+}
+
+/// A webhook that keeps failing never holds a run up: each notification is tried a few times,
+/// the failure is recorded in the run's state, and the run goes on (here: to its expiry).
+#[tokio::test]
+async fn a_failing_webhook_never_blocks_the_run() {
+    let webhook = support::Webhook::start(503).await;
+    let mut env = Env::without_worker().await;
+    env.spawn_worker_with_env(&[("ORDO_NOTIFY_WEBHOOK", &webhook.url)], &[]);
+    let mut request = env.scenario("human_in_the_loop_update");
+    request.approval_timeout_secs = 2;
+    let id = env.client.start(&request, false).await.unwrap();
+    assert_eq!(env.client.result(&id).await.unwrap().status, status::APPROVAL_EXPIRED);
+    let events: Vec<String> =
+        webhook.received().iter().map(|b| b["ordo"]["notification"]["event"].as_str().unwrap().to_owned()).collect();
+    let tries = |event: &str| events.iter().filter(|e| *e == event).count();
+    assert_eq!((tries("approval_requested"), tries("approval_expired")), (5, 5), "{events:?}");
+    let error = env.client.view(&id).await.unwrap().state.notification_error.expect("the failure is recorded");
+    assert!(error.contains("ApprovalExpired notification not delivered") && error.contains("503"), "{error}");
+}
+
 /// The approval deadline: nobody decides, the run ends as `approval_expired`, nothing applied.
 #[tokio::test]
 async fn approval_expires_after_the_deadline() {

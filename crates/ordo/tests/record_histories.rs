@@ -65,3 +65,20 @@ async fn record() {
     let lock = locks.next().await.expect("a completed lock workflow").unwrap();
     save(&env, lock.id(), "lock_workspace").await;
 }
+
+/// Records an approval with notifications: the `notify-approvals` patch marker, the requested,
+/// reminder and decided notifications (the worker has no webhook, so they report "not sent").
+#[tokio::test]
+#[ignore = "writes fixtures; run with `make record-histories`"]
+async fn record_notified_approval() {
+    let env = Env::start().await;
+    let mut request = env.scenario("human_in_the_loop_update");
+    request.approval_reminder_secs = Some(1);
+    let id = env.client.start(&request, false).await.unwrap();
+    env.wait_status(&id, status::AWAITING_APPROVAL).await;
+    tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+    let decision = ApplyDecision { is_approved: false, reason: Some("recorded".into()), ..Default::default() };
+    env.client.decide(&id, decision, false).await.unwrap();
+    assert_eq!(env.client.result(&id).await.unwrap().status, status::REJECTED);
+    save(&env, &id, "provision_approval_notified").await;
+}

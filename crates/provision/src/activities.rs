@@ -16,6 +16,7 @@ use crate::iac::{
 };
 use crate::lock::{LockRequest, LockState, WorkspaceLockWorkflow};
 use crate::model::ProvisionRequest;
+use crate::notify::{Notification, NotifyConfig};
 use crate::policy::{PolicyBundle, PolicyResult};
 use crate::workspace;
 
@@ -28,6 +29,8 @@ pub struct WorkerConfig {
     pub drivers: DriverConfig,
     /// Seed 001's "bug in code": plan fails retryably while this is on (recoverable-failure scenario).
     pub inject_plan_bug: bool,
+    /// Where approval notifications go; none: they are not sent.
+    pub notify: Option<NotifyConfig>,
 }
 
 /// Input of `terraform_apply`: the run and exactly the plan that was approved.
@@ -146,6 +149,18 @@ impl ProvisionActivities {
             }
         };
         bundle.evaluate(&input.plan).map_err(error::from_policy)
+    }
+
+    /// POSTs an approval notification to the worker's webhook; `false` when none is configured.
+    #[activity(name = "notify_webhook")]
+    pub async fn notify_webhook(
+        self: Arc<Self>,
+        _ctx: ActivityContext,
+        notification: Notification,
+    ) -> Result<bool, ActivityError> {
+        let Some(notify) = &self.config.notify else { return Ok(false) };
+        notify.send(&notification).await?;
+        Ok(true)
     }
 
     /// Applies exactly the approved saved plan, heartbeating resource progress.

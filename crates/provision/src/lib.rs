@@ -15,6 +15,7 @@ pub mod error;
 pub mod iac;
 pub mod metrics;
 pub mod model;
+pub mod notify;
 pub mod policy;
 pub mod scenarios;
 pub mod workflows;

@@ -64,6 +64,10 @@ pub struct ProvisionRequest {
     /// Deadline for a human decision; expiry ends the run as `approval_expired`.
     #[serde(default = "defaults::approval_timeout_secs")]
     pub approval_timeout_secs: u64,
+    /// Seconds after the approval gate opens to notify the approvers again if nobody has decided
+    /// (must be shorter than `approval_timeout_secs`); no reminder when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approval_reminder_secs: Option<u64>,
     /// Scenario key this run was started from (also the `scenario` search attribute).
     #[serde(default)]
     pub scenario: Option<String>,
@@ -143,6 +147,14 @@ impl ProvisionRequest {
         }
         if self.approval_timeout_secs == 0 {
             return Err(RequestError::new("approval_timeout_secs", "must be at least 1"));
+        }
+        if let Some(reminder) = self.approval_reminder_secs {
+            if reminder == 0 || reminder >= self.approval_timeout_secs {
+                return Err(RequestError::new(
+                    "approval_reminder_secs",
+                    format!("must be between 1 and approval_timeout_secs - 1 ({})", self.approval_timeout_secs - 1),
+                ));
+            }
         }
         if self.ephemeral && self.ephemeral_ttl == 0 {
             return Err(RequestError::new("ephemeral_ttl", "must be at least 1 second"));
@@ -264,6 +276,9 @@ pub struct ProvisionState {
     pub plan_attempts: u32,
     /// The error that ended the run, if one did.
     pub error: Option<String>,
+    /// The last approval notification that could not be delivered (the run went on without it).
+    #[serde(default)]
+    pub notification_error: Option<String>,
 }
 
 /// One planned resource change, as shown to people.

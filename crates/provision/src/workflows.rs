@@ -4,6 +4,7 @@
 use std::time::{Duration, SystemTime};
 
 use futures::future::FusedFuture as _;
+use futures::FutureExt as _;
 use temporalio_common::protos::temporal::api::failure::v1::{failure::FailureInfo, Failure};
 use temporalio_common::search_attributes::SearchAttributeKey;
 use temporalio_common::RetryPolicy;
@@ -22,6 +23,7 @@ use crate::model::{
     mask_outputs, status, ApplyDecision, Approval, ExtendTtl, ProvisionRequest, ProvisionResult, ProvisionState,
     ResourceChange, PROVISION_WORKFLOW,
 };
+use crate::notify::{Notification, NotificationEvent};
 use crate::policy::{decide, Verdict};
 
 /// `provisionStatus` search attribute (Keyword).
@@ -37,6 +39,12 @@ const STEP_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Heartbeat timeout of the steps that run the IaC tool (they heartbeat every second).
 const HEARTBEAT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Patch marker of the approval notifications (`notify_webhook`).
+const NOTIFY_PATCH: &str = "notify-approvals";
+
+/// Attempts at delivering one notification before the run gives up on it.
+const NOTIFY_ATTEMPTS: u32 = 5;
 
 /// A stale plan is re-planned and re-gated; after this many plans in one run, the run fails
 /// instead of looping against a workspace that keeps moving.
@@ -363,24 +371,60 @@ async fn await_decision(
         s.state.approval_deadline = deadline;
     });
     set_status(ctx, sa, status::AWAITING_APPROVAL, 60);
-    let mut timer = std::pin::pin!(ctx.timer(timeout));
-    let outcome = temporalio_sdk::workflows::select! {
-        fired = timer.as_mut() => match fired {
-            TimerResult::Cancelled => Err(temporalio_sdk::WorkflowTermination::cancelled()),
-            _ => Ok(Gate::Expired),
-        },
-        waited = ctx.wait_condition(|s: &ProvisionInfraWorkflow| s.decision.is_some() || s.replan_requested) => match waited {
-            Err(_) => Err(temporalio_sdk::WorkflowTermination::cancelled()),
-            Ok(()) => Ok(ctx.state(|s| match (&s.decision, s.replan_requested) {
-                (_, true) => Gate::Replan,
-                (Some(d), _) if d.is_approved => Gate::Approved,
-                _ => Gate::Rejected,
-            })),
-        },
+    // Runs started before notifications existed replay without them.
+    let notifying = ctx.patched(NOTIFY_PATCH);
+    if notifying {
+        notify(ctx, request, NotificationEvent::ApprovalRequested).await;
+    }
+    // The deadline and the reminder count from the gate's opening, however long notifying took.
+    let since_opened = |ctx: &WorkflowContext<ProvisionInfraWorkflow>| {
+        opened.zip(ctx.workflow_time()).and_then(|(from, now)| now.duration_since(from).ok()).unwrap_or_default()
     };
+    let mut timer = std::pin::pin!(ctx.timer(timeout.saturating_sub(since_opened(ctx))));
+    let mut reminder = match request.approval_reminder_secs {
+        Some(secs) if notifying => {
+            Some(Box::pin(ctx.timer(Duration::from_secs(secs).saturating_sub(since_opened(ctx)))))
+        }
+        _ => None,
+    };
+    let outcome = loop {
+        let woke = temporalio_sdk::workflows::select! {
+            fired = timer.as_mut() => Woke::Gate(match fired {
+                TimerResult::Cancelled => Err(temporalio_sdk::WorkflowTermination::cancelled()),
+                _ => Ok(Gate::Expired),
+            }),
+            waited = ctx.wait_condition(|s: &ProvisionInfraWorkflow| s.decision.is_some() || s.replan_requested) => {
+                Woke::Gate(match waited {
+                    Err(_) => Err(temporalio_sdk::WorkflowTermination::cancelled()),
+                    Ok(()) => Ok(ctx.state(|s| match (&s.decision, s.replan_requested) {
+                        (_, true) => Gate::Replan,
+                        (Some(d), _) if d.is_approved => Gate::Approved,
+                        _ => Gate::Rejected,
+                    })),
+                })
+            },
+            fired = async {
+                match reminder.as_mut() {
+                    Some(reminder) => reminder.as_mut().await,
+                    None => std::future::pending().await,
+                }
+            }.fuse() => Woke::Reminder(fired),
+        };
+        match woke {
+            Woke::Gate(gate) => break gate,
+            Woke::Reminder(TimerResult::Cancelled) => break Err(temporalio_sdk::WorkflowTermination::cancelled()),
+            Woke::Reminder(_) => {
+                reminder = None;
+                notify(ctx, request, NotificationEvent::ApprovalReminder).await;
+            }
+        }
+    };
+    // A timer that loses the race stays open on the server unless cancelled.
     if !timer.is_terminated() {
-        // A timer that loses the race stays open on the server unless cancelled.
         timer.cancel();
+    }
+    if let Some(reminder) = reminder.filter(|r| !r.is_terminated()) {
+        reminder.cancel();
     }
     ctx.state_mut(|s| {
         s.state.approval_pending = false;
@@ -398,7 +442,41 @@ async fn await_decision(
         let event = format!("{}/approval/{}", ctx.run_id(), ctx.state(|s| s.state.plan_attempts));
         metrics::approval_waited(&event, ctx.task_queue(), PROVISION_WORKFLOW, gate, waited.unwrap_or_default());
     }
+    if notifying {
+        match &outcome {
+            Ok(Gate::Approved | Gate::Rejected) => notify(ctx, request, NotificationEvent::ApprovalDecided).await,
+            Ok(Gate::Expired) => notify(ctx, request, NotificationEvent::ApprovalExpired).await,
+            Ok(Gate::Replan) | Err(_) => {}
+        }
+    }
     outcome
+}
+
+/// What woke the approval gate.
+enum Woke {
+    Gate(WorkflowResult<Gate>),
+    Reminder(TimerResult),
+}
+
+/// Sends an approval notification through the worker's webhook. A notification that cannot be
+/// delivered is recorded in the state; the run goes on.
+async fn notify(ctx: &WorkflowContext<ProvisionInfraWorkflow>, request: &ProvisionRequest, event: NotificationEvent) {
+    let notification = ctx.state(|s| Notification {
+        event,
+        workflow_id: String::new(),
+        directory: s.state.directory.clone(),
+        approvers: s.state.approvers.clone(),
+        deadline: s.state.approval_deadline.clone(),
+        plan_summary: s.state.plan_summary.clone(),
+        policy_messages: s.state.policy_results.iter().map(|r| format!("{}: {}", r.policy, r.message)).collect(),
+        decision: s.state.approval.clone(),
+    });
+    let notification = Notification { workflow_id: ctx.workflow_id().to_owned(), ..notification };
+    let options = step_options(request, NOTIFY_ATTEMPTS);
+    if let Err(err) = ctx.execute_activity(ProvisionActivities::notify_webhook, notification, options).await {
+        let message = format!("{event:?} notification not delivered: {}", root_message(&err));
+        ctx.state_mut(|s| s.state.notification_error = Some(message));
+    }
 }
 
 async fn wait_for_ttl(
@@ -522,6 +600,15 @@ fn failure_type(err: &ActivityExecutionError) -> Option<String> {
         }
         failure = failure.cause.as_deref()?;
     }
+}
+
+/// The message of the failure at the root of an activity failure.
+fn root_message(err: &ActivityExecutionError) -> String {
+    let Some(mut failure) = err.failure() else { return err.to_string() };
+    while let Some(cause) = failure.cause.as_deref() {
+        failure = cause;
+    }
+    failure.message.clone()
 }
 
 fn retry(request: &ProvisionRequest, maximum_attempts: u32) -> RetryPolicy {

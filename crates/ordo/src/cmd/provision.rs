@@ -64,6 +64,10 @@ pub(crate) struct StartArgs {
     /// Seconds to wait for a human decision.
     #[arg(long)]
     approval_timeout: Option<u64>,
+    /// Seconds after the approval gate opens to remind the approvers (through the worker's
+    /// notification webhook) if nobody has decided.
+    #[arg(long)]
+    approval_reminder: Option<u64>,
     /// Destroy after a TTL.
     #[arg(long)]
     ephemeral: bool,
@@ -296,6 +300,9 @@ fn build_request(start: &StartArgs) -> anyhow::Result<ProvisionRequest> {
     }
     if let Some(t) = start.approval_timeout {
         object.insert("approval_timeout_secs".into(), t.into());
+    }
+    if let Some(t) = start.approval_reminder {
+        object.insert("approval_reminder_secs".into(), t.into());
     }
     if start.ephemeral {
         object.insert("ephemeral".into(), true.into());

@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use anyhow::Context as _;
 use ordo_provision::activities::WorkerConfig;
 use ordo_provision::iac::DriverConfig;
+use ordo_provision::notify::NotifyConfig;
 use temporalio_sdk::Worker;
 
 use super::telemetry::Telemetry;
@@ -40,6 +41,13 @@ pub(crate) struct WorkerArgs {
     /// Seconds between refreshes of the domain gauges (visibility reads) when metrics are on.
     #[arg(long, env = "ORDO_DOMAIN_METRICS_INTERVAL", default_value_t = 15)]
     pub(crate) domain_metrics_interval: u64,
+    /// Webhook that approval notifications are POSTed to (requested, reminder, decided, expired);
+    /// a Slack or Mattermost incoming webhook shows their `text`. Off when unset.
+    #[arg(long, env = "ORDO_NOTIFY_WEBHOOK")]
+    pub(crate) notify_webhook: Option<String>,
+    /// Base URL of Ordo's web UI, for links to runs in notifications.
+    #[arg(long, env = "ORDO_PUBLIC_URL", default_value = "http://127.0.0.1:8080")]
+    pub(crate) public_url: String,
     /// How many workflows each worker keeps in memory between tasks (the SDK's sticky cache; an
     /// evicted run replays its history on its next task). Lower it to trade CPU for memory when
     /// many runs are parked waiting for approval.
@@ -76,6 +84,12 @@ impl WorkerArgs {
                 data_dir: self.data_dir.canonicalize()?,
             },
             inject_plan_bug: self.inject_plan_bug,
+            notify: self
+                .notify_webhook
+                .as_deref()
+                .map(|hook| NotifyConfig::new(hook, Some(self.public_url.clone())))
+                .transpose()
+                .map_err(|e| anyhow::anyhow!("--notify-webhook / ORDO_NOTIFY_WEBHOOK: {e}"))?,
         })
     }
 }

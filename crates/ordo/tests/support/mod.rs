@@ -298,3 +298,63 @@ fn collect_exprs(value: &serde_json::Value, out: &mut Vec<String>) {
         _ => {}
     }
 }
+
+/// A webhook receiver on a free local port: keeps every JSON body POSTed to it and answers each
+/// with one status. Stops when dropped.
+pub struct Webhook {
+    pub url: String,
+    bodies: std::sync::Arc<std::sync::Mutex<Vec<serde_json::Value>>>,
+    server: tokio::task::JoinHandle<()>,
+}
+
+impl Webhook {
+    pub async fn start(status: u16) -> Self {
+        use axum::http::StatusCode;
+        let bodies = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let kept = bodies.clone();
+        let app = axum::Router::new().route(
+            "/hook",
+            axum::routing::post(move |axum::Json(body): axum::Json<serde_json::Value>| {
+                let kept = kept.clone();
+                async move {
+                    kept.lock().unwrap().push(body);
+                    StatusCode::from_u16(status).unwrap()
+                }
+            }),
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/hook", listener.local_addr().unwrap());
+        let server = tokio::spawn(async move {
+            axum::serve(listener, app).await.unwrap();
+        });
+        Self { url, bodies, server }
+    }
+
+    /// Everything received so far.
+    pub fn received(&self) -> Vec<serde_json::Value> {
+        self.bodies.lock().unwrap().clone()
+    }
+
+    /// Waits (up to 60 s) until at least `count` bodies arrived; returns them.
+    pub async fn wait_for(&self, count: usize) -> Vec<serde_json::Value> {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+        loop {
+            let received = self.received();
+            if received.len() >= count {
+                return received;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "only {} of {count} webhook calls: {received:#?}",
+                received.len()
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+}
+
+impl Drop for Webhook {
+    fn drop(&mut self) {
+        self.server.abort();
+    }
+}
