@@ -350,7 +350,11 @@ function renderApproval(page, view) {
   box.hidden = !pending;
   if (!pending) { page.approvalForm = null; replace(box); return; }
   const allowed = mayDecide(s.approvers);
-  const who = s.approvers.length ? `Approvers: ${s.approvers.join(', ')}.` : 'Any approver may decide.';
+  const approvals = s.approvals || [];
+  const needed = s.approvals_required > 1
+    ? ` Approvals: ${approvals.length} of ${s.approvals_required}${approvals.length ? ` (${approvals.map((a) => a.approver).join(', ')})` : ''}.`
+    : '';
+  const who = (s.approvers.length ? `Approvers: ${s.approvers.join(', ')}.` : 'Any approver may decide.') + needed;
   if (page.approvalForm && page.approvalForm.dataset.allowed === String(allowed)) {
     page.approvalForm.querySelector('.deadline').textContent = `${who} Decide before ${fmtTime(s.approval_deadline)}.`;
     return; // keep what the user is typing

@@ -62,6 +62,10 @@ pub(crate) struct ProvisionStateDoc {
     approval_deadline: Option<String>,
     /// The decision, once made.
     approval: Option<ApprovalDoc>,
+    /// Distinct approvals the current plan needs.
+    approvals_required: u32,
+    /// The approvals the current plan has so far.
+    approvals: Vec<ApprovalDoc>,
     /// The last decision reason.
     reason: String,
     /// Resource events of the last apply or destroy.

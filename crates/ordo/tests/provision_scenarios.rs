@@ -281,6 +281,51 @@ async fn approvers_are_notified_reminded_and_told_the_outcome() {
     assert_eq!(env.client.view(&id).await.unwrap().state.notification_error, None);
 }
 
+/// Four eyes: a run asking for two approvals waits after the first, refuses the same approver
+/// twice and an unnamed one, and applies after a second, distinct approver; both are recorded.
+#[tokio::test]
+async fn two_distinct_approvals_are_needed_when_the_request_asks_for_them() {
+    let env = Env::start().await;
+    let mut request = env.scenario("human_in_the_loop_update");
+    request.approvers = vec!["alice".into(), "carol".into()];
+    request.approvals_required = 2;
+    let id = env.client.start(&request, false).await.unwrap();
+    env.wait_for(&id, "the approval", |v| v.state.approval_pending).await;
+
+    env.client.decide(&id, decision(true, "looks right", Some("alice")), false).await.unwrap();
+    let view = env.client.view(&id).await.unwrap();
+    assert!(view.state.approval_pending, "one approval of two: still waiting");
+    assert_eq!(view.state.approvals.len(), 1);
+    assert_eq!(view.state.approval, None);
+    for (who, expected) in [(Some("alice"), "has already approved"), (None, "approver: required")] {
+        match env.client.decide(&id, decision(true, "again", who), false).await {
+            Err(RunError::Rejected(why)) => assert!(why.contains(expected), "{why}"),
+            other => panic!("expected a refusal containing {expected:?}, got {other:?}"),
+        }
+    }
+
+    env.client.decide(&id, decision(true, "second pair of eyes", Some("carol")), false).await.unwrap();
+    assert_eq!(env.client.result(&id).await.unwrap().status, status::APPLIED);
+    let state = env.client.view(&id).await.unwrap().state;
+    let approvers: Vec<_> = state.approvals.iter().map(|a| a.approver.as_deref().unwrap()).collect();
+    assert_eq!(approvers, ["alice", "carol"]);
+    assert_eq!(state.approval.unwrap().approver.as_deref(), Some("carol"));
+}
+
+/// A request cannot ask for more approvals than it has approvers, nor for none.
+#[test]
+fn approvals_required_is_checked_against_the_approvers() {
+    use ordo_provision::model::ProvisionRequest;
+    let too_many = serde_json::json!({"directory": "stacks/x", "approvers": ["alice"], "approvals_required": 2});
+    let err = ProvisionRequest::parse(too_many).unwrap_err();
+    assert_eq!(
+        (err.field.as_str(), err.reason.as_str()),
+        ("approvals_required", "must not exceed the number of approvers (1)")
+    );
+    let none = serde_json::json!({"directory": "stacks/x", "approvals_required": 0});
+    assert_eq!(ProvisionRequest::parse(none).unwrap_err().field, "approvals_required");
+}
+
 /// A decision before the reminder is due cancels both the deadline and the reminder timer on the
 /// server (a timer that loses a race stays open unless cancelled), and no reminder is sent.
 #[tokio::test]

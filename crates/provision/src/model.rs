@@ -61,6 +61,9 @@ pub struct ProvisionRequest {
     /// Who may approve; empty means anyone.
     #[serde(default)]
     pub approvers: Vec<String>,
+    /// Distinct approvals a plan needs before it is applied (one rejection is enough to stop it).
+    #[serde(default = "defaults::one", skip_serializing_if = "defaults::is_one")]
+    pub approvals_required: u32,
     /// Deadline for a human decision; expiry ends the run as `approval_expired`.
     #[serde(default = "defaults::approval_timeout_secs")]
     pub approval_timeout_secs: u64,
@@ -85,6 +88,13 @@ pub struct ProvisionRequest {
 mod defaults {
     pub(super) fn yes() -> bool {
         true
+    }
+    pub(super) fn one() -> u32 {
+        1
+    }
+    #[allow(clippy::trivially_copy_pass_by_ref)] // serde's skip_serializing_if passes a reference
+    pub(super) fn is_one(n: &u32) -> bool {
+        *n == 1
     }
     pub(super) fn apply_timeout_secs() -> u64 {
         300
@@ -147,6 +157,15 @@ impl ProvisionRequest {
         }
         if self.approval_timeout_secs == 0 {
             return Err(RequestError::new("approval_timeout_secs", "must be at least 1"));
+        }
+        if self.approvals_required == 0 {
+            return Err(RequestError::new("approvals_required", "must be at least 1"));
+        }
+        if !self.approvers.is_empty() && self.approvals_required as usize > self.approvers.len() {
+            return Err(RequestError::new(
+                "approvals_required",
+                format!("must not exceed the number of approvers ({})", self.approvers.len()),
+            ));
         }
         if let Some(reminder) = self.approval_reminder_secs {
             if reminder == 0 || reminder >= self.approval_timeout_secs {
@@ -262,6 +281,12 @@ pub struct ProvisionState {
     pub approval_deadline: Option<String>,
     /// The decision, once made.
     pub approval: Option<Approval>,
+    /// Distinct approvals the current plan needs.
+    #[serde(default = "defaults::one")]
+    pub approvals_required: u32,
+    /// The approvals the current plan has so far (the last one completes the decision).
+    #[serde(default)]
+    pub approvals: Vec<Approval>,
     /// The last reason received (seed `get_reason`).
     pub reason: String,
     /// Resource events of the last apply / destroy.

@@ -81,6 +81,7 @@ impl ProvisionInfraWorkflow {
             s.state.directory = request.directory.clone();
             s.state.scenario = request.scenario.clone();
             s.state.approvers = request.approvers.clone();
+            s.state.approvals_required = request.approvals_required;
             s.state.requested_by = request.requested_by.clone();
         });
         let sa = request.include_custom_search_attrs;
@@ -214,6 +215,21 @@ impl ProvisionInfraWorkflow {
                 Some(_) => {}
             }
         }
+        if decision.is_approved && self.state.approvals_required > 1 {
+            match decision.approver.as_deref() {
+                None => {
+                    let needed = self.state.approvals_required;
+                    return Err(format!(
+                        "approver: required; this plan needs {needed} approvals from distinct approvers"
+                    )
+                    .into());
+                }
+                Some(who) if self.state.approvals.iter().any(|a| a.approver.as_deref() == Some(who)) => {
+                    return Err(format!("approver: {who:?} has already approved this plan").into())
+                }
+                Some(_) => {}
+            }
+        }
         Ok(())
     }
 
@@ -238,6 +254,13 @@ impl ProvisionInfraWorkflow {
             via: via.to_owned(),
         };
         self.state.reason = reason;
+        if approval.is_approved {
+            self.state.approvals.push(approval.clone());
+            if self.state.approvals.len() < self.state.approvals_required as usize {
+                // Recorded; the gate stays open for the other approvers.
+                return approval;
+            }
+        }
         self.state.approval = Some(approval.clone());
         self.decision = Some(approval.clone());
         approval
@@ -367,6 +390,7 @@ async fn await_decision(
     ctx.state_mut(|s| {
         s.decision = None;
         s.state.approval = None;
+        s.state.approvals.clear();
         s.state.approval_pending = true;
         s.state.approval_deadline = deadline;
     });
