@@ -400,15 +400,15 @@ async fn await_decision(
     if notifying {
         notify(ctx, request, NotificationEvent::ApprovalRequested).await;
     }
-    // The deadline and the reminder count from the gate's opening, however long notifying took.
-    let since_opened = |ctx: &WorkflowContext<ProvisionInfraWorkflow>| {
-        opened.zip(ctx.workflow_time()).and_then(|(from, now)| now.duration_since(from).ok()).unwrap_or_default()
+    // The deadline and the reminder count from the gate's opening, however long notifying took
+    // (a timer already due fires at once).
+    let left = |ctx: &WorkflowContext<ProvisionInfraWorkflow>, after: Duration| {
+        let since = opened.zip(ctx.workflow_time()).and_then(|(from, now)| now.duration_since(from).ok());
+        after.saturating_sub(since.unwrap_or_default()).max(Duration::from_millis(1))
     };
-    let mut timer = std::pin::pin!(ctx.timer(timeout.saturating_sub(since_opened(ctx))));
+    let mut timer = std::pin::pin!(ctx.timer(left(ctx, timeout)));
     let mut reminder = match request.approval_reminder_secs {
-        Some(secs) if notifying => {
-            Some(Box::pin(ctx.timer(Duration::from_secs(secs).saturating_sub(since_opened(ctx)))))
-        }
+        Some(secs) if notifying => Some(Box::pin(ctx.timer(left(ctx, Duration::from_secs(secs))))),
         _ => None,
     };
     let outcome = loop {
