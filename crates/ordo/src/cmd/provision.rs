@@ -459,6 +459,13 @@ fn print_view(view: &RunView) {
     if s.approval_pending {
         println!("approval:   pending until {}", s.approval_deadline.as_deref().unwrap_or("-"));
     }
+    if s.approvals_required > 1 {
+        let names: Vec<&str> = s.approvals.iter().map(|a| a.approver.as_deref().unwrap_or("anonymous")).collect();
+        println!("approvals:  {} of {} ({})", s.approvals.len(), s.approvals_required, names.join(", "));
+    }
+    if let Some(error) = &s.notification_error {
+        println!("notify:     {error}");
+    }
     if let Some(a) = &s.approval {
         println!(
             "decision:   {} by {} via {} at {}: {}",
