@@ -120,6 +120,16 @@ impl NotifyConfig {
         Ok(Self { webhook, ui_url, client })
     }
 
+    /// The webhook without its path and query, which often carry a secret (Slack's do): errors
+    /// end up in the run's history and state.
+    fn redacted(&self) -> String {
+        let mut shown = self.webhook.clone();
+        shown.set_path("/…");
+        shown.set_query(None);
+        let _ = shown.set_password(None);
+        shown.to_string()
+    }
+
     /// POSTs `notification`; a 2xx answer is success.
     pub async fn send(&self, notification: &Notification) -> Result<(), ActivityError> {
         let link = self.ui_url.as_ref().and_then(|base| {
@@ -137,13 +147,13 @@ impl NotifyConfig {
             .json(&body)
             .send()
             .await
-            .map_err(|e| failure(WEBHOOK_FAILED, format!("POST {}: {e}", self.webhook)))?;
+            .map_err(|e| failure(WEBHOOK_FAILED, format!("POST {}: {}", self.redacted(), e.without_url())))?;
         let status = response.status();
         if status.is_success() {
             return Ok(());
         }
         let answer: String = response.text().await.unwrap_or_default().chars().take(200).collect();
-        let message = format!("POST {} answered {status}: {answer}", self.webhook);
+        let message = format!("POST {} answered {status}: {answer}", self.redacted());
         let permanent = status.is_client_error() && !matches!(status.as_u16(), 408 | 429);
         Err(if permanent {
             temporalio_sdk::ApplicationFailure::builder(message)
@@ -196,6 +206,17 @@ mod tests {
             "provision-infra-1 on stacks/tcloud_admin_user was rejected by carol: too broad."
         );
         assert!(notification(NotificationEvent::ApprovalExpired).text(None).contains("expired without a decision"));
+    }
+
+    #[test]
+    fn errors_never_show_the_webhook_secret() {
+        let config =
+            NotifyConfig::new("https://user:pw@hooks.example:8443/services/T0/B0/s3cr3t?token=x", None).unwrap();
+        let shown = config.redacted();
+        assert!(shown.starts_with("https://user@hooks.example:8443/"), "{shown}");
+        for secret in ["s3cr3t", "token", "pw"] {
+            assert!(!shown.contains(secret), "{shown}");
+        }
     }
 
     #[test]
