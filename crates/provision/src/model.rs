@@ -43,6 +43,10 @@ pub struct ProvisionRequest {
     /// Seconds between apply and destroy for ephemeral runs.
     #[serde(default = "defaults::ephemeral_ttl")]
     pub ephemeral_ttl: u64,
+    /// Seconds before an ephemeral run's destroy to notify (through the worker's webhook), so
+    /// someone can extend it; again after each extension. No reminder when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub destroy_reminder_secs: Option<u64>,
     /// Turn soft policy failures into hard ones.
     #[serde(default)]
     pub hard_fail_policy: bool,
@@ -124,6 +128,19 @@ impl RequestError {
     fn new(field: &str, reason: impl Into<String>) -> Self {
         Self { field: field.to_owned(), reason: reason.into() }
     }
+
+    /// A serde error as a request error: the field an "unknown field" or "missing field" message names
+    /// (between backticks), else `input`; the reason is serde's message.
+    pub(crate) fn from_serde(err: serde_json::Error) -> Self {
+        let text = err.to_string();
+        let field = text
+            .split('`')
+            .nth(1)
+            .filter(|_| text.starts_with("unknown field") || text.starts_with("missing field"))
+            .unwrap_or("input")
+            .to_owned();
+        Self { field, reason: text }
+    }
 }
 
 impl ProvisionRequest {
@@ -134,15 +151,7 @@ impl ProvisionRequest {
 
     /// Parses and checks a request (the shape only; paths are checked by [`crate::workspace`]).
     pub fn parse(value: serde_json::Value) -> Result<Self, RequestError> {
-        let request: Self = serde_json::from_value(value).map_err(|e| {
-            let text = e.to_string();
-            let field = text
-                .split('`')
-                .nth(1)
-                .filter(|_| text.starts_with("unknown field") || text.starts_with("missing field"))
-                .unwrap_or("input");
-            RequestError::new(field, text.clone())
-        })?;
+        let request: Self = serde_json::from_value(value).map_err(RequestError::from_serde)?;
         request.check()?;
         Ok(request)
     }
@@ -177,6 +186,17 @@ impl ProvisionRequest {
         }
         if self.ephemeral && self.ephemeral_ttl == 0 {
             return Err(RequestError::new("ephemeral_ttl", "must be at least 1 second"));
+        }
+        if let Some(before) = self.destroy_reminder_secs {
+            if !self.ephemeral {
+                return Err(RequestError::new("destroy_reminder_secs", "only ephemeral runs are destroyed"));
+            }
+            if before == 0 || before >= self.ephemeral_ttl {
+                return Err(RequestError::new(
+                    "destroy_reminder_secs",
+                    format!("must be between 1 and ephemeral_ttl - 1 ({})", self.ephemeral_ttl.saturating_sub(1)),
+                ));
+            }
         }
         if self.retry_initial_interval_ms == 0 {
             return Err(RequestError::new("retry_initial_interval_ms", "must be at least 1"));

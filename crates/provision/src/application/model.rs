@@ -142,16 +142,7 @@ impl ApplicationRequest {
         if !value.is_object() {
             return Err(bad("input", "must be a JSON object"));
         }
-        let request: Self = serde_json::from_value(value).map_err(|e| {
-            let text = e.to_string();
-            let field = text
-                .split('`')
-                .nth(1)
-                .filter(|_| text.starts_with("unknown field") || text.starts_with("missing field"))
-                .unwrap_or("input")
-                .to_owned();
-            RequestError { field, reason: text }
-        })?;
+        let request: Self = serde_json::from_value(value).map_err(RequestError::from_serde)?;
         request.check()?;
         Ok(request)
     }
