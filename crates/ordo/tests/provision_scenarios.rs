@@ -356,6 +356,33 @@ async fn a_decision_before_the_reminder_cancels_both_timers() {
     assert_eq!(events, ["approval_requested", "approval_decided"]);
 }
 
+/// An ephemeral run warns before it is destroyed, and warns again after an extension pushed the
+/// destroy out; then it is destroyed on time.
+#[tokio::test]
+async fn an_ephemeral_run_warns_before_its_destroy_and_again_after_an_extension() {
+    let webhook = support::Webhook::start(200).await;
+    let mut env = Env::without_worker().await;
+    env.spawn_worker_with_env(&[("ORDO_NOTIFY_WEBHOOK", &webhook.url)], &[]);
+    let mut request = env.scenario("ephemeral");
+    // The warning comes 2 s in, leaving 4 s to extend before the destroy.
+    request.ephemeral_ttl = 6;
+    request.destroy_reminder_secs = Some(4);
+    let id = env.client.start(&request, false).await.unwrap();
+
+    let first = webhook.wait_for(1).await;
+    assert_eq!(first[0]["ordo"]["notification"]["event"], "destroy_upcoming");
+    let destroy_at = env.client.view(&id).await.unwrap().state.destroy_at.expect("a destroy time");
+    assert_eq!(first[0]["ordo"]["notification"]["deadline"], destroy_at.as_str());
+    assert!(first[0]["text"].as_str().unwrap().contains("will be destroyed at"), "{first:#?}");
+
+    let extended = env.client.extend_ttl(&id, 4).await.unwrap();
+    assert_ne!(extended, destroy_at);
+    let both = webhook.wait_for(2).await;
+    assert_eq!(both[1]["ordo"]["notification"]["deadline"], extended.as_str(), "the second warning names the new time");
+    assert_eq!(env.client.result(&id).await.unwrap().status, status::DESTROYED);
+    assert_eq!(webhook.received().len(), 2);
+}
+
 /// A webhook that keeps failing never holds a run up: each notification is tried a few times,
 /// the failure is recorded in the run's state, and the run goes on (here: to its expiry).
 #[tokio::test]

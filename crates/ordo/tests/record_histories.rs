@@ -82,3 +82,17 @@ async fn record_notified_approval() {
     assert_eq!(env.client.result(&id).await.unwrap().status, status::REJECTED);
     save(&env, &id, "provision_approval_notified").await;
 }
+
+/// Records an ephemeral run with a destroy reminder (the `notify-destroy` patch marker and the
+/// `destroy_upcoming` notification).
+#[tokio::test]
+#[ignore = "writes fixtures; run with `make record-histories`"]
+async fn record_destroy_reminder() {
+    let env = Env::start().await;
+    let mut request = env.scenario("ephemeral");
+    request.ephemeral_ttl = 2;
+    request.destroy_reminder_secs = Some(1);
+    let id = env.client.start(&request, false).await.unwrap();
+    assert_eq!(env.client.result(&id).await.unwrap().status, status::DESTROYED);
+    save(&env, &id, "provision_destroy_reminded").await;
+}

@@ -1,5 +1,6 @@
-//! Approval notifications: when a run starts waiting for a decision, when a reminder is due, and
-//! when the gate closes (decided or expired), the workflow asks the `notify_webhook` activity to
+//! Notifications: when a run starts waiting for a decision, when a reminder is due, when the gate
+//! closes (decided or expired), and before an ephemeral run is destroyed, the workflow asks the
+//! `notify_webhook` activity to
 //! POST a JSON message to the worker's webhook (`ORDO_NOTIFY_WEBHOOK`). The body carries a `text`
 //! line, so a Slack or Mattermost incoming webhook shows it as it is, and the whole event under
 //! `ordo` for anything else.
@@ -34,6 +35,8 @@ pub enum NotificationEvent {
     ApprovalDecided,
     /// The deadline passed without a decision.
     ApprovalExpired,
+    /// An ephemeral run is about to be destroyed (its `deadline`); extending it keeps it.
+    DestroyUpcoming,
 }
 
 /// One notification, as built by the workflow (deterministically, from its state).
@@ -47,7 +50,7 @@ pub struct Notification {
     pub directory: String,
     /// Who may decide (empty: anyone).
     pub approvers: Vec<String>,
-    /// The decision deadline, RFC 3339.
+    /// The decision deadline (for `destroy_upcoming`: the destroy time), RFC 3339.
     pub deadline: Option<String>,
     /// What the plan changes.
     pub plan_summary: Option<PlanSummary>,
@@ -88,6 +91,10 @@ impl Notification {
             }
             NotificationEvent::ApprovalExpired => {
                 format!("{run} on {} expired without a decision; nothing was applied.", self.directory)
+            }
+            NotificationEvent::DestroyUpcoming => {
+                let at = self.deadline.as_deref().map(|d| format!(" at {d}")).unwrap_or_default();
+                format!("{run} on {} will be destroyed{at}; extend it to keep it.", self.directory)
             }
         }
     }
@@ -206,6 +213,10 @@ mod tests {
             "provision-infra-1 on stacks/tcloud_admin_user was rejected by carol: too broad."
         );
         assert!(notification(NotificationEvent::ApprovalExpired).text(None).contains("expired without a decision"));
+        assert_eq!(
+            notification(NotificationEvent::DestroyUpcoming).text(None),
+            "provision-infra-1 on stacks/tcloud_admin_user will be destroyed at 2026-11-24T10:00:00Z; extend it to keep it."
+        );
     }
 
     #[test]

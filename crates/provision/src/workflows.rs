@@ -43,6 +43,9 @@ const HEARTBEAT_TIMEOUT: Duration = Duration::from_secs(10);
 /// Patch marker of the approval notifications (`notify_webhook`).
 const NOTIFY_PATCH: &str = "notify-approvals";
 
+/// Patch marker of the reminder before an ephemeral run's destroy.
+const NOTIFY_DESTROY_PATCH: &str = "notify-destroy";
+
 /// Attempts at delivering one notification before the run gives up on it.
 const NOTIFY_ATTEMPTS: u32 = 5;
 
@@ -490,7 +493,10 @@ async fn notify(ctx: &WorkflowContext<ProvisionInfraWorkflow>, request: &Provisi
         workflow_id: String::new(),
         directory: s.state.directory.clone(),
         approvers: s.state.approvers.clone(),
-        deadline: s.state.approval_deadline.clone(),
+        deadline: match event {
+            NotificationEvent::DestroyUpcoming => s.state.destroy_at.clone(),
+            _ => s.state.approval_deadline.clone(),
+        },
         plan_summary: s.state.plan_summary.clone(),
         policy_messages: s.state.policy_results.iter().map(|r| format!("{}: {}", r.policy, r.message)).collect(),
         decision: s.state.approval.clone(),
@@ -514,13 +520,21 @@ async fn wait_for_ttl(
         s.state.destroy_at = Some(rfc3339_ms(s.destroy_at_ms));
     });
     set_status(ctx, sa, status::WAITING_FOR_DESTROY, 80);
+    // Runs started before destroy reminders existed replay without them.
+    let remind_before_ms = match request.destroy_reminder_secs {
+        Some(secs) if ctx.patched(NOTIFY_DESTROY_PATCH) => secs * 1000,
+        _ => 0,
+    };
+    let mut reminded = false;
     loop {
         let (deadline, version) = ctx.state(|s| (s.destroy_at_ms, s.ttl_version));
         let now = ctx.workflow_time().map(epoch_ms).unwrap_or_default();
         if deadline <= now {
             return Ok(());
         }
-        let mut timer = std::pin::pin!(ctx.timer(Duration::from_millis(deadline - now)));
+        let reminding = !reminded && remind_before_ms > 0 && deadline - now > remind_before_ms;
+        let wake_at = if reminding { deadline - remind_before_ms } else { deadline };
+        let mut timer = std::pin::pin!(ctx.timer(Duration::from_millis(wake_at - now)));
         let extended = temporalio_sdk::workflows::select! {
             fired = timer.as_mut() => match fired {
                 TimerResult::Cancelled => return Err(temporalio_sdk::WorkflowTermination::cancelled()),
@@ -533,8 +547,12 @@ async fn wait_for_ttl(
         };
         if extended {
             timer.cancel();
-        }
-        if !extended {
+            // A new deadline earns a new reminder.
+            reminded = false;
+        } else if reminding {
+            reminded = true;
+            notify(ctx, request, NotificationEvent::DestroyUpcoming).await;
+        } else {
             return Ok(());
         }
     }

@@ -64,6 +64,9 @@ pub(crate) struct StartArgs {
     /// Seconds to wait for a human decision.
     #[arg(long)]
     approval_timeout: Option<u64>,
+    /// Seconds before an ephemeral run's destroy to notify (through the worker's webhook).
+    #[arg(long)]
+    destroy_reminder: Option<u64>,
     /// Distinct approvals the plan needs before it is applied (at most the number of approvers).
     #[arg(long)]
     approvals_required: Option<u32>,
@@ -303,6 +306,9 @@ fn build_request(start: &StartArgs) -> anyhow::Result<ProvisionRequest> {
     }
     if let Some(t) = start.approval_timeout {
         object.insert("approval_timeout_secs".into(), t.into());
+    }
+    if let Some(t) = start.destroy_reminder {
+        object.insert("destroy_reminder_secs".into(), t.into());
     }
     if let Some(n) = start.approvals_required {
         object.insert("approvals_required".into(), n.into());
