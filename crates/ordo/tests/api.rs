@@ -18,7 +18,7 @@ use ordo_api::{AppConfig, AppState, Users};
 use ordo_provision::application::ApplicationClient;
 use ordo_provision::model::ProvisionRequest;
 use serde_json::{json, Value};
-use support::{workspace_root, Env};
+use support::{poll, workspace_root, Env};
 use tokio::io::{AsyncBufReadExt as _, AsyncReadExt as _, AsyncWriteExt as _};
 use tower::ServiceExt as _;
 
@@ -140,16 +140,16 @@ impl Api {
 
     /// Polls `GET /api/applications/{id}` until `predicate` holds (or panics after 60 s).
     async fn wait_application(&self, id: &str, what: &str, predicate: impl Fn(&Value) -> bool) -> Value {
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
-        loop {
+        poll(what, Duration::from_secs(60), async || {
             let (status, view) = self.get(&format!("/api/applications/{id}"), "bob").await;
             assert_eq!(status, StatusCode::OK, "{view}");
             if predicate(&view) {
-                return view;
+                Ok(view)
+            } else {
+                Err(view)
             }
-            assert!(tokio::time::Instant::now() < deadline, "timed out waiting for {what}; last view: {view:#}");
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
+        })
+        .await
     }
 
     /// Waits until the application's (live, not stale) status is `wanted`.
@@ -159,15 +159,13 @@ impl Api {
 
     /// Waits until `who`'s pending authorizations include `id`; returns that item.
     async fn wait_authorization_listed(&self, who: &str, id: &str) -> Value {
-        for _ in 0..200 {
+        poll(&format!("{id} in {who}'s pending authorizations"), Duration::from_secs(20), async || {
             let (status, items) = self.get("/api/authorizations", who).await;
             assert_eq!(status, StatusCode::OK, "{items}");
-            if let Some(item) = items.as_array().unwrap().iter().find(|i| i["application"]["workflow_id"] == id) {
-                return item.clone();
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        panic!("{id} never listed in {who}'s pending authorizations");
+            let item = items.as_array().unwrap().iter().find(|i| i["application"]["workflow_id"] == id).cloned();
+            item.ok_or(items)
+        })
+        .await
     }
 }
 
@@ -252,15 +250,13 @@ impl Events {
     }
 }
 
-/// Waits (up to 10 s) until `predicate` holds.
-async fn eventually(what: &str, mut predicate: impl FnMut() -> bool) {
-    for _ in 0..100 {
-        if predicate() {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("timed out waiting for {what}");
+/// Waits (up to 10 s) until the API has no event-stream watcher left.
+async fn wait_no_watchers(api: &Api) {
+    poll("the watcher to stop", Duration::from_secs(10), async || match api.state.active_watchers() {
+        0 => Ok(()),
+        watchers => Err(watchers),
+    })
+    .await
 }
 
 // ---- authentication ------------------------------------------------------------------------
@@ -500,17 +496,16 @@ async fn a_scenario_run_is_listed_filtered_and_shown_with_sensitive_outputs_mask
 
     let listed = |rows: &Value| rows.as_array().unwrap().iter().any(|r| r["workflow_id"] == id.as_str());
     for query in ["scenario=advanced_visibility", "status=applied", "directory=stacks/tcloud_namespace"] {
-        let mut found = false;
-        for _ in 0..100 {
+        poll(&format!("{query} to list the run"), Duration::from_secs(10), async || {
             let (status, rows) = api.get(&format!("/api/runs?{query}"), "bob").await;
             assert_eq!(status, StatusCode::OK);
             if listed(&rows) {
-                found = true;
-                break;
+                Ok(())
+            } else {
+                Err(rows)
             }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        assert!(found, "{query} lists the run");
+        })
+        .await;
     }
     let (_, other) = api.get("/api/runs?scenario=happy_path", "bob").await;
     assert!(!listed(&other), "another scenario's filter does not list it");
@@ -598,16 +593,15 @@ async fn replan_continues_as_new_and_destroy_runs_have_no_plan_stage() {
     let first_run = support::run_id(&api.env, &id).await;
     let (status, body) = api.call(Method::POST, &format!("/api/runs/{id}/replan"), Some("bob"), None).await;
     assert_eq!((status, body["workflow_id"].as_str()), (StatusCode::ACCEPTED, Some(id.as_str())));
-    let mut replanned = false;
-    for _ in 0..300 {
+    poll("a new run that planned and waits again", Duration::from_secs(30), async || {
         let run = support::run_id(&api.env, &id).await;
         if run != first_run && api.env.client.view(&id).await.unwrap().state.approval_pending {
-            replanned = true;
-            break;
+            Ok(())
+        } else {
+            Err(run)
         }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    assert!(replanned, "a new run planned and waits again");
+    })
+    .await;
 
     let mut request = api.env.scenario("destroy");
     request.directory = "stacks/tcloud_namespace".into();
@@ -700,16 +694,13 @@ async fn the_inbox_lists_pending_plans_and_who_may_decide_them() {
     let api = Api::start().await;
     let id = api.start_run("bob", "human_in_the_loop_update", |r| r.approvers = vec!["alice".into()]).await;
     api.wait_pending(&id).await;
-    let mut item = Value::Null;
-    for _ in 0..100 {
+    let item = poll("the run in alice's inbox", Duration::from_secs(10), async || {
         let (status, items) = api.get("/api/inbox", "alice").await;
         assert_eq!(status, StatusCode::OK);
-        if let Some(found) = items.as_array().unwrap().iter().find(|i| i["run"]["workflow_id"] == id.as_str()) {
-            item = found.clone();
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+        let item = items.as_array().unwrap().iter().find(|i| i["run"]["workflow_id"] == id.as_str()).cloned();
+        item.ok_or(items)
+    })
+    .await;
     assert_eq!(item["can_decide"], true, "alice may decide: {item}");
     assert_eq!(item["run"]["state"]["policy_results"][0]["level"], "soft-mandatory");
     assert!(item["run"]["state"]["plan_summary"]["create"].as_u64().unwrap() > 0);
@@ -872,17 +863,16 @@ async fn an_application_is_authorized_by_its_authorizer_then_provisioned_and_dec
     assert_eq!(resources["outputs"]["bucketName"]["value"], state["BucketName"]);
     assert_error(&api.post(&authorization, "alice", approve.clone()).await, 409, None);
 
-    let mut listed = false;
-    for _ in 0..100 {
+    poll("the status filter to list the provisioned application", Duration::from_secs(10), async || {
         let (status, rows) = api.get("/api/applications?status=provisioned", "bob").await;
         assert_eq!(status, StatusCode::OK);
         if rows.as_array().unwrap().iter().any(|r| r["workflow_id"] == id.as_str()) {
-            listed = true;
-            break;
+            Ok(())
+        } else {
+            Err(rows)
         }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    assert!(listed, "the status filter lists the provisioned application");
+    })
+    .await;
 
     let (status, body) = api.delete(&format!("/api/applications/{id}"), "bob").await;
     assert_eq!((status, body), (StatusCode::ACCEPTED, json!({"applicationId": id})));
@@ -982,7 +972,7 @@ async fn subscribers_of_a_run_share_one_watcher_that_stops_when_the_run_ends() {
         assert!(runs.iter().any(|r| r["state"]["approval"]["approver"] == "alice"), "the decision was streamed");
         assert!(runs.windows(2).all(|w| w[0] != w[1]), "no repeated states");
     }
-    eventually("the watcher to stop", || api.state.active_watchers() == 0).await;
+    wait_no_watchers(&api).await;
 
     // A finished run's stream says so at once.
     let mut late = Events::open(&api, &id, "bob").await;
@@ -1000,7 +990,7 @@ async fn a_watcher_stops_when_its_last_subscriber_leaves() {
     assert_eq!(events.next().await.unwrap().0, "run");
     assert_eq!(api.state.active_watchers(), 1);
     drop(events);
-    eventually("the watcher to stop", || api.state.active_watchers() == 0).await;
+    wait_no_watchers(&api).await;
     assert!(api.env.client.view(&id).await.unwrap().state.approval_pending, "the run itself goes on");
 }
 

@@ -13,7 +13,7 @@ use ordo_provision::application::{
     AuthorizationReceivedResponse, ProvisionApplicationWorkflow,
 };
 use ordo_provision::iac::sim::{state_summary, SimStateSummary};
-use support::{workspace_root, Env};
+use support::{poll, workspace_root, Env};
 use temporalio_client::{WorkflowFetchHistoryOptions, WorkflowSignalOptions};
 
 /// One Ordo with the application flow on a task queue of its own.
@@ -65,15 +65,15 @@ impl Apps {
 
     /// Polls the request until `predicate` holds (or panics after 60 s with the last view).
     async fn wait_for(&self, id: &str, what: &str, predicate: impl Fn(&ApplicationView) -> bool) -> ApplicationView {
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
-        loop {
+        poll(what, Duration::from_secs(60), async || {
             let view = self.client.view(id).await.expect("view");
             if predicate(&view) {
-                return view;
+                Ok(view)
+            } else {
+                Err(view)
             }
-            assert!(tokio::time::Instant::now() < deadline, "timed out waiting for {what}; last view: {view:#?}");
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
+        })
+        .await
     }
 
     async fn wait_status(&self, id: &str, wanted: &str) -> ApplicationView {
@@ -195,15 +195,15 @@ async fn a_rejected_request_ends_rejected_and_provisions_nothing() {
     apps.wait_status(&id, status::AWAITING_AUTHORIZATION).await;
 
     // The authorizer's inbox lists it (visibility catches up within moments); nobody else's does.
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
-    loop {
+    poll("the request in alice's inbox", Duration::from_secs(20), async || {
         let inbox = apps.client.pending_authorizations(Some("alice")).await.unwrap();
         if inbox.iter().any(|v| v.workflow_id == id) {
-            break;
+            Ok(())
+        } else {
+            Err(inbox)
         }
-        assert!(tokio::time::Instant::now() < deadline, "never in alice's inbox: {inbox:?}");
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    })
+    .await;
     assert!(apps.client.pending_authorizations(Some("bob")).await.unwrap().is_empty());
 
     let handle = apps.env.client.temporal().get_workflow_handle::<ProvisionApplicationWorkflow>(&id);
@@ -299,11 +299,14 @@ async fn cancelling_a_provisioned_request_destroys_what_it_created() {
     apps.wait_status(&id, status::AWAITING_AUTHORIZATION).await;
     apps.client.authorize(&id, &AuthorizationReceivedResponse::approve("eu-west-1", "iac")).await.unwrap();
     apps.wait_status(&id, status::PROVISIONING).await;
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-    while !sim_workspace_dir(&apps.data_dir(), &id).exists() || apps.sim_state(&id).resources == 0 {
-        assert!(tokio::time::Instant::now() < deadline, "the first resource was never created");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    poll("the first resource to be created", Duration::from_secs(30), async || {
+        let sim = sim_workspace_dir(&apps.data_dir(), &id).exists().then(|| apps.sim_state(&id));
+        match sim {
+            Some(sim) if sim.resources > 0 => Ok(()),
+            other => Err(other),
+        }
+    })
+    .await;
     apps.client.cancel(&id, "changed our mind").await.unwrap();
     let state = match apps.client.wait(&id).await.unwrap() {
         ApplicationEnd::Cancelled(state) => state,

@@ -6,7 +6,7 @@ use std::process::Output;
 
 use ordo_core::devserver::find_temporal_binary;
 use ordo_provision::model::status;
-use support::Env;
+use support::{poll, Env};
 
 fn text(output: &Output) -> String {
     format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr))
@@ -137,16 +137,17 @@ async fn ordo_cli_runs_watches_lists_and_decides() {
     let watch = env.ordo(&["provision", "watch", &waiting]).output().unwrap();
     assert_eq!(watch.status.code(), Some(3), "a rejected run is not a success: {}", text(&watch));
 
-    let mut listed = String::new();
-    for _ in 0..100 {
+    let listed = poll("the rejected run to be listed", std::time::Duration::from_secs(10), async || {
         let list = env.ordo(&["provision", "list", "--status", "rejected"]).output().unwrap();
-        listed = String::from_utf8_lossy(&list.stdout).into_owned();
+        let listed = String::from_utf8_lossy(&list.stdout).into_owned();
         if listed.contains(&waiting) {
-            break;
+            Ok(listed)
+        } else {
+            Err(listed)
         }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
-    assert!(listed.contains(&waiting) && !listed.contains(&id), "{listed}");
+    })
+    .await;
+    assert!(!listed.contains(&id), "{listed}");
 }
 
 /// Bad input gets a clear error naming the problem, and no workflow is started.

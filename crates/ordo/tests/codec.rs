@@ -16,7 +16,7 @@ use ordo_provision::client::{ListFilter, ProvisionClient};
 use ordo_provision::model::status;
 use ordo_provision::workflows::{DeprovisionInfraWorkflow, ProvisionInfraWorkflow};
 use serde_json::Value;
-use support::Env;
+use support::{poll, Env};
 use temporalio_client::{Client, ClientOptions, WorkflowFetchHistoryOptions, WorkflowHistory};
 use temporalio_common::data_converters::DataConverter;
 use temporalio_sdk::workflow_replayer::{WorkflowReplayer, WorkflowReplayerOptions};
@@ -74,13 +74,10 @@ fn replayer(data_converter: DataConverter) -> WorkflowReplayer {
 }
 
 async fn wait_for_port(port: u16) {
-    for _ in 0..200 {
-        if tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_ok() {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("nothing listens on port {port}");
+    poll(&format!("something to listen on port {port}"), Duration::from_secs(10), async || {
+        tokio::net::TcpStream::connect(("127.0.0.1", port)).await.map(drop)
+    })
+    .await
 }
 
 /// Every `{metadata, data}` payload in `temporal workflow show -o json` output: (encoding, data).
@@ -164,14 +161,15 @@ async fn encrypted_run_is_ciphertext_on_the_server_and_clear_through_the_codec_s
         scenario: Some("advanced_visibility".into()),
         ..Default::default()
     };
-    let mut found = Vec::new();
-    for _ in 0..100 {
-        found = env.client.list(&filter).await.unwrap();
-        if !found.is_empty() {
-            break;
+    let found = poll("the applied run to be listed", Duration::from_secs(10), async || {
+        let found = env.client.list(&filter).await.unwrap();
+        if found.is_empty() {
+            Err(found)
+        } else {
+            Ok(found)
         }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    })
+    .await;
     assert_eq!(found.iter().map(|r| r.workflow_id.as_str()).collect::<Vec<_>>(), [id.as_str()]);
 
     // Without a codec endpoint: every payload is AES-GCM ciphertext, the secret is nowhere.
@@ -294,14 +292,11 @@ async fn embedded_web_ui_decodes_through_the_codec_server() {
         .spawn()
         .expect("ordo up starts"),
     );
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(120);
-    let settings = loop {
-        if let Some(body) = get(ui_port, "/api/v1/settings").await {
-            break body;
-        }
-        assert!(tokio::time::Instant::now() < deadline, "the embedded Web UI never answered on port {ui_port}");
-        tokio::time::sleep(Duration::from_millis(250)).await;
-    };
+    let settings =
+        poll(&format!("the embedded Web UI to answer on port {ui_port}"), Duration::from_secs(120), async || {
+            get(ui_port, "/api/v1/settings").await.ok_or("no 200 answer")
+        })
+        .await;
     let settings: Value = serde_json::from_str(&settings).unwrap_or_else(|e| panic!("{e}: {settings}"));
     assert_eq!(
         settings["Codec"]["Endpoint"],
@@ -333,11 +328,11 @@ async fn validator_messages_survive_encrypted_failures() {
     let _worker = encrypting_worker(&env, &keys);
     let client = encrypting_client(&env, &keys);
     let id = client.start(&env.scenario("human_in_the_loop_update"), false).await.unwrap();
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
-    while client.view(&id).await.map(|v| v.state.status != status::AWAITING_APPROVAL).unwrap_or(true) {
-        assert!(tokio::time::Instant::now() < deadline, "the run never waited for approval");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    poll("the run to wait for approval", Duration::from_secs(60), async || match client.view(&id).await {
+        Ok(view) if view.state.status == status::AWAITING_APPROVAL => Ok(()),
+        other => Err(other.map(|view| view.state.status)),
+    })
+    .await;
     let empty = ApplyDecision { is_approved: true, reason: Some(String::new()), approver: None, ..Default::default() };
     match client.decide(&id, empty, false).await {
         Err(RunError::Rejected(why)) => assert!(why.contains("reason"), "the validator's message is readable: {why}"),

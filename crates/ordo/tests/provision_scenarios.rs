@@ -4,7 +4,7 @@ mod support;
 
 use ordo_provision::client::RunError;
 use ordo_provision::model::{status, ApplyDecision, SENSITIVE_MASK};
-use support::Env;
+use support::{poll, Env};
 
 const NAMESPACE_STACK: &str = "stacks/tcloud_namespace";
 const ADMIN_STACK: &str = "stacks/tcloud_admin_user";
@@ -48,14 +48,15 @@ async fn advanced_visibility_publishes_provision_status() {
         scenario: Some("advanced_visibility".into()),
         ..Default::default()
     };
-    let mut found = Vec::new();
-    for _ in 0..100 {
-        found = env.client.list(&filter).await.unwrap();
-        if !found.is_empty() {
-            break;
+    let found = poll("the applied run to be listed", std::time::Duration::from_secs(10), async || {
+        let found = env.client.list(&filter).await.unwrap();
+        if found.is_empty() {
+            Err(found)
+        } else {
+            Ok(found)
         }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
+    })
+    .await;
     assert_eq!(found.len(), 1, "{found:?}");
     assert_eq!(found[0].workflow_id, id);
     assert_eq!(found[0].directory.as_deref(), Some(NAMESPACE_STACK));
@@ -220,15 +221,13 @@ async fn a_worker_lost_mid_plan_is_noticed_by_the_heartbeat() {
             .find(|a| a.activity_type.as_ref().is_some_and(|t| t.name == "terraform_plan"))
             .cloned()
     };
-    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(60);
-    loop {
-        let description = handle.describe(WorkflowDescribeOptions::default()).await.unwrap();
-        if plan(&description).is_some_and(|a| a.state() == PendingActivityState::Started) {
-            break;
+    poll("the plan to start", std::time::Duration::from_secs(60), async || {
+        match plan(&handle.describe(WorkflowDescribeOptions::default()).await.unwrap()) {
+            Some(plan) if plan.state() == PendingActivityState::Started => Ok(()),
+            other => Err(other),
         }
-        assert!(tokio::time::Instant::now() < deadline, "the plan never started");
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
+    })
+    .await;
     env.kill_worker(doomed);
     env.spawn_worker(&[]);
 
@@ -424,15 +423,15 @@ async fn replan_continues_as_new_with_the_same_input() {
     let first_run = support::run_id(&env, &id).await;
     env.client.replan(&id).await.unwrap();
     env.wait_for(&id, "a new run", |_| true).await;
-    let mut second_run = first_run.clone();
-    for _ in 0..100 {
-        second_run = support::run_id(&env, &id).await;
-        if second_run != first_run {
-            break;
+    poll("continue-as-new to start a new run", std::time::Duration::from_secs(10), async || {
+        let run = support::run_id(&env, &id).await;
+        if run != first_run {
+            Ok(())
+        } else {
+            Err(run)
         }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
-    assert_ne!(first_run, second_run, "continue-as-new starts a new run");
+    })
+    .await;
     let second = env.wait_status(&id, status::AWAITING_APPROVAL).await;
     assert_eq!(first.state.directory, second.state.directory);
     env.client.decide(&id, decision(true, "fresh plan ok", None), false).await.unwrap();

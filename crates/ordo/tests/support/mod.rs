@@ -111,15 +111,15 @@ impl Env {
 
     /// Polls the run until `predicate` holds (or panics after 60 s with the last view).
     pub async fn wait_for(&self, id: &str, what: &str, predicate: impl Fn(&RunView) -> bool) -> RunView {
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
-        loop {
+        poll(what, Duration::from_secs(60), async || {
             let view = self.client.view(id).await.expect("view");
             if predicate(&view) {
-                return view;
+                Ok(view)
+            } else {
+                Err(view)
             }
-            assert!(tokio::time::Instant::now() < deadline, "timed out waiting for {what}; last view: {view:#?}");
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
+        })
+        .await
     }
 
     /// Waits until the run's status is `status`.
@@ -140,6 +140,26 @@ impl Drop for Env {
         for worker in &mut self.workers {
             let _ = worker.kill();
             let _ = worker.wait();
+        }
+    }
+}
+
+/// Calls `probe` every 100 ms until it returns `Ok`, and returns that value. An `Err` is what the probe
+/// saw instead; once `timeout` has passed, the test panics naming `what` it waited for and showing
+/// the last of those.
+pub async fn poll<T, E: std::fmt::Debug>(
+    what: &str,
+    timeout: Duration,
+    mut probe: impl AsyncFnMut() -> Result<T, E>,
+) -> T {
+    let deadline = tokio::time::Instant::now() + timeout;
+    loop {
+        match probe().await {
+            Ok(done) => return done,
+            Err(last) if tokio::time::Instant::now() >= deadline => {
+                panic!("timed out after {timeout:?} waiting for {what}; last seen: {last:#?}")
+            }
+            Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
         }
     }
 }
@@ -222,19 +242,21 @@ pub async fn run_id(env: &Env, id: &str) -> String {
 pub async fn wait_for_activity_attempt(env: &Env, id: &str, activity: &str, attempt: i32) {
     use temporalio_client::WorkflowDescribeOptions;
     let handle = env.client.temporal().get_workflow_handle::<ordo_provision::workflows::ProvisionInfraWorkflow>(id);
-    for _ in 0..600 {
+    poll(&format!("{activity} to reach attempt {attempt}"), Duration::from_secs(60), async || {
         let description = handle.describe(WorkflowDescribeOptions::default()).await.unwrap();
-        let reached = description
+        let pending: Vec<(String, i32)> = description
             .raw()
             .pending_activities
             .iter()
-            .any(|a| a.activity_type.as_ref().is_some_and(|t| t.name == activity) && a.attempt >= attempt);
-        if reached {
-            return;
+            .map(|a| (a.activity_type.as_ref().map(|t| t.name.clone()).unwrap_or_default(), a.attempt))
+            .collect();
+        if pending.iter().any(|(name, tried)| name == activity && *tried >= attempt) {
+            Ok(())
+        } else {
+            Err(pending)
         }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("{activity} never reached attempt {attempt}");
+    })
+    .await;
 }
 
 /// The attempt on which `terraform_apply` completed, from the run's history.
@@ -337,19 +359,15 @@ impl Webhook {
 
     /// Waits (up to 60 s) until at least `count` bodies arrived; returns them.
     pub async fn wait_for(&self, count: usize) -> Vec<serde_json::Value> {
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
-        loop {
+        poll(&format!("{count} webhook calls"), Duration::from_secs(60), async || {
             let received = self.received();
             if received.len() >= count {
-                return received;
+                Ok(received)
+            } else {
+                Err(received)
             }
-            assert!(
-                tokio::time::Instant::now() < deadline,
-                "only {} of {count} webhook calls: {received:#?}",
-                received.len()
-            );
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
+        })
+        .await
     }
 }
 
