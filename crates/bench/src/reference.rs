@@ -29,10 +29,6 @@ pub const TRIVIAL_WORKFLOW: &str = "BenchTrivialWorkflow";
 /// visibility store does the same work.
 const STATUS: SearchAttributeKey<String> = SearchAttributeKey::keyword("provisionStatus");
 
-/// How long the skeleton lock waits for its release before giving up (Ordo's lock checks its
-/// holder on the same period; here the timer only has to exist, as Ordo's does).
-const LOCK_CHECK: Duration = Duration::from_secs(30);
-
 /// The commands of one run, in order.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Shape {
@@ -170,7 +166,8 @@ impl SkeletonWorkflow {
     }
 }
 
-/// A no-op lock with Ordo's lock's shape: grant by signal, one holder-check timer, release by signal.
+/// A no-op lock with Ordo's uncontended lock's shape: grant by signal, release by signal (Ordo's lock
+/// checks its holder on a timer only while another run waits).
 #[workflow]
 #[derive(Default)]
 pub struct SkeletonLockWorkflow {
@@ -188,10 +185,7 @@ impl SkeletonLockWorkflow {
         ctx.external_workflow(requester, None)
             .signal(SkeletonWorkflow::granted, (), SignalWorkflowOptions::default())
             .await?;
-        temporalio_sdk::workflows::select! {
-            _ = ctx.timer(LOCK_CHECK) => {},
-            _ = ctx.wait_condition(|s: &Self| s.released) => {},
-        };
+        ctx.wait_condition(|s: &Self| s.released).await?;
         Ok(())
     }
 

@@ -460,6 +460,55 @@ async fn stale_plan_is_replanned_not_forced() {
     assert_eq!(after.apply_counts, drifted.apply_counts, "the old plan was not forced over the drift");
 }
 
+/// A lock whose holder is terminated (so it never releases) sleeps while nobody waits — no timer —
+/// and once another run queues, notices within its holder check that the holder is gone and grants
+/// the workspace to the waiting run.
+#[tokio::test]
+async fn a_terminated_holder_is_skipped_once_someone_waits() {
+    use futures::StreamExt as _;
+    use temporalio_client::{WorkflowFetchHistoryOptions, WorkflowListOptions, WorkflowTerminateOptions};
+    use temporalio_common::protos::temporal::api::history::v1::history_event::Attributes;
+
+    let env = Env::start().await;
+    let first = env.client.start(&env.scenario("human_in_the_loop_update"), false).await.unwrap();
+    env.wait_status(&first, status::AWAITING_APPROVAL).await;
+    let temporal = env.client.temporal();
+    let lock_id = poll("the workspace lock in visibility", std::time::Duration::from_secs(30), async || {
+        let query = "WorkflowType = 'WorkspaceLockWorkflow' AND ExecutionStatus = 'Running'";
+        let locks: Vec<_> = temporal.list_workflows(query, WorkflowListOptions::default()).collect().await;
+        match locks.as_slice() {
+            [Ok(lock)] => Ok(lock.id().to_owned()),
+            other => Err(format!("{} locks", other.len())),
+        }
+    })
+    .await;
+    let timers = async || {
+        let handle = temporal.get_workflow_handle::<ordo_provision::lock::WorkspaceLockWorkflow>(&lock_id);
+        let events = handle.fetch_history(WorkflowFetchHistoryOptions::default()).into_events().await.unwrap();
+        events.iter().filter(|e| matches!(e.attributes, Some(Attributes::TimerStartedEventAttributes(_)))).count()
+    };
+    assert_eq!(timers().await, 0, "a lock nobody waits for does not poll its holder");
+
+    let handle = temporal.get_workflow_handle::<ordo_provision::workflows::ProvisionInfraWorkflow>(&first);
+    handle
+        .terminate(WorkflowTerminateOptions::builder().reason("test: a holder that never releases").build())
+        .await
+        .unwrap();
+    let second = env.client.start(&env.scenario("human_in_the_loop_update"), false).await.unwrap();
+    env.wait_status(&second, status::WAITING_FOR_WORKSPACE).await;
+    // The holder check runs every 30 s while someone waits.
+    poll("the second run to get the workspace", std::time::Duration::from_secs(90), async || {
+        let view = env.client.view(&second).await.unwrap();
+        if view.state.status == status::AWAITING_APPROVAL {
+            Ok(())
+        } else {
+            Err(view.state.status)
+        }
+    })
+    .await;
+    assert!(timers().await >= 1, "the lock checked its holder once someone waited");
+}
+
 /// One run at a time per workspace: a second run on the same directory waits its turn while the
 /// first awaits approval, then proceeds; a run on another directory is not held up.
 #[tokio::test]

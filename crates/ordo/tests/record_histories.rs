@@ -96,3 +96,31 @@ async fn record_destroy_reminder() {
     assert_eq!(env.client.result(&id).await.unwrap().status, status::DESTROYED);
     save(&env, &id, "provision_destroy_reminded").await;
 }
+
+/// Records a workspace lock after the `lock-check-when-queued` patch: one run holds the workspace
+/// at its approval gate (no holder check while nobody waits), a second queues (the check runs),
+/// both finish and the lock closes.
+#[tokio::test]
+#[ignore = "writes fixtures; run with `make record-histories`"]
+async fn record_lock_with_a_queue() {
+    use futures::StreamExt as _;
+    let env = Env::start().await;
+    let first = env.client.start(&env.scenario("human_in_the_loop_update"), false).await.unwrap();
+    env.wait_status(&first, status::AWAITING_APPROVAL).await;
+    let second = env.client.start(&env.scenario("human_in_the_loop_update"), false).await.unwrap();
+    env.wait_status(&second, status::WAITING_FOR_WORKSPACE).await;
+    let approve = ApplyDecision { is_approved: true, reason: Some("recorded".into()), ..Default::default() };
+    env.client.decide(&first, approve, false).await.unwrap();
+    assert_eq!(env.client.result(&first).await.unwrap().status, status::APPLIED);
+    assert_eq!(env.client.result(&second).await.unwrap().status, status::APPLIED);
+    let lock = support::poll("the closed lock in visibility", std::time::Duration::from_secs(30), async || {
+        let query = "WorkflowType = 'WorkspaceLockWorkflow' AND ExecutionStatus = 'Completed'";
+        let mut locks = env.client.temporal().list_workflows(query, temporalio_client::WorkflowListOptions::default());
+        match locks.next().await {
+            Some(Ok(lock)) => Ok(lock.id().to_owned()),
+            other => Err(format!("{other:?}")),
+        }
+    })
+    .await;
+    save(&env, &lock, "lock_workspace_queued").await;
+}

@@ -1,8 +1,9 @@
 //! One run at a time per workspace, with Temporal as the lock: a long-lived
 //! `WorkspaceLockWorkflow` per IaC directory queues requesters (signal-with-start from an
 //! activity) and grants the workspace to one at a time by signalling it back. A holder that
-//! disappears without releasing (terminated, timed out) is noticed by a periodic check and
-//! skipped, so a lock is never held by a run that no longer exists.
+//! disappears without releasing (terminated, timed out) is noticed by a periodic check while
+//! another run waits for the workspace, and skipped, so nobody waits on a run that no longer
+//! exists. A lock nobody waits for sleeps until a request arrives: parked runs cost no wake-ups.
 
 use std::time::Duration;
 
@@ -18,8 +19,11 @@ use crate::activities::ProvisionActivities;
 /// Workflow type of the per-workspace lock.
 pub const LOCK_WORKFLOW: &str = "WorkspaceLockWorkflow";
 
-/// How often the lock checks that its holder still exists.
+/// How often the lock checks that its holder still exists, while another run waits for it.
 const HOLDER_CHECK: Duration = Duration::from_secs(30);
+
+/// Patch marker of checking the holder only while someone is queued.
+const CHECK_WHEN_QUEUED_PATCH: &str = "lock-check-when-queued";
 
 /// The lock's state; also its input across continue-as-new.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
@@ -75,6 +79,9 @@ impl WorkspaceLockWorkflow {
             s.lock.directory = input.directory;
         });
         let lock_id = ctx.workflow_id().to_owned();
+        // Locks started before this check only their holder while someone waits for it; older
+        // ones (replaying without the marker) check on a timer all the time.
+        let check_only_when_queued = ctx.patched(CHECK_WHEN_QUEUED_PATCH);
         loop {
             let next = ctx.state_mut(|s| {
                 if s.lock.holder.is_none() && !s.lock.queue.is_empty() {
@@ -102,14 +109,25 @@ impl WorkspaceLockWorkflow {
                 });
                 continue;
             }
-            let (idle, holder, seen) =
-                ctx.state(|s| (s.lock.holder.is_none() && s.lock.queue.is_empty(), s.lock.holder.clone(), s.version));
+            let (idle, holder, queued, seen) = ctx.state(|s| {
+                (
+                    s.lock.holder.is_none() && s.lock.queue.is_empty(),
+                    s.lock.holder.clone(),
+                    !s.lock.queue.is_empty(),
+                    s.version,
+                )
+            });
             if idle {
                 return Ok(());
             }
             if ctx.continue_as_new_suggested() {
                 let carried = ctx.state(|s| s.lock.clone());
                 match ctx.continue_as_new(carried, ContinueAsNewOptions::default())? {}
+            }
+            if check_only_when_queued && !queued {
+                // Nobody is kept waiting by a holder that might be gone: sleep until a request.
+                ctx.wait_condition(move |s: &Self| s.version != seen).await?;
+                continue;
             }
             let check = temporalio_sdk::workflows::select! {
                 _ = ctx.timer(HOLDER_CHECK) => true,

@@ -52,8 +52,9 @@ async fn recorded_histories_replay_deterministically() {
         names.iter().any(|n| n.starts_with("deprovision_")),
         "a DeprovisionInfraWorkflow history is recorded: {names:?}"
     );
-    for patched in ["provision_approval_notified.json", "provision_destroy_reminded.json"] {
-        assert!(names.contains(&patched), "a run with notifications (patched in) is recorded: {names:?}");
+    for patched in ["provision_approval_notified.json", "provision_destroy_reminded.json", "lock_workspace_queued.json"]
+    {
+        assert!(names.contains(&patched), "a history recorded after each patch is kept: {names:?}");
     }
     for outcome in ["approved", "rejected", "expired", "cancelled_compensated"] {
         assert!(
