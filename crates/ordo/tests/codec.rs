@@ -161,15 +161,7 @@ async fn encrypted_run_is_ciphertext_on_the_server_and_clear_through_the_codec_s
         scenario: Some("advanced_visibility".into()),
         ..Default::default()
     };
-    let found = poll("the applied run to be listed", Duration::from_secs(10), async || {
-        let found = env.client.list(&filter).await.unwrap();
-        if found.is_empty() {
-            Err(found)
-        } else {
-            Ok(found)
-        }
-    })
-    .await;
+    let found = env.wait_listed(&filter).await;
     assert_eq!(found.iter().map(|r| r.workflow_id.as_str()).collect::<Vec<_>>(), [id.as_str()]);
 
     // Without a codec endpoint: every payload is AES-GCM ciphertext, the secret is nowhere.

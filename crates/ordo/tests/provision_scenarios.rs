@@ -48,15 +48,7 @@ async fn advanced_visibility_publishes_provision_status() {
         scenario: Some("advanced_visibility".into()),
         ..Default::default()
     };
-    let found = poll("the applied run to be listed", std::time::Duration::from_secs(10), async || {
-        let found = env.client.list(&filter).await.unwrap();
-        if found.is_empty() {
-            Err(found)
-        } else {
-            Ok(found)
-        }
-    })
-    .await;
+    let found = env.wait_listed(&filter).await;
     assert_eq!(found.len(), 1, "{found:?}");
     assert_eq!(found[0].workflow_id, id);
     assert_eq!(found[0].directory.as_deref(), Some(NAMESPACE_STACK));

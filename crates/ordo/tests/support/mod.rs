@@ -109,6 +109,22 @@ impl Env {
         request
     }
 
+    /// Waits (up to 10 s) until visibility lists a run for `filter`; returns what it lists.
+    pub async fn wait_listed(
+        &self,
+        filter: &ordo_provision::client::ListFilter,
+    ) -> Vec<ordo_provision::client::RunSummary> {
+        poll("a run to be listed", Duration::from_secs(10), async || {
+            let found = self.client.list(filter).await.unwrap();
+            if found.is_empty() {
+                Err(found)
+            } else {
+                Ok(found)
+            }
+        })
+        .await
+    }
+
     /// Polls the run until `predicate` holds (or panics after 60 s with the last view).
     pub async fn wait_for(&self, id: &str, what: &str, predicate: impl Fn(&RunView) -> bool) -> RunView {
         poll(what, Duration::from_secs(60), async || {
