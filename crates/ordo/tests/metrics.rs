@@ -21,6 +21,15 @@ impl Drop for Process {
     }
 }
 
+/// An `ordo worker` serving metrics on a free port (returned) with `extra` arguments.
+fn metrics_worker(env: &Env, extra: &[&str]) -> (u16, Process) {
+    let port = free_port().unwrap();
+    let addr = format!("127.0.0.1:{port}");
+    let args: Vec<&str> = ["worker", "--metrics-addr", &addr].into_iter().chain(extra.iter().copied()).collect();
+    let worker = env.ordo(&args).stdout(Stdio::null()).stderr(Stdio::inherit()).spawn().expect("ordo worker starts");
+    (port, Process(worker))
+}
+
 /// `GET /metrics` over a plain socket; `None` while nothing listens.
 async fn scrape(port: u16) -> Option<String> {
     let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", port)).await.ok()?;
@@ -47,14 +56,7 @@ fn sample(metrics: &str, name: &str, labels: &[(&str, &str)]) -> Option<f64> {
 #[tokio::test]
 async fn worker_exposes_sdk_and_domain_series_after_runs() {
     let env = Env::without_worker().await;
-    let port = free_port().unwrap();
-    let _worker = Process(
-        env.ordo(&["worker", "--metrics-addr", &format!("127.0.0.1:{port}"), "--domain-metrics-interval", "1"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("ordo worker starts"),
-    );
+    let (port, _worker) = metrics_worker(&env, &["--domain-metrics-interval", "1"]);
     let applied = env.client.start(&env.scenario("advanced_visibility"), false).await.unwrap();
     assert_eq!(env.client.result(&applied).await.unwrap().status, status::APPLIED);
     let waiting = env.client.start(&env.scenario("human_in_the_loop_signal"), false).await.unwrap();
@@ -158,14 +160,7 @@ async fn without_a_workflow_cache_every_task_replays_and_each_event_counts_once(
     use temporalio_common::protos::temporal::api::history::v1::history_event::Attributes;
 
     let env = Env::without_worker().await;
-    let port = free_port().unwrap();
-    let _worker = Process(
-        env.ordo(&["worker", "--metrics-addr", &format!("127.0.0.1:{port}"), "--max-cached-workflows", "0"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("ordo worker starts"),
-    );
+    let (port, _worker) = metrics_worker(&env, &["--max-cached-workflows", "0"]);
     let id = env.client.start(&env.scenario("human_in_the_loop_signal"), false).await.unwrap();
     env.wait_status(&id, status::AWAITING_APPROVAL).await;
     let approve = ApplyDecision { is_approved: true, reason: Some("no cache".into()), ..Default::default() };
