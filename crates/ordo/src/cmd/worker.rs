@@ -41,8 +41,9 @@ pub(crate) struct WorkerArgs {
     /// Seconds between refreshes of the domain gauges (visibility reads) when metrics are on.
     #[arg(long, env = "ORDO_DOMAIN_METRICS_INTERVAL", default_value_t = 15)]
     pub(crate) domain_metrics_interval: u64,
-    /// Webhook that approval notifications are POSTed to (requested, reminder, decided, expired);
-    /// a Slack or Mattermost incoming webhook shows their `text`. Off when unset.
+    /// Webhook that notifications are POSTed to (approval requested, reminder, decided, expired;
+    /// an ephemeral run's destroy coming up); a Slack or Mattermost incoming webhook shows their
+    /// `text`. Off when unset.
     #[arg(long, env = "ORDO_NOTIFY_WEBHOOK")]
     pub(crate) notify_webhook: Option<String>,
     /// Base URL of Ordo's web UI, for links to runs in notifications.
