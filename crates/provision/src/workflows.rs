@@ -406,8 +406,7 @@ async fn await_decision(
     // The deadline and the reminder count from the gate's opening, however long notifying took
     // (a timer already due fires at once).
     let left = |ctx: &WorkflowContext<ProvisionInfraWorkflow>, after: Duration| {
-        let since = opened.zip(ctx.workflow_time()).and_then(|(from, now)| now.duration_since(from).ok());
-        after.saturating_sub(since.unwrap_or_default()).max(Duration::from_millis(1))
+        after.saturating_sub(elapsed_since(ctx, opened)).max(Duration::from_millis(1))
     };
     let mut timer = std::pin::pin!(ctx.timer(left(ctx, timeout)));
     let mut reminder = match request.approval_reminder_secs {
@@ -465,9 +464,8 @@ async fn await_decision(
             Ok(Gate::Replan) => GateOutcome::Replan,
             Err(_) => GateOutcome::Cancelled,
         };
-        let waited = opened.zip(ctx.workflow_time()).and_then(|(from, to)| to.duration_since(from).ok());
         let event = format!("{}/approval/{}", ctx.run_id(), ctx.state(|s| s.state.plan_attempts));
-        metrics::approval_waited(&event, ctx.task_queue(), PROVISION_WORKFLOW, gate, waited.unwrap_or_default());
+        metrics::approval_waited(&event, ctx.task_queue(), PROVISION_WORKFLOW, gate, elapsed_since(ctx, opened));
     }
     if notifying {
         match &outcome {
@@ -488,9 +486,10 @@ enum Woke {
 /// Sends an approval notification through the worker's webhook. A notification that cannot be
 /// delivered is recorded in the state; the run goes on.
 async fn notify(ctx: &WorkflowContext<ProvisionInfraWorkflow>, request: &ProvisionRequest, event: NotificationEvent) {
+    let workflow_id = ctx.workflow_id().to_owned();
     let notification = ctx.state(|s| Notification {
         event,
-        workflow_id: String::new(),
+        workflow_id,
         directory: s.state.directory.clone(),
         approvers: s.state.approvers.clone(),
         deadline: match event {
@@ -501,7 +500,6 @@ async fn notify(ctx: &WorkflowContext<ProvisionInfraWorkflow>, request: &Provisi
         policy_messages: s.state.policy_results.iter().map(|r| format!("{}: {}", r.policy, r.message)).collect(),
         decision: s.state.approval.clone(),
     });
-    let notification = Notification { workflow_id: ctx.workflow_id().to_owned(), ..notification };
     let options = step_options(request, NOTIFY_ATTEMPTS);
     if let Err(err) = ctx.execute_activity(ProvisionActivities::notify_webhook, notification, options).await {
         let message = format!("{event:?} notification not delivered: {}", root_message(&err));
@@ -690,6 +688,11 @@ fn apply_options(request: &ProvisionRequest) -> ActivityOptions {
         .cancellation_type(ActivityCancellationType::WaitCancellationCompleted)
         .retry_policy(retry(request, 100))
         .build()
+}
+
+/// Workflow time since `since` (zero when either is unknown).
+pub(crate) fn elapsed_since<W>(ctx: &WorkflowContext<W>, since: Option<SystemTime>) -> Duration {
+    since.zip(ctx.workflow_time()).and_then(|(from, now)| now.duration_since(from).ok()).unwrap_or_default()
 }
 
 fn epoch_ms(t: SystemTime) -> u64 {

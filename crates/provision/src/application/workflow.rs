@@ -36,7 +36,7 @@ use super::model::{
     WORKFLOW_TYPE,
 };
 use crate::metrics::{self, GateOutcome};
-use crate::workflows::PROVISION_STATUS;
+use crate::workflows::{elapsed_since, PROVISION_STATUS};
 
 /// Seed 000's application workflow (type `ProvisionApplication`).
 #[workflow]
@@ -236,9 +236,8 @@ async fn await_authorization(
             Gate::Expired => GateOutcome::Expired,
             Gate::Cancelled => GateOutcome::Cancelled,
         };
-        let waited = opened.zip(ctx.workflow_time()).and_then(|(from, to)| to.duration_since(from).ok());
         let event = format!("{}/authorization", ctx.run_id());
-        metrics::approval_waited(&event, ctx.task_queue(), WORKFLOW_TYPE, outcome, waited.unwrap_or_default());
+        metrics::approval_waited(&event, ctx.task_queue(), WORKFLOW_TYPE, outcome, elapsed_since(ctx, opened));
     }
     gate
 }
