@@ -234,13 +234,20 @@ async fn a_worker_lost_mid_plan_is_noticed_by_the_heartbeat() {
     assert_eq!(env.client.result(&id).await.unwrap().status, status::APPLIED);
 }
 
+/// A worker whose notifications go to a local webhook answering `status` (links under
+/// `http://ordo.test/`).
+async fn notifying(status: u16) -> (support::Webhook, Env) {
+    let webhook = support::Webhook::start(status).await;
+    let mut env = Env::without_worker().await;
+    env.spawn_worker_with_env(&[("ORDO_NOTIFY_WEBHOOK", &webhook.url), ("ORDO_PUBLIC_URL", "http://ordo.test/")], &[]);
+    (webhook, env)
+}
+
 /// Approvers hear of a plan that waits for them (with a link, the changes and who may decide),
 /// are reminded while nobody decides, and hear the outcome.
 #[tokio::test]
 async fn approvers_are_notified_reminded_and_told_the_outcome() {
-    let webhook = support::Webhook::start(200).await;
-    let mut env = Env::without_worker().await;
-    env.spawn_worker_with_env(&[("ORDO_NOTIFY_WEBHOOK", &webhook.url), ("ORDO_PUBLIC_URL", "http://ordo.test/")], &[]);
+    let (webhook, env) = notifying(200).await;
     let mut request = env.scenario("human_in_the_loop_update");
     request.approvers = vec!["alice".into()];
     request.approval_reminder_secs = Some(1);
@@ -324,9 +331,7 @@ async fn a_decision_before_the_reminder_cancels_both_timers() {
     use temporalio_client::WorkflowFetchHistoryOptions;
     use temporalio_common::protos::temporal::api::history::v1::history_event::Attributes;
 
-    let webhook = support::Webhook::start(200).await;
-    let mut env = Env::without_worker().await;
-    env.spawn_worker_with_env(&[("ORDO_NOTIFY_WEBHOOK", &webhook.url)], &[]);
+    let (webhook, env) = notifying(200).await;
     let mut request = env.scenario("human_in_the_loop_update");
     request.approval_reminder_secs = Some(3600);
     let id = env.client.start(&request, false).await.unwrap();
@@ -351,9 +356,7 @@ async fn a_decision_before_the_reminder_cancels_both_timers() {
 /// destroy out; then it is destroyed on time.
 #[tokio::test]
 async fn an_ephemeral_run_warns_before_its_destroy_and_again_after_an_extension() {
-    let webhook = support::Webhook::start(200).await;
-    let mut env = Env::without_worker().await;
-    env.spawn_worker_with_env(&[("ORDO_NOTIFY_WEBHOOK", &webhook.url)], &[]);
+    let (webhook, env) = notifying(200).await;
     let mut request = env.scenario("ephemeral");
     // The warning comes 2 s in, leaving 4 s to extend before the destroy.
     request.ephemeral_ttl = 6;
@@ -378,9 +381,7 @@ async fn an_ephemeral_run_warns_before_its_destroy_and_again_after_an_extension(
 /// the failure is recorded in the run's state, and the run goes on (here: to its expiry).
 #[tokio::test]
 async fn a_failing_webhook_never_blocks_the_run() {
-    let webhook = support::Webhook::start(503).await;
-    let mut env = Env::without_worker().await;
-    env.spawn_worker_with_env(&[("ORDO_NOTIFY_WEBHOOK", &webhook.url)], &[]);
+    let (webhook, env) = notifying(503).await;
     let mut request = env.scenario("human_in_the_loop_update");
     request.approval_timeout_secs = 2;
     let id = env.client.start(&request, false).await.unwrap();
