@@ -28,6 +28,6 @@ record-histories: setup
 # Python references, shared and pinned, 1,000 parked runs; then the chaos suite at its large size.
 # Reports go to bench/results/ (see bench/README.md).
 bench: setup
-	$(CARGO) build --release --bin ordo
-	./target/release/ordo bench provision --runs 300 --concurrency 20 --pin --parked 1000
-	./target/release/ordo bench chaos --runs 200 --workers 4 --kill-every-secs 3
+	$(CARGO) build --release --bin ordo --bin ordo-bench
+	./target/release/ordo-bench provision --runs 300 --concurrency 20 --pin --parked 1000
+	./target/release/ordo-bench chaos --runs 200 --workers 4 --kill-every-secs 3

@@ -11,9 +11,9 @@ use axum::http::StatusCode;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use ordo_provision::application::ApplicationError;
+use ordo_application::ApplicationError;
+use ordo_core::RequestError;
 use ordo_provision::client::RunError;
-use ordo_provision::model::RequestError;
 use serde::Serialize;
 use utoipa::ToSchema;
 

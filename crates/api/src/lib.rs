@@ -37,7 +37,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
-use ordo_provision::application::ApplicationClient;
+use ordo_application::ApplicationClient;
 use ordo_provision::client::ProvisionClient;
 
 pub use auth::{Role, SessionKey, User, Users};

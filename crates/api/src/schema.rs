@@ -424,7 +424,7 @@ pub(crate) enum ApplicationStatusDoc {
 
 /// Every status of an application request, in the order of [`ApplicationStatusDoc`].
 pub(crate) const APPLICATION_STATUSES: &[&str] = {
-    use ordo_provision::application::model::status::*;
+    use ordo_application::model::status::*;
     &[
         REQUESTED,
         CHECKING_TEAM,
@@ -534,13 +534,13 @@ mod tests {
     /// described, and nothing else.
     #[test]
     fn documented_application_schemas_match_the_serialised_types() {
-        use ordo_provision::application::client::ApplicationSummary;
-        use ordo_provision::application::model::{
+        use ordo_application::client::ApplicationSummary;
+        use ordo_application::model::{
             ApplicationRequest, AuthorizationReceivedResponse, DestroyFoundationResourcesResponse,
             ProvisionApplicationState, ProvisionFoundationResourcesResponse, TeamInformation,
         };
-        use ordo_provision::application::ApplicationView;
-        use ordo_provision::iac::OutputValue;
+        use ordo_application::ApplicationView;
+        use ordo_iac::OutputValue;
 
         let mut request = ApplicationRequest::new("Checkout", "marketing", "alice");
         request.requester_id = Some("bob".into());

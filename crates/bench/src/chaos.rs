@@ -247,7 +247,7 @@ pub async fn run(config: ChaosConfig) -> Result<ChaosReport, BenchError> {
     let temporal = ordo_core::TemporalArgs::at(address.clone());
     let client =
         ordo_core::connect(&temporal).await.map_err(|e| BenchError::temporal("connecting", format!("{e:#}")))?;
-    ordo_core::search_attributes::register(&client, "default")
+    ordo_core::search_attributes::register(&client, "default", ordo_provision::SEARCH_ATTRIBUTES)
         .await
         .map_err(|e| BenchError::temporal("registering search attributes", format!("{e:#}")))?;
     let task_queue = format!("chaos-{}", uuid::Uuid::new_v4().simple());
@@ -387,7 +387,7 @@ pub async fn run(config: ChaosConfig) -> Result<ChaosReport, BenchError> {
     let state_root = data_dir.join("sim");
     report.resources_expected = resources_per_stack * dirs.len() as u64;
     for dir in &dirs {
-        let summary = ordo_provision::iac::sim::state_summary(&state_root, &root.path().join(dir))
+        let summary = ordo_iac::sim::state_summary(&state_root, &root.path().join(dir))
             .map_err(|e| BenchError::Process(format!("reading the sim state of {dir}: {e}")))?;
         report.resources_applied += summary.total_applies;
         let over_count: u64 = summary.apply_counts.values().map(|c| c.saturating_sub(1)).sum();

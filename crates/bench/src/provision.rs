@@ -15,8 +15,8 @@ use std::time::{Duration, Instant};
 
 use futures::StreamExt as _;
 use ordo_core::devserver::{DevServer, DevServerOptions};
+use ordo_iac::DriverKind;
 use ordo_provision::client::ProvisionClient;
-use ordo_provision::iac::DriverKind;
 use ordo_provision::lock::WorkspaceLockWorkflow;
 use ordo_provision::model::{status, ProvisionRequest};
 use ordo_provision::workflows::{ProvisionInfraWorkflow, PROVISION_STATUS, TF_DIRECTORY};
@@ -48,6 +48,8 @@ const STOP_GRACE: Duration = Duration::from_secs(10);
 pub struct ProvisionBenchConfig {
     /// The `ordo` binary (`ordo worker`, `ordo bench worker <kind>`).
     pub ordo_bin: PathBuf,
+    /// The `ordo-bench` binary, which runs the skeleton and trivial reference workers.
+    pub bench_bin: PathBuf,
     /// The Temporal CLI.
     pub temporal_bin: PathBuf,
     /// The repository's `examples/` (the stacks are copied from there).
@@ -413,7 +415,7 @@ pub async fn run(config: ProvisionBenchConfig) -> Result<ProvisionReport, BenchE
     let temporal = ordo_core::TemporalArgs::at(server.address());
     let client =
         ordo_core::connect(&temporal).await.map_err(|e| BenchError::temporal("connecting", format!("{e:#}")))?;
-    ordo_core::search_attributes::register(&client, "default")
+    ordo_core::search_attributes::register(&client, "default", ordo_provision::SEARCH_ATTRIBUTES)
         .await
         .map_err(|e| BenchError::temporal("registering search attributes", format!("{e:#}")))?;
     let mut bench = Bench {
@@ -573,7 +575,8 @@ impl Bench {
     fn spawn_worker(&self, subject: Subject, task_queue: &str, cpus: Option<&str>) -> Result<Managed, BenchError> {
         let program = match subject {
             Subject::Python => self.config.python.clone().unwrap_or_else(|| "python3".into()),
-            _ => self.config.ordo_bin.clone(),
+            Subject::Ordo => self.config.ordo_bin.clone(),
+            Subject::Skeleton | Subject::Trivial => self.config.bench_bin.clone(),
         };
         let mut command = process::command_on(cpus, &program);
         command
@@ -586,7 +589,7 @@ impl Bench {
                 command.arg("worker").env("ORDO_IAC_ROOT", self.root.path()).env("ORDO_DATA_DIR", self.data.path());
             }
             Subject::Skeleton | Subject::Trivial => {
-                command.args(["bench", "worker", subject.as_str(), "--task-queue", task_queue]);
+                command.args(["worker", subject.as_str(), "--task-queue", task_queue]);
             }
             Subject::Python => {
                 command.arg(self.config.peer_dir.join("worker.py"));

@@ -27,7 +27,8 @@ pub const TRIVIAL_WORKFLOW: &str = "BenchTrivialWorkflow";
 
 /// The keyword attribute the skeleton upserts: the one Ordo writes (`provisionStatus`), so the
 /// visibility store does the same work.
-const STATUS: SearchAttributeKey<String> = SearchAttributeKey::keyword("provisionStatus");
+const STATUS: SearchAttributeKey<String> =
+    SearchAttributeKey::keyword(ordo_provision::model::attribute::PROVISION_STATUS);
 
 /// The commands of one run, in order.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]

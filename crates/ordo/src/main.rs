@@ -35,9 +35,6 @@ enum Command {
     /// Application requests (seed 000): request, authorize, show, list, cancel.
     #[command(subcommand)]
     App(cmd::app::AppCommand),
-    /// Benchmarks against reference workflows and the chaos suite (reports in bench/results/).
-    #[command(subcommand)]
-    Bench(cmd::bench::BenchCommand),
 }
 
 #[tokio::main]
@@ -58,7 +55,6 @@ async fn main() -> ExitCode {
         Command::CodecServer(args) => cmd::codec_server::run(args).await,
         Command::Provision(command) => cmd::provision::run(cli.temporal, command).await,
         Command::App(command) => cmd::app::run(cli.temporal, command).await,
-        Command::Bench(command) => cmd::bench::run(cli.temporal, command).await,
     };
     match result {
         Ok(code) => code,

@@ -15,7 +15,7 @@ use axum::response::Response;
 use http_body_util::BodyExt as _;
 use ordo_api::auth::token_sha256;
 use ordo_api::{AppConfig, AppState, Users};
-use ordo_provision::application::ApplicationClient;
+use ordo_application::ApplicationClient;
 use ordo_provision::model::ProvisionRequest;
 use serde_json::{json, Value};
 use support::{poll, workspace_root, Env};
@@ -714,10 +714,10 @@ async fn the_inbox_lists_pending_plans_and_who_may_decide_them() {
 // ---- applications (seed 000) --------------------------------------------------------------
 
 /// The sim state of an application's workspace (the Rust IaC worker's).
-fn application_sim_state(env: &Env, id: &str) -> ordo_provision::iac::sim::SimStateSummary {
+fn application_sim_state(env: &Env, id: &str) -> ordo_iac::sim::SimStateSummary {
     let data = env.data.path().canonicalize().unwrap();
-    let workspace = ordo_provision::application::sim_workspace_dir(&data, id);
-    ordo_provision::iac::sim::state_summary(&data.join("sim"), &workspace).expect("sim state")
+    let workspace = ordo_application::sim_workspace_dir(&data, id);
+    ordo_iac::sim::state_summary(&data.join("sim"), &workspace).expect("sim state")
 }
 
 /// Every malformed application request is a 400/415/422 naming what to fix, and the requester and

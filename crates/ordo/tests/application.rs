@@ -7,12 +7,12 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use ordo_provision::application::model::status;
-use ordo_provision::application::{
+use ordo_application::model::status;
+use ordo_application::{
     sim_workspace_dir, ApplicationClient, ApplicationEnd, ApplicationError, ApplicationRequest, ApplicationView,
     AuthorizationReceivedResponse, ProvisionApplicationWorkflow,
 };
-use ordo_provision::iac::sim::{state_summary, SimStateSummary};
+use ordo_iac::sim::{state_summary, SimStateSummary};
 use support::{poll, workspace_root, Env};
 use temporalio_client::{WorkflowFetchHistoryOptions, WorkflowSignalOptions};
 
@@ -105,7 +105,7 @@ impl Apps {
             .await
             .unwrap();
         let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../provision/tests/histories")
+            .join("../application/tests/histories")
             .join(format!("application_{name}.json"));
         std::fs::write(&path, json).unwrap();
         eprintln!("wrote {}", path.display());
@@ -438,7 +438,7 @@ async fn the_python_worker_does_the_iac_step() {
     assert!(!python_state.exists(), "the Python worker destroyed its state");
 }
 
-/// Records the histories `ordo-provision`'s replay test replays (`application_*.json`). Run with
+/// Records the histories `ordo-application`'s replay test replays (`application_*.json`). Run with
 /// `cargo test -p ordo --test application -- --ignored record` after a deliberate, patched change.
 #[tokio::test]
 #[ignore = "writes fixtures"]

@@ -23,16 +23,12 @@ async fn search_attributes_are_registered_and_other_types_reported() {
     let args = ordo_core::TemporalArgs::at(server.address());
     let client = ordo_core::connect(&args).await.unwrap();
 
-    let first = register(&client, "default").await.unwrap();
-    assert!(
-        first
-            .contains(&Registration::OtherType { name: "scenario".into(), existing: "INDEXED_VALUE_TYPE_TEXT".into() }),
-        "{first:?}"
-    );
+    let first = register(&client, "default", ordo_provision::SEARCH_ATTRIBUTES).await.unwrap();
+    assert!(first.contains(&Registration::OtherType { name: "scenario".into(), existing: "Text".into() }), "{first:?}");
     assert!(first.contains(&Registration::Created("provisionStatus".into())), "{first:?}");
     assert!(first.contains(&Registration::Created("tfDirectory".into())), "{first:?}");
 
-    let second = register(&client, "default").await.unwrap();
+    let second = register(&client, "default", ordo_provision::SEARCH_ATTRIBUTES).await.unwrap();
     assert!(second.contains(&Registration::Present("provisionStatus".into())), "{second:?}");
     server.stop().await.unwrap();
 }

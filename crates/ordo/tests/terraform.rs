@@ -6,7 +6,7 @@ mod support;
 use std::os::unix::fs::PermissionsExt as _;
 use std::path::Path;
 
-use ordo_provision::iac::DriverKind;
+use ordo_iac::DriverKind;
 use ordo_provision::model::{status, ProvisionRequest, SENSITIVE_MASK};
 use support::Env;
 

@@ -3,22 +3,19 @@
 
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use temporalio_macros::activities;
 use temporalio_sdk::activities::{ActivityContext, ActivityError};
-use tokio::sync::{mpsc, watch};
 
 use crate::error::{self, failure};
-use crate::iac::{
-    self, ChangeSummary, Driver, DriverConfig, Outputs, PlanArtifact, Progress, ResourceEvent, Workspace,
-};
-use crate::lock::{LockRequest, LockState, WorkspaceLockWorkflow};
+use ordo_iac::heartbeat::{run_with_heartbeats, with_liveness_heartbeats, ChangeReport};
+use ordo_iac::{self, Driver, DriverConfig, Outputs, PlanArtifact, Workspace};
+
 use crate::model::ProvisionRequest;
 use crate::notify::{Notification, NotifyConfig};
 use crate::policy::{PolicyBundle, PolicyResult};
-use crate::workspace;
+use ordo_iac::workspace;
 
 /// Worker-side configuration shared by every activity.
 #[derive(Debug, Clone)]
@@ -51,22 +48,6 @@ pub struct PolicyInput {
     pub policy: Option<String>,
     /// The plan document (`terraform show -json`).
     pub plan: serde_json::Value,
-}
-
-/// Result of `terraform_apply` / `terraform_destroy`.
-#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
-pub struct ChangeReport {
-    /// Counts of what changed.
-    pub changes: ChangeSummary,
-    /// Resource-level events, in order.
-    pub events: Vec<ResourceEvent>,
-}
-
-/// Heartbeat details of apply / destroy: the resource events so far.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-pub struct ApplyHeartbeat {
-    /// Events reported so far in this attempt.
-    pub events: Vec<ResourceEvent>,
 }
 
 /// The provisioning activities.
@@ -173,7 +154,7 @@ impl ProvisionActivities {
         if input.request.simulate_api_failure && ctx.info().attempt < 5 {
             return Err(failure(error::API_FAILURE, "Terraform cannot reach the API"));
         }
-        if iac::sha256_hex(&input.plan.file) != input.approved_hash {
+        if ordo_iac::sha256_hex(&input.plan.file) != input.approved_hash {
             return Err(failure(error::PLAN_HASH_MISMATCH, "the plan offered for apply is not the approved plan"));
         }
         let (driver, ws) = self.workspace(&ctx, &input.request)?;
@@ -198,48 +179,6 @@ impl ProvisionActivities {
             .map_err(error::from_iac)
     }
 
-    /// Queues this run for the workspace's lock (signal-with-start of the lock workflow on this
-    /// task queue); returns the lock's workflow id. The grant arrives later as a signal.
-    #[activity(name = "request_workspace_lock")]
-    pub async fn request_workspace_lock(
-        self: Arc<Self>,
-        ctx: ActivityContext,
-        request: ProvisionRequest,
-    ) -> Result<String, ActivityError> {
-        let dir = workspace::resolve(&self.config.iac_root, &request.directory).map_err(error::from_iac)?;
-        let lock_id = format!("workspace-lock-{}", &iac::sha256_hex(dir.to_string_lossy().as_bytes())[..16]);
-        let info = ctx.info();
-        let requester = info.workflow_id.clone().unwrap_or_default();
-        let options = temporalio_client::WorkflowStartOptions::new(info.task_queue.clone(), lock_id.clone()).build();
-        let initial = LockState { directory: dir.display().to_string(), ..LockState::default() };
-        ctx.client()
-            .signal_with_start_workflow(
-                WorkspaceLockWorkflow::run,
-                initial,
-                WorkspaceLockWorkflow::acquire_workspace,
-                LockRequest { requester },
-                options,
-            )
-            .await
-            .map_err(|e| failure(error::WORKSPACE_LOCKED, format!("could not queue for the workspace lock: {e}")))?;
-        Ok(lock_id)
-    }
-
-    /// Whether a workflow is still running (the lock's check on its holder).
-    #[activity(name = "check_run_open")]
-    pub async fn check_run_open(
-        self: Arc<Self>,
-        ctx: ActivityContext,
-        workflow_id: String,
-    ) -> Result<bool, ActivityError> {
-        let handle = ctx.client().get_workflow_handle::<crate::workflows::ProvisionInfraWorkflow>(workflow_id);
-        match handle.describe(temporalio_client::WorkflowDescribeOptions::default()).await {
-            Ok(description) => Ok(description.status() == temporalio_client::WorkflowExecutionStatus::Running),
-            Err(e) if e.to_string().to_lowercase().contains("not found") => Ok(false),
-            Err(e) => Err(failure(error::IAC_FAILED, format!("describing {e}"))),
-        }
-    }
-
     /// Reads the outputs (sensitive values included: they are masked before anything shows them).
     #[activity(name = "terraform_output")]
     pub async fn terraform_output(
@@ -250,56 +189,4 @@ impl ProvisionActivities {
         let (driver, ws) = self.workspace(&ctx, &request)?;
         driver.output(&ws).await.map_err(error::from_iac)
     }
-}
-
-/// Runs a driver step that reports no progress (init, plan), heartbeating every second, so a
-/// worker lost mid-step is noticed within the heartbeat timeout rather than the step's whole
-/// start-to-close timeout. Cancellation is not forwarded: the step ends on its own.
-async fn with_liveness_heartbeats<T>(ctx: &ActivityContext, step: impl std::future::Future<Output = T>) -> T {
-    tokio::pin!(step);
-    let mut ticker = tokio::time::interval(Duration::from_secs(1));
-    loop {
-        tokio::select! {
-            result = &mut step => return result,
-            _ = ticker.tick() => {
-                let _ = ctx.record_heartbeat(()).await;
-            }
-        }
-    }
-}
-
-/// Runs a long driver operation, heartbeating its resource events every second
-/// ([`ApplyHeartbeat`]) and forwarding the activity's cancellation to the driver (which interrupts
-/// the tool and lets it save state). The driver's error is returned as it is: each activity maps it
-/// to its own failure types.
-pub(crate) async fn run_with_heartbeats<F, Fut>(
-    ctx: &ActivityContext,
-    operation: F,
-) -> Result<ChangeReport, iac::IacError>
-where
-    F: FnOnce(Progress) -> Fut,
-    Fut: std::future::Future<Output = Result<ChangeSummary, iac::IacError>>,
-{
-    let (events_tx, mut events_rx) = mpsc::unbounded_channel();
-    let (cancel_tx, cancel_rx) = watch::channel(false);
-    let work = operation(Progress { events: events_tx, cancel: cancel_rx });
-    tokio::pin!(work);
-    let mut events = Vec::new();
-    let mut ticker = tokio::time::interval(Duration::from_secs(1));
-    let result = loop {
-        tokio::select! {
-            result = &mut work => break result,
-            Some(event) = events_rx.recv() => events.push(event),
-            _ = ctx.cancelled(), if !*cancel_tx.borrow() => {
-                let _ = cancel_tx.send(true);
-            }
-            _ = ticker.tick() => {
-                let _ = ctx.record_heartbeat(ApplyHeartbeat { events: events.clone() }).await;
-            }
-        }
-    };
-    while let Ok(event) = events_rx.try_recv() {
-        events.push(event);
-    }
-    Ok(ChangeReport { changes: result?, events })
 }

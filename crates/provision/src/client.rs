@@ -3,7 +3,7 @@
 //! `deprovision-infra-<uuid>`, as in seed 001.
 
 use std::path::Path;
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use futures::StreamExt as _;
 use serde::{Deserialize, Serialize};
@@ -17,7 +17,8 @@ use temporalio_common::search_attributes::SearchAttributes;
 use crate::model::{ApplyDecision, ExtendTtl, ProvisionRequest, ProvisionResult, ProvisionState, RequestError};
 use crate::policy::PolicyBundle;
 use crate::workflows::{DeprovisionInfraWorkflow, ProvisionInfraWorkflow, PROVISION_STATUS, SCENARIO, TF_DIRECTORY};
-use crate::workspace;
+use ordo_core::time::rfc3339;
+use ordo_iac::workspace;
 
 /// Checks what can be checked before a run starts: the directory resolves inside the IaC root
 /// and the policy bundle compiles. (The worker checks again: it is the authority.)
@@ -264,12 +265,8 @@ fn execution_status_name(status: WorkflowExecutionStatus) -> String {
     format!("{status:?}")
 }
 
-fn rfc3339(t: SystemTime) -> String {
-    chrono::DateTime::<chrono::Utc>::from(t).to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
-}
-
 fn not_found_or(id: &str, message: String) -> RunError {
-    if message.contains("not found") || message.contains("NotFound") {
+    if ordo_core::errors::is_not_found(&message) {
         RunError::NotFound(id.to_owned())
     } else {
         RunError::Other(anyhow::anyhow!(message))

@@ -4,8 +4,8 @@
 use temporalio_sdk::activities::ActivityError;
 use temporalio_sdk::ApplicationFailure;
 
-use crate::iac::IacError;
 use crate::policy::PolicyError;
+use ordo_iac::IacError;
 
 /// The saved plan no longer matches the state: the workflow re-plans and re-gates.
 pub const STALE_PLAN: &str = "StalePlan";

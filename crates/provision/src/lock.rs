@@ -14,7 +14,17 @@ use temporalio_sdk::{
     WorkflowContext, WorkflowContextView, WorkflowResult,
 };
 
-use crate::activities::ProvisionActivities;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use ordo_iac::workspace;
+use temporalio_client::UntypedWorkflow;
+use temporalio_common::SignalDefinition;
+use temporalio_macros::activities;
+use temporalio_sdk::activities::{ActivityContext, ActivityError};
+
+use crate::error::{self, failure};
+use crate::model::ProvisionRequest;
 
 /// Workflow type of the per-workspace lock.
 pub const LOCK_WORKFLOW: &str = "WorkspaceLockWorkflow";
@@ -49,6 +59,23 @@ pub struct LockGrant {
     /// The lock workflow that granted it.
     pub lock_id: String,
 }
+
+/// The grant signal, `workspace_granted`, which every holder (provision or deprovision run)
+/// declares with this name: the lock sends it by name, knowing nothing of its holders' types.
+struct GrantSignal;
+
+impl SignalDefinition for GrantSignal {
+    // Only the name and input reach the wire; the signal is sent to whichever run holds the lock.
+    type Workflow = WorkspaceLockWorkflow;
+    type Input = LockGrant;
+
+    fn name(&self) -> &str {
+        GRANT_SIGNAL
+    }
+}
+
+/// Name of the grant signal holders declare.
+pub const GRANT_SIGNAL: &str = "workspace_granted";
 
 /// The per-workspace lock.
 #[workflow]
@@ -96,11 +123,7 @@ impl WorkspaceLockWorkflow {
             if let Some(holder) = next {
                 let sent = ctx
                     .external_workflow(holder.clone(), None)
-                    .signal(
-                        crate::workflows::ProvisionInfraWorkflow::workspace_granted,
-                        LockGrant { lock_id: lock_id.clone() },
-                        SignalWorkflowOptions::default(),
-                    )
+                    .signal(GrantSignal, LockGrant { lock_id: lock_id.clone() }, SignalWorkflowOptions::default())
                     .await;
                 ctx.state_mut(|s| match sent {
                     Ok(()) => s.notified = true,
@@ -136,7 +159,7 @@ impl WorkspaceLockWorkflow {
             if let (true, Some(holder)) = (check, holder) {
                 let open = ctx
                     .execute_activity(
-                        ProvisionActivities::check_run_open,
+                        LockActivities::check_run_open,
                         holder.clone(),
                         ActivityOptions::start_to_close_timeout(Duration::from_secs(30)),
                     )
@@ -184,11 +207,11 @@ impl WorkspaceLockWorkflow {
 /// Queues the run for its workspace and waits for the grant; returns the lock's id.
 pub(crate) async fn acquire<W: HoldsWorkspace>(
     ctx: &mut WorkflowContext<W>,
-    request: &crate::model::ProvisionRequest,
+    request: &ProvisionRequest,
+    options: ActivityOptions,
 ) -> WorkflowResult<String> {
     ctx.state_mut(|s| *s.granted_mut() = false);
-    let options = crate::workflows::step_options(request, 0);
-    let lock_id = ctx.execute_activity(ProvisionActivities::request_workspace_lock, request.clone(), options).await?;
+    let lock_id = ctx.execute_activity(LockActivities::request_workspace_lock, request.clone(), options).await?;
     ctx.wait_condition(|s: &W| s.granted()).await?;
     Ok(lock_id)
 }
@@ -208,4 +231,63 @@ pub(crate) async fn release<W>(ctx: &WorkflowContext<W>, lock_id: &str) {
         .external_workflow(lock_id.to_owned(), None)
         .signal(WorkspaceLockWorkflow::release_workspace, LockRequest { requester }, options)
         .await;
+}
+
+/// The lock's activities: queueing a run for its workspace, and checking on a holder.
+#[derive(Debug)]
+pub struct LockActivities {
+    /// Workspaces resolve inside this root (the lock is keyed by the canonical directory).
+    iac_root: PathBuf,
+}
+
+impl LockActivities {
+    /// Lock activities for workspaces under `iac_root`.
+    pub fn new(iac_root: PathBuf) -> Self {
+        Self { iac_root }
+    }
+}
+
+#[activities]
+impl LockActivities {
+    /// Queues this run for the workspace's lock (signal-with-start of the lock workflow on this
+    /// task queue); returns the lock's workflow id. The grant arrives later as a signal.
+    #[activity(name = "request_workspace_lock")]
+    pub async fn request_workspace_lock(
+        self: Arc<Self>,
+        ctx: ActivityContext,
+        request: ProvisionRequest,
+    ) -> Result<String, ActivityError> {
+        let dir = workspace::resolve(&self.iac_root, &request.directory).map_err(error::from_iac)?;
+        let lock_id = format!("workspace-lock-{}", &ordo_iac::sha256_hex(dir.to_string_lossy().as_bytes())[..16]);
+        let info = ctx.info();
+        let requester = info.workflow_id.clone().unwrap_or_default();
+        let options = temporalio_client::WorkflowStartOptions::new(info.task_queue.clone(), lock_id.clone()).build();
+        let initial = LockState { directory: dir.display().to_string(), ..LockState::default() };
+        ctx.client()
+            .signal_with_start_workflow(
+                WorkspaceLockWorkflow::run,
+                initial,
+                WorkspaceLockWorkflow::acquire_workspace,
+                LockRequest { requester },
+                options,
+            )
+            .await
+            .map_err(|e| failure(error::WORKSPACE_LOCKED, format!("could not queue for the workspace lock: {e}")))?;
+        Ok(lock_id)
+    }
+
+    /// Whether a workflow is still running (the lock's check on its holder).
+    #[activity(name = "check_run_open")]
+    pub async fn check_run_open(
+        self: Arc<Self>,
+        ctx: ActivityContext,
+        workflow_id: String,
+    ) -> Result<bool, ActivityError> {
+        let handle = ctx.client().get_workflow_handle::<UntypedWorkflow>(workflow_id);
+        match handle.describe(temporalio_client::WorkflowDescribeOptions::default()).await {
+            Ok(description) => Ok(description.status() == temporalio_client::WorkflowExecutionStatus::Running),
+            Err(e) if ordo_core::errors::is_not_found(&e.to_string()) => Ok(false),
+            Err(e) => Err(failure(error::IAC_FAILED, format!("describing {e}"))),
+        }
+    }
 }

@@ -1,191 +1,49 @@
-//! Domain metrics recorded where the facts happen, on the worker's Prometheus meter:
+//! Provisioning's domain series, recorded where the facts happen on the worker's Prometheus meter
+//! (see [`ordo_core::metrics`] for the once-per-event rule and the shared approval-wait histogram):
 //!
 //! | series | labels | meaning |
 //! |---|---|---|
 //! | `ordo_policy_checks` | `task_queue`, `verdict` | policy checks by verdict (`pass`, `needs_approval`, `hard_fail`) |
 //! | `ordo_policy_results` | `task_queue`, `level`, `policy` | policy messages by enforcement level and package |
 //! | `ordo_approval_wait` | `task_queue`, `workflow_type`, `outcome` | time a run waited for its decision, ms |
-//!
-//! The workflows record these when a policy check or an approval gate ends, and only when that
-//! happens for the first time: replaying history (after a restart or cache eviction) records
-//! nothing, and each event has a key (run id, what, plan attempt) that this process records once —
-//! a worker without a cached copy of the run answers a query by running the workflow over history
-//! that includes events its next task has yet to process, which is not a replay but no new event
-//! either. Two workers can still both count an event in that case (at least once, never zero).
-//! The wait is measured in workflow time, from the gate opening to the activation that closed it.
-//!
-//! Nothing is recorded until [`install`] is called (the worker does when `--metrics-addr` is set).
 
-use std::collections::{HashSet, VecDeque};
-use std::sync::{Arc, Mutex, OnceLock};
-use std::time::Duration;
+use std::sync::OnceLock;
 
-use temporalio_common::telemetry::metrics::{
-    CoreMeter, Counter, HistogramDuration, MetricKeyValue, MetricParameters, NewAttributes,
-};
+pub use ordo_core::metrics::{approval_waited, GateOutcome};
+use temporalio_common::telemetry::metrics::{Counter, MetricParameters};
 
 use crate::policy::{PolicyResult, Verdict};
 
-/// Name of the approval-wait histogram (for bucket overrides).
-pub const APPROVAL_WAIT: &str = "ordo_approval_wait";
-
-/// Bucket boundaries of [`APPROVAL_WAIT`] in milliseconds: 1 s to 7 days. Approvals take minutes
-/// to days, far beyond the SDK's latency buckets.
-pub const APPROVAL_WAIT_BUCKETS_MS: [f64; 12] = [
-    1_000.0,
-    5_000.0,
-    30_000.0,
-    60_000.0,
-    300_000.0,
-    900_000.0,
-    3_600_000.0,
-    14_400_000.0,
-    43_200_000.0,
-    86_400_000.0,
-    259_200_000.0,
-    604_800_000.0,
-];
-
-/// How an approval gate ended, as the `outcome` label says it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum GateOutcome {
-    /// A human approved.
-    Approved,
-    /// A human rejected.
-    Rejected,
-    /// The deadline passed without a decision.
-    Expired,
-    /// A re-plan was asked for while waiting.
-    Replan,
-    /// The run was cancelled while waiting.
-    Cancelled,
+/// The policy counters, made on the installed meter at their first use.
+struct PolicyCounters {
+    checks: Counter,
+    results: Counter,
 }
 
-impl GateOutcome {
-    fn as_str(self) -> &'static str {
-        match self {
-            Self::Approved => "approved",
-            Self::Rejected => "rejected",
-            Self::Expired => "expired",
-            Self::Replan => "replan",
-            Self::Cancelled => "cancelled",
-        }
-    }
-}
-
-struct Instruments {
-    meter: Arc<dyn CoreMeter>,
-    policy_checks: Counter,
-    policy_results: Counter,
-    approval_wait: HistogramDuration,
-    recent: Mutex<Recent>,
-}
-
-/// The keys of the events recorded lately, oldest first.
-#[derive(Default)]
-struct Recent {
-    keys: HashSet<String>,
-    order: VecDeque<String>,
-}
-
-/// How many event keys [`Recent`] remembers: far more than the events of runs in flight at once.
-const RECENT_EVENTS: usize = 8192;
-
-impl Recent {
-    /// Remembers `key`; `false` when it was remembered already.
-    fn first_time(&mut self, key: &str) -> bool {
-        if self.keys.contains(key) {
-            return false;
-        }
-        if self.order.len() == RECENT_EVENTS {
-            if let Some(oldest) = self.order.pop_front() {
-                self.keys.remove(&oldest);
-            }
-        }
-        self.keys.insert(key.to_owned());
-        self.order.push_back(key.to_owned());
-        true
-    }
-}
-
-static INSTRUMENTS: OnceLock<Instruments> = OnceLock::new();
-
-/// Records the domain series on `meter` from now on. The first call wins: a process has one
-/// metrics endpoint.
-pub fn install(meter: Arc<dyn CoreMeter>) {
-    INSTRUMENTS.get_or_init(|| {
-        let param = |name: &'static str, description: &'static str| {
-            MetricParameters::builder().name(name).description(description).build()
-        };
-        Instruments {
-            policy_checks: meter.counter(param("ordo_policy_checks", "Policy checks by verdict")),
-            policy_results: meter
-                .counter(param("ordo_policy_results", "Policy messages by enforcement level and policy package")),
-            approval_wait: meter
-                .histogram_duration(param(APPROVAL_WAIT, "Time runs waited for an approval decision, by outcome")),
-            recent: Mutex::default(),
-            meter,
-        }
-    });
-}
-
-/// The instruments, when installed and `event` (a key naming one event of one run) has not been
-/// recorded by this process yet.
-fn first_record(event: &str) -> Option<&'static Instruments> {
-    let instruments = INSTRUMENTS.get()?;
-    let mut recent = instruments.recent.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-    recent.first_time(event).then_some(instruments)
-}
-
-impl Instruments {
-    fn attributes(&self, labels: &[(&str, &str)]) -> temporalio_common::telemetry::metrics::MetricAttributes {
-        let labels = labels.iter().map(|(k, v)| MetricKeyValue::new(*k, (*v).to_owned()));
-        self.meter.new_attributes(NewAttributes::from(labels))
-    }
-}
+static POLICY: OnceLock<PolicyCounters> = OnceLock::new();
 
 /// Counts one policy check (`event` names it) and each of its messages.
 pub(crate) fn policy_checked(event: &str, task_queue: &str, results: &[PolicyResult], verdict: Verdict) {
-    let Some(instruments) = first_record(event) else { return };
+    let Some(recorder) = ordo_core::metrics::first_record(event) else { return };
+    let counters = POLICY.get_or_init(|| {
+        let param = |name: &'static str, description: &'static str| {
+            MetricParameters::builder().name(name).description(description).build()
+        };
+        PolicyCounters {
+            checks: recorder.meter().counter(param("ordo_policy_checks", "Policy checks by verdict")),
+            results: recorder
+                .meter()
+                .counter(param("ordo_policy_results", "Policy messages by enforcement level and policy package")),
+        }
+    });
     let verdict = match verdict {
         Verdict::Pass => "pass",
         Verdict::NeedsApproval => "needs_approval",
         Verdict::HardFail => "hard_fail",
     };
-    instruments.policy_checks.add(1, &instruments.attributes(&[("task_queue", task_queue), ("verdict", verdict)]));
+    counters.checks.add(1, &recorder.attributes(&[("task_queue", task_queue), ("verdict", verdict)]));
     for result in results {
         let labels = [("task_queue", task_queue), ("level", result.level.as_str()), ("policy", result.policy.as_str())];
-        instruments.policy_results.add(1, &instruments.attributes(&labels));
-    }
-}
-
-/// Observes how long an approval gate (`event` names it) of `workflow_type` stayed open.
-pub(crate) fn approval_waited(
-    event: &str,
-    task_queue: &str,
-    workflow_type: &str,
-    outcome: GateOutcome,
-    waited: Duration,
-) {
-    let Some(instruments) = first_record(event) else { return };
-    let labels = [("task_queue", task_queue), ("workflow_type", workflow_type), ("outcome", outcome.as_str())];
-    instruments.approval_wait.record(waited, &instruments.attributes(&labels));
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn an_event_is_recorded_once_and_old_keys_are_forgotten() {
-        let mut recent = Recent::default();
-        assert!(recent.first_time("run-1/policy/1"));
-        assert!(!recent.first_time("run-1/policy/1"));
-        assert!(recent.first_time("run-1/policy/2"));
-        for i in 0..RECENT_EVENTS {
-            recent.first_time(&format!("other/{i}"));
-        }
-        assert_eq!(recent.keys.len(), RECENT_EVENTS);
-        assert!(recent.first_time("run-1/policy/1"), "forgotten after {RECENT_EVENTS} newer events");
+        counters.results.add(1, &recorder.attributes(&labels));
     }
 }

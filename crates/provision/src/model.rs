@@ -5,8 +5,8 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::iac::{ChangeSummary, DriverKind, Outputs, PlanSummary, ResourceEvent, SimKnobs};
 use crate::policy::{PolicyResult, Verdict};
+use ordo_iac::{ChangeSummary, DriverKind, Outputs, PlanSummary, ResourceEvent, SimKnobs};
 
 /// Workflow type of a provisioning run.
 pub const PROVISION_WORKFLOW: &str = "ProvisionInfraWorkflow";
@@ -14,6 +14,16 @@ pub const PROVISION_WORKFLOW: &str = "ProvisionInfraWorkflow";
 pub const DEPROVISION_WORKFLOW: &str = "DeprovisionInfraWorkflow";
 /// Default task queue (seed 001's).
 pub const DEFAULT_TASK_QUEUE: &str = "provision-infra";
+
+/// Names of the search attributes provisioning runs write (wire contracts).
+pub mod attribute {
+    /// The run's seed 001 status.
+    pub const PROVISION_STATUS: &str = "provisionStatus";
+    /// The run's IaC directory.
+    pub const TF_DIRECTORY: &str = "tfDirectory";
+    /// The seed 001 scenario a run was started from.
+    pub const SCENARIO: &str = "scenario";
+}
 
 /// The input of both workflows: seed 001's `TerraformRunDetails` plus Ordo's own fields.
 /// Unknown fields are rejected.
@@ -114,34 +124,7 @@ mod defaults {
     }
 }
 
-/// A bad request, naming the field and the reason.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{field}: {reason}")]
-pub struct RequestError {
-    /// The offending field (`input` when the JSON itself is malformed).
-    pub field: String,
-    /// Why it is rejected.
-    pub reason: String,
-}
-
-impl RequestError {
-    fn new(field: &str, reason: impl Into<String>) -> Self {
-        Self { field: field.to_owned(), reason: reason.into() }
-    }
-
-    /// A serde error as a request error: the field an "unknown field" or "missing field" message names
-    /// (between backticks), else `input`; the reason is serde's message.
-    pub(crate) fn from_serde(err: serde_json::Error) -> Self {
-        let text = err.to_string();
-        let field = text
-            .split('`')
-            .nth(1)
-            .filter(|_| text.starts_with("unknown field") || text.starts_with("missing field"))
-            .unwrap_or("input")
-            .to_owned();
-        Self { field, reason: text }
-    }
-}
+pub use ordo_core::RequestError;
 
 impl ProvisionRequest {
     /// A request for `directory` with every other field at its default.
@@ -149,7 +132,7 @@ impl ProvisionRequest {
         Self::parse(serde_json::json!({ "directory": directory.into() })).expect("defaults are valid")
     }
 
-    /// Parses and checks a request (the shape only; paths are checked by [`crate::workspace`]).
+    /// Parses and checks a request (the shape only; paths are checked by [`ordo_iac::workspace`]).
     pub fn parse(value: serde_json::Value) -> Result<Self, RequestError> {
         let request: Self = serde_json::from_value(value).map_err(RequestError::from_serde)?;
         request.check()?;
@@ -349,22 +332,7 @@ pub struct ProvisionResult {
     pub applied_plan_hash: Option<String>,
 }
 
-/// The value shown in place of a sensitive output.
-pub const SENSITIVE_MASK: &str = "<sensitive>";
-
-/// Replaces every sensitive output value with [`SENSITIVE_MASK`].
-pub fn mask_outputs(outputs: &Outputs) -> Outputs {
-    outputs
-        .iter()
-        .map(|(name, out)| {
-            let mut out = out.clone();
-            if out.sensitive {
-                out.value = serde_json::Value::String(SENSITIVE_MASK.to_owned());
-            }
-            (name.clone(), out)
-        })
-        .collect()
-}
+pub use ordo_iac::{mask_outputs, SENSITIVE_MASK};
 
 /// Seed 001 status strings and their progress values.
 pub mod status {

@@ -15,8 +15,8 @@ use serde::{Deserialize, Serialize};
 use temporalio_sdk::activities::ActivityError;
 
 use crate::error::failure;
-use crate::iac::PlanSummary;
 use crate::model::Approval;
+use ordo_iac::PlanSummary;
 
 /// A webhook answered in a way no retry can fix (4xx other than 408 and 429).
 pub const WEBHOOK_REFUSED: &str = "WebhookRefused";

@@ -2,8 +2,8 @@
 
 use serde::Serialize;
 
-use crate::iac::DriverKind;
 use crate::model::ProvisionRequest;
+use ordo_iac::DriverKind;
 
 /// One runnable scenario.
 #[derive(Debug, Clone, Serialize)]

@@ -1,7 +1,7 @@
 //! Orchestration only: the provisioning and destroy workflows. Everything that touches the world
 //! is an activity; waits are durable timers; names are seed 001's wire contract.
 
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use futures::future::FusedFuture as _;
 use futures::FutureExt as _;
@@ -14,11 +14,15 @@ use temporalio_sdk::{
     ContinueAsNewOptions, SyncWorkflowContext, TimerResult, WorkflowContext, WorkflowContextView, WorkflowResult,
 };
 
-use crate::activities::{ApplyInput, ChangeReport, PolicyInput, ProvisionActivities};
+use ordo_core::time::{elapsed_since, epoch_ms, rfc3339, rfc3339_ms};
+use ordo_iac::heartbeat::ChangeReport;
+use ordo_iac::PlanArtifact;
+
+use crate::activities::{ApplyInput, PolicyInput, ProvisionActivities};
 use crate::error;
-use crate::iac::PlanArtifact;
 use crate::lock::{self, HoldsWorkspace, LockGrant};
 use crate::metrics::{self, GateOutcome};
+use crate::model::attribute;
 use crate::model::{
     mask_outputs, status, ApplyDecision, Approval, ExtendTtl, ProvisionRequest, ProvisionResult, ProvisionState,
     ResourceChange, PROVISION_WORKFLOW,
@@ -27,11 +31,11 @@ use crate::notify::{Notification, NotificationEvent};
 use crate::policy::{decide, Verdict};
 
 /// `provisionStatus` search attribute (Keyword).
-pub const PROVISION_STATUS: SearchAttributeKey<String> = SearchAttributeKey::keyword("provisionStatus");
+pub const PROVISION_STATUS: SearchAttributeKey<String> = SearchAttributeKey::keyword(attribute::PROVISION_STATUS);
 /// `tfDirectory` search attribute (Keyword).
-pub const TF_DIRECTORY: SearchAttributeKey<String> = SearchAttributeKey::keyword("tfDirectory");
+pub const TF_DIRECTORY: SearchAttributeKey<String> = SearchAttributeKey::keyword(attribute::TF_DIRECTORY);
 /// `scenario` search attribute (Keyword).
-pub const SCENARIO: SearchAttributeKey<String> = SearchAttributeKey::keyword("scenario");
+pub const SCENARIO: SearchAttributeKey<String> = SearchAttributeKey::keyword(attribute::SCENARIO);
 
 /// Start-to-close timeout of the quick steps (workspace lock, policy check): a worker lost during
 /// one is noticed after this long.
@@ -91,7 +95,7 @@ impl ProvisionInfraWorkflow {
         set_status(ctx, sa, status::UNINITIALIZED, 0);
 
         set_status(ctx, sa, status::WAITING_FOR_WORKSPACE, 0);
-        let lock_id = lock::acquire(ctx, &request).await?;
+        let lock_id = lock::acquire(ctx, &request, step_options(&request, 0)).await?;
         let outcome = provision_locked(ctx, &request, input, sa).await;
         lock::release(ctx, &lock_id).await;
         let (report_status, applied_hash) = match outcome? {
@@ -100,7 +104,7 @@ impl ProvisionInfraWorkflow {
         };
         if request.ephemeral {
             wait_for_ttl(ctx, &request, sa).await?;
-            let lock_id = lock::acquire(ctx, &request).await?;
+            let lock_id = lock::acquire(ctx, &request, step_options(&request, 0)).await?;
             let destroyed = destroy_locked(ctx, &request, sa).await;
             lock::release(ctx, &lock_id).await;
             destroyed?;
@@ -690,23 +694,6 @@ fn apply_options(request: &ProvisionRequest) -> ActivityOptions {
         .build()
 }
 
-/// Workflow time since `since` (zero when either is unknown).
-pub(crate) fn elapsed_since<W>(ctx: &WorkflowContext<W>, since: Option<SystemTime>) -> Duration {
-    since.zip(ctx.workflow_time()).and_then(|(from, now)| now.duration_since(from).ok()).unwrap_or_default()
-}
-
-fn epoch_ms(t: SystemTime) -> u64 {
-    t.duration_since(SystemTime::UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or_default()
-}
-
-fn rfc3339(t: SystemTime) -> String {
-    chrono::DateTime::<chrono::Utc>::from(t).to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
-}
-
-fn rfc3339_ms(ms: u64) -> String {
-    rfc3339(SystemTime::UNIX_EPOCH + Duration::from_millis(ms))
-}
-
 /// Workflows whose state carries a [`ProvisionState`].
 trait HasState {
     fn state_mut(&mut self) -> &mut ProvisionState;
@@ -765,7 +752,7 @@ impl DeprovisionInfraWorkflow {
         let sa = request.include_custom_search_attrs;
         set_status(ctx, sa, status::UNINITIALIZED, 0);
         set_status(ctx, sa, status::WAITING_FOR_WORKSPACE, 0);
-        let lock_id = lock::acquire(ctx, &request).await?;
+        let lock_id = lock::acquire(ctx, &request, step_options(&request, 0)).await?;
         let outcome = deprovision_locked(ctx, &request, sa).await;
         lock::release(ctx, &lock_id).await;
         let outputs = outcome?;
@@ -809,7 +796,7 @@ async fn deprovision_locked(
     ctx: &mut WorkflowContext<DeprovisionInfraWorkflow>,
     request: &ProvisionRequest,
     sa: bool,
-) -> WorkflowResult<crate::iac::Outputs> {
+) -> WorkflowResult<ordo_iac::Outputs> {
     set_status(ctx, sa, status::INITIALIZING, 10);
     ctx.execute_activity(ProvisionActivities::terraform_init, request.clone(), tool_step_options(request, 5)).await?;
     set_status(ctx, sa, status::INITIALIZED, 33);
@@ -821,7 +808,7 @@ async fn deprovision_locked(
 async fn destroy_and_read_outputs<W: HasState + 'static>(
     ctx: &mut WorkflowContext<W>,
     request: &ProvisionRequest,
-) -> WorkflowResult<crate::iac::Outputs> {
+) -> WorkflowResult<ordo_iac::Outputs> {
     let report =
         ctx.execute_activity(ProvisionActivities::terraform_destroy, request.clone(), apply_options(request)).await?;
     record_changes(ctx, report);

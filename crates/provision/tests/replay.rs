@@ -1,10 +1,9 @@
-//! Replays recorded histories of both workflows (`tests/histories/*.json`, SDK JSON written by
+//! Replays recorded histories of the provisioning workflows and the workspace lock (`tests/histories/*.json`, SDK JSON written by
 //! `make record-histories`) against today's workflow code: a change that would break running
 //! workflows fails here.
 
 use std::path::Path;
 
-use ordo_provision::application::ProvisionApplicationWorkflow;
 use ordo_provision::lock::WorkspaceLockWorkflow;
 use ordo_provision::workflows::{DeprovisionInfraWorkflow, ProvisionInfraWorkflow};
 use temporalio_client::WorkflowHistory;
@@ -17,8 +16,6 @@ fn replayer() -> WorkflowReplayer {
         .register_workflow::<DeprovisionInfraWorkflow>()
         .unwrap()
         .register_workflow::<WorkspaceLockWorkflow>()
-        .unwrap()
-        .register_workflow::<ProvisionApplicationWorkflow>()
         .unwrap()
         .build();
     WorkflowReplayer::new(options).unwrap()
@@ -56,12 +53,6 @@ async fn recorded_histories_replay_deterministically() {
     {
         assert!(names.contains(&patched), "a history recorded after each patch is kept: {names:?}");
     }
-    for outcome in ["approved", "rejected", "expired", "cancelled_compensated"] {
-        assert!(
-            names.contains(&format!("application_{outcome}.json").as_str()),
-            "a ProvisionApplication history ({outcome}) is recorded: {names:?}"
-        );
-    }
     let replayer = replayer();
     for (name, bytes) in histories {
         let history = WorkflowHistory::from_json(&bytes).unwrap_or_else(|e| panic!("{name}: {e}"));
@@ -92,10 +83,10 @@ async fn replay_records_no_domain_metrics() {
 
     let options = PrometheusExporterOptions::builder().socket_addr(([127, 0, 0, 1], 0).into()).build();
     let exporter = start_prometheus_metric_exporter(options).unwrap();
-    ordo_provision::metrics::install(exporter.meter.clone());
+    ordo_core::metrics::install(exporter.meter.clone());
     let replayer = replayer();
     let histories = histories();
-    assert!(histories.iter().any(|(n, _)| n.contains("approved")), "a history passes an approval gate");
+    assert!(histories.iter().any(|(n, _)| n.contains("human_in_the_loop")), "a history passes an approval gate");
     for (name, bytes) in histories {
         let history = WorkflowHistory::from_json(&bytes).unwrap_or_else(|e| panic!("{name}: {e}"));
         replayer.replay_workflow(history).await.unwrap_or_else(|e| panic!("{name} no longer replays: {e}"));

@@ -12,9 +12,9 @@ use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use ordo_provision::application::client::ApplicationSummary;
-use ordo_provision::application::model::status;
-use ordo_provision::application::{ApplicationRequest, ApplicationView, AuthorizationReceivedResponse};
+use ordo_application::client::ApplicationSummary;
+use ordo_application::model::status;
+use ordo_application::{ApplicationRequest, ApplicationView, AuthorizationReceivedResponse};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 

@@ -10,12 +10,12 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::Subcommand;
-use ordo_provision::application::model::{status, DEFAULT_TASK_QUEUE};
-use ordo_provision::application::{
+use ordo_application::model::{status, DEFAULT_TASK_QUEUE};
+use ordo_application::{
     ApplicationClient, ApplicationEnd, ApplicationError, ApplicationRequest, ApplicationView,
     AuthorizationReceivedResponse,
 };
-use ordo_provision::iac::DriverKind;
+use ordo_iac::DriverKind;
 
 use super::input;
 

@@ -3,7 +3,7 @@
 use std::path::Path;
 
 use anyhow::Context as _;
-use ordo_provision::model::RequestError;
+use ordo_core::RequestError;
 use serde_json::{Map, Value};
 
 /// The JSON object in `input` (`-` reads stdin), or an empty object without one; the command's

@@ -1,8 +1,8 @@
 //! One module per command.
 
 pub(crate) mod app;
-pub(crate) mod bench;
 pub(crate) mod codec_server;
+pub(crate) mod domains;
 pub(crate) mod input;
 pub(crate) mod provision;
 pub(crate) mod serve;

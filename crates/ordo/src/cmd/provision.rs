@@ -9,8 +9,8 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::Subcommand;
+use ordo_iac::DriverKind;
 use ordo_provision::client::{self, ListFilter, ProvisionClient, RunView};
-use ordo_provision::iac::DriverKind;
 use ordo_provision::model::{status, ApplyDecision, ProvisionRequest};
 use ordo_provision::scenarios;
 

@@ -9,7 +9,7 @@ use std::process::ExitCode;
 use anyhow::Context as _;
 use ordo_api::auth::{self, DEMO_CREDENTIALS};
 use ordo_api::{AppConfig, AppState, SessionKey, Users};
-use ordo_provision::application::ApplicationClient;
+use ordo_application::ApplicationClient;
 use ordo_provision::client::ProvisionClient;
 
 use super::worker::shutdown_signal;
@@ -47,7 +47,7 @@ pub(crate) struct ServeArgs {
     task_queue: String,
     /// Task queue application requests (seed 000) are started on: the one the workers serve the
     /// application flow on.
-    #[arg(long, env = "ORDO_APPS_TASK_QUEUE", default_value = ordo_provision::application::model::DEFAULT_TASK_QUEUE)]
+    #[arg(long, env = "ORDO_APPS_TASK_QUEUE", default_value = ordo_application::model::DEFAULT_TASK_QUEUE)]
     apps_task_queue: String,
     /// IaC root for checking directories before a start (skipped when it does not exist here;
     /// the worker checks again).

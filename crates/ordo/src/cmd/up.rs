@@ -4,12 +4,11 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use ordo_core::devserver::{find_temporal_binary, DevServer, DevServerOptions};
-use ordo_core::search_attributes::{self, Registration};
 
 use super::codec_server::{self, CodecAccessArgs};
 use super::serve::HttpArgs;
 use super::telemetry::Telemetry;
-use super::worker::{run_worker, shutdown_signal, WorkerArgs};
+use super::worker::{ensure_search_attributes, histogram_buckets, run_worker, shutdown_signal, WorkerArgs};
 
 /// `ordo up` settings.
 #[derive(Debug, clap::Args)]
@@ -59,17 +58,11 @@ pub(crate) async fn run(mut temporal: ordo_core::TemporalArgs, args: UpArgs) -> 
             Some(server)
         }
     };
-    let telemetry = Telemetry::start(args.worker.metrics_addr)?;
+    let domains = args.worker.domains()?;
+    let telemetry = Telemetry::start(args.worker.metrics_addr, histogram_buckets(&domains))?;
     let client = ordo_core::config::connect_with_metrics(&temporal, telemetry.client_meter()).await?;
-    for registration in search_attributes::register(&client, &temporal.namespace).await? {
-        match registration {
-            Registration::Created(name) => eprintln!("search attribute {name}: created (Keyword)"),
-            Registration::Present(_) => {}
-            Registration::OtherType { name, existing } => {
-                eprintln!("warning: search attribute {name} exists as {existing}, not Keyword; filters may behave differently")
-            }
-        }
-    }
+    ensure_search_attributes(&client, &temporal.namespace, &domains, !args.worker.no_register_search_attributes)
+        .await?;
     if let Some(server) = &server {
         if let Some(ui) = server.ui_address() {
             eprintln!("Temporal Web UI:  {ui}");
@@ -79,14 +72,14 @@ pub(crate) async fn run(mut temporal: ordo_core::TemporalArgs, args: UpArgs) -> 
     let stop_http = super::serve::start_in_background(
         &args.http,
         client.clone(),
-        &args.worker.task_queue,
-        &args.worker.apps_task_queue,
-        &args.worker.iac_root,
+        &args.worker.hosted.provision.task_queue,
+        &args.worker.hosted.application.apps_task_queue,
+        &args.worker.hosted.iac.iac_root,
     )
     .await?;
-    eprintln!("worker on task queue {:?}, IaC root {}", args.worker.task_queue, args.worker.iac_root.display());
+    eprintln!("IaC root {}", args.worker.hosted.iac.iac_root.display());
     eprintln!("try:  ordo provision scenario happy_path --watch     (Ctrl-C here stops everything)");
-    let result = run_worker(client, &telemetry, &args.worker, shutdown_signal()).await;
+    let result = run_worker(client, &telemetry, &args.worker, &domains, shutdown_signal()).await;
     eprintln!("stopping…");
     let _ = stop_codec.send(());
     let _ = stop_http.send(());

@@ -7,8 +7,8 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use ordo_core::devserver::{find_temporal_binary, DevServer, DevServerOptions};
+use ordo_iac::DriverKind;
 use ordo_provision::client::{ProvisionClient, RunView};
-use ordo_provision::iac::DriverKind;
 use ordo_provision::model::ProvisionRequest;
 use ordo_provision::scenarios;
 
@@ -38,7 +38,13 @@ impl Env {
         let address = server.address().to_owned();
         let temporal = ordo_core::TemporalArgs::at(address.clone());
         let client = ordo_core::connect(&temporal).await.expect("connects");
-        ordo_core::search_attributes::register(&client, "default").await.expect("search attributes");
+        ordo_core::search_attributes::register(
+            &client,
+            "default",
+            &[ordo_provision::SEARCH_ATTRIBUTES, ordo_application::SEARCH_ATTRIBUTES].concat(),
+        )
+        .await
+        .expect("search attributes");
         let task_queue = format!("test-{}", uuid::Uuid::new_v4());
         let root = tempfile::tempdir().unwrap();
         copy_dir(&workspace_root().join("examples"), root.path());
@@ -144,10 +150,9 @@ impl Env {
     }
 
     /// The sim state of a stack directory (relative to the IaC root).
-    pub fn sim_state(&self, dir: &str) -> ordo_provision::iac::sim::SimStateSummary {
+    pub fn sim_state(&self, dir: &str) -> ordo_iac::sim::SimStateSummary {
         let dir = self.root.path().join(dir).canonicalize().unwrap();
-        ordo_provision::iac::sim::state_summary(&self.data.path().canonicalize().unwrap().join("sim"), &dir)
-            .expect("sim state")
+        ordo_iac::sim::state_summary(&self.data.path().canonicalize().unwrap().join("sim"), &dir).expect("sim state")
     }
 }
 
@@ -220,7 +225,7 @@ fn copy_dir(from: &Path, to: &Path) {
 
 /// Applies a stack with the sim driver directly, as a person working outside Ordo would.
 pub async fn apply_outside_ordo(env: &Env, dir: &str) {
-    use ordo_provision::iac::{Driver, DriverConfig, Progress, SimKnobs, Workspace};
+    use ordo_iac::{Driver, DriverConfig, Progress, SimKnobs, Workspace};
     let config = DriverConfig {
         terraform_bin: terraform_binary(),
         tofu_bin: "tofu".into(),

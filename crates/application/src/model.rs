@@ -10,8 +10,8 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::iac::{DriverKind, OutputValue};
-use crate::model::RequestError;
+use ordo_core::RequestError;
+use ordo_iac::{DriverKind, OutputValue};
 
 /// Workflow type (the seed's).
 pub const WORKFLOW_TYPE: &str = "ProvisionApplication";
@@ -24,6 +24,12 @@ pub const STATE_QUERY: &str = "GetState";
 /// The pre-flight team lookup activity.
 pub const GET_TEAM_ACTIVITY: &str = "GetTeamInformation";
 /// The IaC activity (the seed's TypeScript activity name).
+/// The search attribute the flow publishes its status in: `provisionStatus`, shared with
+/// provisioning runs so one visibility filter finds both.
+pub const PROVISION_STATUS: temporalio_common::search_attributes::SearchAttributeKey<String> =
+    temporalio_common::search_attributes::SearchAttributeKey::keyword(PROVISION_STATUS_ATTRIBUTE);
+/// The name of [`PROVISION_STATUS`].
+pub const PROVISION_STATUS_ATTRIBUTE: &str = "provisionStatus";
 pub const PROVISION_ACTIVITY: &str = "provisionFoundationResources";
 /// The compensation of [`PROVISION_ACTIVITY`].
 pub const DESTROY_ACTIVITY: &str = "destroyFoundationResources";

@@ -17,7 +17,7 @@
 //! Rejection and expiry complete the workflow with the state; an unknown team, a broken stack or a
 //! failed compensation fail it; a cancellation ends it cancelled, with the state as details.
 
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use futures::future::FusedFuture as _;
 use temporalio_common::protos::temporal::api::failure::v1::{failure::FailureInfo, Failure};
@@ -29,14 +29,16 @@ use temporalio_sdk::{
     WorkflowTermination,
 };
 
-use super::activities::{ApplicationActivities, FoundationActivities, NON_RETRYABLE};
-use super::model::{
+use crate::activities::{ApplicationActivities, FoundationActivities, NON_RETRYABLE};
+use crate::model::{
     bucket_name, default_iac_task_queue, status, ApplicationRequest, AuthorizationReceivedResponse,
     GetTeamInformationRequest, ProvisionApplicationState, ProvisionFoundationResourcesRequest, MAX_NOTES,
     WORKFLOW_TYPE,
 };
-use crate::metrics::{self, GateOutcome};
-use crate::workflows::{elapsed_since, PROVISION_STATUS};
+use ordo_core::metrics::{self, GateOutcome};
+use ordo_core::time::{elapsed_since, rfc3339};
+
+use crate::model::PROVISION_STATUS;
 
 /// Seed 000's application workflow (type `ProvisionApplication`).
 #[workflow]
@@ -341,8 +343,4 @@ fn iac_options(task_queue: &str, token: Option<WorkflowCancellationToken>) -> Ac
         .build();
     options.cancellation_token = token;
     options
-}
-
-fn rfc3339(t: SystemTime) -> String {
-    chrono::DateTime::<chrono::Utc>::from(t).to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }

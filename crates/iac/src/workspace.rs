@@ -3,7 +3,7 @@
 
 use std::path::{Component, Path, PathBuf};
 
-use crate::iac::IacError;
+use crate::IacError;
 
 /// Resolves `requested` (relative to `root`, or absolute) to a canonical directory inside `root`.
 pub fn resolve(root: &Path, requested: &str) -> Result<PathBuf, IacError> {

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use super::model::TeamInformation;
+use crate::model::TeamInformation;
 
 /// Why a teams file cannot be used.
 #[derive(Debug, thiserror::Error)]

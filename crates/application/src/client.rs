@@ -2,7 +2,7 @@
 //! authorize it, read its state, list requests, cancel (decommission) one, wait for its end.
 //! Workflow ids are the seed's: the application name's letters and digits plus a random suffix.
 
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use futures::StreamExt as _;
 use serde::{Deserialize, Serialize};
@@ -13,13 +13,14 @@ use temporalio_client::{
 };
 use temporalio_common::search_attributes::SearchAttributes;
 
-use super::model::{
+use crate::model::PROVISION_STATUS;
+use crate::model::{
     new_application_id, status, ApplicationRequest, AuthorizationReceivedResponse, ProvisionApplicationState,
     WORKFLOW_TYPE,
 };
-use super::workflow::ProvisionApplicationWorkflow;
-use crate::model::RequestError;
-use crate::workflows::PROVISION_STATUS;
+use crate::workflows::ProvisionApplicationWorkflow;
+use ordo_core::time::rfc3339;
+use ordo_core::RequestError;
 
 /// How long a state query may take before the state is rebuilt from visibility instead.
 const QUERY_TIMEOUT: Duration = Duration::from_secs(5);
@@ -272,7 +273,7 @@ fn interaction_error(id: &str, err: WorkflowInteractionError) -> ApplicationErro
         WorkflowInteractionError::NotFound(_) => ApplicationError::NotFound(id.to_owned()),
         other => {
             let text = other.to_string();
-            if text.contains("not found") || text.contains("NotFound") {
+            if ordo_core::errors::is_not_found(&text) {
                 ApplicationError::NotFound(id.to_owned())
             } else if text.contains("already completed") {
                 ApplicationError::Conflict(format!("application request {id:?} is over"))
@@ -285,8 +286,4 @@ fn interaction_error(id: &str, err: WorkflowInteractionError) -> ApplicationErro
 
 fn status_name(status: WorkflowExecutionStatus) -> String {
     format!("{status:?}")
-}
-
-fn rfc3339(t: SystemTime) -> String {
-    chrono::DateTime::<chrono::Utc>::from(t).to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }

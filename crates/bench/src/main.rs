@@ -1,6 +1,9 @@
-//! `ordo bench …`: Ordo measured against its references (`provision`), the chaos suite at large
+//! `ordo-bench …`: Ordo measured against its references (`provision`), the chaos suite at large
 //! sizes (`chaos`), and the reference workers those runs spawn as separate processes (`worker`,
 //! hidden). Reports go to `bench/results/` as JSON and Markdown; progress goes to stderr.
+//!
+//! A binary of its own, not a command of `ordo`: the product ships what users run. It drives the
+//! `ordo` binary found next to it (`--ordo-bin` overrides).
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -13,9 +16,35 @@ use ordo_bench::provision::ProvisionBenchConfig;
 use ordo_bench::reference::ReferenceKind;
 use temporalio_sdk::{Runtime, Worker};
 
+/// Ordo's benchmarks and chaos suite.
+#[derive(Debug, clap::Parser)]
+#[command(name = "ordo-bench", version, about)]
+struct Cli {
+    #[command(flatten)]
+    temporal: ordo_core::TemporalArgs,
+    #[command(subcommand)]
+    command: BenchCommand,
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("ORDO_LOG").unwrap_or_else(|_| "warn".into()))
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = <Cli as clap::Parser>::parse();
+    match run(cli.temporal, cli.command).await {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
 /// The benchmark commands.
 #[derive(Debug, Subcommand)]
-pub(crate) enum BenchCommand {
+enum BenchCommand {
     /// Provisioning runs (sim driver, no latency) against the skeleton, trivial and Python
     /// references on one dev server: runs/s, p50/p99, worker CPU and RSS, ratios.
     Provision(ProvisionArgs),
@@ -29,7 +58,7 @@ pub(crate) enum BenchCommand {
 
 /// Where things are; every path is relative to the repository root by default.
 #[derive(Debug, Clone, clap::Args)]
-pub(crate) struct Paths {
+struct Paths {
     /// Directory for the JSON and Markdown reports.
     #[arg(long, env = "ORDO_BENCH_RESULTS", default_value = "bench/results")]
     results_dir: PathBuf,
@@ -39,11 +68,25 @@ pub(crate) struct Paths {
     /// The Temporal CLI (default: the project virtualenv's, then PATH).
     #[arg(long, env = "ORDO_TEMPORAL_BIN")]
     temporal_bin: Option<PathBuf>,
+    /// The `ordo` binary whose worker is measured (default: the one next to this binary).
+    #[arg(long, env = "ORDO_BIN")]
+    ordo_bin: Option<PathBuf>,
+}
+
+/// The `ordo` binary: `--ordo-bin`, else `ordo` next to this executable.
+fn ordo_bin(paths: &Paths) -> anyhow::Result<PathBuf> {
+    if let Some(bin) = &paths.ordo_bin {
+        return Ok(bin.clone());
+    }
+    let me = std::env::current_exe().context("locating ordo-bench")?;
+    let sibling = me.with_file_name("ordo");
+    anyhow::ensure!(sibling.is_file(), "no ordo binary next to {} (build it, or pass --ordo-bin)", me.display());
+    Ok(sibling)
 }
 
 /// `ordo bench provision` settings.
 #[derive(Debug, Clone, clap::Args)]
-pub(crate) struct ProvisionArgs {
+struct ProvisionArgs {
     /// Measured runs per subject.
     #[arg(long, default_value_t = 200)]
     runs: usize,
@@ -87,7 +130,7 @@ pub(crate) struct ProvisionArgs {
 
 /// `ordo bench chaos` settings.
 #[derive(Debug, Clone, clap::Args)]
-pub(crate) struct ChaosArgs {
+struct ChaosArgs {
     /// Provisioning runs, each on its own copy of the namespace stack.
     #[arg(long, default_value_t = 50)]
     runs: usize,
@@ -121,7 +164,7 @@ pub(crate) struct ChaosArgs {
 
 /// `ordo bench worker <kind>` settings.
 #[derive(Debug, Clone, clap::Args)]
-pub(crate) struct ReferenceWorkerArgs {
+struct ReferenceWorkerArgs {
     /// `skeleton` or `trivial`.
     #[arg(value_parser = parse_kind)]
     kind: ReferenceKind,
@@ -149,7 +192,7 @@ fn parse_kind(s: &str) -> Result<ReferenceKind, String> {
     }
 }
 
-pub(crate) async fn run(temporal: ordo_core::TemporalArgs, command: BenchCommand) -> anyhow::Result<ExitCode> {
+async fn run(temporal: ordo_core::TemporalArgs, command: BenchCommand) -> anyhow::Result<ExitCode> {
     match command {
         BenchCommand::Provision(args) => provision(args).await,
         BenchCommand::Chaos(args) => chaos(args).await,
@@ -178,7 +221,8 @@ fn absolute(path: &std::path::Path) -> anyhow::Result<PathBuf> {
 async fn provision(args: ProvisionArgs) -> anyhow::Result<ExitCode> {
     refuse_codecs()?;
     let config = ProvisionBenchConfig {
-        ordo_bin: std::env::current_exe().context("locating the ordo binary")?,
+        ordo_bin: ordo_bin(&args.paths)?,
+        bench_bin: std::env::current_exe().context("locating ordo-bench")?,
         temporal_bin: temporal_bin(&args.paths),
         examples: absolute(&args.paths.examples)?,
         python: (!args.no_python).then(|| absolute(&args.python)).transpose()?,
@@ -212,7 +256,7 @@ async fn chaos(args: ChaosArgs) -> anyhow::Result<ExitCode> {
         std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos() as u64).unwrap_or(1)
     });
     let config = ChaosConfig {
-        ordo_bin: std::env::current_exe().context("locating the ordo binary")?,
+        ordo_bin: ordo_bin(&args.paths)?,
         temporal_bin: temporal_bin(&args.paths),
         examples: absolute(&args.paths.examples)?,
         runs: args.runs,
@@ -259,10 +303,19 @@ async fn reference_worker(temporal: ordo_core::TemporalArgs, args: ReferenceWork
     tokio::pin!(run);
     tokio::select! {
         result = &mut run => result.context("worker stopped")?,
-        () = super::worker::shutdown_signal() => {
+        () = shutdown_signal() => {
             shutdown();
             run.await.context("worker shutdown")?;
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Resolves on Ctrl-C or SIGTERM (how the benchmark stops the reference workers it spawned).
+async fn shutdown_signal() {
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = async { match term.as_mut() { Some(t) => { t.recv().await; } None => std::future::pending().await } } => {}
+    }
 }

@@ -9,11 +9,18 @@
 //! - [`sim`]: a declarative stack file planned and applied against simulated state under the data dir.
 //! - [`pulumi`]: the `pulumi` command-line driver (preview / up / destroy / stack output, JSON output).
 //! - `process`: how both command-line drivers run their tool (process groups, SIGINT, orphans).
+//! - [`workspace`]: where IaC directories may live (inside the configured root).
+//! - [`heartbeat`]: liveness and progress heartbeats of long steps, cancellation forwarded.
+//! - [`settings`]: the worker settings IaC domains share ([`IacArgs`](settings::IacArgs)).
 
+mod files;
+pub mod heartbeat;
 mod process;
 pub mod pulumi;
+pub mod settings;
 pub mod sim;
 pub mod terraform;
+pub mod workspace;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -275,4 +282,21 @@ impl Driver {
             Self::Pulumi(d) => d.output(ws).await,
         }
     }
+}
+
+/// The value shown in place of a sensitive output.
+pub const SENSITIVE_MASK: &str = "<sensitive>";
+
+/// Replaces every sensitive output value with [`SENSITIVE_MASK`].
+pub fn mask_outputs(outputs: &Outputs) -> Outputs {
+    outputs
+        .iter()
+        .map(|(name, out)| {
+            let mut out = out.clone();
+            if out.sensitive {
+                out.value = serde_json::Value::String(SENSITIVE_MASK.to_owned());
+            }
+            (name.clone(), out)
+        })
+        .collect()
 }

@@ -654,7 +654,7 @@ struct MarkerGuard {
 impl MarkerGuard {
     async fn record_pid(&mut self, pid: u32) -> Result<(), IacError> {
         self.marker.pid = Some(pid);
-        super::sim::write_atomic(&self.path, &marker_bytes(&self.marker)?).await
+        crate::files::write_atomic(&self.path, &marker_bytes(&self.marker)?).await
     }
 }
 
@@ -686,7 +686,7 @@ mod tests {
     use tokio::sync::watch;
 
     use super::*;
-    use crate::iac::process::{group_alive, group_runs_tool};
+    use crate::process::{group_alive, group_runs_tool};
 
     /// The pip-installed Terraform 1.0.3 of this repository, if present.
     fn terraform() -> Option<PathBuf> {

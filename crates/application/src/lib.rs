@@ -18,17 +18,20 @@
 //! - [`model`]: payloads, state, statuses, names.
 //! - [`teams`]: the team directory (file or built-in demo table).
 //! - [`activities`]: the team lookup and the IaC step with its compensation.
-//! - [`workflow`]: the `ProvisionApplication` workflow.
+//! - [`workflows`]: the `ProvisionApplication` workflow.
+//! - [`domain`]: what a host needs to run it ([`ApplicationArgs`] → [`ordo_core::Domain`]).
 //! - [`client`]: start, authorize, view, list, cancel, wait.
 
 pub mod activities;
 pub mod client;
+pub mod domain;
 pub mod model;
 pub mod teams;
-pub mod workflow;
+pub mod workflows;
 
 pub use activities::{sim_workspace_dir, ApplicationActivities, FoundationActivities, FoundationConfig};
 pub use client::{ApplicationClient, ApplicationEnd, ApplicationError, ApplicationView};
+pub use domain::{ApplicationArgs, ApplicationDomain, SEARCH_ATTRIBUTES};
 pub use model::{ApplicationRequest, AuthorizationReceivedResponse, ProvisionApplicationState};
 pub use teams::TeamDirectory;
-pub use workflow::ProvisionApplicationWorkflow;
+pub use workflows::ProvisionApplicationWorkflow;

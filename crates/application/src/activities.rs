@@ -9,22 +9,22 @@ use temporalio_macros::activities;
 use temporalio_sdk::activities::{ActivityContext, ActivityError};
 use temporalio_sdk::ApplicationFailure;
 
-use super::model::{
+use crate::model::{
     DestroyFoundationResourcesResponse, GetTeamInformationRequest, ProvisionFoundationResourcesRequest,
     ProvisionFoundationResourcesResponse, TeamInformation,
 };
-use super::teams::TeamDirectory;
-use crate::activities::{run_with_heartbeats, ChangeReport};
-use crate::iac::{self, pulumi, sim, ChangeSummary, Driver, DriverKind, IacError, ResourceEvent, Workspace};
-use crate::model::mask_outputs;
-use crate::workspace;
+use crate::teams::TeamDirectory;
+use ordo_iac::heartbeat::{run_with_heartbeats, ChangeReport};
+use ordo_iac::mask_outputs;
+use ordo_iac::workspace;
+use ordo_iac::{self as iac, pulumi, sim, ChangeSummary, Driver, DriverKind, IacError, ResourceEvent, Workspace};
 
 /// The team is not in the directory (never retried).
 pub const UNKNOWN_TEAM: &str = "UnknownTeam";
 /// The IaC request itself is unusable: bad id, region, profile or stack (never retried).
 pub const INVALID_FOUNDATION_REQUEST: &str = "InvalidFoundationRequest";
 /// The IaC directory or tool setup is unusable (never retried).
-pub const INVALID_WORKSPACE: &str = crate::error::INVALID_WORKSPACE;
+pub const INVALID_WORKSPACE: &str = "InvalidWorkspace";
 /// The IaC tool failed (retried).
 pub const FOUNDATION_FAILED: &str = "FoundationFailed";
 /// The stack is held by another operation (retried).
@@ -306,7 +306,7 @@ fn describe(events: &[ResourceEvent], changes: &ChangeSummary) -> Vec<String> {
 }
 
 fn now() -> String {
-    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+    ordo_core::time::rfc3339(std::time::SystemTime::now())
 }
 
 #[cfg(test)]
