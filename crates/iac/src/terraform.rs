@@ -49,7 +49,7 @@
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime};
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -336,7 +336,7 @@ impl CliDriver {
                 owner: ws.owner.clone(),
                 pid: None,
                 host: host.clone(),
-                started_at: now_rfc3339(),
+                started_at: ordo_core::time::rfc3339(SystemTime::now()),
                 command: command.to_owned(),
                 token: uuid::Uuid::new_v4().to_string(),
             };
@@ -579,29 +579,6 @@ fn hostname() -> String {
         .map(|h| h.trim().to_owned())
         .find(|h| !h.is_empty())
         .unwrap_or_else(|| "unknown".to_owned())
-}
-
-/// Now as RFC 3339 UTC, to the second.
-fn now_rfc3339() -> String {
-    let secs = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
-    let days = i64::try_from(secs / 86_400).unwrap_or(0);
-    let rem = secs % 86_400;
-    let (year, month, day) = civil_from_days(days);
-    format!("{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z", rem / 3600, rem % 3600 / 60, rem % 60)
-}
-
-/// Proleptic Gregorian date of a day count since 1970-01-01 (the classic era-based conversion).
-fn civil_from_days(days: i64) -> (i64, i64, i64) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    (year, month, day)
 }
 
 async fn remove_if_present(path: &Path) -> Result<(), IacError> {
@@ -1073,13 +1050,5 @@ time.sleep(300)
         assert_eq!(got, ["-var", "count=3", "-var", "name=a b", "-var", r#"tags={"k":["v"]}"#]);
         ws.vars.insert("x=y".into(), Value::Null);
         assert!(var_args(&ws).is_err());
-    }
-
-    #[test]
-    fn helpers() {
-        assert_eq!(civil_from_days(0), (1970, 1, 1));
-        assert_eq!(civil_from_days(19_723), (2024, 1, 1));
-        assert_eq!(civil_from_days(19_782), (2024, 2, 29));
-        assert!(now_rfc3339().ends_with('Z'));
     }
 }

@@ -4,6 +4,7 @@ mod support;
 
 use ordo_core::devserver::{find_temporal_binary, DevServer, DevServerOptions};
 use ordo_core::search_attributes::{register, Registration};
+use ordo_provision::client::{ListFilter, ProvisionClient};
 use ordo_provision::model::status;
 use ordo_provision::workflows::ProvisionInfraWorkflow;
 use support::Env;
@@ -54,4 +55,81 @@ async fn cancelling_mid_apply_stops_the_driver_and_releases_the_workspace() {
     // The workspace was released: a new run on the same directory completes.
     let next = env.client.start(&env.scenario("happy_path"), false).await.unwrap();
     assert_eq!(env.client.result(&next).await.unwrap().status, status::APPLIED);
+}
+
+/// `ordo worker` on a namespace that has never seen Ordo: with `--no-register-search-attributes`
+/// (and `ordo search-attributes --check`) it refuses, naming every attribute and the command that
+/// registers them; by default it registers them itself, and a run there publishes its status
+/// instead of failing its workflow tasks with `BadSearchAttributes`.
+#[tokio::test]
+async fn a_worker_on_a_fresh_namespace_registers_its_search_attributes_or_says_how() {
+    let mut env = Env::without_worker().await;
+    let namespace = format!("fresh-{}", uuid::Uuid::new_v4().simple());
+    let created = std::process::Command::new(find_temporal_binary())
+        .args(["operator", "namespace", "create", "--namespace", &namespace, "--address", &env.address])
+        .output()
+        .unwrap();
+    assert!(created.status.success(), "{}", String::from_utf8_lossy(&created.stderr));
+    // The frontend learns of a new namespace on its next cache refresh: wait until it answers.
+    let refusal = support::poll("the new namespace to be served", std::time::Duration::from_secs(60), async || {
+        let out = env.ordo(&["search-attributes", "--check"]).env("TEMPORAL_NAMESPACE", &namespace).output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        if !out.status.success() && stderr.contains("lacks") && !stderr.contains("could not list") {
+            Ok(stderr)
+        } else {
+            Err(stderr)
+        }
+    })
+    .await;
+    assert!(refusal.contains("provisionStatus, tfDirectory, scenario"), "{refusal}");
+
+    let refused = env
+        .ordo(&["worker", "--no-register-search-attributes"])
+        .env("TEMPORAL_NAMESPACE", &namespace)
+        .output()
+        .unwrap();
+    assert!(!refused.status.success(), "the worker must not poll without its search attributes");
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    for name in ["provisionStatus", "tfDirectory", "scenario"] {
+        assert!(stderr.contains(name), "{stderr}");
+    }
+    assert!(
+        stderr.contains(&format!(
+            "temporal operator search-attribute create --namespace {namespace} --name provisionStatus --type Keyword"
+        )),
+        "{stderr}"
+    );
+
+    env.spawn_worker_with_env(&[("TEMPORAL_NAMESPACE", &namespace)], &[]);
+    support::poll("the worker to register the attributes", std::time::Duration::from_secs(60), async || {
+        let out = env.ordo(&["search-attributes", "--check"]).env("TEMPORAL_NAMESPACE", &namespace).output().unwrap();
+        if out.status.success() {
+            Ok(())
+        } else {
+            Err(String::from_utf8_lossy(&out.stderr).into_owned())
+        }
+    })
+    .await;
+    let temporal =
+        ordo_core::TemporalArgs { namespace: namespace.clone(), ..ordo_core::TemporalArgs::at(env.address.clone()) };
+    let client = ProvisionClient::new(ordo_core::connect(&temporal).await.unwrap(), env.task_queue.clone());
+    let id = client.start(&env.scenario("advanced_visibility"), false).await.unwrap();
+    support::poll("the run to apply", std::time::Duration::from_secs(60), async || {
+        let view = client.view(&id).await.unwrap();
+        if view.state.status == status::APPLIED {
+            Ok(view)
+        } else {
+            Err(view)
+        }
+    })
+    .await;
+    // Visibility shows the status the run published (the upserts were accepted).
+    support::poll("provisionStatus in visibility", std::time::Duration::from_secs(10), async || {
+        let listed = client.list(&ListFilter::default()).await.unwrap();
+        match listed.iter().find(|r| r.workflow_id == id) {
+            Some(run) if run.provision_status.as_deref() == Some("applied") => Ok(()),
+            _ => Err(listed),
+        }
+    })
+    .await;
 }
