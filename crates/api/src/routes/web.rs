@@ -1,6 +1,6 @@
-//! The web UI: plain HTML, CSS and JavaScript from `web/`, compiled into the binary, so running
-//! Ordo needs no Node and no files beside the binary. Every page path serves the same document;
-//! its script (`web/app.js`) renders the page the path names.
+//! The web UI: plain HTML, CSS and JavaScript modules from `web/`, compiled into the binary, so
+//! running Ordo needs no Node and no files beside the binary. Every page path serves the same
+//! document; its entry module (`web/app.js`) renders the page the path names.
 //!
 //! The files are served under `/assets/` by their path in `web/`, from [`ASSETS`] only: anything
 //! else there is a 404, whatever the path holds (`..` included), since nothing is read from disk.
@@ -23,10 +23,29 @@ macro_rules! assets {
 }
 
 /// Every file the UI loads, by its path in `web/` (and under `/assets/`). A test fails when a file
-/// of `web/` is missing here.
-const ASSETS: &[(&str, &str)] = assets!["app.css", "app.js"];
+/// of `web/`, or a module some served module imports, is missing here.
+const ASSETS: &[(&str, &str)] = assets![
+    "app.css",
+    "app.js",
+    "shared/dom.js",
+    "shared/http.js",
+    "shared/live.js",
+    "shared/session.js",
+    "provision/decide.js",
+    "provision/inbox.js",
+    "provision/index.js",
+    "provision/run.js",
+    "provision/runs.js",
+    "provision/scenarios.js",
+    "application/applications.js",
+    "application/authorize.js",
+    "application/inbox.js",
+    "application/index.js",
+    "application/request.js",
+    "application/view.js",
+];
 
-/// The paths the UI has pages for (the routes of `web/app.js`): each serves
+/// The paths the UI has pages for (the routes of `web/app.js` and of its domains): each serves
 /// `index.html`, whose script picks the page. Listed, not a catch-all, so other paths stay 404s.
 const PAGES: &[&str] = &["/", "/signin", "/inbox", "/runs/{id}", "/applications", "/applications/{id}"];
 
@@ -100,6 +119,65 @@ mod tests {
         }
     }
 
+    /// The specifiers a module imports: `… from "x"` (imports and re-exports), `import "x"` and
+    /// `import("x")`. Read line by line: the UI's modules end every static import on the line
+    /// that holds its `from`, and nothing else in them starts a line with `import`/`export`.
+    fn imports(source: &str) -> Vec<&str> {
+        let mut found = Vec::new();
+        for line in source.lines().map(str::trim) {
+            if let Some(rest) = line.strip_prefix("import ").and_then(quoted) {
+                found.push(rest);
+            } else if line.starts_with("import ") || line.starts_with("export ") || line.starts_with('}') {
+                found.extend(line.rsplit_once(" from ").and_then(|(_, rest)| quoted(rest)));
+            }
+            found.extend(line.split("import(").skip(1).filter_map(quoted));
+        }
+        found
+    }
+
+    /// The string literal `text` starts with, without its quotes.
+    fn quoted(text: &str) -> Option<&str> {
+        let quote = text.chars().next().filter(|c| matches!(c, '"' | '\''))?;
+        text[1..].split_once(quote).map(|(inside, _)| inside)
+    }
+
+    /// Resolves a relative specifier from the module at `from` (both relative to `web/`); `None`
+    /// for bare specifiers (there is no import map) and for paths that leave `web/`.
+    fn resolve(from: &str, specifier: &str) -> Option<String> {
+        let specifier = match specifier.strip_prefix("/assets/") {
+            Some(absolute) => return Some(absolute.to_owned()),
+            None if specifier.starts_with("./") || specifier.starts_with("../") => specifier,
+            None => return None,
+        };
+        let mut parts: Vec<&str> = from.split('/').collect();
+        parts.pop(); // the importing file's own name
+        for part in specifier.split('/') {
+            match part {
+                "." => {}
+                ".." => {
+                    parts.pop()?;
+                }
+                name => parts.push(name),
+            }
+        }
+        Some(parts.join("/"))
+    }
+
+    #[test]
+    fn imports_reads_static_dynamic_and_multi_line_imports() {
+        let source = "import { a } from './a.js';\nimport {\n  b,\n} from \"../b.js\";\nimport './c.js';\n\
+                      export { d } from './d.js';\nconst e = [\n  import('./e.js'),\n];\n// text from 'f'\n";
+        assert_eq!(imports(source), ["./a.js", "../b.js", "./c.js", "./d.js", "./e.js"]);
+    }
+
+    #[test]
+    fn resolve_follows_relative_paths_and_refuses_to_leave_web() {
+        assert_eq!(resolve("provision/run.js", "../shared/dom.js").as_deref(), Some("shared/dom.js"));
+        assert_eq!(resolve("app.js", "./provision/index.js").as_deref(), Some("provision/index.js"));
+        assert_eq!(resolve("app.js", "../Cargo.toml"), None);
+        assert_eq!(resolve("app.js", "lit"), None);
+    }
+
     /// A file added to `web/` but not to `ASSETS` would be a 404 in the browser.
     #[test]
     fn every_file_under_web_is_served() {
@@ -108,6 +186,24 @@ mod tests {
         for file in files.iter().filter(|file| *file != "index.html") {
             assert!(find_asset(file).is_some(), "web/{file} is not in ASSETS (crates/api/src/routes/web.rs)");
         }
+    }
+
+    /// A module that imports a file not served would fail to load, and with it the whole UI.
+    #[test]
+    fn every_import_of_every_served_module_resolves_to_a_served_file() {
+        let mut checked = 0;
+        for (path, source) in ASSETS.iter().filter(|(path, _)| path.ends_with(".js")) {
+            for specifier in imports(source) {
+                let target = resolve(path, specifier)
+                    .unwrap_or_else(|| panic!("web/{path} imports {specifier:?}: not a path inside web/"));
+                assert!(
+                    find_asset(&target).is_some_and(|(kind, _)| kind.starts_with("text/javascript")),
+                    "web/{path} imports {specifier:?}, and web/{target} is not served as a module"
+                );
+                checked += 1;
+            }
+        }
+        assert!(checked > ASSETS.len(), "the modules' imports were read ({checked})");
     }
 
     /// index.html loads its script and styles from files that are served.
@@ -120,6 +216,7 @@ mod tests {
             .map(|(path, _)| path)
             .collect();
         assert_eq!(linked, ["app.css", "app.js"]);
+        assert!(INDEX_HTML.contains("<script type=\"module\" src=\"/assets/app.js\">"), "app.js is loaded as a module");
         for path in linked {
             assert!(find_asset(path).is_some(), "index.html links /assets/{path}, which is not served");
         }
@@ -137,6 +234,8 @@ mod tests {
     async fn each_file_is_served_with_its_content_type() {
         for (path, kind) in [
             ("/assets/app.js", "text/javascript"),
+            ("/assets/shared/live.js", "text/javascript"),
+            ("/assets/application/index.js", "text/javascript"),
             ("/assets/app.css", "text/css"),
             ("/", "text/html"),
             ("/runs/provision-infra-x", "text/html"),
