@@ -1069,7 +1069,8 @@ fn collect_refs(value: &Value, refs: &mut Vec<String>) {
     }
 }
 
-/// Every page path serves the embedded UI under a strict content security policy.
+/// Every page path serves the embedded UI under a strict content security policy; its modules are
+/// JavaScript, and nothing else is served from `/assets/` or beside it.
 #[tokio::test]
 async fn the_embedded_ui_is_served_with_a_strict_content_security_policy() {
     let api = Api::without_worker().await;
@@ -1081,10 +1082,18 @@ async fn the_embedded_ui_is_served_with_a_strict_content_security_policy() {
         let html = response.into_body().collect().await.unwrap().to_bytes();
         assert!(std::str::from_utf8(&html).unwrap().contains("/assets/app.js"), "{path}");
     }
-    for (path, kind) in [("/assets/app.js", "text/javascript"), ("/assets/app.css", "text/css")] {
+    for (path, kind) in [
+        ("/assets/app.js", "text/javascript"),
+        ("/assets/shared/http.js", "text/javascript"),
+        ("/assets/app.css", "text/css"),
+    ] {
         let response = api.send(Request::get(path).body(Body::empty()).unwrap()).await;
-        assert_eq!(response.status(), StatusCode::OK);
-        assert!(response.headers()[header::CONTENT_TYPE].to_str().unwrap().starts_with(kind));
+        assert_eq!(response.status(), StatusCode::OK, "{path}");
+        assert!(response.headers()[header::CONTENT_TYPE].to_str().unwrap().starts_with(kind), "{path}");
+    }
+    for path in ["/assets/nope.js", "/assets/../Cargo.toml", "/web/../Cargo.toml", "/app.js"] {
+        let response = api.send(Request::get(path).body(Body::empty()).unwrap()).await;
+        assert_eq!(response.status(), StatusCode::NOT_FOUND, "{path}");
     }
 }
 
