@@ -105,6 +105,8 @@ pub struct FoundationConfig {
     pub data_dir: PathBuf,
     /// The `pulumi` binary.
     pub pulumi_bin: PathBuf,
+    /// What the tool's environment may hold beyond its base (the operator's allowed names).
+    pub env: ordo_iac::env::EnvPolicy,
 }
 
 /// The directory an application's sim workspace lives in (its state is keyed by this directory).
@@ -193,7 +195,8 @@ impl FoundationActivities {
                 ))
             }
         };
-        Ok((driver, Workspace { dir, env: Default::default(), vars, owner }))
+        let env = self.config.env.tool_env(&Default::default()).map_err(from_iac)?;
+        Ok((driver, Workspace { dir, env, vars, owner }))
     }
 }
 

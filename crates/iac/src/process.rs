@@ -56,13 +56,16 @@ pub(super) struct Tool<'a> {
 }
 
 impl<'a> Tool<'a> {
-    /// `args` in the workspace directory, with the worker's environment plus the run's, stdin
-    /// closed, stdout and stderr captured, in a process group of its own. The driver adds its own
-    /// environment.
+    /// `args` in the workspace directory, in an environment Ordo chose (the [`crate::env`] base
+    /// from the worker's, plus the workspace's checked variables — nothing else of the worker's),
+    /// stdin closed, stdout and stderr captured, in a process group of its own. The driver adds its
+    /// own environment.
     pub(super) fn command(&self, ws: &Workspace, args: &[OsString]) -> Command {
         let mut cmd = Command::new(self.binary);
         cmd.args(args)
             .current_dir(&ws.dir)
+            .env_clear()
+            .envs(crate::env::inherited(std::env::vars_os()))
             .envs(&ws.env)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -362,5 +365,23 @@ mod tests {
         assert_eq!(strip_ansi("\u{1b}[1m\u{1b}[31mred\u{1b}[0m plain"), "red plain");
         let long = "x".repeat(MAX_DETAIL + 10);
         assert!(tail(&long).chars().count() <= MAX_DETAIL + 1);
+    }
+
+    /// A tool sees the base environment and the workspace's variables, nothing else of the
+    /// worker's: this test process has `CARGO_*` variables, and the tool must not.
+    #[tokio::test]
+    async fn a_tool_runs_in_the_environment_ordo_chose() {
+        assert!(std::env::var_os("CARGO_PKG_NAME").is_some(), "cargo sets CARGO_* for tests");
+        let ws = Workspace {
+            dir: std::env::temp_dir(),
+            env: [("TF_VAR_prefix".to_owned(), "demo".to_owned())].into(),
+            vars: Default::default(),
+            owner: "test".into(),
+        };
+        let tool = Tool { name: "env", binary: Path::new("/usr/bin/env"), setting: None };
+        let out = tool.run(tool.command(&ws, &[]), "env", None).await.unwrap();
+        let names: Vec<&str> = out.stdout.lines().filter_map(|l| l.split('=').next()).collect();
+        assert!(names.contains(&"TF_VAR_prefix") && names.contains(&"PATH"), "{names:?}");
+        assert!(!names.iter().any(|n| n.starts_with("CARGO")), "the worker's environment leaked: {names:?}");
     }
 }

@@ -75,7 +75,8 @@ impl ProvisionActivities {
             info.workflow_run_id.as_deref().unwrap_or("-")
         );
         let driver = Driver::new(request.driver, &self.config.drivers, request.sim);
-        Ok((driver, Workspace { dir, env: request.env_vars.clone(), vars: request.vars.clone(), owner }))
+        let env = self.config.drivers.env.tool_env(&request.env_vars).map_err(error::from_iac)?;
+        Ok((driver, Workspace { dir, env, vars: request.vars.clone(), owner }))
     }
 }
 
@@ -185,7 +186,7 @@ impl ProvisionActivities {
             .map_err(error::from_iac)
     }
 
-    /// Reads the outputs (sensitive values included: they are masked before anything shows them).
+    /// Reads the outputs, sensitive values masked.
     #[activity(name = "terraform_output")]
     #[tracing::instrument(skip_all, fields(activity = "terraform_output", workflow_id = ctx.info().workflow_id.as_deref().unwrap_or_default()))]
     pub async fn terraform_output(
@@ -194,6 +195,8 @@ impl ProvisionActivities {
         request: ProvisionRequest,
     ) -> Result<Outputs, ActivityError> {
         let (driver, ws) = self.workspace(&ctx, &request)?;
-        driver.output(&ws).await.map_err(error::from_iac)
+        // Masked here, before the result enters history: the Temporal Web UI and
+        // `temporal workflow show` print activity results as they are.
+        driver.output(&ws).await.map(|outputs| ordo_iac::mask_outputs(&outputs)).map_err(error::from_iac)
     }
 }

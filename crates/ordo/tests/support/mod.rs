@@ -230,6 +230,7 @@ pub async fn apply_outside_ordo(env: &Env, dir: &str) {
         terraform_bin: terraform_binary(),
         tofu_bin: "tofu".into(),
         data_dir: env.data.path().canonicalize().unwrap(),
+        env: Default::default(),
     };
     let driver = Driver::new(DriverKind::Sim, &config, SimKnobs { latency_ms: Some(0), failure_rate: Some(0.0) });
     let ws = Workspace {
