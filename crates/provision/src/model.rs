@@ -176,6 +176,14 @@ impl ProvisionRequest {
         if self.directory.trim().is_empty() {
             return Err(RequestError::new("directory", "must not be empty"));
         }
+        if self.driver == DriverKind::Pulumi {
+            // Pulumi applies without a saved plan: what was approved could differ from what is
+            // applied, which this workflow promises never happens.
+            return Err(RequestError::new(
+                "driver",
+                "pulumi cannot provision here: it has no saved plan to bind an approval to (use terraform, tofu or sim)",
+            ));
+        }
         for (field, value, max) in [
             ("directory", self.directory.as_str(), limits::MAX_PATH_CHARS),
             ("policy", self.policy.as_deref().unwrap_or_default(), limits::MAX_PATH_CHARS),
@@ -620,6 +628,9 @@ mod tests {
             let err = ProvisionRequest::parse(input).expect_err(field);
             assert_eq!(err.field, field, "{err}");
         }
+        let mut input = base.clone();
+        input["driver"] = json!("pulumi");
+        assert_eq!(ProvisionRequest::parse(input).unwrap_err().field, "driver");
         let mut input = base.clone();
         input["sim"] = json!({"latency_ms": u64::MAX});
         assert_eq!(ProvisionRequest::parse(input).unwrap_err().field, "sim.latency_ms");
