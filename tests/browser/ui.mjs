@@ -3,7 +3,8 @@
 // Run by the Rust test `the_web_ui_runs_an_approval_end_to_end_in_a_real_browser` (crates/ordo/tests/api.rs),
 // which starts a dev server, a worker and the API, then runs:
 //   node tests/browser/ui.mjs
-// with ORDO_URL (the API and UI), ORDO_SCREENSHOTS (a directory), and optionally CHROMIUM.
+// with ORDO_URL (the API and UI), ORDO_SCREENSHOTS (a directory), and optionally CHROMIUM and
+// ORDO_NAMESPACE (the Temporal namespace the API serves; `default` when unset).
 // Each check throws on failure; the last line is "N passed, 0 failed", and the exit code is non-zero on failure.
 // Every page is watched for script errors and for files of the UI (/assets/) that fail to load, so
 // a module missing from the server fails the test by name instead of as a page that never renders.
@@ -15,6 +16,7 @@ import { chromium } from 'playwright-core';
 const base = process.env.ORDO_URL;
 const shots = process.env.ORDO_SCREENSHOTS || 'target/screenshots';
 const executablePath = process.env.CHROMIUM || '/usr/bin/chromium';
+const namespace = process.env.ORDO_NAMESPACE || 'default';
 if (!base) throw new Error('ORDO_URL is not set');
 mkdirSync(shots, { recursive: true });
 
@@ -161,7 +163,7 @@ try {
     assert(await alice.locator('table.plan .action.create').first().isVisible(), 'the plan table lists a create');
     assert(await alice.locator('[data-level="soft-mandatory"]').isVisible(), 'the soft-mandatory policy result is shown');
     const link = await alice.getByRole('link', { name: 'Open in Temporal Web UI' }).getAttribute('href');
-    assert(link.endsWith(`/namespaces/default/workflows/${encodeURIComponent(aliceRun)}`), `Temporal link ${link}`);
+    assert(link.endsWith(`/namespaces/${namespace}/workflows/${encodeURIComponent(aliceRun)}`), `Temporal link ${link}`);
     await shot(alice, '03-awaiting-approval');
   });
 

@@ -292,7 +292,7 @@ async fn requests_without_valid_credentials_get_401_and_public_routes_need_none(
     assert_eq!((status, health["status"].as_str()), (StatusCode::OK, Some("ok")));
     let (status, info) = api.call(Method::GET, "/api/info", None, None).await;
     assert_eq!(status, StatusCode::OK);
-    assert_eq!(info["namespace"], "default");
+    assert_eq!(info["namespace"], api.env.namespace.as_str());
     assert_eq!(info["demo_users"], false);
     let (status, doc) = api.call(Method::GET, "/api/openapi.json", None, None).await;
     assert_eq!(status, StatusCode::OK);
@@ -1166,6 +1166,7 @@ async fn the_web_ui_runs_an_approval_end_to_end_in_a_real_browser() {
             .arg(root.join("tests/browser/ui.mjs"))
             .current_dir(&root)
             .env("ORDO_URL", &url)
+            .env("ORDO_NAMESPACE", &api.env.namespace)
             .env("ORDO_SCREENSHOTS", &screenshots)
             .env("CHROMIUM", &chromium)
             .kill_on_drop(true)

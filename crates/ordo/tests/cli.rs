@@ -15,7 +15,7 @@ fn text(output: &Output) -> String {
 fn temporal(env: &Env, args: &[&str]) -> Output {
     std::process::Command::new(find_temporal_binary())
         .args(args)
-        .args(["--address", &env.address, "--namespace", "default"])
+        .args(["--address", &env.address, "--namespace", &env.namespace])
         .output()
         .expect("temporal CLI runs")
 }

@@ -2,7 +2,7 @@
 
 mod support;
 
-use ordo_core::devserver::{find_temporal_binary, DevServer, DevServerOptions};
+use ordo_core::devserver::find_temporal_binary;
 use ordo_core::search_attributes::{register, Registration};
 use ordo_provision::client::{ListFilter, ProvisionClient};
 use ordo_provision::model::status;
@@ -11,27 +11,29 @@ use support::Env;
 use temporalio_client::{WorkflowCancelOptions, WorkflowGetResultOptions};
 
 /// Missing attributes are created as Keyword; one that exists with another type (seed 001 made
-/// them Text) is reported, not fatal; a second registration finds everything present.
+/// them Text) is reported, not fatal; a second registration finds everything present. (In a
+/// namespace of its own: search attributes belong to a namespace.)
 #[tokio::test]
 async fn search_attributes_are_registered_and_other_types_reported() {
-    let server = DevServer::start(DevServerOptions::ephemeral(find_temporal_binary())).await.unwrap();
+    let address = support::shared_server().await;
+    let namespace = support::new_namespace(address).await;
     let created = std::process::Command::new(find_temporal_binary())
         .args(["operator", "search-attribute", "create", "--name", "scenario", "--type", "Text"])
-        .args(["--address", server.address(), "--namespace", "default"])
+        .args(["--address", address, "--namespace", &namespace])
         .output()
         .unwrap();
     assert!(created.status.success(), "{}", String::from_utf8_lossy(&created.stderr));
-    let args = ordo_core::TemporalArgs::at(server.address());
+    let mut args = ordo_core::TemporalArgs::at(address);
+    args.namespace = namespace.clone();
     let client = ordo_core::connect(&args).await.unwrap();
 
-    let first = register(&client, "default", ordo_provision::SEARCH_ATTRIBUTES).await.unwrap();
+    let first = register(&client, &namespace, ordo_provision::SEARCH_ATTRIBUTES).await.unwrap();
     assert!(first.contains(&Registration::OtherType { name: "scenario".into(), existing: "Text".into() }), "{first:?}");
     assert!(first.contains(&Registration::Created("provisionStatus".into())), "{first:?}");
     assert!(first.contains(&Registration::Created("tfDirectory".into())), "{first:?}");
 
-    let second = register(&client, "default", ordo_provision::SEARCH_ATTRIBUTES).await.unwrap();
+    let second = register(&client, &namespace, ordo_provision::SEARCH_ATTRIBUTES).await.unwrap();
     assert!(second.contains(&Registration::Present("provisionStatus".into())), "{second:?}");
-    server.stop().await.unwrap();
 }
 
 /// Cancelling a run mid-apply stops the driver (the simulated apply saves what it finished) and
@@ -64,12 +66,7 @@ async fn cancelling_mid_apply_stops_the_driver_and_releases_the_workspace() {
 #[tokio::test]
 async fn a_worker_on_a_fresh_namespace_registers_its_search_attributes_or_says_how() {
     let mut env = Env::without_worker().await;
-    let namespace = format!("fresh-{}", uuid::Uuid::new_v4().simple());
-    let created = std::process::Command::new(find_temporal_binary())
-        .args(["operator", "namespace", "create", "--namespace", &namespace, "--address", &env.address])
-        .output()
-        .unwrap();
-    assert!(created.status.success(), "{}", String::from_utf8_lossy(&created.stderr));
+    let namespace = support::new_namespace(&env.address).await;
     // The frontend learns of a new namespace on its next cache refresh: wait until it answers.
     let refusal = support::poll("the new namespace to be served", std::time::Duration::from_secs(60), async || {
         let out = env.ordo(&["search-attributes", "--check"]).env("TEMPORAL_NAMESPACE", &namespace).output().unwrap();
