@@ -74,7 +74,8 @@ impl Api {
         config.watch_interval = Duration::from_millis(100);
         config.worker_timeout = Duration::from_secs(20);
         let applications = ApplicationClient::new(env.client.temporal().clone(), apps_queue(&env));
-        let state = AppState::new(env.client.clone(), applications, config);
+        let state =
+            AppState::builder(env.client.temporal(), config).with(env.client.clone()).with(applications).build();
         Self { env, state }
     }
 

@@ -3,7 +3,7 @@
 mod support;
 
 use ordo_provision::client::RunError;
-use ordo_provision::model::{status, ApplyDecision, SENSITIVE_MASK};
+use ordo_provision::model::{status, ApplyDecision, RefusalKind, SENSITIVE_MASK};
 use support::{poll, Env};
 
 const NAMESPACE_STACK: &str = "stacks/tcloud_namespace";
@@ -98,11 +98,14 @@ async fn human_in_the_loop_update_validates_reason_and_approver() {
     env.wait_status(&id, status::AWAITING_APPROVAL).await;
 
     match env.client.decide(&id, decision(true, "", Some("alice")), false).await {
-        Err(RunError::Rejected(why)) => assert!(why.contains("reason"), "{why}"),
+        Err(RunError::Refused(r)) => assert_eq!(r.kind, RefusalKind::Invalid { field: "reason".into() }, "{r}"),
         other => panic!("an empty reason must be refused, got {other:?}"),
     }
     match env.client.decide(&id, decision(true, "looks fine", Some("mallory")), false).await {
-        Err(RunError::Rejected(why)) => assert!(why.contains("mallory"), "{why}"),
+        Err(RunError::Refused(r)) => {
+            assert_eq!(r.kind, RefusalKind::NotAnApprover, "{r}");
+            assert!(r.message.contains("mallory"), "{r}");
+        }
         other => panic!("a stranger must be refused, got {other:?}"),
     }
     assert_eq!(env.client.view(&id).await.unwrap().state.status, status::AWAITING_APPROVAL);
@@ -295,10 +298,10 @@ async fn two_distinct_approvals_are_needed_when_the_request_asks_for_them() {
     assert!(view.state.approval_pending, "one approval of two: still waiting");
     assert_eq!(view.state.approvals.len(), 1);
     assert_eq!(view.state.approval, None);
-    for (who, expected) in [(Some("alice"), "has already approved"), (None, "approver: required")] {
+    for (who, expected) in [(Some("alice"), RefusalKind::AlreadyApproved), (None, RefusalKind::ApproverRequired)] {
         match env.client.decide(&id, decision(true, "again", who), false).await {
-            Err(RunError::Rejected(why)) => assert!(why.contains(expected), "{why}"),
-            other => panic!("expected a refusal containing {expected:?}, got {other:?}"),
+            Err(RunError::Refused(r)) => assert_eq!(r.kind, expected, "{r}"),
+            other => panic!("expected a {expected:?} refusal, got {other:?}"),
         }
     }
 

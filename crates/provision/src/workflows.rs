@@ -25,7 +25,7 @@ use crate::metrics::{self, GateOutcome};
 use crate::model::attribute;
 use crate::model::{
     mask_outputs, status, ApplyDecision, Approval, ExtendTtl, ProvisionRequest, ProvisionResult, ProvisionState,
-    ResourceChange, PROVISION_WORKFLOW,
+    Refusal, RefusalKind, ResourceChange, PROVISION_WORKFLOW,
 };
 use crate::notify::{Notification, NotificationEvent};
 use crate::policy::{decide, Verdict};
@@ -144,9 +144,9 @@ impl ProvisionInfraWorkflow {
         decision: &ApplyDecision,
     ) -> Result<(), HandlerError> {
         if decision.reason.as_deref().map(str::trim).unwrap_or_default().is_empty() {
-            return Err("Update apply decision must include a reason.".into());
+            return Err(Refusal::invalid("reason", "Update apply decision must include a reason.").into());
         }
-        self.check_decision(decision)
+        Ok(self.check_decision(decision)?)
     }
 
     /// The approval update: validated (reason, approver, pending), then recorded in history.
@@ -158,10 +158,11 @@ impl ProvisionInfraWorkflow {
     #[update_validator(extend_ttl)]
     fn validate_extend_ttl(&self, _ctx: &WorkflowContextView, extend: &ExtendTtl) -> Result<(), HandlerError> {
         if extend.seconds == 0 {
-            return Err("seconds: must be at least 1".into());
+            return Err(Refusal::invalid("seconds", "must be at least 1").into());
         }
         if self.state.status != status::WAITING_FOR_DESTROY {
-            return Err(format!("no TTL is running (status is {:?})", self.state.status).into());
+            let message = format!("no TTL is running (status is {:?})", self.state.status);
+            return Err(Refusal::new(RefusalKind::NoTtl, message).into());
         }
         Ok(())
     }
@@ -208,16 +209,23 @@ impl ProvisionInfraWorkflow {
 }
 
 impl ProvisionInfraWorkflow {
-    fn check_decision(&self, decision: &ApplyDecision) -> Result<(), HandlerError> {
+    /// Whether a decision can be taken now, and from this approver (the update's validator and the
+    /// signal both ask).
+    fn check_decision(&self, decision: &ApplyDecision) -> Result<(), Refusal> {
         if !self.state.approval_pending || self.decision.is_some() {
-            return Err(format!("no approval is pending (status is {:?})", self.state.status).into());
+            let message = format!("no approval is pending (status is {:?})", self.state.status);
+            return Err(Refusal::new(RefusalKind::NotPending, message));
         }
         let admin = decision.approver_role.as_deref() == Some("admin") && decision.approver.is_some();
         if !self.state.approvers.is_empty() && !admin {
             match decision.approver.as_deref() {
-                None => return Err("approver: required; this run lists its approvers".into()),
+                None => {
+                    let message = "approver required: this run lists its approvers";
+                    return Err(Refusal::new(RefusalKind::ApproverRequired, message));
+                }
                 Some(who) if !self.state.approvers.iter().any(|a| a == who) => {
-                    return Err(format!("approver: {who:?} is not an approver of this run").into())
+                    let message = format!("{who:?} is not an approver of this run");
+                    return Err(Refusal::new(RefusalKind::NotAnApprover, message));
                 }
                 Some(_) => {}
             }
@@ -226,13 +234,13 @@ impl ProvisionInfraWorkflow {
             match decision.approver.as_deref() {
                 None => {
                     let needed = self.state.approvals_required;
-                    return Err(format!(
-                        "approver: required; this plan needs {needed} approvals from distinct approvers"
-                    )
-                    .into());
+                    let message =
+                        format!("approver required: this plan needs {needed} approvals from distinct approvers");
+                    return Err(Refusal::new(RefusalKind::ApproverRequired, message));
                 }
                 Some(who) if self.state.approvals.iter().any(|a| a.approver.as_deref() == Some(who)) => {
-                    return Err(format!("approver: {who:?} has already approved this plan").into())
+                    let message = format!("{who:?} has already approved this plan");
+                    return Err(Refusal::new(RefusalKind::AlreadyApproved, message));
                 }
                 Some(_) => {}
             }

@@ -365,8 +365,8 @@ async fn decide(temporal: &ordo_core::TemporalArgs, args: DecisionArgs, approve:
             eprintln!("{}: {}", args.id, if approve { "approved" } else { "rejected" });
             Ok(ExitCode::SUCCESS)
         }
-        Err(client::RunError::Rejected(why)) => {
-            eprintln!("error: the run refused the decision: {why}");
+        Err(client::RunError::Refused(refusal)) => {
+            eprintln!("error: the run refused the decision: {}", refusal.message);
             Ok(ExitCode::from(4))
         }
         Err(other) => Err(other.into()),
