@@ -83,6 +83,7 @@ impl ProvisionActivities {
 impl ProvisionActivities {
     /// Prepares the workspace (`terraform init`).
     #[activity(name = "terraform_init")]
+    #[tracing::instrument(skip_all, fields(workflow_id = ctx.info().workflow_id.as_deref(), attempt = ctx.info().attempt))]
     pub async fn terraform_init(
         self: Arc<Self>,
         ctx: ActivityContext,
@@ -94,6 +95,7 @@ impl ProvisionActivities {
 
     /// Computes and saves a plan.
     #[activity(name = "terraform_plan")]
+    #[tracing::instrument(skip_all, fields(workflow_id = ctx.info().workflow_id.as_deref(), attempt = ctx.info().attempt))]
     pub async fn terraform_plan(
         self: Arc<Self>,
         ctx: ActivityContext,
@@ -117,9 +119,10 @@ impl ProvisionActivities {
 
     /// Evaluates the policy bundle on the plan.
     #[activity(name = "policy_check")]
+    #[tracing::instrument(skip_all, fields(workflow_id = ctx.info().workflow_id.as_deref(), attempt = ctx.info().attempt))]
     pub async fn policy_check(
         self: Arc<Self>,
-        _ctx: ActivityContext,
+        ctx: ActivityContext,
         input: PolicyInput,
     ) -> Result<Vec<PolicyResult>, ActivityError> {
         let bundle = match &input.policy {
@@ -134,9 +137,10 @@ impl ProvisionActivities {
 
     /// POSTs an approval notification to the worker's webhook; `false` when none is configured.
     #[activity(name = "notify_webhook")]
+    #[tracing::instrument(skip_all, fields(workflow_id = ctx.info().workflow_id.as_deref(), attempt = ctx.info().attempt))]
     pub async fn notify_webhook(
         self: Arc<Self>,
-        _ctx: ActivityContext,
+        ctx: ActivityContext,
         notification: Notification,
     ) -> Result<bool, ActivityError> {
         let Some(notify) = &self.config.notify else { return Ok(false) };
@@ -146,6 +150,7 @@ impl ProvisionActivities {
 
     /// Applies exactly the approved saved plan, heartbeating resource progress.
     #[activity(name = "terraform_apply")]
+    #[tracing::instrument(skip_all, fields(workflow_id = ctx.info().workflow_id.as_deref(), attempt = ctx.info().attempt))]
     pub async fn terraform_apply(
         self: Arc<Self>,
         ctx: ActivityContext,
@@ -167,6 +172,7 @@ impl ProvisionActivities {
 
     /// Destroys everything the workspace manages, heartbeating resource progress.
     #[activity(name = "terraform_destroy")]
+    #[tracing::instrument(skip_all, fields(workflow_id = ctx.info().workflow_id.as_deref(), attempt = ctx.info().attempt))]
     pub async fn terraform_destroy(
         self: Arc<Self>,
         ctx: ActivityContext,
@@ -181,6 +187,7 @@ impl ProvisionActivities {
 
     /// Reads the outputs (sensitive values included: they are masked before anything shows them).
     #[activity(name = "terraform_output")]
+    #[tracing::instrument(skip_all, fields(workflow_id = ctx.info().workflow_id.as_deref(), attempt = ctx.info().attempt))]
     pub async fn terraform_output(
         self: Arc<Self>,
         ctx: ActivityContext,
