@@ -553,6 +553,34 @@ async fn approving_needs_a_listed_approver_and_a_reason_and_records_who_decided(
     assert_error(&api.post(&approve, "alice", json!({"reason": "again"})).await, 409, None);
 }
 
+/// A refusal of the workflow's validator maps to a status by its kind: with four eyes, an
+/// approver approving twice passes the API's own checks (listed, and the plan still waits), so
+/// the validator refuses it as `already_approved` and the API answers 403 with the validator's
+/// sentence; a second, distinct approver is accepted.
+#[tokio::test]
+async fn a_refused_decision_maps_to_its_status_by_kind() {
+    let api = Api::start().await;
+    let id = api
+        .start_run("bob", "human_in_the_loop_update", |r| {
+            r.approvers = vec!["alice".into(), "carol".into()];
+            r.approvals_required = 2;
+        })
+        .await;
+    api.wait_pending(&id).await;
+    let approve = format!("/api/runs/{id}/approve");
+    let (status, body) = api.post(&approve, "alice", json!({"reason": "first pair of eyes"})).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+
+    let again = api.post(&approve, "alice", json!({"reason": "mine again"})).await;
+    assert_error(&again, 403, None);
+    let reason = again.1["reason"].as_str().unwrap();
+    assert!(reason.contains("has already approved") && !reason.starts_with("already_approved"), "{reason}");
+
+    let (status, body) = api.post(&approve, "carol", json!({"reason": "second pair of eyes"})).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    api.env.wait_status(&id, "applied").await;
+}
+
 /// The signal variant delivers seed 001's signal (no reason needed) with the signed-in user as
 /// the approver.
 #[tokio::test]
