@@ -1,0 +1,36 @@
+//! Seed 002 (GopherPizza) on Ordo: pizza orders as durable workflows, with the seed's wire
+//! contract so its own clients (Express API, Go SDK) work against Ordo's worker.
+//!
+//! # Wire contract
+//! | what | name |
+//! |---|---|
+//! | workflow type | `PizzaWorkflow`, task queue `gopherpizza` |
+//! | input | `PizzaOrderInfo {id, crust, cheese, toppings}` as `json/plain` (enums by name or number), `json/protobuf` or `binary/protobuf`; Ordo's optional `kitchen` knobs in JSON |
+//! | query | `getOrderStatus` → `PizzaOrderStatus {status, order, runId}` as `json/protobuf`, `messageType gopherpizza.pizza.api.v1.PizzaOrderStatus`; `reason` on a rejected order |
+//! | activities | `ValidateOrder`, `PreparePizza`, `BakePizza`, `Deliver` |
+//! | statuses | `ORDER_RECEIVED` … `ORDER_DELIVERED`, and Ordo's `ORDER_REJECTED` (7) |
+//! | search attribute | `orderStatus` (Keyword) = the status name, upserted at each step |
+//! | workflow ids | the seed's `<id>--<uuid>` |
+//!
+//! # Layout
+//! - [`model`]: the seed's messages and enums, the payload encodings, Ordo's kitchen knobs.
+//! - [`policy`]: order checks, knob bounds and which failure mode strikes (pure).
+//! - [`error`]: failure types and which are retried.
+//! - [`activities`]: the kitchen (validate, prepare, bake, deliver).
+//! - [`workflows`]: `PizzaWorkflow`.
+//! - [`client`]: place, status (with a stale fallback from visibility), batch status, list, wait.
+//! - [`domain`]: what a host needs to run it ([`OrdersArgs`] → [`ordo_core::Domain`]).
+
+pub mod activities;
+pub mod client;
+pub mod domain;
+pub mod error;
+pub mod model;
+pub mod policy;
+pub mod workflows;
+
+pub use activities::{KitchenActivities, KitchenConfig};
+pub use client::{OrderView, OrdersClient, OrdersError};
+pub use domain::{OrdersArgs, OrdersDomain, SEARCH_ATTRIBUTES};
+pub use model::{Cheese, Crust, Faults, Kitchen, OrderStatus, PizzaOrderInfo, PizzaOrderStatus};
+pub use workflows::PizzaWorkflow;
