@@ -17,7 +17,7 @@
 //! - [`policy`]: order checks, knob bounds and which failure mode strikes (pure).
 //! - [`error`]: failure types and which are retried.
 //! - [`activities`]: the kitchen (validate, prepare, bake, deliver).
-//! - [`workflows`]: `PizzaWorkflow`.
+//! - [`workflows`]: the `PizzaWorkflow` orchestration.
 //! - [`client`]: place, status (with a stale fallback from visibility), batch status, list, wait.
 //! - [`domain`]: what a host needs to run it ([`OrdersArgs`] → [`ordo_core::Domain`]).
 
