@@ -46,6 +46,8 @@ pub fn server() -> String {
 
 /// Stops the dev server within a second of this test process exiting (a `static` is never
 /// dropped, so nothing else would).
+// The watchdog must outlive this process, so it is never waited on; init reaps it.
+#[allow(clippy::zombie_processes)]
 fn watchdog(server_pid: u32) {
     let script = format!(
         "while kill -0 {} 2>/dev/null; do sleep 1; done; kill -TERM {server_pid} 2>/dev/null; \
