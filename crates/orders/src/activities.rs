@@ -61,16 +61,17 @@ impl KitchenActivities {
     #[activity(name = "PreparePizza")]
     pub async fn prepare_pizza(self: Arc<Self>, ctx: ActivityContext, input: KitchenStep) -> Result<(), ActivityError> {
         let timings = Timings::of(&input.kitchen);
+        let beat = Some(timings.heartbeat / 4);
         match self.fault(Step::Prepare, &ctx, &input) {
             Fault::MissingIngredient(ingredient) => {
                 Err(failure(error::MISSING_INGREDIENT, format!("missing ingredient: {ingredient}")))
             }
             Fault::DoughDropped => {
-                work(&ctx, timings.prepare / 2, None).await?;
+                work(&ctx, timings.prepare / 2, beat).await?;
                 Err(failure(error::DOUGH_DROPPED, "the dough hit the floor"))
             }
             Fault::Injected => Err(failure(error::INJECTED, "injected failure while preparing")),
-            _ => work(&ctx, timings.prepare, None).await,
+            _ => work(&ctx, timings.prepare, beat).await,
         }
     }
 
@@ -82,17 +83,18 @@ impl KitchenActivities {
             return Err(failure(error::KITCHEN_BUG, "the oven has no pretzel setting (checkpoint 1a's bug)"));
         }
         let timings = Timings::of(&input.kitchen);
+        let beat = Some(timings.heartbeat / 4);
         match self.fault(Step::Bake, &ctx, &input) {
             Fault::Undercooked => {
-                work(&ctx, timings.bake, None).await?;
+                work(&ctx, timings.bake, beat).await?;
                 Err(failure(error::UNDERCOOKED, "undercooked: back in the oven"))
             }
             Fault::Overcooked => {
-                work(&ctx, timings.bake, None).await?;
+                work(&ctx, timings.bake, beat).await?;
                 Err(failure(error::OVERCOOKED, "overcooked: the pizza is made again"))
             }
             Fault::Injected => Err(failure(error::INJECTED, "injected failure while baking")),
-            _ => work(&ctx, timings.bake, None).await,
+            _ => work(&ctx, timings.bake, beat).await,
         }
     }
 

@@ -78,6 +78,9 @@ impl Domain for OrdersDomain {
 
     fn workers(&self) -> anyhow::Result<Vec<WorkerOptions>> {
         let options = WorkerOptions::new(&self.task_queue)
+            // Workers come and go (checkpoints 1 and 2): a dead worker's sticky queue holds an
+            // order's next task for 2 s, not the default 10, before another worker gets it.
+            .sticky_queue_schedule_to_start_timeout(std::time::Duration::from_secs(2))
             .register_workflow::<PizzaWorkflow>()?
             .register_activities(KitchenActivities::new(self.kitchen.clone()))
             .build();

@@ -79,7 +79,7 @@ impl PizzaWorkflow {
                 .execute_activity(
                     KitchenActivities::prepare_pizza,
                     step.clone(),
-                    options(&timings, timings.prepare, false),
+                    options(&timings, timings.prepare, true),
                 )
                 .await;
             if let Err(e) = prepared {
@@ -88,7 +88,7 @@ impl PizzaWorkflow {
 
             set_status(ctx, OrderStatus::Baking);
             let baked = ctx
-                .execute_activity(KitchenActivities::bake_pizza, step.clone(), options(&timings, timings.bake, false))
+                .execute_activity(KitchenActivities::bake_pizza, step.clone(), options(&timings, timings.bake, true))
                 .await;
             match baked {
                 Ok(()) => {}
@@ -141,7 +141,8 @@ fn set_status(ctx: &mut WorkflowContext<PizzaWorkflow>, status: OrderStatus) {
 }
 
 /// A step's options: its start-to-close timeout, the seed's unlimited retries (first interval as
-/// the knob says), the non-retryable types, a heartbeat timeout for the delivery.
+/// the knob says), the non-retryable types, and for the kitchen steps a heartbeat timeout, so a
+/// step whose worker was killed is retried elsewhere after seconds, not after its whole timeout.
 fn options(timings: &Timings, step: Duration, heartbeat: bool) -> ActivityOptions {
     let mut options = ActivityOptions::with_start_to_close_timeout(Timings::start_to_close(step))
         .retry_policy(

@@ -35,6 +35,9 @@ enum Command {
     /// Application requests (seed 000): request, authorize, show, list, cancel.
     #[command(subcommand)]
     App(cmd::app::AppCommand),
+    /// Pizza orders (seed 002): place, status, list, wait.
+    #[command(subcommand)]
+    Order(cmd::order::OrderCommand),
 }
 
 #[tokio::main]
@@ -55,6 +58,7 @@ async fn main() -> ExitCode {
         Command::CodecServer(args) => cmd::codec_server::run(args).await,
         Command::Provision(command) => cmd::provision::run(cli.temporal, command).await,
         Command::App(command) => cmd::app::run(cli.temporal, command).await,
+        Command::Order(command) => cmd::order::run(cli.temporal, command).await,
     };
     match result {
         Ok(code) => code,

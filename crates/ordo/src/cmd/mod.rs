@@ -4,6 +4,7 @@ pub(crate) mod app;
 pub(crate) mod codec_server;
 pub(crate) mod domains;
 pub(crate) mod input;
+pub(crate) mod order;
 pub(crate) mod provision;
 pub(crate) mod serve;
 pub(crate) mod telemetry;
