@@ -19,14 +19,18 @@
 //! - [`activities`]: the kitchen (validate, prepare, bake, deliver).
 //! - [`workflows`]: the `PizzaWorkflow` orchestration.
 //! - [`client`]: place, status (with a stale fallback from visibility), batch status, list, wait.
+//! - [`stream`]: checkpoint 3's generator of random orders, and the tally of how orders ended.
+//! - [`chaos`]: checkpoint 2's controller (kills and restarts worker processes).
 //! - [`domain`]: what a host needs to run it ([`OrdersArgs`] → [`ordo_core::Domain`]).
 
 pub mod activities;
+pub mod chaos;
 pub mod client;
 pub mod domain;
 pub mod error;
 pub mod model;
 pub mod policy;
+pub mod stream;
 pub mod workflows;
 
 pub use activities::{KitchenActivities, KitchenConfig};

@@ -35,7 +35,7 @@ enum Command {
     /// Application requests (seed 000): request, authorize, show, list, cancel.
     #[command(subcommand)]
     App(cmd::app::AppCommand),
-    /// Pizza orders (seed 002): place, status, list, wait.
+    /// Pizza orders (seed 002): place, status, list, wait, stream, chaos.
     #[command(subcommand)]
     Order(cmd::order::OrderCommand),
 }

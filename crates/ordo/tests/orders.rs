@@ -103,3 +103,54 @@ async fn a_killed_worker_s_order_is_finished_by_a_new_worker() {
     drop(workers);
     server.stop().await.unwrap();
 }
+
+/// A process group (the chaos controller and the workers it starts), SIGKILLed and reaped when
+/// dropped, also when the test panics.
+struct Group(Option<Child>);
+
+impl Drop for Group {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.0.take() {
+            let pgid = nix::unistd::Pid::from_raw(i32::try_from(child.id()).unwrap_or(i32::MAX));
+            let _ = nix::sys::signal::killpg(pgid, nix::sys::signal::Signal::SIGKILL);
+            let _ = child.wait();
+        }
+    }
+}
+
+/// Checkpoint 2, small: three workers, one SIGKILLed every second or so and restarted, 30 % of
+/// kitchen steps failing, 50 streamed orders: every order is delivered or rejected, none failed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn chaos_with_kills_and_failures_fails_no_order() {
+    use std::os::unix::process::CommandExt as _;
+    let server = DevServer::start(DevServerOptions::ephemeral(find_temporal_binary())).await.expect("dev server");
+    let data = tempfile::tempdir().unwrap();
+    let child = Command::new(env!("CARGO_BIN_EXE_ordo"))
+        .args(["order", "chaos", "--workers", "3", "--kill-every-ms", "1000", "--restart-after-ms", "200"])
+        .args(["--failure-rate", "0.3", "--orders", "50", "--rate", "25", "--stream-step-ms", "100", "--json"])
+        .env("TEMPORAL_ADDRESS", server.address())
+        .env("ORDO_ORDERS_TASK_QUEUE", format!("orders-chaos-{}", uuid::Uuid::new_v4()))
+        .env("ORDO_DATA_DIR", data.path())
+        .env_remove("TEMPORAL_PROFILE")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .process_group(0)
+        .spawn()
+        .expect("ordo order chaos starts");
+    let mut group = Group(Some(child));
+    let mut stdout = group.0.as_mut().unwrap().stdout.take().unwrap();
+    let read = tokio::task::spawn_blocking(move || std::io::read_to_string(&mut stdout).unwrap());
+    let out = tokio::time::timeout(Duration::from_secs(300), read).await.expect("chaos run ends in 5 min").unwrap();
+    let status = group.0.as_mut().unwrap().wait().unwrap();
+    let report: serde_json::Value = serde_json::from_str(out.lines().last().unwrap_or_default()).unwrap();
+    assert_eq!(out.lines().filter(|l| l.starts_with("auto-")).count(), 50, "50 orders placed");
+    assert_eq!(report["orders"]["failed"], 0, "{report}");
+    assert_eq!(report["orders"]["running"], 0, "{report}");
+    let done = report["orders"]["delivered"].as_u64().unwrap() + report["orders"]["rejected"].as_u64().unwrap();
+    assert_eq!(done, 50, "{report}");
+    assert!(report["chaos"]["kills"].as_u64().unwrap() >= 1, "workers were killed: {report}");
+    assert!(status.success(), "{report}");
+    drop(group);
+    server.stop().await.unwrap();
+}
