@@ -20,6 +20,7 @@
 //! - [`workflows`]: the `PizzaWorkflow` orchestration.
 //! - [`client`]: place, status (with a stale fallback from visibility), batch status, list, wait.
 //! - [`stream`]: checkpoint 3's generator of random orders, and the tally of how orders ended.
+//! - [`stats`]: orders by status, failed, order times and throughput, from visibility.
 //! - [`chaos`]: checkpoint 2's controller (kills and restarts worker processes).
 //! - [`domain`]: what a host needs to run it ([`OrdersArgs`] → [`ordo_core::Domain`]).
 
@@ -30,6 +31,7 @@ pub mod domain;
 pub mod error;
 pub mod model;
 pub mod policy;
+pub mod stats;
 pub mod stream;
 pub mod workflows;
 

@@ -157,7 +157,7 @@ async fn overcooked_and_wrong_orders_are_made_again() {
 }
 
 /// Many orders' statuses come from one visibility list call, in the order asked; an unknown id
-/// comes back without a status.
+/// comes back without a status; the stats count them.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn batch_status_answers_from_visibility() {
     let kitchen = TestKitchen::start(KitchenConfig::default()).await;
@@ -176,6 +176,19 @@ async fn batch_status_answers_from_visibility() {
     .await;
     assert_eq!(rows.iter().map(|r| r.workflow_id.clone()).collect::<Vec<_>>(), ids);
     assert_eq!(rows[5].status, None);
+    let stats = poll("the stats to count every order", Duration::from_secs(10), || async {
+        let stats = kitchen.client.stats().await.unwrap();
+        if stats.delivered == 5 {
+            Ok(stats)
+        } else {
+            Err(stats)
+        }
+    })
+    .await;
+    assert_eq!((stats.failed, stats.running, stats.rejected), (0, 0, 0));
+    assert_eq!(stats.by_status.get("ORDER_DELIVERED"), Some(&5));
+    assert!(stats.p50_ms.is_some() && stats.p99_ms >= stats.p50_ms, "{stats:?}");
+    assert_eq!(stats.throughput.iter().map(|(_, n)| n).sum::<u64>(), 5);
     let too_many: Vec<String> = (0..1001).map(|i| format!("x{i}")).collect();
     assert!(
         matches!(kitchen.client.batch_status(&too_many).await, Err(ordo_orders::OrdersError::Invalid(e)) if e.field == "ids")

@@ -84,6 +84,12 @@ pub(crate) enum OrderCommand {
         #[command(flatten)]
         common: OrderCommon,
     },
+    /// Orders by status, delivered, rejected, failed, order time p50/p99 and throughput (from
+    /// visibility).
+    Stats {
+        #[command(flatten)]
+        common: OrderCommon,
+    },
     /// Wait for an order to end and show how.
     Wait {
         /// The workflow id.
@@ -178,6 +184,7 @@ pub(crate) async fn run(temporal: ordo_core::TemporalArgs, command: OrderCommand
         | OrderCommand::Status { common, .. }
         | OrderCommand::List { common, .. }
         | OrderCommand::Wait { common, .. }
+        | OrderCommand::Stats { common }
         | OrderCommand::Stream { common, .. }
         | OrderCommand::Chaos { common, .. } => common.clone(),
     };
@@ -249,6 +256,18 @@ pub(crate) async fn run(temporal: ordo_core::TemporalArgs, command: OrderCommand
                     println!("{}\t{status}\t{}", row.workflow_id, row.started_at.unwrap_or_default());
                 }
             }
+            Ok(ExitCode::SUCCESS)
+        }
+        OrderCommand::Stats { common } => {
+            let stats = orders.stats().await?;
+            print_json_or(&stats, common.json, |s| {
+                let mut text: Vec<String> = s.by_status.iter().map(|(k, v)| format!("{k}\t{v}")).collect();
+                text.push(format!(
+                    "running {} delivered {} rejected {} failed {} p50 {:?} ms p99 {:?} ms",
+                    s.running, s.delivered, s.rejected, s.failed, s.p50_ms, s.p99_ms
+                ));
+                text.join("\n")
+            })?;
             Ok(ExitCode::SUCCESS)
         }
         OrderCommand::Stream { stream, common } => {
