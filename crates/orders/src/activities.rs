@@ -9,6 +9,7 @@ use std::time::Duration;
 use temporalio_macros::activities;
 use temporalio_sdk::activities::{ActivityContext, ActivityError};
 
+use crate::effects::Ledger;
 use crate::error::{self, failure};
 use crate::model::{Crust, Faults, KitchenStep, PizzaOrderInfo};
 use crate::policy::{check_kitchen, check_order, pick_fault, Fault, Step, Timings};
@@ -21,6 +22,8 @@ pub struct KitchenConfig {
     /// Checkpoint 1a: `BakePizza` fails (retryably) for pretzel crusts until the worker runs
     /// without this switch.
     pub inject_bug: bool,
+    /// Where each step's effect is recorded, once; `None`: effects are not recorded.
+    pub ledger: Option<Ledger>,
 }
 
 /// The kitchen's activities.
@@ -33,6 +36,16 @@ impl KitchenActivities {
     /// Activities over `config`.
     pub fn new(config: KitchenConfig) -> Self {
         Self { config }
+    }
+
+    /// Records the step's effect once (a retry after a lost completion finds it applied).
+    fn apply(&self, ctx: &ActivityContext, step: &str, input: &KitchenStep) -> Result<(), ActivityError> {
+        let Some(ledger) = &self.config.ledger else { return Ok(()) };
+        let order = ctx.info().workflow_id.clone().unwrap_or_else(|| input.order.id.clone());
+        ledger
+            .apply(&order, step, input.make)
+            .map(|_| ())
+            .map_err(|e| failure(error::INJECTED, format!("recording the {step} of {order}: {e}")))
     }
 
     fn fault(&self, step: Step, ctx: &ActivityContext, input: &KitchenStep) -> Fault {
@@ -71,7 +84,10 @@ impl KitchenActivities {
                 Err(failure(error::DOUGH_DROPPED, "the dough hit the floor"))
             }
             Fault::Injected => Err(failure(error::INJECTED, "injected failure while preparing")),
-            _ => work(&ctx, timings.prepare, beat).await,
+            _ => {
+                work(&ctx, timings.prepare, beat).await?;
+                self.apply(&ctx, "prepare", &input)
+            }
         }
     }
 
@@ -94,7 +110,10 @@ impl KitchenActivities {
                 Err(failure(error::OVERCOOKED, "overcooked: the pizza is made again"))
             }
             Fault::Injected => Err(failure(error::INJECTED, "injected failure while baking")),
-            _ => work(&ctx, timings.bake, beat).await,
+            _ => {
+                work(&ctx, timings.bake, beat).await?;
+                self.apply(&ctx, "bake", &input)
+            }
         }
     }
 
@@ -108,7 +127,10 @@ impl KitchenActivities {
         let beat = Some(timings.heartbeat / 4);
         match self.fault(Step::Deliver, &ctx, &input) {
             Fault::AddressForgotten => Err(failure(error::ADDRESS_FORGOTTEN, "the driver forgot the address")),
-            Fault::DriverLost => work(&ctx, timings.deliver * 3, beat).await,
+            Fault::DriverLost => {
+                work(&ctx, timings.deliver * 3, beat).await?;
+                self.apply(&ctx, "deliver", &input)
+            }
             Fault::DriverQuit => {
                 // Silence: the server times this attempt out and hands the delivery to another
                 // driver; whatever this attempt returns afterwards is discarded.
@@ -120,7 +142,10 @@ impl KitchenActivities {
                 Err(failure(error::WRONG_ORDER, "the wrong pizza was delivered: it is made again"))
             }
             Fault::Injected => Err(failure(error::INJECTED, "injected failure while delivering")),
-            _ => work(&ctx, timings.deliver, beat).await,
+            _ => {
+                work(&ctx, timings.deliver, beat).await?;
+                self.apply(&ctx, "deliver", &input)
+            }
         }
     }
 }

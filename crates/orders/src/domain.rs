@@ -5,6 +5,7 @@ use ordo_core::{Domain, HostSettings, RequestError, SearchAttributeSpec};
 use temporalio_sdk::WorkerOptions;
 
 use crate::activities::{KitchenActivities, KitchenConfig};
+use crate::effects::Ledger;
 use crate::model::{Faults, DEFAULT_TASK_QUEUE, ORDER_STATUS_ATTRIBUTE};
 use crate::workflows::PizzaWorkflow;
 
@@ -37,15 +38,21 @@ pub fn parse_rate(text: &str) -> Result<f64, RequestError> {
 
 impl OrdersArgs {
     /// The domain over these settings.
-    pub fn domain(&self, _host: &HostSettings) -> OrdersDomain {
+    pub fn domain(&self, host: &HostSettings) -> OrdersDomain {
         OrdersDomain {
             task_queue: self.orders_task_queue.clone(),
             kitchen: KitchenConfig {
                 faults: Faults { failure: self.orders_failure_rate, ..Default::default() },
                 inject_bug: self.orders_inject_bug,
+                ledger: Some(Ledger::new(ledger_dir(&host.data_dir))),
             },
         }
     }
+}
+
+/// Where a host's workers record the kitchen's effects: `<data dir>/orders/effects`.
+pub fn ledger_dir(data_dir: &std::path::Path) -> std::path::PathBuf {
+    data_dir.join("orders").join("effects")
 }
 
 /// Orders, ready to host.

@@ -17,6 +17,7 @@
 //! - [`policy`]: order checks, knob bounds and which failure mode strikes (pure).
 //! - [`error`]: failure types and which are retried.
 //! - [`activities`]: the kitchen (validate, prepare, bake, deliver).
+//! - [`effects`]: the kitchen's effects, applied once per step and make (a marker file each).
 //! - [`workflows`]: the `PizzaWorkflow` orchestration.
 //! - [`client`]: place, status (with a stale fallback from visibility), batch status, list, wait.
 //! - [`stream`]: checkpoint 3's generator of random orders, and the tally of how orders ended.
@@ -28,6 +29,7 @@ pub mod activities;
 pub mod chaos;
 pub mod client;
 pub mod domain;
+pub mod effects;
 pub mod error;
 pub mod model;
 pub mod policy;

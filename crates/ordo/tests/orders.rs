@@ -119,7 +119,8 @@ impl Drop for Group {
 }
 
 /// Checkpoint 2, small: three workers, one SIGKILLed every second or so and restarted, 30 % of
-/// kitchen steps failing, 50 streamed orders: every order is delivered or rejected, none failed.
+/// kitchen steps failing, 50 streamed orders: every order is delivered or rejected, none failed,
+/// and each step's effect was applied once.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn chaos_with_kills_and_failures_fails_no_order() {
     use std::os::unix::process::CommandExt as _;
@@ -151,6 +152,23 @@ async fn chaos_with_kills_and_failures_fails_no_order() {
     assert_eq!(done, 50, "{report}");
     assert!(report["chaos"]["kills"].as_u64().unwrap() >= 1, "workers were killed: {report}");
     assert!(status.success(), "{report}");
+    // Each step's effect applied exactly once per order, whichever worker was killed when.
+    let ledger = ordo_orders::effects::Ledger::new(ordo_orders::domain::ledger_dir(data.path()));
+    for id in out.lines().filter(|l| l.starts_with("auto-")) {
+        let applied = ledger.applied(id).unwrap_or_else(|e| panic!("{id}: no effects recorded: {e}"));
+        let steps: Vec<&str> = applied.iter().map(|(step, _)| step.as_str()).collect();
+        if steps != ["bake", "deliver", "prepare"] {
+            // Only a rejected order may stop short.
+            let view = OrdersClient::new(
+                ordo_core::connect(&ordo_core::TemporalArgs::at(server.address().to_owned())).await.unwrap(),
+                "-",
+            )
+            .status(id)
+            .await
+            .unwrap();
+            assert_eq!(view.status.status, OrderStatus::Rejected, "{id}: effects {applied:?}");
+        }
+    }
     drop(group);
     server.stop().await.unwrap();
 }
