@@ -219,7 +219,7 @@ pub async fn run(config: ChaosConfig) -> Result<ChaosReport, BenchError> {
     if config.runs == 0 || config.workers == 0 {
         return Err(BenchError::Setup("--runs and --workers must be at least 1".into()));
     }
-    let started_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let started_at = ordo_core::time::rfc3339(std::time::SystemTime::now());
     let root = IacRoot::new(&config.examples)?;
     let dirs = root.copies(NAMESPACE_STACK, "chaos", config.runs)?;
     let resources_per_stack = stack_resources(&config.examples)?;

@@ -234,10 +234,10 @@ async fn bad_orders_are_refused_naming_the_field() {
 }
 
 /// Starts `PizzaWorkflow` with the official `temporal` CLI and an input in a given encoding.
-fn cli_start(queue: &str, id: &str, input: &str, meta: &[&str]) {
+fn cli_start(kitchen: &TestKitchen, id: &str, input: &str, meta: &[&str]) {
     let mut command = std::process::Command::new(ordo_core::devserver::find_temporal_binary());
-    command.args(["workflow", "start", "--address", &support::server(), "--namespace", "default"]);
-    command.args(["--type", "PizzaWorkflow", "--task-queue", queue, "--workflow-id", id, "--input", input]);
+    command.args(["workflow", "start", "--address", kitchen.address, "--namespace", "default"]);
+    command.args(["--type", "PizzaWorkflow", "--task-queue", &kitchen.queue, "--workflow-id", id, "--input", input]);
     for m in meta {
         command.args(["--input-meta", m]);
     }
@@ -256,16 +256,16 @@ async fn the_seeds_encodings_started_by_the_temporal_cli_are_served() {
     let input =
         format!(r#"{{"id":"{proto_id}","crust":"CRUST_PRETZEL","cheese":"CHEESE_NONE","toppings":["ham"],{knobs}}}"#);
     cli_start(
-        &kitchen.queue,
+        &kitchen,
         &proto_id,
         &input,
         &["encoding=json/protobuf", &format!("messageType={}", "gopherpizza.pizza.api.v1.PizzaOrderInfo")],
     );
     let plain_id = format!("express--{}", uuid::Uuid::new_v4());
     let input = format!(r#"{{"id":"{plain_id}","crust":2,"cheese":3,"toppings":["basil"],{knobs}}}"#);
-    cli_start(&kitchen.queue, &plain_id, &input, &["encoding=json/plain"]);
+    cli_start(&kitchen, &plain_id, &input, &["encoding=json/plain"]);
     let bad_id = format!("bad--{}", uuid::Uuid::new_v4());
-    cli_start(&kitchen.queue, &bad_id, &format!(r#"{{"id":"{bad_id}","crust":"CRUST_DEEP"}}"#), &[]);
+    cli_start(&kitchen, &bad_id, &format!(r#"{{"id":"{bad_id}","crust":"CRUST_DEEP"}}"#), &[]);
 
     let proto = kitchen.client.wait(&proto_id).await.unwrap();
     assert_eq!(proto.status, OrderStatus::Delivered);
@@ -301,7 +301,7 @@ async fn checkpoint_1a_a_fixed_worker_continues_from_the_failed_activity() {
     })
     .await;
     kitchen.worker.take().unwrap().stop();
-    let _fixed = Worker::start(&kitchen.queue, KitchenConfig::default());
+    let _fixed = Worker::start(kitchen.address, &kitchen.queue, KitchenConfig::default());
     let end = kitchen.client.wait(&id).await.unwrap();
     assert_eq!(end.status, OrderStatus::Delivered);
     let text = history(&kitchen, &id).await;
@@ -327,12 +327,7 @@ async fn record_histories() {
         std::fs::write(dir.join(format!("pizza_{name}.json")), history(&kitchen, &id).await).unwrap();
     }
     let bad_id = format!("bad--{}", uuid::Uuid::new_v4());
-    cli_start(
-        &kitchen.queue,
-        &bad_id,
-        &format!(r#"{{"id":"{bad_id}","toppings":"ham"}}"#),
-        &["encoding=json/protobuf"],
-    );
+    cli_start(&kitchen, &bad_id, &format!(r#"{{"id":"{bad_id}","toppings":"ham"}}"#), &["encoding=json/protobuf"]);
     kitchen.client.wait(&bad_id).await.unwrap();
     std::fs::write(dir.join("pizza_rejected_bad_input.json"), history(&kitchen, &bad_id).await).unwrap();
 }

@@ -1,13 +1,24 @@
 //! Checkpoint 1 with real processes: `ordo worker --domains orders` is SIGKILLed mid-order and a
 //! new one finishes the order from its last unfinished activity. One dev server for the binary.
 
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 use std::time::Duration;
 
-use ordo_core::devserver::{find_temporal_binary, DevServer, DevServerOptions};
+use ordo_core::devserver::{bound_command, find_temporal_binary, spawn_bound, DevServer, DevServerOptions};
 use ordo_orders::workflows::quick_kitchen;
 use ordo_orders::{Cheese, Crust, OrderStatus, OrdersClient, PizzaOrderInfo, PizzaWorkflow};
 use temporalio_client::WorkflowFetchHistoryOptions;
+
+/// The address of this test binary's dev server (killed by the kernel when the binary exits).
+async fn server() -> &'static str {
+    static SERVER: tokio::sync::OnceCell<DevServer> = tokio::sync::OnceCell::const_new();
+    SERVER
+        .get_or_init(|| async {
+            DevServer::start(DevServerOptions::ephemeral(find_temporal_binary())).await.expect("dev server starts")
+        })
+        .await
+        .address()
+}
 
 /// `ordo worker` processes, each killed and waited on when dropped (also when a test panics).
 struct Workers {
@@ -19,7 +30,8 @@ struct Workers {
 
 impl Workers {
     fn spawn(&mut self) -> usize {
-        let child = Command::new(env!("CARGO_BIN_EXE_ordo"))
+        let mut command = bound_command(env!("CARGO_BIN_EXE_ordo"));
+        command
             .args(["worker", "--domains", "orders"])
             .env("TEMPORAL_ADDRESS", &self.address)
             .env("ORDO_ORDERS_TASK_QUEUE", &self.queue)
@@ -27,10 +39,8 @@ impl Workers {
             .env_remove("TEMPORAL_PROFILE")
             .stdin(Stdio::null())
             .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("ordo worker starts");
-        self.children.push(child);
+            .stderr(Stdio::inherit());
+        self.children.push(spawn_bound(command).expect("ordo worker starts"));
         self.children.len() - 1
     }
 
@@ -55,8 +65,7 @@ impl Drop for Workers {
 /// bakes it again and delivers it, without preparing it a second time.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_killed_worker_s_order_is_finished_by_a_new_worker() {
-    let server = DevServer::start(DevServerOptions::ephemeral(find_temporal_binary())).await.expect("dev server");
-    let address = server.address().to_owned();
+    let address = server().await.to_owned();
     let queue = format!("orders-kill-{}", uuid::Uuid::new_v4());
     let mut workers = Workers {
         address: address.clone(),
@@ -101,7 +110,6 @@ async fn a_killed_worker_s_order_is_finished_by_a_new_worker() {
             .unwrap();
     assert_eq!(history.matches("\"PreparePizza\"").count(), 1, "continued from the bake, not from the start");
     drop(workers);
-    server.stop().await.unwrap();
 }
 
 /// A process group (the chaos controller and the workers it starts), SIGKILLed and reaped when
@@ -124,22 +132,21 @@ impl Drop for Group {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn chaos_with_kills_and_failures_fails_no_order() {
     use std::os::unix::process::CommandExt as _;
-    let server = DevServer::start(DevServerOptions::ephemeral(find_temporal_binary())).await.expect("dev server");
+    let address = server().await;
     let data = tempfile::tempdir().unwrap();
-    let child = Command::new(env!("CARGO_BIN_EXE_ordo"))
+    let mut command = bound_command(env!("CARGO_BIN_EXE_ordo"));
+    command
         .args(["order", "chaos", "--workers", "3", "--kill-every-ms", "1000", "--restart-after-ms", "200"])
         .args(["--failure-rate", "0.3", "--orders", "50", "--rate", "25", "--stream-step-ms", "100", "--json"])
-        .env("TEMPORAL_ADDRESS", server.address())
+        .env("TEMPORAL_ADDRESS", address)
         .env("ORDO_ORDERS_TASK_QUEUE", format!("orders-chaos-{}", uuid::Uuid::new_v4()))
         .env("ORDO_DATA_DIR", data.path())
         .env_remove("TEMPORAL_PROFILE")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
-        .process_group(0)
-        .spawn()
-        .expect("ordo order chaos starts");
-    let mut group = Group(Some(child));
+        .process_group(0);
+    let mut group = Group(Some(spawn_bound(command).expect("ordo order chaos starts")));
     let mut stdout = group.0.as_mut().unwrap().stdout.take().unwrap();
     let read = tokio::task::spawn_blocking(move || std::io::read_to_string(&mut stdout).unwrap());
     let out = tokio::time::timeout(Duration::from_secs(300), read).await.expect("chaos run ends in 5 min").unwrap();
@@ -159,16 +166,12 @@ async fn chaos_with_kills_and_failures_fails_no_order() {
         let steps: Vec<&str> = applied.iter().map(|(step, _)| step.as_str()).collect();
         if steps != ["bake", "deliver", "prepare"] {
             // Only a rejected order may stop short.
-            let view = OrdersClient::new(
-                ordo_core::connect(&ordo_core::TemporalArgs::at(server.address().to_owned())).await.unwrap(),
-                "-",
-            )
-            .status(id)
-            .await
-            .unwrap();
+            let view = OrdersClient::new(ordo_core::connect(&ordo_core::TemporalArgs::at(address)).await.unwrap(), "-")
+                .status(id)
+                .await
+                .unwrap();
             assert_eq!(view.status.status, OrderStatus::Rejected, "{id}: effects {applied:?}");
         }
     }
     drop(group);
-    server.stop().await.unwrap();
 }

@@ -3,7 +3,6 @@
 #![allow(dead_code, unreachable_pub)]
 
 use std::future::Future;
-use std::sync::OnceLock;
 use std::time::Duration;
 
 use ordo_core::devserver::{find_temporal_binary, DevServer, DevServerOptions};
@@ -12,55 +11,23 @@ use ordo_orders::domain::OrdersDomain;
 use ordo_orders::{KitchenConfig, OrdersClient};
 use temporalio_client::Client;
 
-static SERVER: OnceLock<String> = OnceLock::new();
-
-/// The address of this test binary's dev server, started on first use with the orders search
-/// attribute registered. The server lives on a thread of its own (its process outlives any one
-/// test's runtime) and a watchdog stops it when the test binary exits. The one place a test
-/// binary gets its server: swap this function for a shared fixture.
-pub fn server() -> String {
+/// The address of this test binary's dev server, started by the first test that asks, with the
+/// orders search attribute registered. It is never stopped: the kernel kills it when the test
+/// process exits (see `ordo_core::devserver`). The one place a test gets its server.
+pub async fn server() -> &'static str {
+    static SERVER: tokio::sync::OnceCell<DevServer> = tokio::sync::OnceCell::const_new();
     SERVER
-        .get_or_init(|| {
-            let (tx, rx) = std::sync::mpsc::channel();
-            std::thread::spawn(move || {
-                let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-                runtime.block_on(async move {
-                    let server = DevServer::start(DevServerOptions::ephemeral(find_temporal_binary()))
-                        .await
-                        .expect("dev server starts");
-                    let client = connect_to(server.address()).await;
-                    ordo_core::search_attributes::register(&client, "default", ordo_orders::SEARCH_ATTRIBUTES)
-                        .await
-                        .expect("search attributes");
-                    watchdog(server.pid().expect("server pid"));
-                    tx.send(server.address().to_owned()).unwrap();
-                    // Held until the process exits.
-                    std::future::pending::<()>().await;
-                    drop(server);
-                });
-            });
-            rx.recv().expect("the dev server thread reports its address")
+        .get_or_init(|| async {
+            let server =
+                DevServer::start(DevServerOptions::ephemeral(find_temporal_binary())).await.expect("dev server starts");
+            let client = connect_to(server.address()).await;
+            ordo_core::search_attributes::register(&client, "default", ordo_orders::SEARCH_ATTRIBUTES)
+                .await
+                .expect("search attributes");
+            server
         })
-        .clone()
-}
-
-/// Stops the dev server within a second of this test process exiting (a `static` is never
-/// dropped, so nothing else would).
-// The watchdog must outlive this process, so it is never waited on; init reaps it.
-#[allow(clippy::zombie_processes)]
-fn watchdog(server_pid: u32) {
-    let script = format!(
-        "while kill -0 {} 2>/dev/null; do sleep 1; done; kill -TERM {server_pid} 2>/dev/null; \
-         for i in 1 2 3 4 5; do kill -0 {server_pid} 2>/dev/null || exit 0; sleep 1; done; kill -KILL {server_pid} 2>/dev/null",
-        std::process::id()
-    );
-    std::process::Command::new("sh")
-        .args(["-c", &script])
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .expect("watchdog starts");
+        .await
+        .address()
 }
 
 async fn connect_to(address: &str) -> Client {
@@ -69,7 +36,7 @@ async fn connect_to(address: &str) -> Client {
 
 /// A client of the shared server.
 pub async fn client() -> Client {
-    connect_to(&server()).await
+    connect_to(server().await).await
 }
 
 /// A fresh task queue.
@@ -85,11 +52,11 @@ pub struct Worker {
 
 impl Worker {
     /// Starts a worker serving `queue` with `kitchen`.
-    pub fn start(queue: &str, kitchen: KitchenConfig) -> Self {
+    pub fn start(address: &str, queue: &str, kitchen: KitchenConfig) -> Self {
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let (ready_tx, ready_rx) = std::sync::mpsc::channel();
         let queue = queue.to_owned();
-        let address = server();
+        let address = address.to_owned();
         let thread = std::thread::spawn(move || {
             let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
             runtime.block_on(async move {
@@ -138,6 +105,7 @@ impl Drop for Worker {
 
 /// A worker and a client on a fresh task queue.
 pub struct Kitchen {
+    pub address: &'static str,
     pub client: OrdersClient,
     pub queue: String,
     pub worker: Option<Worker>,
@@ -147,14 +115,15 @@ impl Kitchen {
     /// A worker with `config` and a client, on a fresh queue.
     pub async fn start(config: KitchenConfig) -> Self {
         let queue = queue();
-        let worker = Worker::start(&queue, config);
-        Self { client: OrdersClient::new(client().await, queue.clone()), queue, worker: Some(worker) }
+        let address = server().await;
+        let worker = Worker::start(address, &queue, config);
+        Self { address, client: OrdersClient::new(client().await, queue.clone()), queue, worker: Some(worker) }
     }
 
     /// A client on a fresh queue nobody serves.
     pub async fn without_worker() -> Self {
         let queue = queue();
-        Self { client: OrdersClient::new(client().await, queue.clone()), queue, worker: None }
+        Self { address: server().await, client: OrdersClient::new(client().await, queue.clone()), queue, worker: None }
     }
 }
 

@@ -293,7 +293,8 @@ pub(crate) async fn run(temporal: ordo_core::TemporalArgs, command: OrderCommand
             let exe = std::env::current_exe().context("finding the ordo binary")?;
             let queue = common.orders_task_queue.clone();
             let launch = |rate: f64| {
-                let mut command = tokio::process::Command::new(&exe);
+                // Bound to this process: a chaos run that dies takes its workers with it.
+                let mut command = tokio::process::Command::from(ordo_core::devserver::bound_command(&exe));
                 command
                     .args(["worker", "--domains", "orders"])
                     .env("ORDO_ORDERS_TASK_QUEUE", &queue)
