@@ -542,3 +542,46 @@ mod tests {
         assert_eq!(parse_order_payload(&[garbage]).unwrap_err().field, "input");
     }
 }
+
+#[cfg(test)]
+mod fuzz {
+    use super::*;
+
+    /// A random JSON value of bounded depth, biased towards the order's own field names.
+    fn value(depth: u32) -> Value {
+        let keys = ["id", "crust", "cheese", "toppings", "kitchen", "faults", "bakeMs", "retryMs", "failure", "x"];
+        match fastrand::u8(..if depth == 0 { 5 } else { 7 }) {
+            0 => Value::Null,
+            1 => Value::Bool(fastrand::bool()),
+            2 => Value::from(fastrand::i64(-3..12)),
+            3 => Value::from(fastrand::f64() * 1e12 - 5e11),
+            4 => Value::from(["CRUST_THIN", "CHEESE_ALL", "", "ÿ", "\u{0}"][fastrand::usize(..5)]),
+            5 => Value::Array((0..fastrand::usize(..30)).map(|_| value(depth - 1)).collect()),
+            _ => Value::Object(
+                (0..fastrand::usize(..6))
+                    .map(|_| (keys[fastrand::usize(..keys.len())].to_owned(), value(depth - 1)))
+                    .collect(),
+            ),
+        }
+    }
+
+    /// Whatever JSON arrives, reading and checking it returns a value or an error naming a field;
+    /// it never panics (the workflow reads its input with these).
+    #[test]
+    fn arbitrary_json_never_panics_the_reader() {
+        fastrand::seed(2);
+        for _ in 0..20_000 {
+            let input = value(3);
+            if let Ok(request) = parse_order_json(&input) {
+                let _ = crate::policy::check_order(&request.order);
+                if let Some(kitchen) = &request.kitchen {
+                    if crate::policy::check_kitchen(kitchen).is_ok() {
+                        let _ = crate::policy::Timings::of(kitchen);
+                    }
+                }
+            } else if let Err(e) = parse_order_json(&input) {
+                assert!(!e.field.is_empty(), "{e}");
+            }
+        }
+    }
+}
