@@ -83,6 +83,10 @@ impl Domain for OrdersDomain {
         SEARCH_ATTRIBUTES
     }
 
+    fn histogram_buckets(&self) -> Vec<(String, Vec<f64>)> {
+        vec![(crate::metrics::ORDER_TIME.to_owned(), crate::metrics::ORDER_TIME_BUCKETS_MS.to_vec())]
+    }
+
     fn workers(&self) -> anyhow::Result<Vec<WorkerOptions>> {
         let options = WorkerOptions::new(&self.task_queue)
             // Workers come and go (checkpoints 1 and 2): a dead worker's sticky queue holds an

@@ -35,6 +35,10 @@ use crate::policy::{check_kitchen, Timings, MAX_REMAKES};
 #[derive(Default)]
 pub struct PizzaWorkflow {
     answer: PizzaOrderStatus,
+    /// When the order was received (workflow time), for the order-time series.
+    received: Option<std::time::SystemTime>,
+    /// How many times the pizza was made again.
+    remakes: u32,
 }
 
 #[workflow_methods]
@@ -44,7 +48,11 @@ impl PizzaWorkflow {
     #[run(name = "PizzaWorkflow")]
     pub async fn run(ctx: &mut WorkflowContext<Self>, input: RawValue) -> WorkflowResult<OrderOutcome> {
         let run_id = ctx.run_id().to_owned();
-        ctx.state_mut(|s| s.answer.run_id = run_id);
+        let received = ctx.workflow_time();
+        ctx.state_mut(|s| {
+            s.answer.run_id = run_id;
+            s.received = received;
+        });
         let request = match parse_order_payload(&input.payloads) {
             Ok(request) => request,
             Err(e) => {
@@ -94,6 +102,7 @@ impl PizzaWorkflow {
                 Ok(()) => {}
                 Err(e) if failure_type(&e).as_deref() == Some(error::OVERCOOKED) => {
                     step.make += 1;
+                    ctx.state_mut(|s| s.remakes = step.make);
                     continue;
                 }
                 Err(e) => return Ok(reject(ctx, root_message(&e))),
@@ -112,11 +121,13 @@ impl PizzaWorkflow {
                 Ok(()) => break,
                 Err(e) if failure_type(&e).as_deref() == Some(error::WRONG_ORDER) => {
                     step.make += 1;
+                    ctx.state_mut(|s| s.remakes = step.make);
                 }
                 Err(e) => return Ok(reject(ctx, root_message(&e))),
             }
         }
         set_status(ctx, OrderStatus::Delivered);
+        record_end(ctx, "delivered");
         Ok(ctx.state(|s| s.answer.clone()))
     }
 
@@ -132,7 +143,19 @@ impl PizzaWorkflow {
 fn reject(ctx: &mut WorkflowContext<PizzaWorkflow>, reason: String) -> OrderOutcome {
     ctx.state_mut(|s| s.answer.reason = Some(reason));
     set_status(ctx, OrderStatus::Rejected);
+    record_end(ctx, "rejected");
     ctx.state(|s| s.answer.clone())
+}
+
+/// The order's end, once, on the worker that saw it happen (never while replaying).
+fn record_end(ctx: &mut WorkflowContext<PizzaWorkflow>, outcome: &str) {
+    if ctx.is_replaying() {
+        return;
+    }
+    let (received, remakes) = ctx.state(|s| (s.received, s.remakes));
+    let took = ordo_core::time::elapsed_since(ctx, received);
+    let event = format!("{}/end", ctx.run_id());
+    crate::metrics::order_ended(&event, ctx.task_queue(), outcome, took, remakes);
 }
 
 fn set_status(ctx: &mut WorkflowContext<PizzaWorkflow>, status: OrderStatus) {

@@ -30,7 +30,12 @@ struct Workers {
 
 impl Workers {
     fn spawn(&mut self) -> usize {
+        self.spawn_with(&[])
+    }
+
+    fn spawn_with(&mut self, vars: &[(&str, &str)]) -> usize {
         let mut command = bound_command(env!("CARGO_BIN_EXE_ordo"));
+        command.envs(vars.iter().copied());
         command
             .args(["worker", "--domains", "orders"])
             .env("TEMPORAL_ADDRESS", &self.address)
@@ -101,7 +106,8 @@ async fn a_killed_worker_s_order_is_finished_by_a_new_worker() {
     workers.kill(first);
     let stale = orders.status(&id).await.unwrap();
     assert!(stale.stale && stale.status.status == OrderStatus::Baking, "no worker: last known status, {stale:?}");
-    workers.spawn();
+    let metrics = format!("127.0.0.1:{}", ordo_core::devserver::free_port().unwrap());
+    workers.spawn_with(&[("ORDO_METRICS_ADDR", &metrics)]);
     let end = tokio::time::timeout(Duration::from_secs(90), orders.wait(&id)).await.expect("finished").unwrap();
     assert_eq!(end.status, OrderStatus::Delivered);
     let handle = client.get_workflow_handle::<PizzaWorkflow>(&id);
@@ -109,7 +115,24 @@ async fn a_killed_worker_s_order_is_finished_by_a_new_worker() {
         String::from_utf8(handle.fetch_history(WorkflowFetchHistoryOptions::default()).to_json().await.unwrap())
             .unwrap();
     assert_eq!(history.matches("\"PreparePizza\"").count(), 1, "continued from the bake, not from the start");
+    let scraped = scrape(&metrics).await;
+    assert!(
+        scraped
+            .lines()
+            .any(|l| l.starts_with("ordo_orders_ended") && l.contains("outcome=\"delivered\"") && l.ends_with(" 1")),
+        "the new worker counted the delivery once:\n{scraped}"
+    );
     drop(workers);
+}
+
+/// The Prometheus text a worker serves on `address`.
+async fn scrape(address: &str) -> String {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let mut stream = tokio::net::TcpStream::connect(address).await.expect("metrics endpoint");
+    stream.write_all(b"GET /metrics HTTP/1.0\r\nHost: x\r\n\r\n").await.unwrap();
+    let mut text = String::new();
+    stream.read_to_string(&mut text).await.unwrap();
+    text
 }
 
 /// A process group (the chaos controller and the workers it starts), SIGKILLed and reaped when
