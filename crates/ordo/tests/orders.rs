@@ -198,3 +198,77 @@ async fn chaos_with_kills_and_failures_fails_no_order() {
     }
     drop(group);
 }
+
+/// `ordo order …` end to end: place (flags, names and numbers) and wait, status, batch status,
+/// stats; a bad order is refused naming the field, nothing started.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_order_cli_places_shows_and_refuses() {
+    let address = server().await.to_owned();
+    let queue = format!("orders-cli-{}", uuid::Uuid::new_v4());
+    let mut workers = Workers {
+        address: address.clone(),
+        queue: queue.clone(),
+        data: tempfile::tempdir().unwrap(),
+        children: Vec::new(),
+    };
+    workers.spawn();
+    let ordo = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_ordo"))
+            .args(args)
+            .env("TEMPORAL_ADDRESS", &address)
+            .env("ORDO_ORDERS_TASK_QUEUE", &queue)
+            .env_remove("TEMPORAL_PROFILE")
+            .output()
+            .unwrap()
+    };
+    let placed = ordo(&[
+        "order",
+        "place",
+        "--id",
+        "cli",
+        "--crust",
+        "2",
+        "--cheese",
+        "CHEESE_ALL",
+        "--topping",
+        "basil",
+        "--step-ms",
+        "20",
+        "--wait",
+        "--json",
+    ]);
+    assert!(placed.status.success(), "{}", String::from_utf8_lossy(&placed.stderr));
+    let end: serde_json::Value = serde_json::from_slice(&placed.stdout).unwrap();
+    assert_eq!(end["status"], "ORDER_DELIVERED");
+    assert_eq!(end["order"]["crust"], "CRUST_GARLIC");
+    let id = end["order"]["id"].as_str().unwrap().to_owned();
+    assert!(id.starts_with("cli--"));
+
+    let shown = ordo(&["order", "status", &id, "--json"]);
+    let view: serde_json::Value = serde_json::from_slice(&shown.stdout).unwrap();
+    assert_eq!((view["status"]["status"].as_str(), view["stale"].as_bool()), (Some("ORDER_DELIVERED"), Some(false)));
+    let batch = ordo(&["order", "status", &id, "nobody--0", "--json"]);
+    let rows: serde_json::Value = serde_json::from_slice(&batch.stdout).unwrap();
+    assert_eq!(rows[0]["status"], "ORDER_DELIVERED");
+    assert!(rows[1]["status"].is_null());
+    let stats = ordo(&["order", "stats", "--json"]);
+    let stats: serde_json::Value = serde_json::from_slice(&stats.stdout).unwrap();
+    assert_eq!(stats["failed"], 0);
+
+    let refused = ordo(&["order", "place", "--id", "x", "--crust", "CRUST_DEEP"]);
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("crust"), "{}", String::from_utf8_lossy(&refused.stderr));
+    let too_many: Vec<String> = (0..21).flat_map(|i| ["--topping".to_owned(), format!("t{i}")]).collect();
+    let mut args = vec!["order", "place", "--id", "y"];
+    args.extend(too_many.iter().map(String::as_str));
+    let refused = ordo(&args);
+    assert!(!refused.status.success());
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("toppings"),
+        "{}",
+        String::from_utf8_lossy(&refused.stderr)
+    );
+    let listed = ordo(&["order", "list", "--json"]);
+    let rows: serde_json::Value = serde_json::from_slice(&listed.stdout).unwrap();
+    assert_eq!(rows.as_array().map(Vec::len), Some(1), "nothing started for refused orders: {rows}");
+}

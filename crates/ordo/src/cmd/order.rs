@@ -210,6 +210,7 @@ pub(crate) async fn run(temporal: ordo_core::TemporalArgs, command: OrderCommand
             }
             let request = parse_order_json(&serde_json::Value::Object(object))?;
             let kitchen = request.kitchen.or(place.step_ms.map(quick_kitchen));
+            ensure_search_attribute(&client, &temporal.namespace).await?;
             let placed = orders.place(&request.order, kitchen).await?;
             if !place.wait {
                 print_status(&placed, common.json)?;
