@@ -125,6 +125,57 @@ async fn a_killed_worker_s_order_is_finished_by_a_new_worker() {
     drop(workers);
 }
 
+/// Checkpoint 1's other demo: two workers; the one running the order's bake is SIGKILLed and the
+/// other finishes the order, without a restart.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn of_two_workers_the_survivor_finishes_the_killed_one_s_order() {
+    let address = server().await.to_owned();
+    let queue = format!("orders-two-{}", uuid::Uuid::new_v4());
+    let mut workers = Workers {
+        address: address.clone(),
+        queue: queue.clone(),
+        data: tempfile::tempdir().unwrap(),
+        children: Vec::new(),
+    };
+    let client = ordo_core::connect(&ordo_core::TemporalArgs::at(address)).await.unwrap();
+    ordo_core::search_attributes::register(&client, "default", ordo_orders::SEARCH_ATTRIBUTES).await.unwrap();
+    let pids = [workers.spawn(), workers.spawn()].map(|i| (i, workers.children[i].id()));
+    let orders = OrdersClient::new(client.clone(), queue);
+    let order = PizzaOrderInfo { id: "two".into(), crust: Crust::Stuffed, ..Default::default() };
+    let mut knobs = quick_kitchen(2_000);
+    knobs.heartbeat_ms = Some(1_000);
+    let id = orders.place(&order, Some(knobs)).await.unwrap().order.id;
+    let handle = client.get_workflow_handle::<PizzaWorkflow>(&id);
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    let baker = loop {
+        let description = handle.describe(Default::default()).await.unwrap();
+        let baking = description
+            .raw()
+            .pending_activities
+            .iter()
+            .find(|a| {
+                a.activity_type.as_ref().is_some_and(|t| t.name == "BakePizza") && !a.last_worker_identity.is_empty()
+            })
+            .map(|a| a.last_worker_identity.clone());
+        if let Some(identity) = baking {
+            break identity;
+        }
+        assert!(std::time::Instant::now() < deadline, "never baking");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    // The SDK's identity is `<pid>@<host>`: the baker is one of ours.
+    let (victim, _) =
+        pids.iter().find(|(_, pid)| baker.starts_with(&format!("{pid}@"))).copied().expect("a worker of ours bakes");
+    workers.kill(victim);
+    let end = tokio::time::timeout(Duration::from_secs(90), orders.wait(&id)).await.expect("finished").unwrap();
+    assert_eq!(end.status, OrderStatus::Delivered);
+    let history =
+        String::from_utf8(handle.fetch_history(WorkflowFetchHistoryOptions::default()).to_json().await.unwrap())
+            .unwrap();
+    let survivor = pids.iter().find(|(i, _)| *i != victim).map(|(_, pid)| format!("\"{pid}@")).unwrap();
+    assert!(history.contains(&survivor), "the surviving worker ran part of the order");
+}
+
 /// The Prometheus text a worker serves on `address`.
 async fn scrape(address: &str) -> String {
     use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
