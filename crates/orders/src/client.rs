@@ -19,7 +19,7 @@ use crate::model::{
     Kitchen, OrderRequest, OrderStatus, PizzaOrderInfo, PizzaOrderStatus, MAX_ID_LEN, ORDER_STATUS, WORKFLOW_TYPE,
 };
 use crate::policy::{check_kitchen, check_order};
-use crate::workflows::{order_of, PizzaWorkflow};
+use crate::workflows::PizzaWorkflow;
 use ordo_core::time::rfc3339;
 use ordo_core::RequestError;
 
@@ -171,7 +171,7 @@ impl OrdersClient {
             execution_status,
             status: PizzaOrderStatus {
                 status: last,
-                order: order_of(id),
+                order: PizzaOrderInfo::with_id(id),
                 run_id: description
                     .raw()
                     .workflow_execution_info

@@ -205,6 +205,11 @@ pub struct PizzaOrderInfo {
 }
 
 impl PizzaOrderInfo {
+    /// An order known only by its id (what visibility knows of it).
+    pub fn with_id(id: &str) -> Self {
+        Self { id: id.to_owned(), ..Default::default() }
+    }
+
     /// Reads proto3-JSON (`id`, `crust`, `cheese`, `toppings`; enums as names or numbers; absent
     /// fields take their defaults), naming the field it refuses. Other fields are ignored, as the
     /// seed's clients may send more than the message holds.
@@ -321,6 +326,21 @@ pub struct Kitchen {
     pub heartbeat_ms: Option<u64>,
     /// Failure-mode rates.
     pub faults: Faults,
+}
+
+impl Kitchen {
+    /// Every step `ms` long and retries after `ms` (at least 10): what tests and quick demos use.
+    pub fn quick(ms: u64) -> Self {
+        Self {
+            prepare_ms: Some(ms),
+            bake_ms: Some(ms),
+            pickup_ms: Some(ms),
+            deliver_ms: Some(ms),
+            retry_ms: Some(ms.clamp(10, 60_000)),
+            heartbeat_ms: None,
+            faults: Faults::default(),
+        }
+    }
 }
 
 /// How often each of the seed's failure modes strikes (each `0..=1`, default 0). Retryable modes

@@ -24,10 +24,7 @@ use temporalio_sdk::{ActivityExecutionError, ActivityOptions, WorkflowContext, W
 
 use crate::activities::KitchenActivities;
 use crate::error;
-use crate::model::{
-    parse_order_payload, Kitchen, KitchenStep, OrderOutcome, OrderStatus, PizzaOrderInfo, PizzaOrderStatus,
-    ORDER_STATUS,
-};
+use crate::model::{parse_order_payload, KitchenStep, OrderOutcome, OrderStatus, PizzaOrderStatus, ORDER_STATUS};
 use crate::policy::{check_kitchen, Timings, MAX_REMAKES};
 
 /// The seed's pizza order (type `PizzaWorkflow`, query `getOrderStatus`).
@@ -207,22 +204,4 @@ fn failure_type(err: &ActivityExecutionError) -> Option<String> {
 
 fn root_message(err: &ActivityExecutionError) -> String {
     application_failure(err).map_or_else(|| err.to_string(), |f| f.message.clone())
-}
-
-/// The order a stale view knows: only its id.
-pub(crate) fn order_of(id: &str) -> PizzaOrderInfo {
-    PizzaOrderInfo { id: id.to_owned(), ..Default::default() }
-}
-
-/// Knobs for tests and demos: every step `ms` long, retries after `ms`.
-pub fn quick_kitchen(ms: u64) -> Kitchen {
-    Kitchen {
-        prepare_ms: Some(ms),
-        bake_ms: Some(ms),
-        pickup_ms: Some(ms),
-        deliver_ms: Some(ms),
-        retry_ms: Some(ms.clamp(10, 60_000)),
-        heartbeat_ms: None,
-        faults: Default::default(),
-    }
 }

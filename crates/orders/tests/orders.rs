@@ -8,7 +8,6 @@ mod support;
 use std::time::Duration;
 
 use ordo_orders::model::{encoding, message_type, Faults, Kitchen, ORDER_STATUS};
-use ordo_orders::workflows::quick_kitchen;
 use ordo_orders::{Cheese, Crust, KitchenConfig, OrderStatus, PizzaOrderInfo, PizzaOrderStatus, PizzaWorkflow};
 use support::{poll, Kitchen as TestKitchen, Worker};
 use temporalio_client::{WorkflowFetchHistoryOptions, WorkflowQueryOptions};
@@ -23,7 +22,7 @@ fn pizza(id: &str) -> PizzaOrderInfo {
 }
 
 fn with_faults(ms: u64, faults: Faults) -> Kitchen {
-    Kitchen { faults, heartbeat_ms: Some(500), ..quick_kitchen(ms) }
+    Kitchen { faults, heartbeat_ms: Some(500), ..Kitchen::quick(ms) }
 }
 
 /// The recorded history of an order, as SDK JSON.
@@ -47,7 +46,7 @@ async fn place_and_wait(kitchen: &TestKitchen, id: &str, knobs: Kitchen) -> (Str
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_order_is_delivered_through_every_status() {
     let kitchen = TestKitchen::start(KitchenConfig::default()).await;
-    let placed = kitchen.client.place(&pizza("e2e"), Some(quick_kitchen(400))).await.unwrap();
+    let placed = kitchen.client.place(&pizza("e2e"), Some(Kitchen::quick(400))).await.unwrap();
     let id = placed.order.id.clone();
     assert!(id.starts_with("e2e--") && id.len() == "e2e--".len() + 36, "the seed's id scheme: {id}");
     assert_eq!(placed.status, OrderStatus::Received);
@@ -162,7 +161,7 @@ async fn overcooked_and_wrong_orders_are_made_again() {
 async fn batch_status_answers_from_visibility() {
     let kitchen = TestKitchen::start(KitchenConfig::default()).await;
     let names: Vec<String> = (0..5).map(|i| format!("batch-{i}")).collect();
-    let runs = names.iter().map(|name| place_and_wait(&kitchen, name, quick_kitchen(10)));
+    let runs = names.iter().map(|name| place_and_wait(&kitchen, name, Kitchen::quick(10)));
     let mut ids: Vec<String> = futures::future::join_all(runs).await.into_iter().map(|(id, _)| id).collect();
     ids.push("nobody--0".into());
     let rows = poll("visibility to catch up", Duration::from_secs(10), || async {
@@ -201,14 +200,14 @@ async fn batch_status_answers_from_visibility() {
 async fn without_a_worker_the_status_is_stale_from_visibility() {
     let idle = TestKitchen::without_worker().await;
     let client = idle.client.clone().with_query_timeout(Duration::from_millis(500));
-    let placed = client.place(&pizza("idle"), Some(quick_kitchen(10))).await.unwrap();
+    let placed = client.place(&pizza("idle"), Some(Kitchen::quick(10))).await.unwrap();
     let view = client.status(&placed.order.id).await.unwrap();
     assert!(view.stale);
     assert_eq!(view.status.status, OrderStatus::Received);
     assert_eq!(view.status.order.id, placed.order.id);
 
     let mut kitchen = TestKitchen::start(KitchenConfig::default()).await;
-    let (id, _) = place_and_wait(&kitchen, "done", quick_kitchen(10)).await;
+    let (id, _) = place_and_wait(&kitchen, "done", Kitchen::quick(10)).await;
     kitchen.worker.take().unwrap().stop();
     let client = kitchen.client.clone().with_query_timeout(Duration::from_millis(500));
     let view = client.status(&id).await.unwrap();
@@ -285,7 +284,7 @@ async fn checkpoint_1a_a_fixed_worker_continues_from_the_failed_activity() {
     let mut kitchen = TestKitchen::start(KitchenConfig { inject_bug: true, ..Default::default() }).await;
     let mut order = pizza("bug");
     order.crust = Crust::Pretzel;
-    let placed = kitchen.client.place(&order, Some(quick_kitchen(10))).await.unwrap();
+    let placed = kitchen.client.place(&order, Some(Kitchen::quick(10))).await.unwrap();
     let id = placed.order.id;
     poll("the bake to fail", Duration::from_secs(30), || async {
         let text = history(&kitchen, &id).await;

@@ -5,8 +5,7 @@ use std::process::{Child, Stdio};
 use std::time::Duration;
 
 use ordo_core::devserver::{bound_command, find_temporal_binary, spawn_bound, DevServer, DevServerOptions};
-use ordo_orders::workflows::quick_kitchen;
-use ordo_orders::{Cheese, Crust, OrderStatus, OrdersClient, PizzaOrderInfo, PizzaWorkflow};
+use ordo_orders::{Cheese, Crust, Kitchen, OrderStatus, OrdersClient, PizzaOrderInfo, PizzaWorkflow};
 use temporalio_client::WorkflowFetchHistoryOptions;
 
 /// The address of this test binary's dev server (killed by the kernel when the binary exits).
@@ -83,7 +82,7 @@ async fn a_killed_worker_s_order_is_finished_by_a_new_worker() {
     let orders = OrdersClient::new(client.clone(), queue).with_query_timeout(Duration::from_secs(1));
     let order =
         PizzaOrderInfo { id: "kill".into(), crust: Crust::Thin, cheese: Cheese::Cheddar, toppings: vec!["ham".into()] };
-    let mut knobs = quick_kitchen(1_500);
+    let mut knobs = Kitchen::quick(1_500);
     knobs.heartbeat_ms = Some(1_000);
     // The worker registers the search attribute at start: place once it has.
     let placed = loop {
@@ -142,7 +141,7 @@ async fn of_two_workers_the_survivor_finishes_the_killed_one_s_order() {
     let pids = [workers.spawn(), workers.spawn()].map(|i| (i, workers.children[i].id()));
     let orders = OrdersClient::new(client.clone(), queue);
     let order = PizzaOrderInfo { id: "two".into(), crust: Crust::Stuffed, ..Default::default() };
-    let mut knobs = quick_kitchen(2_000);
+    let mut knobs = Kitchen::quick(2_000);
     knobs.heartbeat_ms = Some(1_000);
     let id = orders.place(&order, Some(knobs)).await.unwrap().order.id;
     let handle = client.get_workflow_handle::<PizzaWorkflow>(&id);

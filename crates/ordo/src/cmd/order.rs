@@ -12,8 +12,7 @@ use clap::Subcommand;
 use ordo_orders::chaos::{ChaosOptions, ChaosReport};
 use ordo_orders::model::{parse_order_json, DEFAULT_TASK_QUEUE};
 use ordo_orders::stream::{StreamOptions, Tally};
-use ordo_orders::workflows::quick_kitchen;
-use ordo_orders::{Cheese, Crust, OrderStatus, OrdersClient, PizzaOrderStatus};
+use ordo_orders::{Cheese, Crust, Kitchen, OrderStatus, OrdersClient, PizzaOrderStatus};
 
 use super::input;
 
@@ -144,7 +143,7 @@ impl StreamArgs {
             count: self.count,
             rate: self.rate,
             first: self.first,
-            kitchen: self.step_ms.map(quick_kitchen),
+            kitchen: self.step_ms.map(Kitchen::quick),
         }
     }
 }
@@ -209,7 +208,7 @@ pub(crate) async fn run(temporal: ordo_core::TemporalArgs, command: OrderCommand
                 object.insert("toppings".into(), place.toppings.into());
             }
             let request = parse_order_json(&serde_json::Value::Object(object))?;
-            let kitchen = request.kitchen.or(place.step_ms.map(quick_kitchen));
+            let kitchen = request.kitchen.or(place.step_ms.map(Kitchen::quick));
             ensure_search_attribute(&client, &temporal.namespace).await?;
             let placed = orders.place(&request.order, kitchen).await?;
             if !place.wait {
