@@ -10,8 +10,8 @@ use futures::StreamExt as _;
 use serde::{Deserialize, Serialize};
 use temporalio_client::errors::{WorkflowGetResultError, WorkflowInteractionError, WorkflowStartError};
 use temporalio_client::{
-    Client, WorkflowDescribeOptions, WorkflowExecutionStatus, WorkflowGetResultOptions, WorkflowListOptions,
-    WorkflowQueryOptions, WorkflowStartOptions,
+    Client, WorkflowCancelOptions, WorkflowDescribeOptions, WorkflowExecutionStatus, WorkflowGetResultOptions,
+    WorkflowListOptions, WorkflowQueryOptions, WorkflowStartOptions,
 };
 use temporalio_common::search_attributes::SearchAttributes;
 
@@ -241,6 +241,16 @@ impl OrdersClient {
             });
         }
         Ok(rows)
+    }
+
+    /// Cancels a running order (Temporal cancellation: the step in flight is cancelled and the
+    /// order ends cancelled, neither delivered nor rejected).
+    pub async fn cancel(&self, id: &str, reason: &str) -> Result<(), OrdersError> {
+        self.client
+            .get_workflow_handle::<PizzaWorkflow>(id)
+            .cancel(WorkflowCancelOptions::builder().reason(reason.to_owned()).build())
+            .await
+            .map_err(|e| interaction(id, e))
     }
 
     /// Waits for the order to end; its final answer (delivered, or rejected with a reason).

@@ -20,7 +20,10 @@ use temporalio_common::data_converters::RawValue;
 use temporalio_common::protos::temporal::api::failure::v1::{failure::FailureInfo, Failure};
 use temporalio_common::RetryPolicy;
 use temporalio_macros::{workflow, workflow_methods};
-use temporalio_sdk::{ActivityExecutionError, ActivityOptions, WorkflowContext, WorkflowContextView, WorkflowResult};
+use temporalio_sdk::{
+    ActivityExecutionError, ActivityOptions, TimerResult, WorkflowContext, WorkflowContextView, WorkflowResult,
+    WorkflowTermination,
+};
 
 use crate::activities::KitchenActivities;
 use crate::error;
@@ -72,6 +75,7 @@ impl PizzaWorkflow {
             .await
         {
             Ok(()) => {}
+            Err(_) if cancelled(ctx) => return cancel(ctx),
             Err(e) => return Ok(reject(ctx, format!("invalid order: {}", root_message(&e)))),
         }
 
@@ -88,6 +92,9 @@ impl PizzaWorkflow {
                 )
                 .await;
             if let Err(e) = prepared {
+                if cancelled(ctx) {
+                    return cancel(ctx);
+                }
                 return Ok(reject(ctx, root_message(&e)));
             }
 
@@ -102,12 +109,14 @@ impl PizzaWorkflow {
                     ctx.state_mut(|s| s.remakes = step.make);
                     continue;
                 }
+                Err(_) if cancelled(ctx) => return cancel(ctx),
                 Err(e) => return Ok(reject(ctx, root_message(&e))),
             }
 
             set_status(ctx, OrderStatus::PendingPickup);
-            if !timings.pickup.is_zero() {
-                ctx.timer(timings.pickup).await;
+            // A timer resolves (as cancelled) when the workflow is cancelled too.
+            if !timings.pickup.is_zero() && ctx.timer(timings.pickup).await == TimerResult::Cancelled {
+                return cancel(ctx);
             }
 
             set_status(ctx, OrderStatus::OutForDelivery);
@@ -120,6 +129,7 @@ impl PizzaWorkflow {
                     step.make += 1;
                     ctx.state_mut(|s| s.remakes = step.make);
                 }
+                Err(_) if cancelled(ctx) => return cancel(ctx),
                 Err(e) => return Ok(reject(ctx, root_message(&e))),
             }
         }
@@ -134,6 +144,17 @@ impl PizzaWorkflow {
     pub fn get_order_status(&self, _ctx: &WorkflowContextView) -> RawValue {
         self.answer.to_payload()
     }
+}
+
+fn cancelled(ctx: &WorkflowContext<PizzaWorkflow>) -> bool {
+    ctx.cancellation_token().is_cancelled()
+}
+
+/// Ends the workflow cancelled (someone cancelled it in Temporal): not a rejection, so it is
+/// counted apart from delivered and rejected orders; the last status stays in visibility.
+fn cancel(ctx: &mut WorkflowContext<PizzaWorkflow>) -> WorkflowResult<OrderOutcome> {
+    ctx.state_mut(|s| s.answer.reason = Some("the order was cancelled".to_owned()));
+    Err(WorkflowTermination::cancelled_with_details(ctx.state(|s| s.answer.clone())))
 }
 
 /// Ends the order rejected with `reason` (a business outcome: the workflow completes).

@@ -330,3 +330,27 @@ async fn record_histories() {
     kitchen.client.wait(&bad_id).await.unwrap();
     std::fs::write(dir.join("pizza_rejected_bad_input.json"), history(&kitchen, &bad_id).await).unwrap();
 }
+
+/// A cancelled order ends cancelled (not rejected, not delivered) wherever it was, and the stats
+/// count it apart.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cancelled_order_ends_cancelled_not_rejected() {
+    let kitchen = TestKitchen::start(KitchenConfig::default()).await;
+    let placed = kitchen.client.place(&pizza("cancel"), Some(Kitchen::quick(3_000))).await.unwrap();
+    let id = placed.order.id;
+    poll("the order to be preparing", Duration::from_secs(30), || async {
+        let view = kitchen.client.status(&id).await.unwrap();
+        if view.status.status == OrderStatus::Preparing {
+            Ok(())
+        } else {
+            Err(view)
+        }
+    })
+    .await;
+    kitchen.client.cancel(&id, "changed my mind").await.unwrap();
+    let err = kitchen.client.wait(&id).await.unwrap_err();
+    assert!(err.to_string().to_lowercase().contains("cancel"), "{err}");
+    let view = kitchen.client.status(&id).await.unwrap();
+    assert_eq!(view.execution_status, "Canceled");
+    assert_ne!(view.status.status, OrderStatus::Rejected);
+}

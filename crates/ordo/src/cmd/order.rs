@@ -83,6 +83,16 @@ pub(crate) enum OrderCommand {
         #[command(flatten)]
         common: OrderCommon,
     },
+    /// Cancel a running order (it ends cancelled: neither delivered nor rejected).
+    Cancel {
+        /// The workflow id.
+        id: String,
+        /// Why (recorded in the history).
+        #[arg(long, default_value = "cancelled with ordo order cancel")]
+        reason: String,
+        #[command(flatten)]
+        common: OrderCommon,
+    },
     /// Orders by status, delivered, rejected, failed, order time p50/p99 and throughput (from
     /// visibility).
     Stats {
@@ -183,6 +193,7 @@ pub(crate) async fn run(temporal: ordo_core::TemporalArgs, command: OrderCommand
         | OrderCommand::Status { common, .. }
         | OrderCommand::List { common, .. }
         | OrderCommand::Wait { common, .. }
+        | OrderCommand::Cancel { common, .. }
         | OrderCommand::Stats { common }
         | OrderCommand::Stream { common, .. }
         | OrderCommand::Chaos { common, .. } => common.clone(),
@@ -256,6 +267,14 @@ pub(crate) async fn run(temporal: ordo_core::TemporalArgs, command: OrderCommand
                     println!("{}\t{status}\t{}", row.workflow_id, row.started_at.unwrap_or_default());
                 }
             }
+            Ok(ExitCode::SUCCESS)
+        }
+        OrderCommand::Cancel { id, reason, common: _ } => {
+            if reason.chars().count() > 500 {
+                return Err(ordo_core::RequestError::new("reason", "at most 500 characters").into());
+            }
+            orders.cancel(&id, &reason).await?;
+            eprintln!("order {id}: cancellation requested");
             Ok(ExitCode::SUCCESS)
         }
         OrderCommand::Stats { common } => {
