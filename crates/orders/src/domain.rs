@@ -1,7 +1,14 @@
 //! Orders as a host runs them: the worker settings ([`OrdersArgs`]), the `orderStatus` search
 //! attribute, and the `gopherpizza` task queue with the workflow and the kitchen registered.
 
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::future::BoxFuture;
+use futures::FutureExt as _;
 use ordo_core::{Domain, HostSettings, RequestError, SearchAttributeSpec};
+use temporalio_client::Client;
+use temporalio_common::telemetry::metrics::CoreMeter;
 use temporalio_sdk::WorkerOptions;
 
 use crate::activities::{KitchenActivities, KitchenConfig};
@@ -81,6 +88,10 @@ impl Domain for OrdersDomain {
 
     fn search_attributes(&self) -> &'static [SearchAttributeSpec] {
         SEARCH_ATTRIBUTES
+    }
+
+    fn gauges(&self, client: Client, meter: Arc<dyn CoreMeter>, every: Duration) -> Option<BoxFuture<'static, ()>> {
+        Some(crate::gauges::refresh_forever(client, meter, self.task_queue.clone(), every).boxed())
     }
 
     fn histogram_buckets(&self) -> Vec<(String, Vec<f64>)> {

@@ -19,7 +19,8 @@
 //! - [`activities`]: the kitchen (validate, prepare, bake, deliver).
 //! - [`effects`]: the kitchen's effects, applied once per step and make (a marker file each).
 //! - [`workflows`]: the `PizzaWorkflow` orchestration.
-//! - [`metrics`]: orders ended by outcome, order time, remakes (Prometheus, once per order).
+//! - [`metrics`]: orders ended by outcome, order time, remakes (Prometheus, once per order);
+//!   `gauges`: orders by status, running, failed, p99 order time, from visibility.
 //! - [`client`]: place, status (with a stale fallback from visibility), batch status, list, wait.
 //! - [`stream`]: checkpoint 3's generator of random orders, and the tally of how orders ended.
 //! - [`stats`]: orders by status, failed, order times and throughput, from visibility.
@@ -32,6 +33,7 @@ pub mod client;
 pub mod domain;
 pub mod effects;
 pub mod error;
+mod gauges;
 pub mod metrics;
 pub mod model;
 pub mod policy;

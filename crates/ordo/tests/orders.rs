@@ -106,7 +106,7 @@ async fn a_killed_worker_s_order_is_finished_by_a_new_worker() {
     let stale = orders.status(&id).await.unwrap();
     assert!(stale.stale && stale.status.status == OrderStatus::Baking, "no worker: last known status, {stale:?}");
     let metrics = format!("127.0.0.1:{}", ordo_core::devserver::free_port().unwrap());
-    workers.spawn_with(&[("ORDO_METRICS_ADDR", &metrics)]);
+    workers.spawn_with(&[("ORDO_METRICS_ADDR", &metrics), ("ORDO_DOMAIN_METRICS_INTERVAL", "1")]);
     let end = tokio::time::timeout(Duration::from_secs(90), orders.wait(&id)).await.expect("finished").unwrap();
     assert_eq!(end.status, OrderStatus::Delivered);
     let handle = client.get_workflow_handle::<PizzaWorkflow>(&id);
@@ -121,6 +121,20 @@ async fn a_killed_worker_s_order_is_finished_by_a_new_worker() {
             .any(|l| l.starts_with("ordo_orders_ended") && l.contains("outcome=\"delivered\"") && l.ends_with(" 1")),
         "the new worker counted the delivery once:\n{scraped}"
     );
+    // The gauges, from visibility, refreshed every second.
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let scraped = scrape(&metrics).await;
+        let delivered = scraped.lines().any(|l| {
+            l.starts_with("ordo_orders{") && l.contains("order_status=\"ORDER_DELIVERED\"") && l.ends_with(" 1")
+        });
+        let failed = scraped.lines().any(|l| l.starts_with("ordo_orders_failed{") && l.ends_with(" 0"));
+        if delivered && failed {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "gauges never showed the delivery:\n{scraped}");
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
     drop(workers);
 }
 
