@@ -107,27 +107,45 @@ pub fn random_order(n: u64) -> PizzaOrderInfo {
     }
 }
 
+/// Most placements in flight at once (so a fast stream is not paced by one round trip).
+const IN_FLIGHT: usize = 32;
+
 /// Places orders as `options` say until the count is reached or `stop` resolves; `placed` sees
-/// each one. Returns how many were placed.
+/// each one (in the order they were accepted). Returns how many were placed.
 pub async fn run(
     client: &OrdersClient,
     options: &StreamOptions,
     mut placed: impl FnMut(PizzaOrderStatus),
     stop: impl std::future::Future<Output = ()>,
 ) -> Result<u64, OrdersError> {
+    use futures::StreamExt as _;
     options.check()?;
     tokio::pin!(stop);
+    let mut pending = futures::stream::FuturesUnordered::new();
     let mut next = tokio::time::Instant::now();
     let mut n = 0u64;
-    while options.count.is_none_or(|count| n < count) {
+    let mut stopped = false;
+    while !stopped && options.count.is_none_or(|count| n < count) {
+        while pending.len() >= IN_FLIGHT {
+            if let Some(result) = pending.next().await {
+                placed(result?);
+            }
+        }
         let order = random_order(options.first + n);
-        placed(client.place(&order, options.kitchen.clone()).await?);
+        let kitchen = options.kitchen.clone();
+        pending.push(async move { client.place(&order, kitchen).await });
         n += 1;
         next += options.pause();
-        tokio::select! {
-            () = tokio::time::sleep_until(next) => {}
-            () = &mut stop => break,
+        loop {
+            tokio::select! {
+                () = tokio::time::sleep_until(next) => break,
+                () = &mut stop => { stopped = true; break; }
+                Some(result) = pending.next(), if !pending.is_empty() => placed(result?),
+            }
         }
+    }
+    while let Some(result) = pending.next().await {
+        placed(result?);
     }
     Ok(n)
 }

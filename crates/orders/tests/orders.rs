@@ -354,3 +354,34 @@ async fn a_cancelled_order_ends_cancelled_not_rejected() {
     assert_eq!(view.execution_status, "Canceled");
     assert_ne!(view.status.status, OrderStatus::Rejected);
 }
+
+/// Checkpoint 3 under load: 100 random orders streamed at up to 400 a second are all placed
+/// (`auto-N` ids, each once), and every one is delivered or rejected, none failed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fast_stream_places_every_order_and_none_fails() {
+    let kitchen = TestKitchen::start(KitchenConfig::default()).await;
+    let options = ordo_orders::stream::StreamOptions {
+        count: Some(100),
+        rate: Some(400.0),
+        first: 0,
+        kitchen: Some(Kitchen::quick(10)),
+    };
+    let started = std::time::Instant::now();
+    let mut ids = Vec::new();
+    let placed = ordo_orders::stream::run(&kitchen.client, &options, |s| ids.push(s.order.id), std::future::pending())
+        .await
+        .unwrap();
+    let took = started.elapsed();
+    eprintln!("placed {placed} orders in {took:?} ({:.0}/s)", placed as f64 / took.as_secs_f64());
+    assert_eq!((placed, ids.len()), (100, 100));
+    let mut numbers: Vec<u64> =
+        ids.iter().map(|id| id.strip_prefix("auto-").unwrap().split("--").next().unwrap().parse().unwrap()).collect();
+    numbers.sort_unstable();
+    assert_eq!(numbers, (0..100).collect::<Vec<_>>());
+    let tally =
+        ordo_orders::stream::settle(&kitchen.client, &ids, Duration::from_millis(500), Duration::from_secs(120))
+            .await
+            .unwrap();
+    assert_eq!((tally.failed, tally.running, tally.missing), (0, 0, 0), "{tally:?}");
+    assert_eq!(tally.delivered + tally.rejected, 100, "{tally:?}");
+}
