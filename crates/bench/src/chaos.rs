@@ -166,7 +166,8 @@ struct Pool {
 impl Pool {
     fn spawn(&mut self, slot: usize) -> Result<(), BenchError> {
         self.incarnations += 1;
-        let mut command = tokio::process::Command::new(&self.config.ordo_bin);
+        // Bound to this process: a chaos run killed itself leaves no worker behind.
+        let mut command = tokio::process::Command::from(ordo_core::devserver::bound_command(&self.config.ordo_bin));
         command
             .arg("worker")
             .env("TEMPORAL_ADDRESS", &self.address)
