@@ -126,5 +126,8 @@ pub async fn serve(
         shutdown.await;
         closing.close();
     };
-    axum::serve(listener, app(state)).with_graceful_shutdown(shutdown).await
+    // The peer address reaches handlers (the per-client rate limit on placing orders).
+    axum::serve(listener, app(state).into_make_service_with_connect_info::<std::net::SocketAddr>())
+        .with_graceful_shutdown(shutdown)
+        .await
 }

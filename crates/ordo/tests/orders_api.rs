@@ -191,3 +191,29 @@ async fn the_openapi_document_has_the_orders_routes() {
         assert!(doc["components"]["schemas"][schema].is_object(), "{schema} is documented");
     }
 }
+
+/// Placing is public but rate-limited per client: a client's burst is served, then 429s; another
+/// client still places.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn placing_is_rate_limited_per_client() {
+    let api = Api::start(false).await;
+    let place = |ip: [u8; 4]| {
+        let mut request = Request::builder()
+            .method(Method::POST)
+            .uri("/orderPizza")
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(json!({"id": "burst"}).to_string()))
+            .unwrap();
+        let peer = std::net::SocketAddr::from((ip, 40_000));
+        request.extensions_mut().insert(axum::extract::ConnectInfo(peer));
+        ordo_api::app(api.state.clone()).oneshot(request)
+    };
+    let mut statuses = Vec::new();
+    for _ in 0..36 {
+        statuses.push(place([198, 51, 100, 7]).await.unwrap().status());
+    }
+    let ok = statuses.iter().filter(|s| **s == StatusCode::OK).count();
+    let limited = statuses.iter().filter(|s| **s == StatusCode::TOO_MANY_REQUESTS).count();
+    assert!((30..36).contains(&ok) && ok + limited == 36, "{statuses:?}");
+    assert_eq!(place([198, 51, 100, 8]).await.unwrap().status(), StatusCode::OK, "another client is not limited");
+}

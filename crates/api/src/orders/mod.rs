@@ -2,16 +2,17 @@
 //! `POST /orderStatus`, its JSON shapes and workflow-id scheme, so its Flutter app works against
 //! Ordo) and Ordo's (`/api/orders…`: place, show, batch status from one visibility call, stats).
 //! Placing an order and reading its status are public, as in the seed (a pizza shop's customers
-//! do not sign in), and bounded: body size, toppings count and length.
+//! do not sign in), and bounded: body size, toppings count and length, and a rate per client.
 //!
 //! # Layout
-//! - `routes`: the routes; `schema`: OpenAPI schemas of `ordo-orders`' types; `error`:
+//! - `routes`: the routes; `limit`: the per-client rate limit on placing; `schema`: OpenAPI schemas of `ordo-orders`' types; `error`:
 //!   `OrdersError` as HTTP statuses.
 //!
 //! Handlers reach the client with `state.domain::<OrdersClient>()`, registered by the host with
 //! `AppState::builder(..).with(orders_client)`.
 
 mod error;
+mod limit;
 mod routes;
 mod schema;
 

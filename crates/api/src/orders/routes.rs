@@ -38,6 +38,34 @@ pub(crate) fn router() -> Router<AppState> {
         .layer(DefaultBodyLimit::max(MAX_BODY))
 }
 
+/// The client placing an order (for the rate limit).
+pub(crate) struct Client(Option<std::net::IpAddr>);
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Client {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut axum::http::request::Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(Client(super::limit::client_of(parts)))
+    }
+}
+
+/// 429 when `client` placed too many orders lately.
+fn limited(client: &Client) -> Option<axum::response::Response> {
+    if super::limit::admit(client.0) {
+        return None;
+    }
+    let body = ErrorBody {
+        error: "too_many_requests".into(),
+        field: None,
+        reason: format!(
+            "too many orders from this client: at most {} at once and {} a second",
+            super::limit::BURST,
+            super::limit::PER_SECOND
+        ),
+    };
+    Some((StatusCode::TOO_MANY_REQUESTS, [(axum::http::header::RETRY_AFTER, "1")], Json(body)).into_response())
+}
+
 /// Reads an order body; `kitchen` knobs only from a signed-in admin.
 fn read_order(
     body: &Value,
@@ -59,17 +87,22 @@ fn read_order(
         (status = 200, description = "Placed", body = PizzaOrderStatusDoc),
         (status = 400, body = ErrorBody), (status = 413, description = "Body too large"), (status = 415, body = ErrorBody),
         (status = 422, description = "A field is missing or wrong; `field` names it", body = ErrorBody),
+        (status = 429, description = "Too many orders from this client", body = ErrorBody),
     )
 )]
 pub(crate) async fn order_pizza(
     State(state): State<AppState>,
+    client: Client,
     user: Result<User, ApiError>,
     ApiJson(body): ApiJson<Value>,
-) -> Result<Json<PizzaOrderStatus>, ApiError> {
+) -> Result<axum::response::Response, ApiError> {
     let (order, kitchen) = read_order(&body, &user)?;
-    let placed = state.domain::<OrdersClient>()?.place(&order, kitchen).await?;
+    if let Some(refusal) = limited(&client) {
+        return Ok(refusal);
+    }
+    let placed: PizzaOrderStatus = state.domain::<OrdersClient>()?.place(&order, kitchen).await?;
     tracing::info!(workflow_id = %placed.order.id, "order placed");
-    Ok(Json(placed))
+    Ok(Json(placed).into_response())
 }
 
 /// The seed's status request: `{status, order: {id, …}, runId}`.
@@ -119,17 +152,22 @@ pub(crate) async fn order_status(
         (status = 201, body = PizzaOrderStatusDoc),
         (status = 400, body = ErrorBody), (status = 413, description = "Body too large"), (status = 415, body = ErrorBody),
         (status = 422, description = "A field is missing or wrong; `field` names it", body = ErrorBody),
+        (status = 429, description = "Too many orders from this client", body = ErrorBody),
     )
 )]
 pub(crate) async fn place_order(
     State(state): State<AppState>,
+    client: Client,
     user: Result<User, ApiError>,
     ApiJson(body): ApiJson<Value>,
-) -> Result<impl IntoResponse, ApiError> {
+) -> Result<axum::response::Response, ApiError> {
     let (order, kitchen) = read_order(&body, &user)?;
+    if let Some(refusal) = limited(&client) {
+        return Ok(refusal);
+    }
     let placed = state.domain::<OrdersClient>()?.place(&order, kitchen).await?;
     let location = format!("/api/orders/{}", placed.order.id);
-    Ok((StatusCode::CREATED, [(LOCATION, location)], Json(placed)))
+    Ok((StatusCode::CREATED, [(LOCATION, location)], Json(placed)).into_response())
 }
 
 /// One order: the live query, or visibility's last status marked stale.
