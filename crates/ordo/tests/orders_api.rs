@@ -208,12 +208,11 @@ async fn placing_is_rate_limited_per_client() {
         request.extensions_mut().insert(axum::extract::ConnectInfo(peer));
         ordo_api::app(api.state.clone()).oneshot(request)
     };
-    let mut statuses = Vec::new();
-    for _ in 0..36 {
-        statuses.push(place([198, 51, 100, 7]).await.unwrap().status());
-    }
+    // All at once, faster than the bucket refills (5 a second), whatever the machine's speed.
+    let responses = futures::future::join_all((0..60).map(|_| place([198, 51, 100, 7]))).await;
+    let statuses: Vec<StatusCode> = responses.into_iter().map(|r| r.unwrap().status()).collect();
     let ok = statuses.iter().filter(|s| **s == StatusCode::OK).count();
     let limited = statuses.iter().filter(|s| **s == StatusCode::TOO_MANY_REQUESTS).count();
-    assert!((30..36).contains(&ok) && ok + limited == 36, "{statuses:?}");
+    assert!(ok >= 30 && limited >= 10 && ok + limited == 60, "{ok} placed, {limited} refused: {statuses:?}");
     assert_eq!(place([198, 51, 100, 8]).await.unwrap().status(), StatusCode::OK, "another client is not limited");
 }
