@@ -121,6 +121,9 @@ async fn the_seeds_routes_place_and_follow_an_order() {
     }
     let (status, unknown) = api.call(Method::POST, "/orderStatus", Some(json!({})), false).await;
     assert_eq!((status, unknown), (StatusCode::OK, json!({"status": "ORDER_UNKNOWN"})));
+    let nobody = json!({"status": "ORDER_RECEIVED", "order": {"id": "nobody--0"}, "runId": ""});
+    let (status, echoed) = api.call(Method::POST, "/orderStatus", Some(nobody), false).await;
+    assert_eq!((status, echoed), (StatusCode::OK, json!({"status": "ORDER_UNKNOWN", "order": {"id": "nobody--0"}})));
 
     let id = placed["order"]["id"].as_str().unwrap();
     let (status, rows) =

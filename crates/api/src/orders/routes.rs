@@ -120,8 +120,7 @@ pub(crate) struct StatusRequest {
     post, path = "/orderStatus", tag = "orders",
     request_body = PizzaOrderStatusDoc,
     responses(
-        (status = 200, body = PizzaOrderStatusDoc),
-        (status = 404, description = "No order has this id", body = ErrorBody),
+        (status = 200, description = "The order's status; ORDER_UNKNOWN (the request echoed) when no order has this id", body = PizzaOrderStatusDoc),
         (status = 422, body = ErrorBody),
     )
 )]
@@ -136,7 +135,14 @@ pub(crate) async fn order_status(
         Some(Value::String(id)) if !id.is_empty() && id.chars().count() <= MAX_ID_LEN => id.clone(),
         _ => return Err(ApiError::validation("order.id", format!("1..={MAX_ID_LEN} characters"))),
     };
-    let view = state.domain::<OrdersClient>()?.status(&id).await?;
+    let view = match state.domain::<OrdersClient>()?.status(&id).await {
+        Ok(view) => view,
+        // As the seed's API: an order that does not exist is echoed back, ORDER_UNKNOWN, 200.
+        Err(ordo_orders::OrdersError::NotFound(_)) => {
+            return Ok(Json(serde_json::json!({"status": OrderStatus::Unknown.as_str(), "order": order})));
+        }
+        Err(e) => return Err(e.into()),
+    };
     let mut answer = serde_json::to_value(&view.status).map_err(|e| ApiError::Internal(e.into()))?;
     if view.stale {
         answer["stale"] = Value::Bool(true);
