@@ -27,6 +27,7 @@
 //! One module per domain, each with its routes, schemas, access rules and error mapping:
 //! - `provision`: seed 001's runs (`/api/runs…`, `/api/scenarios`, `/api/inbox`).
 //! - `application`: seed 000's requests (`/api/applications…`, `/api/authorizations`).
+//! - `orders`: seed 002's pizza orders (`/orderPizza`, `/orderStatus`, `/api/orders…`).
 //!
 //! Adding a domain: a module like these (a `DOMAIN` with its router and OpenAPI document, and
 //! `impl Hosted` for its client), one line in [`DOMAINS`], and `.with(client)` where the host
@@ -39,6 +40,7 @@ pub mod error;
 mod extract;
 mod hub;
 mod metrics;
+mod orders;
 mod params;
 mod provision;
 mod routes;
@@ -66,7 +68,7 @@ struct Domain {
 
 /// The domains the API serves, in the OpenAPI document's order. A host registers each one's
 /// client with [`AppStateBuilder::with`].
-const DOMAINS: [Domain; 2] = [provision::DOMAIN, application::DOMAIN];
+const DOMAINS: [Domain; 3] = [provision::DOMAIN, application::DOMAIN, orders::DOMAIN];
 
 /// Settings of the HTTP API.
 #[derive(Debug, Clone)]
@@ -124,5 +126,8 @@ pub async fn serve(
         shutdown.await;
         closing.close();
     };
-    axum::serve(listener, app(state)).with_graceful_shutdown(shutdown).await
+    // The peer address reaches handlers (the per-client rate limit on placing orders).
+    axum::serve(listener, app(state).into_make_service_with_connect_info::<std::net::SocketAddr>())
+        .with_graceful_shutdown(shutdown)
+        .await
 }

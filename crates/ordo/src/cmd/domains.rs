@@ -11,17 +11,20 @@ pub(crate) enum DomainName {
     Provision,
     /// Application requests with a human authorization (seed 000).
     Application,
+    /// Pizza orders (seed 002, GopherPizza).
+    Orders,
 }
 
 impl DomainName {
     /// Every domain: what a worker hosts by default.
-    pub(crate) const ALL: &[DomainName] = &[DomainName::Provision, DomainName::Application];
+    pub(crate) const ALL: &[DomainName] = &[DomainName::Provision, DomainName::Application, DomainName::Orders];
 
     /// The search attributes the domain writes (known without building it).
     pub(crate) fn search_attributes(self) -> &'static [SearchAttributeSpec] {
         match self {
             DomainName::Provision => ordo_provision::SEARCH_ATTRIBUTES,
             DomainName::Application => ordo_application::SEARCH_ATTRIBUTES,
+            DomainName::Orders => ordo_orders::SEARCH_ATTRIBUTES,
         }
     }
 }
@@ -42,12 +45,15 @@ pub(crate) struct DomainArgs {
     pub(crate) provision: ordo_provision::ProvisionArgs,
     #[command(flatten)]
     pub(crate) application: ordo_application::ApplicationArgs,
+    #[command(flatten)]
+    pub(crate) orders: ordo_orders::OrdersArgs,
 }
 
 impl DomainArgs {
     /// Builds the `selected` domains (each once, in the order given), checking their settings.
     pub(crate) fn build(&self, selected: &[DomainName], host: &HostSettings) -> anyhow::Result<Vec<Box<dyn Domain>>> {
-        let iac = self.iac.settings(&host.data_dir)?;
+        // Only the IaC domains need an IaC root: `--domains orders` runs without one.
+        let iac = || self.iac.settings(&host.data_dir);
         let mut domains: Vec<Box<dyn Domain>> = Vec::new();
         let mut seen = Vec::new();
         for name in selected {
@@ -56,8 +62,9 @@ impl DomainArgs {
             }
             seen.push(*name);
             domains.push(match name {
-                DomainName::Provision => Box::new(self.provision.domain(host, &iac)?),
-                DomainName::Application => Box::new(self.application.domain(host, &iac)?),
+                DomainName::Provision => Box::new(self.provision.domain(host, &iac()?)?),
+                DomainName::Application => Box::new(self.application.domain(host, &iac()?)?),
+                DomainName::Orders => Box::new(self.orders.domain(host)),
             });
         }
         Ok(domains)

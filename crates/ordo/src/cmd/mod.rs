@@ -4,6 +4,7 @@ pub(crate) mod app;
 pub(crate) mod codec_server;
 pub(crate) mod domains;
 pub(crate) mod input;
+pub(crate) mod order;
 pub(crate) mod provision;
 pub(crate) mod search_attributes;
 pub(crate) mod serve;
@@ -45,6 +46,9 @@ enum Command {
     /// Application requests (seed 000): request, authorize, show, list, cancel.
     #[command(subcommand)]
     App(app::AppCommand),
+    /// Pizza orders (seed 002): place, status, list, stats, wait, stream, chaos.
+    #[command(subcommand)]
+    Order(order::OrderCommand),
 }
 
 impl Cli {
@@ -59,6 +63,7 @@ impl Cli {
             Command::SearchAttributes(args) => search_attributes::run(temporal, args).await,
             Command::Provision(command) => provision::run(temporal, command).await,
             Command::App(command) => app::run(temporal, command).await,
+            Command::Order(command) => order::run(temporal, command).await,
         }
     }
 }
