@@ -74,8 +74,14 @@ impl Api {
         config.watch_interval = Duration::from_millis(100);
         config.worker_timeout = Duration::from_secs(20);
         let applications = ApplicationClient::new(env.client.temporal().clone(), apps_queue(&env));
-        let state =
-            AppState::builder(env.client.temporal(), config).with(env.client.clone()).with(applications).build();
+        let state = AppState::builder(env.client.temporal(), config)
+            .with(env.client.clone())
+            .with(applications)
+            .with(ordo_orders::client::OrdersClient::new(
+                env.client.temporal().clone(),
+                ordo_orders::model::DEFAULT_TASK_QUEUE,
+            ))
+            .build();
         Self { env, state }
     }
 
@@ -1158,6 +1164,12 @@ async fn scenarios_and_the_openapi_document_cover_every_route() {
         "POST /api/runs/{id}/reset",
         "POST /api/session",
         "DELETE /api/session",
+        "POST /orderPizza",
+        "POST /orderStatus",
+        "POST /api/orders",
+        "GET /api/orders/{id}",
+        "POST /api/orders/status",
+        "GET /api/orders/stats",
     ];
     expected.sort();
     assert_eq!(operations, expected);

@@ -186,6 +186,7 @@ impl ProvisionClient {
         let description =
             handle.describe(WorkflowDescribeOptions::default()).await.map_err(|e| not_found_or(id, e.to_string()))?;
         let workflow_type = description.workflow_type().to_owned();
+        ensure_provisioning(id, &workflow_type)?;
         let execution_status = format!("{:?}", description.status());
         let query = async {
             if workflow_type == crate::model::DEPROVISION_WORKFLOW {
@@ -228,6 +229,7 @@ impl ProvisionClient {
     /// Approves or rejects: through the update (validated; a refusal comes back as
     /// [`RunError::Refused`]) or, with `via_signal`, seed 001's fire-and-forget signal.
     pub async fn decide(&self, id: &str, decision: ApplyDecision, via_signal: bool) -> Result<(), RunError> {
+        self.describe(id).await?;
         let handle = self.client.get_workflow_handle::<ProvisionInfraWorkflow>(id);
         if via_signal {
             return handle
@@ -248,6 +250,7 @@ impl ProvisionClient {
 
     /// Asks for a fresh plan (continue-as-new with the same input).
     pub async fn replan(&self, id: &str) -> Result<(), RunError> {
+        self.describe(id).await?;
         self.client
             .get_workflow_handle::<ProvisionInfraWorkflow>(id)
             .signal(ProvisionInfraWorkflow::request_continue_as_new, (), WorkflowSignalOptions::default())
@@ -257,6 +260,7 @@ impl ProvisionClient {
 
     /// Pushes an ephemeral run's destroy out by `seconds`; returns the new deadline.
     pub async fn extend_ttl(&self, id: &str, seconds: u64) -> Result<String, RunError> {
+        self.describe(id).await?;
         self.client
             .get_workflow_handle::<ProvisionInfraWorkflow>(id)
             .execute_update(
@@ -283,6 +287,7 @@ impl ProvisionClient {
             .and_then(|i| i.execution.as_ref())
             .map(|e| e.run_id.clone())
             .unwrap_or_default();
+        ensure_provisioning(id, description.workflow_type())?;
         Ok(Described {
             workflow_type: description.workflow_type().to_owned(),
             execution_status: execution_status_name(description.status()),
@@ -383,6 +388,16 @@ impl ProvisionClient {
 
 fn execution_status_name(status: WorkflowExecutionStatus) -> String {
     format!("{status:?}")
+}
+
+/// Another domain's workflow (an order, a release) is not a run: the same id space, not the same
+/// thing, so provisioning calls on it are a "not found", never a confused answer.
+fn ensure_provisioning(id: &str, workflow_type: &str) -> Result<(), RunError> {
+    if workflow_type == PROVISION_WORKFLOW || workflow_type == crate::model::DEPROVISION_WORKFLOW {
+        Ok(())
+    } else {
+        Err(RunError::NotFound(id.to_owned()))
+    }
 }
 
 fn not_found_or(id: &str, message: String) -> RunError {

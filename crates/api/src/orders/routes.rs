@@ -18,7 +18,9 @@ use serde::Deserialize;
 use serde_json::Value;
 use utoipa::ToSchema;
 
-use super::schema::{OrderStatsDoc, OrderSummaryDoc, OrderViewDoc, PizzaOrderInfoDoc, PizzaOrderStatusDoc};
+use super::schema::{
+    OrderStatsDoc, OrderStatusRequestDoc, OrderSummaryDoc, OrderViewDoc, PizzaOrderInfoDoc, PizzaOrderStatusDoc,
+};
 use crate::auth::{Role, User};
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::ApiJson;
@@ -118,9 +120,10 @@ pub(crate) struct StatusRequest {
 /// as from the seed.
 #[utoipa::path(
     post, path = "/orderStatus", tag = "orders",
-    request_body = PizzaOrderStatusDoc,
+    request_body = OrderStatusRequestDoc,
     responses(
         (status = 200, description = "The order's status; ORDER_UNKNOWN (the request echoed) when no order has this id", body = PizzaOrderStatusDoc),
+        (status = 400, body = ErrorBody), (status = 413, description = "Body too large"), (status = 415, body = ErrorBody),
         (status = 422, body = ErrorBody),
     )
 )]
@@ -206,7 +209,11 @@ pub(crate) struct BatchRequest {
 #[utoipa::path(
     post, path = "/api/orders/status", tag = "orders",
     request_body = BatchRequest,
-    responses((status = 200, body = Vec<OrderSummaryDoc>), (status = 422, body = ErrorBody))
+    responses(
+        (status = 200, body = Vec<OrderSummaryDoc>),
+        (status = 400, body = ErrorBody), (status = 413, description = "Body too large"), (status = 415, body = ErrorBody),
+        (status = 422, body = ErrorBody),
+    )
 )]
 pub(crate) async fn batch_status(
     State(state): State<AppState>,

@@ -40,6 +40,17 @@ pub(crate) struct PizzaOrderStatusDoc {
     stale: Option<bool>,
 }
 
+/// What `/orderStatus` is sent: the seed's `PizzaOrderStatus`, read for its `order.id` only.
+#[derive(ToSchema)]
+#[schema(as = OrderStatusRequest)]
+#[allow(dead_code)]
+pub(crate) struct OrderStatusRequestDoc {
+    /// Ignored (the seed's client sends the status it last saw).
+    status: Option<String>,
+    /// The order whose status is asked for (its `id`); none: `ORDER_UNKNOWN`.
+    order: Option<PizzaOrderInfoDoc>,
+}
+
 /// An order as Ordo shows it.
 #[derive(ToSchema)]
 #[schema(as = OrderView)]
