@@ -338,3 +338,84 @@ async fn the_seed_shaped_input_started_with_the_temporal_cli_succeeds() {
     );
     assert_eq!(env.store().audit("DEV").unwrap().len(), 9);
 }
+
+async fn save_history(env: &Env, workflow_id: &str, name: &str) {
+    use temporalio_client::WorkflowFetchHistoryOptions;
+    let handle = env.client.temporal().get_workflow_handle::<ordo_release::workflows::ReleaseWorkflow>(workflow_id);
+    let json = handle.fetch_history(WorkflowFetchHistoryOptions::default()).to_json().await.unwrap();
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/histories").join(format!("{name}.json"));
+    std::fs::write(&path, json).unwrap();
+    eprintln!("wrote {}", path.display());
+}
+
+/// Records the histories `tests/replay.rs` replays. Run after a deliberate, patched workflow
+/// change: `cargo test -p ordo-release --test release -- --ignored record_histories`.
+#[tokio::test]
+#[ignore = "writes fixtures"]
+async fn record_histories() {
+    use ordo_release::model::release_workflow_id;
+    let dir = tempfile::tempdir().unwrap();
+    let environments = dir.path().join("environments.json");
+    std::fs::write(&environments, r#"{"QC": {"health_command": "test \"$CONTAINER_VERSION\" != 2.0"}}"#).unwrap();
+    let env = Env::with(|args| args.release_environments = Some(environments.clone())).await;
+
+    // Approvals of the release and of a deploy, the gate, then all four environments.
+    let key = "REC-GATED";
+    let mut info = release(key, &["web", "api"], "1.0", &["DEV", "TEST", "QC", "PROD"]);
+    info.approved = false;
+    info.deploys[1].approved = false;
+    info.unapproved_deploys_behavior = UnapprovedBehavior::Wait;
+    info.promotion_gate = Some(PromotionGate { approval: true, window: None });
+    info.knobs.error_rate = Some(30);
+    env.start_release(&info).await;
+    env.wait_for(key, "release approval", |s| s.status == status::WAITING_FOR_RELEASE_APPROVAL).await;
+    let approve = |target: &str| Approval {
+        target: target.into(),
+        approver: "rec".into(),
+        reason: "recorded".into(),
+        approved: true,
+    };
+    env.client.approve(key, approve("release")).await.unwrap();
+    env.wait_for(key, "deploy approval", |s| s.status == status::WAITING_FOR_DEPLOY_APPROVAL).await;
+    env.client.approve(key, approve("REC-GATED:api")).await.unwrap();
+    env.wait_for(key, "the gate", |s| s.status == status::WAITING_FOR_GATE).await;
+    env.client
+        .decide_gate(key, GateDecision { approver: "rec".into(), reason: "recorded".into(), approved: true })
+        .await
+        .unwrap();
+    assert_eq!(env.result(key).await, "Release REC-GATED: SUCCESS");
+    save_history(&env, &release_workflow_id(key), "release_gated_success").await;
+    save_history(&env, &deploy_workflow_id("REC-GATED:web"), "deploy_done").await;
+
+    // A failed verification and its rollback.
+    let key = "REC-ROLLBACK";
+    assert!(env.run(&release(key, &["web"], "2.0", &["QC", "PROD"])).await.contains("ROLLED_BACK"));
+    save_history(&env, &release_workflow_id(key), "release_rolled_back").await;
+    save_history(&env, &deploy_workflow_id("REC-ROLLBACK:web"), "deploy_rolled_back").await;
+
+    // A rule.
+    let key = "REC-REJECTED";
+    let options =
+        temporalio_client::WorkflowStartOptions::new(env.task_queue.clone(), release_workflow_id(key)).build();
+    let bad = release(key, &["web"], "1.0", &["TEST", "PROD"]);
+    env.client
+        .temporal()
+        .start_workflow(ordo_release::workflows::ReleaseWorkflow::run, serde_json::to_value(&bad).unwrap(), options)
+        .await
+        .unwrap();
+    assert!(env.result(key).await.contains("REJECTED: prod-without-qc"));
+    save_history(&env, &release_workflow_id(key), "release_rejected").await;
+
+    // Pause, resume, abort at the gate.
+    let key = "REC-ABORTED";
+    let mut info = release(key, &["web"], "1.0", &["QC", "PROD"]);
+    info.promotion_gate = Some(PromotionGate { approval: true, window: None });
+    env.start_release(&info).await;
+    env.client.pause(key, Control { by: "rec".into(), reason: "recorded".into() }).await.unwrap();
+    env.wait_for(key, "the pause", |s| s.status == status::PAUSED).await;
+    env.client.resume(key, Control { by: "rec".into(), reason: "recorded".into() }).await.unwrap();
+    env.wait_for(key, "the gate", |s| s.status == status::WAITING_FOR_GATE).await;
+    env.client.abort(key, Control { by: "rec".into(), reason: "recorded".into() }).await.unwrap();
+    assert!(env.result(key).await.contains("ABORTED"));
+    save_history(&env, &release_workflow_id(key), "release_paused_aborted").await;
+}
