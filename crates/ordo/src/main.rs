@@ -35,6 +35,9 @@ enum Command {
     /// Application requests (seed 000): request, authorize, show, list, cancel.
     #[command(subcommand)]
     App(cmd::app::AppCommand),
+    /// Releases (seed 003): start, status, approve, pause, resume, abort, list, catalogue.
+    #[command(subcommand)]
+    Release(cmd::release::ReleaseCommand),
 }
 
 #[tokio::main]
@@ -55,6 +58,7 @@ async fn main() -> ExitCode {
         Command::CodecServer(args) => cmd::codec_server::run(args).await,
         Command::Provision(command) => cmd::provision::run(cli.temporal, command).await,
         Command::App(command) => cmd::app::run(cli.temporal, command).await,
+        Command::Release(command) => cmd::release::run(cli.temporal, command).await,
     };
     match result {
         Ok(code) => code,

@@ -91,7 +91,7 @@ fn roll(rate: u8) -> Strike {
     let rate = u32::from(rate) * 2;
     if r >= rate {
         Strike::Never
-    } else if r % 2 == 0 {
+    } else if r.is_multiple_of(2) {
         Strike::Before
     } else {
         Strike::After

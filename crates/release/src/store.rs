@@ -170,6 +170,9 @@ impl ReleaseStore {
         Ok(text.lines().filter_map(|l| serde_json::from_str(l).ok()).collect())
     }
 
+    /// Appends the entry unless the log already has this step of this deploy at this version: an
+    /// attempt killed after its effect but before its log line gets the line from the retry that
+    /// finds the effect in place, and never a second one.
     fn append_audit(
         &self,
         log: &str,
@@ -178,6 +181,11 @@ impl ReleaseStore {
         version: &str,
         checksum: &str,
     ) -> Result<(), StoreError> {
+        let logged =
+            self.audit(log)?.iter().any(|e| e.step == step && e.deploy_key == input.deploy_key && e.version == version);
+        if logged {
+            return Ok(());
+        }
         let entry = AuditEntry {
             at: ordo_core::time::rfc3339(std::time::SystemTime::now()),
             step: step.to_owned(),
@@ -201,15 +209,20 @@ impl ReleaseStore {
 
     /// Builds the artifact into the store, unless it is there with the right checksum.
     pub fn build(&self, input: &StepInput) -> Result<StepOutcome, StoreError> {
+        let dir = self.artifact_dir(&input.container_id, &input.container_version);
         if let Some(checksum) = self.built_checksum(&input.container_id, &input.container_version)? {
+            if read_opt(&dir.join("built_by"))?.as_deref() == Some(input.deploy_key.as_str()) {
+                self.append_audit(ARTIFACTORY, "build", input, &input.container_version, &checksum)?;
+            }
             return Ok(StepOutcome { acted: false, checksum, previous_version: None });
         }
-        let dir = self.artifact_dir(&input.container_id, &input.container_version);
         // A deterministic "build": the same source gives the same artifact.
         let content =
             format!("artifact {}:{}\nsource {}\n", input.container_id, input.container_version, input.git_url);
         let checksum = hex::encode(Sha256::digest(content.as_bytes()));
         write_atomic(&dir.join("artifact"), content.as_bytes())?;
+        write_atomic(&dir.join("built_by"), input.deploy_key.as_bytes())?;
+        // The checksum goes last: until it is there, the artifact does not count as built.
         write_atomic(&dir.join("artifact.sha256"), checksum.as_bytes())?;
         self.append_audit(ARTIFACTORY, "build", input, &input.container_version, &checksum)?;
         Ok(StepOutcome { acted: true, checksum, previous_version: None })
@@ -227,6 +240,9 @@ impl ReleaseStore {
         let running = sha256_file(&dir.join("artifact"))?;
         if let Some(current) = &current {
             if &current.version == version && running.as_deref() == Some(checksum.as_str()) {
+                if current.deploy_key == input.deploy_key {
+                    self.append_audit(env.as_str(), "deploy", input, version, &checksum)?;
+                }
                 let previous_version = current.previous.as_ref().map(|p| p.version.clone());
                 return Ok(StepOutcome { acted: false, checksum, previous_version });
             }
@@ -255,6 +271,7 @@ impl ReleaseStore {
 
     fn config_bytes(input: &StepInput, env: Environment, version: &str) -> Vec<u8> {
         serde_json::to_vec_pretty(&serde_json::json!({
+            "deploy_key": input.deploy_key,
             "container_id": input.container_id,
             "container_version": version,
             "environment": env.as_str(),
@@ -270,6 +287,7 @@ impl ReleaseStore {
         let wanted = Self::config_bytes(input, env, &input.container_version);
         let checksum = hex::encode(Sha256::digest(&wanted));
         if std::fs::read(&path).ok().as_deref() == Some(wanted.as_slice()) {
+            self.append_audit(env.as_str(), "config", input, &input.container_version, &checksum)?;
             return Ok(StepOutcome { acted: false, checksum, previous_version: None });
         }
         write_atomic(&path, &wanted)?;
@@ -311,6 +329,9 @@ impl ReleaseStore {
         };
         let checksum = deployed.checksum.clone();
         if deployed.verified {
+            if deployed.deploy_key == input.deploy_key {
+                self.append_audit(env.as_str(), "verify", input, &input.container_version, &checksum)?;
+            }
             return Ok(StepOutcome { acted: false, checksum, previous_version: None });
         }
         deployed.verified = true;
@@ -395,6 +416,21 @@ mod tests {
         let steps: Vec<_> = store.audit("DEV").unwrap().into_iter().map(|e| e.step).collect();
         assert_eq!(steps, ["deploy", "config", "verify"]);
         assert_eq!(store.audit(ARTIFACTORY).unwrap().len(), 1);
+    }
+
+    /// An effect whose log line was lost (worker killed in between) gets exactly one line from
+    /// the retry.
+    #[test]
+    fn a_lost_audit_line_is_written_once_by_the_retry() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = ReleaseStore::new(dir.path());
+        let dev = Some(Environment::Dev);
+        store.build(&step("1.0", None)).unwrap();
+        store.deploy(&step("1.0", dev)).unwrap();
+        std::fs::write(dir.path().join("release/audit/DEV.log"), b"").unwrap();
+        assert!(!store.deploy(&step("1.0", dev)).unwrap().acted);
+        assert!(!store.deploy(&step("1.0", dev)).unwrap().acted);
+        assert_eq!(store.audit("DEV").unwrap().len(), 1);
     }
 
     /// A deploy over an older version remembers it; a rollback restores it exactly once.

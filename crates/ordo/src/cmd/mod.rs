@@ -5,6 +5,7 @@ pub(crate) mod codec_server;
 pub(crate) mod domains;
 pub(crate) mod input;
 pub(crate) mod provision;
+pub(crate) mod release;
 pub(crate) mod serve;
 pub(crate) mod telemetry;
 pub(crate) mod up;

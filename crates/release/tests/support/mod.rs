@@ -30,15 +30,18 @@ pub fn server() -> &'static str {
                     .expect("dev server starts");
                 let address = server.address().to_owned();
                 let pid = server.pid().expect("server pid");
-                std::process::Command::new("sh")
+                // The watchdog runs detached (the shell that starts it is waited for at once).
+                let watchdog = format!(
+                    "(while kill -0 {} 2>/dev/null; do sleep 1; done; kill {pid} 2>/dev/null) >/dev/null 2>&1 &",
+                    std::process::id()
+                );
+                let started = std::process::Command::new("sh")
                     .arg("-c")
-                    .arg(format!(
-                        "while kill -0 {} 2>/dev/null; do sleep 1; done; kill {pid} 2>/dev/null",
-                        std::process::id()
-                    ))
+                    .arg(watchdog)
                     .stdin(std::process::Stdio::null())
-                    .spawn()
+                    .status()
                     .expect("watchdog starts");
+                assert!(started.success(), "watchdog: {started}");
                 let client = ordo_core::connect(&ordo_core::TemporalArgs::at(address.clone())).await.expect("connects");
                 ordo_core::search_attributes::register(&client, "default", ordo_release::SEARCH_ATTRIBUTES)
                     .await
