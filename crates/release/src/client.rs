@@ -13,10 +13,11 @@ use temporalio_common::search_attributes::SearchAttributes;
 
 use crate::catalogue::Catalogue;
 use crate::model::{
-    release_workflow_id, Approval, ApprovalRecord, Control, GateDecision, Matrix, ReleaseInfo, ReleaseState,
+    deploy_workflow_id, release_workflow_id, Approval, ApprovalRecord, CellState, Control, DeployState, GateDecision,
+    Matrix, ReleaseInfo, ReleaseState,
 };
 use crate::rules;
-use crate::workflows::{ReleaseWorkflow, RELEASE_ENVIRONMENT, RELEASE_KEY};
+use crate::workflows::{DeployWorkflow, ReleaseWorkflow, RELEASE_ENVIRONMENT, RELEASE_KEY};
 use ordo_core::time::rfc3339;
 use ordo_core::RequestError;
 
@@ -138,7 +139,10 @@ impl ReleaseClient {
         let execution_status = format!("{:?}", description.status());
         let query = handle.query(ReleaseWorkflow::get_state, (), WorkflowQueryOptions::default());
         match tokio::time::timeout(std::time::Duration::from_secs(5), query).await {
-            Ok(Ok(state)) => Ok(ReleaseView { workflow_id: id, execution_status, state, stale: false }),
+            Ok(Ok(mut state)) => {
+                self.refine_in_flight(&mut state).await;
+                Ok(ReleaseView { workflow_id: id, execution_status, state, stale: false })
+            }
             _ => {
                 let attrs = description.search_attributes();
                 let state = ReleaseState {
@@ -147,6 +151,36 @@ impl ReleaseClient {
                     ..ReleaseState::default()
                 };
                 Ok(ReleaseView { workflow_id: id, execution_status, state, stale: true })
+            }
+        }
+    }
+
+    /// The parent knows a deploy is in flight; its child knows the step (building, deploying,
+    /// verifying): ask the children of the cells in flight, briefly, and keep the parent's view
+    /// where one does not answer.
+    async fn refine_in_flight(&self, state: &mut ReleaseState) {
+        let in_flight: Vec<(usize, String)> = state
+            .cells
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| {
+                matches!(c.state, CellState::Building | CellState::Deploying) && Some(c.env) == state.current_env
+            })
+            .map(|(i, c)| (i, c.deploy_key.clone()))
+            .collect();
+        let queries = in_flight.iter().map(|(_, key)| async move {
+            let handle = self.client.get_workflow_handle::<DeployWorkflow>(&deploy_workflow_id(key));
+            let query = handle.query(DeployWorkflow::get_state, (), WorkflowQueryOptions::default());
+            tokio::time::timeout(std::time::Duration::from_secs(2), query).await.ok().and_then(Result::ok)
+        });
+        let answers = futures::future::join_all(queries).await;
+        for ((i, _), answer) in in_flight.into_iter().zip(answers) {
+            let cell = &mut state.cells[i];
+            if let Some(DeployState { env: Some(env), step: Some(step), .. }) = answer {
+                if env == cell.env && matches!(step, CellState::Building | CellState::Deploying | CellState::Verifying)
+                {
+                    cell.state = step;
+                }
             }
         }
     }

@@ -738,6 +738,12 @@ async fn deploy(ctx: &mut WorkflowContext<DeployWorkflow>, input: serde_json::Va
                 Ok(v) => v,
                 Err(e) => return ended(ctx, &info, outcomes, Some(env), e).await,
             };
+        // A step that finished after the deploy was cancelled (steps run to completion so the
+        // compensation sees what they did) does not let the deploy go on.
+        if ctx.cancellation_token().is_cancelled() {
+            rollback(ctx, &info, env, &options).await;
+            return Err(WorkflowTermination::cancelled());
+        }
         if verified.healthy {
             let replaced = deployed.previous_version.map(|v| format!(", replaced {v}")).unwrap_or_default();
             let outcome = EnvOutcome {

@@ -286,7 +286,11 @@ async fn pause_resume_and_abort() {
     assert!(state.cells.iter().all(|c| c.state == CellState::Pending), "{state:#?}");
     env.client.resume(&key, by("ops")).await.unwrap();
     assert!(env.client.resume(&key, by("ops")).await.is_err(), "resumed twice");
-    env.wait_for(&key, "TEST in flight", |s| s.current_env == Some(Environment::Test)).await;
+    // The matrix shows the step a deploy in flight is at (from its child).
+    env.wait_for(&key, "a deploy verifying in TEST", |s| {
+        s.cells.iter().any(|c| c.env == Environment::Test && c.state == CellState::Verifying)
+    })
+    .await;
     env.client.abort(&key, by("ops")).await.unwrap();
     let result = env.result(&key).await;
     assert!(result.contains("ABORTED: aborted by ops"), "{result}");
@@ -356,7 +360,8 @@ async fn record_histories() {
     use ordo_release::model::release_workflow_id;
     let dir = tempfile::tempdir().unwrap();
     let environments = dir.path().join("environments.json");
-    std::fs::write(&environments, r#"{"QC": {"health_command": "test \"$CONTAINER_VERSION\" != 2.0"}}"#).unwrap();
+    let probes = r#"{"QC": {"health_command": "test \"$CONTAINER_VERSION\" != 2.0"}, "TEST": {"health_command": "test \"$CONTAINER_VERSION\" != 3.0 || sleep 2"}}"#;
+    std::fs::write(&environments, probes).unwrap();
     let env = Env::with(|args| args.release_environments = Some(environments.clone())).await;
 
     // Approvals of the release and of a deploy, the gate, then all four environments.
@@ -418,4 +423,16 @@ async fn record_histories() {
     env.client.abort(key, Control { by: "rec".into(), reason: "recorded".into() }).await.unwrap();
     assert!(env.result(key).await.contains("ABORTED"));
     save_history(&env, &release_workflow_id(key), "release_paused_aborted").await;
+
+    // Aborted while a deploy verifies: the child rolls its environment back.
+    let key = "REC-ABORT-INFLIGHT";
+    env.start_release(&release(key, &["web"], "3.0", &["DEV", "TEST"])).await;
+    env.wait_for(key, "verifying in TEST", |s| {
+        s.cells.iter().any(|c| c.env == Environment::Test && c.state == CellState::Verifying)
+    })
+    .await;
+    env.client.abort(key, Control { by: "rec".into(), reason: "recorded".into() }).await.unwrap();
+    assert!(env.result(key).await.contains("ABORTED"));
+    save_history(&env, &release_workflow_id(key), "release_aborted_in_flight").await;
+    save_history(&env, &deploy_workflow_id("REC-ABORT-INFLIGHT:web"), "deploy_cancelled_rolled_back").await;
 }

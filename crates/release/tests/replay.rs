@@ -33,8 +33,10 @@ async fn recorded_histories_replay_deterministically() {
         "release_rolled_back",
         "release_rejected",
         "release_paused_aborted",
+        "release_aborted_in_flight",
         "deploy_done",
         "deploy_rolled_back",
+        "deploy_cancelled_rolled_back",
     ] {
         let file = format!("{name}.json");
         let history = WorkflowHistory::from_json(&history(&file)).unwrap_or_else(|e| panic!("{file}: {e}"));
