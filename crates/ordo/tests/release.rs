@@ -136,3 +136,49 @@ async fn a_release_survives_sigkilled_workers_with_no_step_done_twice() {
     drop(workers);
     server.stop().await.unwrap();
 }
+
+/// Bad input to `ordo release start` is refused naming the field, before Temporal is contacted
+/// (nothing listens on the address given).
+#[test]
+fn release_start_refuses_bad_input_naming_the_field_before_anything_starts() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = ordo_core::devserver::free_port().unwrap();
+    let refused = |args: &[&str]| {
+        let output = Command::new(env!("CARGO_BIN_EXE_ordo"))
+            .env("TEMPORAL_ADDRESS", format!("127.0.0.1:{port}"))
+            .env_remove("TEMPORAL_PROFILE")
+            .env_remove("ORDO_RELEASE_CATALOGUE")
+            .args(["release", "start"])
+            .args(args)
+            .current_dir(dir.path())
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(1), "{args:?}");
+        String::from_utf8_lossy(&output.stderr).into_owned()
+    };
+    assert!(refused(&["NOT-A-RELEASE"]).contains("release_key: unknown-release"));
+    assert!(refused(&["RELEASE-NOV-23-INITIAL", "--error-rate", "95"]).contains("error_rate: invalid-field"));
+    assert!(refused(&["RELEASE-NOV-23-INITIAL", "--approval-timeout", "0"]).contains("approval_timeout_secs"));
+    assert!(refused(&["RELEASE-NOV-23-INITIAL", "--gate-window", "25:00-02:00"]).contains("promotion_gate.window.from"));
+    let input = dir.path().join("release.json");
+    let bad = serde_json::json!({
+        "release_key": "R", "approved": true,
+        "deploys": [
+            {"deploy_key": "R:a", "container_id": "a", "container_version": "1", "envs": ["TEST", "PROD"]},
+        ],
+    });
+    std::fs::write(&input, bad.to_string()).unwrap();
+    let stderr = refused(&["--input", input.to_str().unwrap()]);
+    assert!(stderr.contains("deploys[0].envs: prod-without-qc"), "{stderr}");
+    let dup = serde_json::json!({
+        "release_key": "R", "approved": true,
+        "deploys": [
+            {"deploy_key": "R:a", "container_id": "a", "container_version": "1", "envs": ["DEV"]},
+            {"deploy_key": "R:a", "container_id": "b", "container_version": "1", "envs": ["DEV"]},
+        ],
+    });
+    std::fs::write(&input, dup.to_string()).unwrap();
+    assert!(refused(&["--input", input.to_str().unwrap()]).contains("deploys[1].deploy_key: duplicate-deploy-key"));
+    std::fs::write(&input, r#"{"release_key": "R", "deploys": [{"deploy_key": "R:a", "container_id": "a", "container_version": "1", "envs": ["STAGING"]}]}"#).unwrap();
+    assert!(refused(&["--input", input.to_str().unwrap()]).contains("deploys[0].envs[0]: unknown-environment"));
+}
