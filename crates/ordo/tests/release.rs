@@ -5,7 +5,7 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use ordo_core::devserver::{find_temporal_binary, DevServer, DevServerOptions};
+use ordo_core::devserver::{bound_command, find_temporal_binary, spawn_bound, DevServer, DevServerOptions};
 use ordo_release::client::ReleaseClient;
 use ordo_release::model::Environment;
 use ordo_release::store::{ReleaseStore, ARTIFACTORY};
@@ -23,7 +23,8 @@ impl Drop for Workers {
 }
 
 fn ordo(address: &str, task_queue: &str, data: &Path, environments: &Path) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_ordo"));
+    // Bound to this process: killed by the kernel if the test process dies without unwinding.
+    let mut command = bound_command(env!("CARGO_BIN_EXE_ordo"));
     command
         .env("TEMPORAL_ADDRESS", address)
         .env("ORDO_RELEASE_TASK_QUEUE", task_queue)
@@ -73,12 +74,9 @@ async fn a_release_survives_sigkilled_workers_with_no_step_done_twice() {
     std::fs::write(&input, release.to_string()).unwrap();
 
     let worker = || {
-        ordo(&address, &task_queue, &data, &environments)
-            .args(["worker", "--domains", "release"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("ordo worker starts")
+        let mut command = ordo(&address, &task_queue, &data, &environments);
+        command.args(["worker", "--domains", "release"]).stdout(Stdio::null()).stderr(Stdio::inherit());
+        spawn_bound(command).expect("ordo worker starts")
     };
     let mut workers = Workers(vec![worker()]);
     let started = ordo(&address, &task_queue, &data, &environments)

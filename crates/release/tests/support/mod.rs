@@ -16,9 +16,9 @@ use ordo_release::ReleaseArgs;
 use temporalio_client::Client;
 
 /// The address of this test binary's dev server, started on first use and shared by its tests
-/// (each isolates itself by task queue and release keys). The server outlives the test
-/// runtimes, so it lives on a thread of its own; a watchdog stops it when this process exits,
-/// however it exits.
+/// (each isolates itself by task queue and release keys). It is started from a runtime of its own
+/// (the tests' runtimes come and go) and never stopped: the kernel kills it when this process
+/// exits, however it exits (`ordo_core::devserver` binds it to the process).
 pub fn server() -> &'static str {
     static ADDRESS: OnceLock<String> = OnceLock::new();
     ADDRESS.get_or_init(|| {
@@ -29,19 +29,6 @@ pub fn server() -> &'static str {
                     .await
                     .expect("dev server starts");
                 let address = server.address().to_owned();
-                let pid = server.pid().expect("server pid");
-                // The watchdog runs detached (the shell that starts it is waited for at once).
-                let watchdog = format!(
-                    "(while kill -0 {} 2>/dev/null; do sleep 1; done; kill {pid} 2>/dev/null) >/dev/null 2>&1 &",
-                    std::process::id()
-                );
-                let started = std::process::Command::new("sh")
-                    .arg("-c")
-                    .arg(watchdog)
-                    .stdin(std::process::Stdio::null())
-                    .status()
-                    .expect("watchdog starts");
-                assert!(started.success(), "watchdog: {started}");
                 let client = ordo_core::connect(&ordo_core::TemporalArgs::at(address.clone())).await.expect("connects");
                 ordo_core::search_attributes::register(&client, "default", ordo_release::SEARCH_ATTRIBUTES)
                     .await
