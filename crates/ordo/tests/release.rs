@@ -30,8 +30,8 @@ fn ordo(address: &str, task_queue: &str, data: &Path, environments: &Path) -> Co
         .env("ORDO_RELEASE_TASK_QUEUE", task_queue)
         .env("ORDO_DATA_DIR", data)
         .env("ORDO_RELEASE_ENVIRONMENTS", environments)
-        // The host checks the IaC settings even when only releases are hosted.
-        .env("ORDO_IAC_ROOT", data)
+        // Releases need no IaC root: one that does not exist is never looked at.
+        .env("ORDO_IAC_ROOT", data.join("no-such-dir"))
         .env_remove("TEMPORAL_PROFILE")
         .stdin(Stdio::null());
     command

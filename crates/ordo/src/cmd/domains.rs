@@ -52,7 +52,8 @@ pub(crate) struct DomainArgs {
 impl DomainArgs {
     /// Builds the `selected` domains (each once, in the order given), checking their settings.
     pub(crate) fn build(&self, selected: &[DomainName], host: &HostSettings) -> anyhow::Result<Vec<Box<dyn Domain>>> {
-        let iac = self.iac.settings(&host.data_dir)?;
+        // Checked only when an IaC domain is hosted: `--domains release` needs no IaC root.
+        let iac = || self.iac.settings(&host.data_dir);
         let mut domains: Vec<Box<dyn Domain>> = Vec::new();
         let mut seen = Vec::new();
         for name in selected {
@@ -61,8 +62,8 @@ impl DomainArgs {
             }
             seen.push(*name);
             domains.push(match name {
-                DomainName::Provision => Box::new(self.provision.domain(host, &iac)?),
-                DomainName::Application => Box::new(self.application.domain(host, &iac)?),
+                DomainName::Provision => Box::new(self.provision.domain(host, &iac()?)?),
+                DomainName::Application => Box::new(self.application.domain(host, &iac()?)?),
                 DomainName::Release => Box::new(self.release.domain(host)?),
             });
         }
