@@ -58,6 +58,20 @@ async fn sixty_percent_errors_still_succeed_with_no_step_done_twice() {
     let mut info = release(&key, &["web", "api", "db"], "3.0", &["DEV", "TEST", "QC", "PROD"]);
     info.knobs.error_rate = Some(60);
     assert_eq!(env.run(&info).await, format!("Release {key}: SUCCESS"));
+    // The matrix query, and visibility by the search attributes.
+    let matrix = env.client.matrix(&key).await.unwrap();
+    assert_eq!(matrix.environments.len(), 4);
+    assert_eq!(matrix.cells.len(), 12);
+    assert!(matrix.cells.iter().all(|c| c.state == CellState::Done), "{matrix:#?}");
+    let listed = support::poll("the release in visibility", Duration::from_secs(20), async || {
+        let rows = env.client.list(10).await.unwrap();
+        match rows.iter().find(|r| r.release_key.as_deref() == Some(key.as_str())) {
+            Some(row) if row.environment.as_deref() == Some("PROD") => Ok(row.clone()),
+            _ => Err(rows),
+        }
+    })
+    .await;
+    assert_eq!(listed.execution_status, "Completed");
     let store = env.store();
     assert_no_step_twice(&store);
     assert_eq!(store.audit(ARTIFACTORY).unwrap().len(), 3);
