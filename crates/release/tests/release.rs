@@ -450,3 +450,36 @@ async fn record_histories() {
     save_history(&env, &release_workflow_id(key), "release_aborted_in_flight").await;
     save_history(&env, &deploy_workflow_id("REC-ABORT-INFLIGHT:web"), "deploy_cancelled_rolled_back").await;
 }
+
+/// A refused release halts before anything deploys; a refused deploy (behaviour `wait`) is
+/// skipped while the approved ones go out.
+#[tokio::test]
+async fn refusals_halt_the_release_or_skip_the_deploy() {
+    let env = Env::start().await;
+    let refuse = |target: &str| Approval {
+        target: target.into(),
+        approver: "bob".into(),
+        reason: "not now".into(),
+        approved: false,
+    };
+    let key = unique_key("REFUSED");
+    let mut info = release(&key, &["web"], "1.0", &["DEV"]);
+    info.approved = false;
+    env.start_release(&info).await;
+    env.wait_for(&key, "the release approval", |s| s.status == status::WAITING_FOR_RELEASE_APPROVAL).await;
+    env.client.approve(&key, refuse("release")).await.unwrap();
+    assert!(env.result(&key).await.contains("HALTED: the release was refused"));
+
+    let key = unique_key("REFUSED-DEPLOY");
+    let mut info = release(&key, &["web", "api"], "1.0", &["DEV"]);
+    info.deploys[1].approved = false;
+    info.unapproved_deploys_behavior = UnapprovedBehavior::Wait;
+    env.start_release(&info).await;
+    env.wait_for(&key, "the deploy approval", |s| s.status == status::WAITING_FOR_DEPLOY_APPROVAL).await;
+    env.client.approve(&key, refuse(&format!("{key}:api"))).await.unwrap();
+    assert_eq!(env.result(&key).await, format!("Release {key}: SUCCESS"));
+    let state = env.client.view(&key).await.unwrap().state;
+    let api = state.cell(&format!("{key}:api"), Environment::Dev).unwrap();
+    assert_eq!((api.state, api.detail.as_deref()), (CellState::Skipped, Some("refused")));
+    assert_eq!(cell(&state, &format!("{key}:web"), Environment::Dev), CellState::Done);
+}
