@@ -366,6 +366,11 @@ async fn release(ctx: &mut Ctx, input: serde_json::Value) -> WorkflowResult<Stri
         let mut included = Vec::new();
         for deploy in s.state.deploys.clone() {
             if deploy.approved {
+                for cell in s.state.cells.iter_mut().filter(|c| c.deploy_key == deploy.deploy_key) {
+                    if cell.state == CellState::WaitingForApproval {
+                        cell.state = CellState::Pending;
+                    }
+                }
                 included.push(deploy);
                 continue;
             }
