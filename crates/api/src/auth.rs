@@ -1,6 +1,6 @@
-//! Who may do what: users and roles from a TOML file, password sign-in with a signed session
+//! Who is who: users and roles from a TOML file, password sign-in with a signed session
 //! cookie (for the UI), bearer tokens (for the API), and the extractor that turns either into a
-//! [`User`].
+//! [`User`]. What a role may do to a domain's items is that domain's rule (its `access.rs`).
 //!
 //! The file holds no secrets in the clear: passwords as Argon2 PHC strings and API tokens as
 //! SHA-256 hex digests (tokens are long random strings, so a fast hash is enough). Users are looked
@@ -76,41 +76,6 @@ impl User {
                 "{} ({}) may not {action}: that needs the {role} role",
                 self.name, self.role
             )))
-        }
-    }
-
-    /// Fails with 403 unless this user may approve or reject a run listing `approvers`: an admin
-    /// always; an approver when listed, or when the run lists nobody.
-    pub fn may_decide(&self, approvers: &[String]) -> Result<(), ApiError> {
-        match self.role {
-            Role::Admin => Ok(()),
-            Role::Approver if approvers.is_empty() || approvers.iter().any(|a| a == &self.name) => Ok(()),
-            Role::Approver => Err(ApiError::Forbidden(format!(
-                "{} is not an approver of this run (its approvers: {})",
-                self.name,
-                approvers.join(", ")
-            ))),
-            Role::Requester => Err(ApiError::Forbidden(format!(
-                "{} is a requester; only approvers may approve or reject plans",
-                self.name
-            ))),
-        }
-    }
-
-    /// Fails with 403 unless this user may authorize an application request naming `authorizer`:
-    /// an admin always; otherwise only the named authorizer, and only with the approver role.
-    pub fn may_authorize(&self, authorizer: &str) -> Result<(), ApiError> {
-        match self.role {
-            Role::Admin => Ok(()),
-            Role::Approver if self.name == authorizer => Ok(()),
-            Role::Approver => Err(ApiError::Forbidden(format!(
-                "{} is not the authorizer of this request: only {authorizer} or an admin may authorize it",
-                self.name
-            ))),
-            Role::Requester => Err(ApiError::Forbidden(format!(
-                "{} is a requester and may not authorize application requests: only {authorizer} or an admin may authorize this one",
-                self.name
-            ))),
         }
     }
 }
@@ -385,7 +350,7 @@ impl FromRequestParts<AppState> for User {
 
     /// A bearer token first, then the session cookie.
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let users = &state.inner.config.users;
+        let users = &state.config().users;
         if let Some(header) = parts.headers.get(AUTHORIZATION) {
             let token = header
                 .to_str()
@@ -411,8 +376,7 @@ impl FromRequestParts<AppState> for User {
             ));
         };
         let name = state
-            .inner
-            .config
+            .config()
             .session_key
             .check(&cookie, SystemTime::now())
             .ok_or_else(|| ApiError::Unauthorized("the session has expired; sign in again".into()))?;
@@ -483,23 +447,13 @@ mod tests {
         assert!(SessionKey::from_secret("short").is_err());
     }
 
-    /// Roles nest, deciding follows the run's approver list, and authorizing an application
-    /// follows the request's named authorizer.
+    /// Roles nest: each includes the ones before it.
     #[test]
-    fn roles_and_approver_lists_decide_who_may_approve() {
+    fn roles_nest() {
         let alice = User { name: "alice".into(), role: Role::Approver };
         let bob = User { name: "bob".into(), role: Role::Requester };
-        let admin = User { name: "admin".into(), role: Role::Admin };
-        assert!(alice.may_decide(&[]).is_ok());
-        assert!(alice.may_decide(&["alice".into()]).is_ok());
-        assert!(matches!(alice.may_decide(&["carol".into()]), Err(ApiError::Forbidden(_))));
-        assert!(matches!(bob.may_decide(&[]), Err(ApiError::Forbidden(_))));
-        assert!(admin.may_decide(&["carol".into()]).is_ok());
         assert!(bob.require(Role::Requester, "start runs").is_ok());
-        assert!(alice.may_authorize("alice").is_ok());
-        assert!(matches!(alice.may_authorize("carol"), Err(ApiError::Forbidden(_))));
-        assert!(matches!(bob.may_authorize("bob"), Err(ApiError::Forbidden(_))), "a requester never authorizes");
-        assert!(admin.may_authorize("alice").is_ok());
-        assert!(bob.require(Role::Admin, "reset runs").is_err());
+        assert!(alice.require(Role::Requester, "start runs").is_ok());
+        assert!(matches!(bob.require(Role::Admin, "reset runs"), Err(ApiError::Forbidden(_))));
     }
 }
