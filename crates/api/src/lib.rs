@@ -27,6 +27,7 @@
 //! One module per domain, each with its routes, schemas, access rules and error mapping:
 //! - `provision`: seed 001's runs (`/api/runs…`, `/api/scenarios`, `/api/inbox`).
 //! - `application`: seed 000's requests (`/api/applications…`, `/api/authorizations`).
+//! - `release`: seed 003's releases (`/api/releases…`).
 //!
 //! Adding a domain: a module like these (a `DOMAIN` with its router and OpenAPI document, and
 //! `impl Hosted` for its client), one line in [`DOMAINS`], and `.with(client)` where the host
@@ -41,6 +42,7 @@ mod hub;
 mod metrics;
 mod params;
 mod provision;
+mod release;
 mod routes;
 mod schema;
 pub mod state;
@@ -66,7 +68,7 @@ struct Domain {
 
 /// The domains the API serves, in the OpenAPI document's order. A host registers each one's
 /// client with [`AppStateBuilder::with`].
-const DOMAINS: [Domain; 2] = [provision::DOMAIN, application::DOMAIN];
+const DOMAINS: [Domain; 3] = [provision::DOMAIN, application::DOMAIN, release::DOMAIN];
 
 /// Settings of the HTTP API.
 #[derive(Debug, Clone)]

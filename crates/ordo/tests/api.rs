@@ -1117,6 +1117,15 @@ async fn scenarios_and_the_openapi_document_cover_every_route() {
         "POST /api/runs/{id}/reset",
         "POST /api/session",
         "DELETE /api/session",
+        "GET /api/releases",
+        "GET /api/releases/catalogue",
+        "GET /api/releases/{key}",
+        "POST /api/releases",
+        "POST /api/releases/{key}/abort",
+        "POST /api/releases/{key}/approvals",
+        "POST /api/releases/{key}/gate",
+        "POST /api/releases/{key}/pause",
+        "POST /api/releases/{key}/resume",
     ];
     expected.sort();
     assert_eq!(operations, expected);

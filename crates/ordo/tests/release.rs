@@ -10,6 +10,26 @@ use ordo_release::client::ReleaseClient;
 use ordo_release::model::Environment;
 use ordo_release::store::{ReleaseStore, ARTIFACTORY};
 
+/// This binary's dev server, started by the first test that asks and shared by its tests (each on
+/// a task queue and release keys of its own). Never stopped: the kernel kills it with this process.
+async fn server() -> &'static str {
+    static SERVER: tokio::sync::OnceCell<(DevServer, String)> = tokio::sync::OnceCell::const_new();
+    &SERVER
+        .get_or_init(|| async {
+            let server =
+                DevServer::start(DevServerOptions::ephemeral(find_temporal_binary())).await.expect("dev server");
+            let address = server.address().to_owned();
+            let temporal = ordo_core::connect(&ordo_core::TemporalArgs::at(address.clone())).await.expect("connects");
+            // Registered here rather than by the workers, so no start can race them.
+            ordo_core::search_attributes::register(&temporal, "default", ordo_release::SEARCH_ATTRIBUTES)
+                .await
+                .unwrap();
+            (server, address)
+        })
+        .await
+        .1
+}
+
 /// Worker processes, each killed and waited for when dropped (even when the test panics).
 struct Workers(Vec<Child>);
 
@@ -41,11 +61,8 @@ fn ordo(address: &str, task_queue: &str, data: &Path, environments: &Path) -> Co
 /// errors on top) still succeeds, and the audit logs show every effect exactly once.
 #[tokio::test]
 async fn a_release_survives_sigkilled_workers_with_no_step_done_twice() {
-    let server = DevServer::start(DevServerOptions::ephemeral(find_temporal_binary())).await.expect("dev server");
-    let address = server.address().to_owned();
+    let address = server().await.to_owned();
     let temporal = ordo_core::connect(&ordo_core::TemporalArgs::at(address.clone())).await.expect("connects");
-    // Registered here rather than by the worker, so the start below cannot race it.
-    ordo_core::search_attributes::register(&temporal, "default", ordo_release::SEARCH_ATTRIBUTES).await.unwrap();
     let task_queue = format!("release-kill-{}", uuid::Uuid::new_v4());
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
@@ -132,7 +149,6 @@ async fn a_release_survives_sigkilled_workers_with_no_step_done_twice() {
         }
     }
     drop(workers);
-    server.stop().await.unwrap();
 }
 
 /// Bad input to `ordo release start` is refused naming the field, before Temporal is contacted
@@ -179,4 +195,166 @@ fn release_start_refuses_bad_input_naming_the_field_before_anything_starts() {
     assert!(refused(&["--input", input.to_str().unwrap()]).contains("deploys[1].deploy_key: duplicate-deploy-key"));
     std::fs::write(&input, r#"{"release_key": "R", "deploys": [{"deploy_key": "R:a", "container_id": "a", "container_version": "1", "envs": ["STAGING"]}]}"#).unwrap();
     assert!(refused(&["--input", input.to_str().unwrap()]).contains("deploys[0].envs[0]: unknown-environment"));
+}
+
+/// Test users: `token-<name>` is each one's API token.
+fn api_users() -> ordo_api::Users {
+    let text: String = [("alice", "approver"), ("bob", "requester"), ("admin", "admin")]
+        .iter()
+        .map(|(name, role)| {
+            let digest = ordo_api::auth::token_sha256(&format!("token-{name}"));
+            format!("[[user]]\nname = \"{name}\"\nrole = \"{role}\"\ntoken_sha256 = \"{digest}\"\n\n")
+        })
+        .collect();
+    ordo_api::Users::from_toml(&text).expect("test users")
+}
+
+/// A JSON call through the router (no socket) as `who`; returns the status and the JSON body.
+async fn call(
+    state: &ordo_api::AppState,
+    method: &str,
+    path: &str,
+    who: &str,
+    body: Option<serde_json::Value>,
+) -> (u16, serde_json::Value) {
+    use axum::body::Body;
+    use http_body_util::BodyExt as _;
+    use tower::ServiceExt as _;
+    let request = axum::http::Request::builder()
+        .method(method)
+        .uri(path)
+        .header("authorization", format!("Bearer token-{who}"))
+        .header("content-type", "application/json")
+        .body(body.map(|b| Body::from(b.to_string())).unwrap_or_else(Body::empty))
+        .unwrap();
+    let response = ordo_api::app(state.clone()).oneshot(request).await.expect("the router never fails");
+    let status = response.status().as_u16();
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    let body = if bytes.is_empty() { serde_json::Value::Null } else { serde_json::from_slice(&bytes).expect("JSON") };
+    (status, body)
+}
+
+/// `/api/releases`: bad input is a 4xx naming the field with nothing started; requesters start,
+/// approvers approve and decide the gate (with a reason), admins abort; the matrix is shown.
+#[tokio::test]
+async fn the_release_api_checks_input_and_roles_and_drives_a_release_through_its_gate() {
+    let address = server().await.to_owned();
+    let temporal = ordo_core::connect(&ordo_core::TemporalArgs::at(address.clone())).await.expect("connects");
+    let task_queue = format!("release-api-{}", uuid::Uuid::new_v4());
+    let dir = tempfile::tempdir().unwrap();
+    let environments = dir.path().join("environments.json");
+    std::fs::write(&environments, "{}").unwrap();
+    let mut command = ordo(&address, &task_queue, dir.path(), &environments);
+    command.args(["worker", "--domains", "release"]).stdout(Stdio::null()).stderr(Stdio::inherit());
+    let _workers = Workers(vec![spawn_bound(command).expect("ordo worker starts")]);
+    let mut config = ordo_api::AppConfig::new(api_users());
+    config.worker_timeout = Duration::from_secs(20);
+    let state = ordo_api::AppState::builder(&temporal, config)
+        .with(ReleaseClient::new(temporal.clone(), task_queue.clone()))
+        .with(ordo_release::catalogue::Catalogue::built_in())
+        .build();
+    let suffix = &uuid::Uuid::new_v4().simple().to_string()[..8];
+    let deploy = |key: &str, name: &str, envs: &[&str]| {
+        serde_json::json!({"deploy_key": format!("{key}:{name}"), "container_id": name, "container_version": "1.0",
+            "approved": true, "envs": envs, "release_key": key})
+    };
+
+    // Bad input: 4xx naming the field; nothing starts.
+    let key = format!("API-{suffix}");
+    let bad: Vec<(serde_json::Value, u16, &str)> = vec![
+        (serde_json::json!({"release_key": "NOT-IN-THE-CATALOGUE"}), 422, "release_key"),
+        (
+            serde_json::json!({"release_key": key, "deploys": [deploy(&key, "a", &["TEST", "PROD"])]}),
+            422,
+            "deploys[0].envs",
+        ),
+        (
+            serde_json::json!({"release_key": key, "deploys": [deploy(&key, "a", &["STAGING"])]}),
+            422,
+            "deploys[0].envs[0]",
+        ),
+        (
+            serde_json::json!({"release_key": key, "deploys": [deploy(&key, "a", &["DEV"]), deploy(&key, "a", &["QC"])]}),
+            422,
+            "deploys[1].deploy_key",
+        ),
+        (serde_json::json!({"release_key": "RELEASE-NOV-23-INITIAL", "error_rate": 95}), 422, "error_rate"),
+        (
+            serde_json::json!({"release_key": "RELEASE-NOV-23-INITIAL", "approval_timeout_secs": 0}),
+            422,
+            "approval_timeout_secs",
+        ),
+        (
+            serde_json::json!({"release_key": "RELEASE-NOV-23-INITIAL", "promotion_gate": {"window": {"from": "9", "to": "17:00"}}}),
+            422,
+            "promotion_gate.window.from",
+        ),
+        (serde_json::json!({"deploys": []}), 422, "release_key"),
+    ];
+    for (body, status, field) in bad {
+        let (got, answer) = call(&state, "POST", "/api/releases", "bob", Some(body.clone())).await;
+        assert_eq!((got, answer["field"].as_str()), (status, Some(field)), "{body} → {answer}");
+    }
+    assert_eq!(call(&state, "GET", &format!("/api/releases/{key}"), "bob", None).await.0, 404);
+
+    // A release waiting for its approval, then for the gate before PROD.
+    let body = serde_json::json!({"release_key": key, "approved": false, "retry_initial_ms": 10,
+        "promotion_gate": {"approval": true}, "deploys": [deploy(&key, "web", &["QC", "PROD"]), deploy(&key, "api", &["QC", "PROD"])]});
+    let (status, started) = call(&state, "POST", "/api/releases", "bob", Some(body.clone())).await;
+    assert_eq!(status, 201, "{started}");
+    assert_eq!(started["workflow_id"], format!("release-workflow:{key}"));
+    assert_eq!(call(&state, "POST", "/api/releases", "bob", Some(body)).await.0, 409, "started twice");
+    let approvals = format!("/api/releases/{key}/approvals");
+    let (status, refused) = call(&state, "POST", &approvals, "bob", Some(serde_json::json!({"reason": "ok"}))).await;
+    assert_eq!(status, 403, "{refused}");
+    let (status, refused) = call(&state, "POST", &approvals, "alice", Some(serde_json::json!({"reason": " "}))).await;
+    assert_eq!((status, refused["field"].as_str()), (422, Some("reason")), "{refused}");
+    let wait_status = async |wanted: &str| {
+        for _ in 0..300 {
+            let (_, view) = call(&state, "GET", &format!("/api/releases/{key}"), "bob", None).await;
+            if view["state"]["status"] == wanted {
+                return view;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("{key} never reached {wanted}");
+    };
+    wait_status("waiting_for_release_approval").await;
+    let (status, record) =
+        call(&state, "POST", &approvals, "alice", Some(serde_json::json!({"reason": "CAB approved"}))).await;
+    assert_eq!((status, record["approver"].as_str()), (200, Some("alice")), "{record}");
+    let view = wait_status("waiting_for_gate").await;
+    let cells = view["state"]["cells"].as_array().unwrap();
+    assert_eq!(cells.iter().filter(|c| c["env"] == "QC" && c["state"] == "done").count(), 2, "{view}");
+    let gate = format!("/api/releases/{key}/gate");
+    let (status, refused) =
+        call(&state, "POST", &gate, "bob", Some(serde_json::json!({"approved": true, "reason": "go"}))).await;
+    assert_eq!(status, 403, "{refused}");
+    let (status, _) =
+        call(&state, "POST", &gate, "alice", Some(serde_json::json!({"approved": true, "reason": "QC signed off"})))
+            .await;
+    assert_eq!(status, 200);
+    let (status, refused) =
+        call(&state, "POST", &gate, "alice", Some(serde_json::json!({"approved": true, "reason": "again"}))).await;
+    assert_eq!(status, 409, "the gate is decided once: {refused}");
+    let view = wait_status("succeeded").await;
+    assert_eq!(view["state"]["result"], format!("Release {key}: SUCCESS"));
+    assert_eq!(view["state"]["approvals"].as_array().unwrap().len(), 2);
+
+    // Abort is for admins.
+    let key2 = format!("API-ABORT-{suffix}");
+    let body = serde_json::json!({"release_key": key2, "approved": false, "deploys": [deploy(&key2, "web", &["DEV"])]});
+    assert_eq!(call(&state, "POST", "/api/releases", "bob", Some(body)).await.0, 201);
+    let abort = format!("/api/releases/{key2}/abort");
+    assert_eq!(call(&state, "POST", &abort, "alice", Some(serde_json::json!({"reason": "stop"}))).await.0, 403);
+    let (status, done) = call(&state, "POST", &abort, "admin", Some(serde_json::json!({"reason": "stop"}))).await;
+    assert_eq!(status, 200, "{done}");
+    let client = ReleaseClient::new(temporal, task_queue);
+    let result = tokio::time::timeout(Duration::from_secs(60), client.result(&key2)).await.unwrap().unwrap();
+    assert!(result.contains("ABORTED: aborted by admin: stop"), "{result}");
+
+    let (status, list) = call(&state, "GET", "/api/releases?limit=5000", "bob", None).await;
+    assert_eq!((status, list["field"].as_str()), (422, Some("limit")));
+    let (status, catalogue) = call(&state, "GET", "/api/releases/catalogue", "bob", None).await;
+    assert_eq!((status, catalogue["releases"].as_array().map(Vec::len)), (200, Some(6)));
 }

@@ -11,6 +11,8 @@ use ordo_api::auth::{self, DEMO_CREDENTIALS};
 use ordo_api::{AppConfig, AppState, SessionKey, Users};
 use ordo_application::ApplicationClient;
 use ordo_provision::client::ProvisionClient;
+use ordo_release::catalogue::Catalogue;
+use ordo_release::client::ReleaseClient;
 
 use super::worker::shutdown_signal;
 
@@ -54,6 +56,13 @@ pub(crate) struct ServeArgs {
     /// application flow on.
     #[arg(long, env = "ORDO_APPS_TASK_QUEUE", default_value = ordo_application::model::DEFAULT_TASK_QUEUE)]
     apps_task_queue: String,
+    /// Task queue releases (seed 003) are started on: the one the workers serve releases on.
+    #[arg(long, env = "ORDO_RELEASE_TASK_QUEUE", default_value = ordo_release::TASK_QUEUE)]
+    release_task_queue: String,
+    /// The release catalogue starts by key are checked against (the workers' file; default: seed
+    /// 003's six releases).
+    #[arg(long, env = "ORDO_RELEASE_CATALOGUE")]
+    release_catalogue: Option<PathBuf>,
     /// IaC root for checking directories before a start (skipped when it does not exist here;
     /// the worker checks again).
     #[arg(long, env = "ORDO_IAC_ROOT", default_value = "examples")]
@@ -96,6 +105,14 @@ impl HttpArgs {
     }
 }
 
+/// The release catalogue the API checks starts by key against: the workers' file, or seed 003's.
+fn release_catalogue(path: Option<&Path>) -> anyhow::Result<Catalogue> {
+    match path {
+        Some(path) => Catalogue::load(path).map_err(|e| anyhow::anyhow!("--release-catalogue {}: {e}", path.display())),
+        None => Ok(Catalogue::built_in()),
+    }
+}
+
 pub(crate) async fn run(temporal: ordo_core::TemporalArgs, args: ServeArgs) -> anyhow::Result<ExitCode> {
     if args.hash_password {
         let mut password = String::new();
@@ -116,9 +133,12 @@ pub(crate) async fn run(temporal: ordo_core::TemporalArgs, args: ServeArgs) -> a
     let client = ordo_core::connect(&temporal).await?;
     let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("listening on {addr}"))?;
     announce(&listener, &config.users)?;
+    let catalogue = release_catalogue(args.release_catalogue.as_deref())?;
     let state = AppState::builder(&client, config)
         .with(ProvisionClient::new(client.clone(), args.task_queue))
-        .with(ApplicationClient::new(client, args.apps_task_queue))
+        .with(ApplicationClient::new(client.clone(), args.apps_task_queue))
+        .with(ReleaseClient::new(client, args.release_task_queue))
+        .with(catalogue)
         .build();
     ordo_api::serve(listener, state, shutdown_signal()).await.context("serving HTTP")?;
     Ok(ExitCode::SUCCESS)
@@ -131,6 +151,7 @@ pub(crate) async fn start_in_background(
     client: temporalio_client::Client,
     task_queue: &str,
     apps_task_queue: &str,
+    release: &ordo_release::ReleaseArgs,
     iac_root: &Path,
 ) -> anyhow::Result<tokio::sync::oneshot::Sender<()>> {
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
@@ -143,7 +164,9 @@ pub(crate) async fn start_in_background(
             announce(&listener, &config.users)?;
             let state = AppState::builder(&client, config)
                 .with(ProvisionClient::new(client.clone(), task_queue))
-                .with(ApplicationClient::new(client, apps_task_queue))
+                .with(ApplicationClient::new(client.clone(), apps_task_queue))
+                .with(ReleaseClient::new(client, release.release_task_queue.clone()))
+                .with(release_catalogue(release.release_catalogue.as_deref())?)
                 .build();
             tokio::spawn(async move {
                 let stopped = async move {
