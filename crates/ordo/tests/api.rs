@@ -74,8 +74,14 @@ impl Api {
         config.watch_interval = Duration::from_millis(100);
         config.worker_timeout = Duration::from_secs(20);
         let applications = ApplicationClient::new(env.client.temporal().clone(), apps_queue(&env));
-        let state =
-            AppState::builder(env.client.temporal(), config).with(env.client.clone()).with(applications).build();
+        let releases =
+            ordo_release::client::ReleaseClient::new(env.client.temporal().clone(), ordo_release::TASK_QUEUE);
+        let state = AppState::builder(env.client.temporal(), config)
+            .with(env.client.clone())
+            .with(applications)
+            .with(releases)
+            .with(ordo_release::catalogue::Catalogue::built_in())
+            .build();
         Self { env, state }
     }
 

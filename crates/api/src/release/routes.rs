@@ -60,6 +60,7 @@ pub(crate) struct ReleaseStarted {
         (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody),
         (status = 409, description = "A release with this key is running", body = ErrorBody),
+        (status = 415, body = ErrorBody),
         (status = 422, description = "A rule or bound is broken; `field` names it", body = ErrorBody),
     ),
     security(("bearer" = []), ("session" = []))
@@ -183,6 +184,8 @@ fn check_reason(reason: &str) -> Result<(), ApiError> {
     params(ReleaseKey), request_body = ApprovalBody,
     responses(
         (status = 200, description = "Recorded", body = Object),
+        (status = 400, description = "Malformed JSON", body = ErrorBody),
+        (status = 415, body = ErrorBody),
         (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
         (status = 409, description = "Nothing of that is awaiting approval", body = ErrorBody),
         (status = 422, body = ErrorBody),
@@ -222,7 +225,8 @@ pub(crate) struct GateBody {
     post, path = "/api/releases/{key}/gate", tag = "releases",
     params(ReleaseKey), request_body = GateBody,
     responses(
-        (status = 200, body = Object), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 200, body = Object), (status = 400, body = ErrorBody), (status = 415, body = ErrorBody),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
         (status = 404, body = ErrorBody), (status = 409, description = "The gate is not waiting", body = ErrorBody),
         (status = 422, body = ErrorBody),
     ),
@@ -282,7 +286,7 @@ async fn control(
 /// Holds the release before its next environment (deploys in flight finish). Approvers.
 #[utoipa::path(
     post, path = "/api/releases/{key}/pause", tag = "releases", params(ReleaseKey), request_body = ControlBody,
-    responses((status = 200, body = Controlled), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
+    responses((status = 200, body = Controlled), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 415, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
     security(("bearer" = []), ("session" = []))
 )]
 pub(crate) async fn pause(
@@ -298,7 +302,7 @@ pub(crate) async fn pause(
 /// Lets a paused release go on. Approvers.
 #[utoipa::path(
     post, path = "/api/releases/{key}/resume", tag = "releases", params(ReleaseKey), request_body = ControlBody,
-    responses((status = 200, body = Controlled), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
+    responses((status = 200, body = Controlled), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 415, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
     security(("bearer" = []), ("session" = []))
 )]
 pub(crate) async fn resume(
@@ -314,7 +318,7 @@ pub(crate) async fn resume(
 /// Aborts the release: deploys in flight roll their environment back, nothing else starts. Admins.
 #[utoipa::path(
     post, path = "/api/releases/{key}/abort", tag = "releases", params(ReleaseKey), request_body = ControlBody,
-    responses((status = 200, body = Controlled), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
+    responses((status = 200, body = Controlled), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 415, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
     security(("bearer" = []), ("session" = []))
 )]
 pub(crate) async fn abort(
