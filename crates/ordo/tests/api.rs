@@ -1241,7 +1241,8 @@ async fn ordo_serve_serves_the_api_and_prints_the_demo_users() {
 /// The web UI in a real browser: sign in, run `human_in_the_loop_update`, watch the progress,
 /// an empty reason refused inline, approve, outputs; a requester cannot approve; the inbox;
 /// masked outputs; seed 000's application requested by bob, refused to him, approved by alice
-/// from her inbox, provisioned and decommissioned; a narrow screen. Screenshots go to
+/// from her inbox, provisioned and decommissioned; a release started from the catalogue, its gate
+/// opened on the board, PROD reached; a narrow screen. Screenshots go to
 /// `target/screenshots/`.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_web_ui_runs_an_approval_end_to_end_in_a_real_browser() {
@@ -1285,6 +1286,8 @@ async fn the_web_ui_runs_an_approval_end_to_end_in_a_real_browser() {
         "13-authorization-inbox",
         "14-application-provisioned",
         "15-application-decommissioned",
+        "17-release-at-the-gate",
+        "18-release-reached-prod",
     ] {
         assert!(screenshots.join(format!("{name}.png")).is_file(), "screenshot {name}");
     }
