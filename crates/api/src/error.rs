@@ -48,6 +48,9 @@ pub enum ApiError {
     /// Signed in, but the role or the item's access rules do not allow it (403).
     #[error("{0}")]
     Forbidden(String),
+    /// Too many attempts (failed sign-ins) in a short time (429).
+    #[error("{0}")]
+    TooManyRequests(String),
     /// No worker answered in time; the request may succeed later (503).
     #[error("no worker answered for this run; try again when a worker is running")]
     Unavailable,
@@ -60,7 +63,8 @@ pub enum ApiError {
 #[derive(Debug, Serialize, serde::Deserialize, ToSchema)]
 pub struct ErrorBody {
     /// Machine-readable kind: `not_found`, `conflict`, `validation`, `bad_request`,
-    /// `unsupported_media_type`, `unauthorized`, `forbidden`, `unavailable`, `internal`.
+    /// `unsupported_media_type`, `unauthorized`, `forbidden`, `too_many_requests`, `unavailable`,
+    /// `internal`.
     pub error: String,
     /// The offending field, for `validation`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -85,6 +89,7 @@ impl ApiError {
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
+            Self::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
             Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -99,6 +104,7 @@ impl ApiError {
             Self::UnsupportedMediaType => "unsupported_media_type",
             Self::Unauthorized(_) => "unauthorized",
             Self::Forbidden(_) => "forbidden",
+            Self::TooManyRequests(_) => "too_many_requests",
             Self::Unavailable => "unavailable",
             Self::Internal(_) => "internal",
         }

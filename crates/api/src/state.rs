@@ -74,6 +74,7 @@ impl AppStateBuilder {
                 domains: self.domains,
                 watched: self.watched,
                 metrics: ApiMetrics::new(),
+                sessions: crate::auth::Sessions::default(),
                 closing,
             }),
         }
@@ -94,6 +95,8 @@ struct Inner {
     domains: HashMap<TypeId, Box<dyn Any + Send + Sync>>,
     watched: Vec<Arc<dyn Watched>>,
     metrics: ApiMetrics,
+    /// Signed-out cookies and recent failed sign-ins.
+    sessions: crate::auth::Sessions,
     /// Becomes `true` when the server shuts down, so open event streams end.
     closing: tokio::sync::watch::Sender<bool>,
 }
@@ -132,6 +135,10 @@ impl AppState {
 
     pub(crate) fn namespace(&self) -> &str {
         &self.inner.namespace
+    }
+
+    pub(crate) fn sessions(&self) -> &crate::auth::Sessions {
+        &self.inner.sessions
     }
 
     pub(crate) fn metrics(&self) -> &ApiMetrics {

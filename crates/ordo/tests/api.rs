@@ -349,10 +349,46 @@ async fn signing_in_sets_a_session_cookie_and_signing_out_clears_it() {
     let (status, user) = json_of(api.send(me).await).await;
     assert_eq!((status, user["name"].as_str()), (StatusCode::OK, Some("alice")));
 
+    // A cookie-authenticated write must come from Ordo's own pages (Origin matches Host).
+    let write = |origin: Option<&str>| {
+        let mut request = Request::post("/api/applications")
+            .header(header::COOKIE, &cookie)
+            .header(header::HOST, "ordo.test:8080")
+            .header(header::CONTENT_TYPE, "application/json");
+        if let Some(origin) = origin {
+            request = request.header(header::ORIGIN, origin);
+        }
+        request.body(Body::from(json!({"applicationName": "x"}).to_string())).unwrap()
+    };
+    for origin in [None, Some("http://evil.test")] {
+        let (status, body) = json_of(api.send(write(origin)).await).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{origin:?}: {body}");
+        assert!(body["reason"].as_str().unwrap().contains("Origin"), "{body}");
+    }
+    let (status, body) = json_of(api.send(write(Some("http://ordo.test:8080"))).await).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "same origin gets past the check to validation: {body}");
+
     let out =
         api.send(Request::delete("/api/session").header(header::COOKIE, &cookie).body(Body::empty()).unwrap()).await;
     assert_eq!(out.status(), StatusCode::NO_CONTENT);
     assert!(out.headers()[header::SET_COOKIE].to_str().unwrap().contains("Max-Age=0"));
+    // Signed out is signed out: a copy of the cookie no longer works.
+    let again = Request::get("/api/session").header(header::COOKIE, &cookie).body(Body::empty()).unwrap();
+    let (status, body) = json_of(api.send(again).await).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
+
+    // Failed sign-ins are limited per name: the sixth within a minute is a 429, even with the
+    // right password; other names are not affected.
+    for _ in 0..5 {
+        let wrong = api.call(Method::POST, "/api/session", None, Some(json!({"name": "carol", "password": "x"}))).await;
+        assert_error(&wrong, 401, None);
+    }
+    let limited =
+        api.call(Method::POST, "/api/session", None, Some(json!({"name": "carol", "password": "carol-demo"}))).await;
+    assert_error(&limited, 429, None);
+    let other =
+        api.call(Method::POST, "/api/session", None, Some(json!({"name": "alice", "password": "alice-demo"}))).await;
+    assert_eq!(other.0, StatusCode::OK, "{}", other.1);
 
     // The demo tokens printed by `ordo up` work as bearer tokens.
     let (status, user) = api.call(Method::GET, "/api/session", Some("mallory"), None).await;
@@ -743,7 +779,12 @@ async fn reset_returns_the_run_to_its_plan_stage_for_admins_only() {
     assert!(view.state.approval.is_none(), "the old decision state is gone");
     let (status, body) = api.post(&format!("/api/runs/{id}/approve"), "alice", json!({"reason": "fresh plan"})).await;
     assert_eq!(status, StatusCode::OK, "{body}");
-    api.env.wait_status(&id, "applied").await;
+    api.env.wait_for(&id, "the run to end", |v| v.execution_status == "Completed").await;
+
+    // Ended, the run gave its workspace back: a reset would plan and apply without the lock.
+    let (status, body) = api.post(&format!("/api/runs/{id}/reset"), "admin", json!({"reason": "again"})).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    assert!(body["reason"].as_str().unwrap().contains("workspace back"), "{body}");
 }
 
 /// A run that never planned (no worker yet) cannot be reset to its plan stage.
@@ -1132,6 +1173,12 @@ async fn scenarios_and_the_openapi_document_cover_every_route() {
         "POST /api/releases/{key}/gate",
         "POST /api/releases/{key}/pause",
         "POST /api/releases/{key}/resume",
+        "GET /api/orders/stats",
+        "GET /api/orders/{id}",
+        "POST /api/orders",
+        "POST /api/orders/status",
+        "POST /orderPizza",
+        "POST /orderStatus",
     ];
     expected.sort();
     assert_eq!(operations, expected);

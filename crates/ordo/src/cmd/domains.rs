@@ -11,19 +11,23 @@ pub(crate) enum DomainName {
     Provision,
     /// Application requests with a human authorization (seed 000).
     Application,
+    /// Pizza orders (seed 002, GopherPizza).
+    Orders,
     /// Releases through DEV → TEST → QC → PROD (seed 003).
     Release,
 }
 
 impl DomainName {
     /// Every domain: what a worker hosts by default.
-    pub(crate) const ALL: &[DomainName] = &[DomainName::Provision, DomainName::Application, DomainName::Release];
+    pub(crate) const ALL: &[DomainName] =
+        &[DomainName::Provision, DomainName::Application, DomainName::Orders, DomainName::Release];
 
     /// The search attributes the domain writes (known without building it).
     pub(crate) fn search_attributes(self) -> &'static [SearchAttributeSpec] {
         match self {
             DomainName::Provision => ordo_provision::SEARCH_ATTRIBUTES,
             DomainName::Application => ordo_application::SEARCH_ATTRIBUTES,
+            DomainName::Orders => ordo_orders::SEARCH_ATTRIBUTES,
             DomainName::Release => ordo_release::SEARCH_ATTRIBUTES,
         }
     }
@@ -46,13 +50,15 @@ pub(crate) struct DomainArgs {
     #[command(flatten)]
     pub(crate) application: ordo_application::ApplicationArgs,
     #[command(flatten)]
+    pub(crate) orders: ordo_orders::OrdersArgs,
+    #[command(flatten)]
     pub(crate) release: ordo_release::ReleaseArgs,
 }
 
 impl DomainArgs {
     /// Builds the `selected` domains (each once, in the order given), checking their settings.
     pub(crate) fn build(&self, selected: &[DomainName], host: &HostSettings) -> anyhow::Result<Vec<Box<dyn Domain>>> {
-        // Checked only when an IaC domain is hosted: `--domains release` needs no IaC root.
+        // Only the IaC domains need an IaC root: `--domains orders` runs without one.
         let iac = || self.iac.settings(&host.data_dir);
         let mut domains: Vec<Box<dyn Domain>> = Vec::new();
         let mut seen = Vec::new();
@@ -64,6 +70,7 @@ impl DomainArgs {
             domains.push(match name {
                 DomainName::Provision => Box::new(self.provision.domain(host, &iac()?)?),
                 DomainName::Application => Box::new(self.application.domain(host, &iac()?)?),
+                DomainName::Orders => Box::new(self.orders.domain(host)),
                 DomainName::Release => Box::new(self.release.domain(host)?),
             });
         }

@@ -10,6 +10,7 @@ use anyhow::Context as _;
 use ordo_api::auth::{self, DEMO_CREDENTIALS};
 use ordo_api::{AppConfig, AppState, SessionKey, Users};
 use ordo_application::ApplicationClient;
+use ordo_orders::OrdersClient;
 use ordo_provision::client::ProvisionClient;
 use ordo_release::catalogue::Catalogue;
 use ordo_release::client::ReleaseClient;
@@ -56,6 +57,9 @@ pub(crate) struct ServeArgs {
     /// application flow on.
     #[arg(long, env = "ORDO_APPS_TASK_QUEUE", default_value = ordo_application::model::DEFAULT_TASK_QUEUE)]
     apps_task_queue: String,
+    /// Task queue pizza orders (seed 002) are placed on: the one the workers serve orders on.
+    #[arg(long, env = "ORDO_ORDERS_TASK_QUEUE", default_value = ordo_orders::model::DEFAULT_TASK_QUEUE)]
+    orders_task_queue: String,
     /// Task queue releases (seed 003) are started on: the one the workers serve releases on.
     #[arg(long, env = "ORDO_RELEASE_TASK_QUEUE", default_value = ordo_release::TASK_QUEUE)]
     release_task_queue: String,
@@ -137,6 +141,7 @@ pub(crate) async fn run(temporal: ordo_core::TemporalArgs, args: ServeArgs) -> a
     let state = AppState::builder(&client, config)
         .with(ProvisionClient::new(client.clone(), args.task_queue))
         .with(ApplicationClient::new(client.clone(), args.apps_task_queue))
+        .with(OrdersClient::new(client.clone(), args.orders_task_queue))
         .with(ReleaseClient::new(client, args.release_task_queue))
         .with(catalogue)
         .build();
@@ -151,6 +156,7 @@ pub(crate) async fn start_in_background(
     client: temporalio_client::Client,
     task_queue: &str,
     apps_task_queue: &str,
+    orders_task_queue: &str,
     release: &ordo_release::ReleaseArgs,
     iac_root: &Path,
 ) -> anyhow::Result<tokio::sync::oneshot::Sender<()>> {
@@ -165,6 +171,7 @@ pub(crate) async fn start_in_background(
             let state = AppState::builder(&client, config)
                 .with(ProvisionClient::new(client.clone(), task_queue))
                 .with(ApplicationClient::new(client.clone(), apps_task_queue))
+                .with(OrdersClient::new(client.clone(), orders_task_queue))
                 .with(ReleaseClient::new(client, release.release_task_queue.clone()))
                 .with(release_catalogue(release.release_catalogue.as_deref())?)
                 .build();
