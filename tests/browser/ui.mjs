@@ -124,7 +124,7 @@ try {
     }
     assert(await alice.locator('script[type=module][src="/assets/app.js"]').count() === 1, 'app.js is an ES module');
     const nav = await alice.locator('header nav a').allTextContents();
-    assert(nav.join(',') === 'Runs,Applications,Inbox', `the domains' navigation, then the inbox: ${nav}`);
+    assert(nav.join(',') === 'Runs,Applications,Releases,Inbox', `the domains' navigation, then the inbox: ${nav}`);
   });
 
   await step('a signed-out visitor is sent to the sign-in page, and a wrong password is refused inline', async () => {
@@ -340,6 +340,24 @@ try {
     await bob.goto(`${base}/applications`);
     await bob.locator(`a[href="/applications/${encodeURIComponent(appId)}"]`).waitFor({ timeout: TIMEOUT });
     await shot(bob, '15-application-decommissioned');
+  });
+
+  await step('a release started from the catalogue waits at the gate before PROD; opened on the board, it reaches PROD', async () => {
+    const key = 'RELEASE-JAN-24-ALPHA-PROD';
+    await alice.goto(`${base}/releases`);
+    await alice.locator('#release-key').selectOption(key);
+    await alice.check('#release-gate');
+    await alice.click('form.card button[type=submit]');
+    await alice.waitForURL(new RegExp(`/releases/${key}$`), { timeout: TIMEOUT });
+    const open = alice.getByRole('button', { name: 'Open the gate to PROD' });
+    await open.waitFor({ timeout: TIMEOUT });
+    await shot(alice, '17-release-at-the-gate');
+    await alice.fill('#release-reason', 'QC signed off');
+    await open.click();
+    await alice.getByText(`Release ${key}: SUCCESS`).waitFor({ timeout: TIMEOUT });
+    const done = await alice.locator('[data-testid=release-board] table.matrix td .badge.ok').count();
+    assert(done === 3, `the three deploys are done in PROD (${done})`);
+    await shot(alice, '18-release-reached-prod');
   });
 
   await step('on a narrow screen the home, run, application and inbox pages fit the width', async () => {

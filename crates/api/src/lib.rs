@@ -28,6 +28,7 @@
 //! - `provision`: seed 001's runs (`/api/runs…`, `/api/scenarios`, `/api/inbox`).
 //! - `application`: seed 000's requests (`/api/applications…`, `/api/authorizations`).
 //! - `orders`: seed 002's pizza orders (`/orderPizza`, `/orderStatus`, `/api/orders…`).
+//! - `release`: seed 003's releases (`/api/releases…`).
 //!
 //! Adding a domain: a module like these (a `DOMAIN` with its router and OpenAPI document, and
 //! `impl Hosted` for its client), one line in [`DOMAINS`], and `.with(client)` where the host
@@ -43,6 +44,7 @@ mod metrics;
 mod orders;
 mod params;
 mod provision;
+mod release;
 mod routes;
 mod schema;
 pub mod state;
@@ -68,7 +70,7 @@ struct Domain {
 
 /// The domains the API serves, in the OpenAPI document's order. A host registers each one's
 /// client with [`AppStateBuilder::with`].
-const DOMAINS: [Domain; 3] = [provision::DOMAIN, application::DOMAIN, orders::DOMAIN];
+const DOMAINS: [Domain; 4] = [provision::DOMAIN, application::DOMAIN, orders::DOMAIN, release::DOMAIN];
 
 /// Settings of the HTTP API.
 #[derive(Debug, Clone)]

@@ -74,6 +74,8 @@ impl Api {
         config.watch_interval = Duration::from_millis(100);
         config.worker_timeout = Duration::from_secs(20);
         let applications = ApplicationClient::new(env.client.temporal().clone(), apps_queue(&env));
+        let releases =
+            ordo_release::client::ReleaseClient::new(env.client.temporal().clone(), ordo_release::TASK_QUEUE);
         let state = AppState::builder(env.client.temporal(), config)
             .with(env.client.clone())
             .with(applications)
@@ -81,6 +83,8 @@ impl Api {
                 env.client.temporal().clone(),
                 ordo_orders::model::DEFAULT_TASK_QUEUE,
             ))
+            .with(releases)
+            .with(ordo_release::catalogue::Catalogue::built_in())
             .build();
         Self { env, state }
     }
@@ -1164,12 +1168,21 @@ async fn scenarios_and_the_openapi_document_cover_every_route() {
         "POST /api/runs/{id}/reset",
         "POST /api/session",
         "DELETE /api/session",
+        "GET /api/releases",
+        "GET /api/releases/catalogue",
+        "GET /api/releases/{key}",
+        "POST /api/releases",
+        "POST /api/releases/{key}/abort",
+        "POST /api/releases/{key}/approvals",
+        "POST /api/releases/{key}/gate",
+        "POST /api/releases/{key}/pause",
+        "POST /api/releases/{key}/resume",
+        "GET /api/orders/stats",
+        "GET /api/orders/{id}",
+        "POST /api/orders",
+        "POST /api/orders/status",
         "POST /orderPizza",
         "POST /orderStatus",
-        "POST /api/orders",
-        "GET /api/orders/{id}",
-        "POST /api/orders/status",
-        "GET /api/orders/stats",
     ];
     expected.sort();
     assert_eq!(operations, expected);
@@ -1279,7 +1292,8 @@ async fn ordo_serve_serves_the_api_and_prints_the_demo_users() {
 /// The web UI in a real browser: sign in, run `human_in_the_loop_update`, watch the progress,
 /// an empty reason refused inline, approve, outputs; a requester cannot approve; the inbox;
 /// masked outputs; seed 000's application requested by bob, refused to him, approved by alice
-/// from her inbox, provisioned and decommissioned; a narrow screen. Screenshots go to
+/// from her inbox, provisioned and decommissioned; a release started from the catalogue, its gate
+/// opened on the board, PROD reached; a narrow screen. Screenshots go to
 /// `target/screenshots/`.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_web_ui_runs_an_approval_end_to_end_in_a_real_browser() {
@@ -1323,6 +1337,8 @@ async fn the_web_ui_runs_an_approval_end_to_end_in_a_real_browser() {
         "13-authorization-inbox",
         "14-application-provisioned",
         "15-application-decommissioned",
+        "17-release-at-the-gate",
+        "18-release-reached-prod",
     ] {
         assert!(screenshots.join(format!("{name}.png")).is_file(), "screenshot {name}");
     }

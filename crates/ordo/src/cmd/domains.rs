@@ -13,11 +13,14 @@ pub(crate) enum DomainName {
     Application,
     /// Pizza orders (seed 002, GopherPizza).
     Orders,
+    /// Releases through DEV → TEST → QC → PROD (seed 003).
+    Release,
 }
 
 impl DomainName {
     /// Every domain: what a worker hosts by default.
-    pub(crate) const ALL: &[DomainName] = &[DomainName::Provision, DomainName::Application, DomainName::Orders];
+    pub(crate) const ALL: &[DomainName] =
+        &[DomainName::Provision, DomainName::Application, DomainName::Orders, DomainName::Release];
 
     /// The search attributes the domain writes (known without building it).
     pub(crate) fn search_attributes(self) -> &'static [SearchAttributeSpec] {
@@ -25,6 +28,7 @@ impl DomainName {
             DomainName::Provision => ordo_provision::SEARCH_ATTRIBUTES,
             DomainName::Application => ordo_application::SEARCH_ATTRIBUTES,
             DomainName::Orders => ordo_orders::SEARCH_ATTRIBUTES,
+            DomainName::Release => ordo_release::SEARCH_ATTRIBUTES,
         }
     }
 }
@@ -47,6 +51,8 @@ pub(crate) struct DomainArgs {
     pub(crate) application: ordo_application::ApplicationArgs,
     #[command(flatten)]
     pub(crate) orders: ordo_orders::OrdersArgs,
+    #[command(flatten)]
+    pub(crate) release: ordo_release::ReleaseArgs,
 }
 
 impl DomainArgs {
@@ -65,6 +71,7 @@ impl DomainArgs {
                 DomainName::Provision => Box::new(self.provision.domain(host, &iac()?)?),
                 DomainName::Application => Box::new(self.application.domain(host, &iac()?)?),
                 DomainName::Orders => Box::new(self.orders.domain(host)),
+                DomainName::Release => Box::new(self.release.domain(host)?),
             });
         }
         Ok(domains)

@@ -6,6 +6,7 @@ pub(crate) mod domains;
 pub(crate) mod input;
 pub(crate) mod order;
 pub(crate) mod provision;
+pub(crate) mod release;
 pub(crate) mod search_attributes;
 pub(crate) mod serve;
 pub(crate) mod telemetry;
@@ -31,7 +32,7 @@ enum Command {
     /// attributes, workers for every domain, the API and web UI. Ctrl-C stops it all.
     Up(Box<up::UpArgs>),
     /// Run a worker alone (any number of them, on any machines), hosting the selected domains.
-    Worker(worker::WorkerArgs),
+    Worker(Box<worker::WorkerArgs>),
     /// Serve the HTTP API and web UI alone (any number of replicas).
     Serve(serve::ServeArgs),
     /// Serve seed 001's codec server (`/encryption_codec`, `/compression_codec`) for the Temporal
@@ -49,6 +50,9 @@ enum Command {
     /// Pizza orders (seed 002): place, status, list, stats, wait, stream, chaos.
     #[command(subcommand)]
     Order(order::OrderCommand),
+    /// Releases (seed 003): start, status, approve, pause, resume, abort, list, catalogue.
+    #[command(subcommand)]
+    Release(release::ReleaseCommand),
 }
 
 impl Cli {
@@ -57,13 +61,14 @@ impl Cli {
         let temporal = self.temporal;
         match self.command {
             Command::Up(args) => up::run(temporal, *args).await,
-            Command::Worker(args) => worker::run(temporal, args).await,
+            Command::Worker(args) => worker::run(temporal, *args).await,
             Command::Serve(args) => serve::run(temporal, args).await,
             Command::CodecServer(args) => codec_server::run(args).await,
             Command::SearchAttributes(args) => search_attributes::run(temporal, args).await,
             Command::Provision(command) => provision::run(temporal, command).await,
             Command::App(command) => app::run(temporal, command).await,
             Command::Order(command) => order::run(temporal, command).await,
+            Command::Release(command) => release::run(temporal, command).await,
         }
     }
 }

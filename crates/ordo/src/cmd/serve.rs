@@ -12,6 +12,8 @@ use ordo_api::{AppConfig, AppState, SessionKey, Users};
 use ordo_application::ApplicationClient;
 use ordo_orders::OrdersClient;
 use ordo_provision::client::ProvisionClient;
+use ordo_release::catalogue::Catalogue;
+use ordo_release::client::ReleaseClient;
 
 use super::worker::shutdown_signal;
 
@@ -58,6 +60,13 @@ pub(crate) struct ServeArgs {
     /// Task queue pizza orders (seed 002) are placed on: the one the workers serve orders on.
     #[arg(long, env = "ORDO_ORDERS_TASK_QUEUE", default_value = ordo_orders::model::DEFAULT_TASK_QUEUE)]
     orders_task_queue: String,
+    /// Task queue releases (seed 003) are started on: the one the workers serve releases on.
+    #[arg(long, env = "ORDO_RELEASE_TASK_QUEUE", default_value = ordo_release::TASK_QUEUE)]
+    release_task_queue: String,
+    /// The release catalogue starts by key are checked against (the workers' file; default: seed
+    /// 003's six releases).
+    #[arg(long, env = "ORDO_RELEASE_CATALOGUE")]
+    release_catalogue: Option<PathBuf>,
     /// IaC root for checking directories before a start (skipped when it does not exist here;
     /// the worker checks again).
     #[arg(long, env = "ORDO_IAC_ROOT", default_value = "examples")]
@@ -100,6 +109,14 @@ impl HttpArgs {
     }
 }
 
+/// The release catalogue the API checks starts by key against: the workers' file, or seed 003's.
+fn release_catalogue(path: Option<&Path>) -> anyhow::Result<Catalogue> {
+    match path {
+        Some(path) => Catalogue::load(path).map_err(|e| anyhow::anyhow!("--release-catalogue {}: {e}", path.display())),
+        None => Ok(Catalogue::built_in()),
+    }
+}
+
 pub(crate) async fn run(temporal: ordo_core::TemporalArgs, args: ServeArgs) -> anyhow::Result<ExitCode> {
     if args.hash_password {
         let mut password = String::new();
@@ -120,10 +137,13 @@ pub(crate) async fn run(temporal: ordo_core::TemporalArgs, args: ServeArgs) -> a
     let client = ordo_core::connect(&temporal).await?;
     let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("listening on {addr}"))?;
     announce(&listener, &config.users)?;
+    let catalogue = release_catalogue(args.release_catalogue.as_deref())?;
     let state = AppState::builder(&client, config)
         .with(ProvisionClient::new(client.clone(), args.task_queue))
         .with(ApplicationClient::new(client.clone(), args.apps_task_queue))
-        .with(OrdersClient::new(client, args.orders_task_queue))
+        .with(OrdersClient::new(client.clone(), args.orders_task_queue))
+        .with(ReleaseClient::new(client, args.release_task_queue))
+        .with(catalogue)
         .build();
     ordo_api::serve(listener, state, shutdown_signal()).await.context("serving HTTP")?;
     Ok(ExitCode::SUCCESS)
@@ -137,6 +157,7 @@ pub(crate) async fn start_in_background(
     task_queue: &str,
     apps_task_queue: &str,
     orders_task_queue: &str,
+    release: &ordo_release::ReleaseArgs,
     iac_root: &Path,
 ) -> anyhow::Result<tokio::sync::oneshot::Sender<()>> {
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
@@ -150,7 +171,9 @@ pub(crate) async fn start_in_background(
             let state = AppState::builder(&client, config)
                 .with(ProvisionClient::new(client.clone(), task_queue))
                 .with(ApplicationClient::new(client.clone(), apps_task_queue))
-                .with(OrdersClient::new(client, orders_task_queue))
+                .with(OrdersClient::new(client.clone(), orders_task_queue))
+                .with(ReleaseClient::new(client, release.release_task_queue.clone()))
+                .with(release_catalogue(release.release_catalogue.as_deref())?)
                 .build();
             tokio::spawn(async move {
                 let stopped = async move {

@@ -75,6 +75,7 @@ pub(crate) async fn run(mut temporal: ordo_core::TemporalArgs, args: UpArgs) -> 
         &args.worker.hosted.provision.task_queue,
         &args.worker.hosted.application.apps_task_queue,
         &args.worker.hosted.orders.orders_task_queue,
+        &args.worker.hosted.release,
         &args.worker.hosted.iac.iac_root,
     )
     .await?;
