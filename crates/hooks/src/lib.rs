@@ -9,8 +9,20 @@
 //! - [`intent`]: TAC intents, hook types and the seed's schema rules (pure).
 //! - [`starter`]: starts a spec's workflow through the shared Temporal client.
 //! - [`store`]: intents and DIG states in SQLite (default) or PostgreSQL, through `sqlx`.
+//! - [`model`]: what crosses the Temporal boundary; [`activities`], [`workflows`]: the lifecycle.
+//! - [`migrate`]: the reference migration workflow (clusters as local directories).
+//! - [`client`]: run / read / list lifecycle actions; [`domain`]: what a host needs ([`HooksArgs`]).
 
+pub mod activities;
+pub mod client;
+pub mod domain;
 pub mod intent;
+pub mod migrate;
+pub mod model;
 pub mod spec;
 pub mod starter;
 pub mod store;
+pub mod workflows;
+
+pub use domain::{HooksArgs, HooksDomain, SEARCH_ATTRIBUTES};
+pub use model::{MIGRATE_TASK_QUEUE, TASK_QUEUE};
