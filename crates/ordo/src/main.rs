@@ -35,6 +35,9 @@ enum Command {
     /// Application requests (seed 000): request, authorize, show, list, cancel.
     #[command(subcommand)]
     App(cmd::app::AppCommand),
+    /// Lifecycle hooks (seed 004): intents, instantiate, update, terminate, history, actions, invoke.
+    #[command(subcommand)]
+    Hook(cmd::hook::HookCommand),
 }
 
 #[tokio::main]
@@ -55,6 +58,7 @@ async fn main() -> ExitCode {
         Command::CodecServer(args) => cmd::codec_server::run(args).await,
         Command::Provision(command) => cmd::provision::run(cli.temporal, command).await,
         Command::App(command) => cmd::app::run(cli.temporal, command).await,
+        Command::Hook(command) => cmd::hook::run(cli.temporal, command).await,
     };
     match result {
         Ok(code) => code,

@@ -11,11 +11,13 @@ pub(crate) enum DomainName {
     Provision,
     /// Application requests with a human authorization (seed 000).
     Application,
+    /// EMCO lifecycle hooks and their reference migration (seed 004).
+    Hooks,
 }
 
 impl DomainName {
     /// Every domain: what a worker hosts by default.
-    pub(crate) const ALL: &[DomainName] = &[DomainName::Provision, DomainName::Application];
+    pub(crate) const ALL: &[DomainName] = &[DomainName::Provision, DomainName::Application, DomainName::Hooks];
 }
 
 impl std::fmt::Display for DomainName {
@@ -34,6 +36,8 @@ pub(crate) struct DomainArgs {
     pub(crate) provision: ordo_provision::ProvisionArgs,
     #[command(flatten)]
     pub(crate) application: ordo_application::ApplicationArgs,
+    #[command(flatten)]
+    pub(crate) hooks: ordo_hooks::HooksArgs,
 }
 
 impl DomainArgs {
@@ -50,6 +54,7 @@ impl DomainArgs {
             domains.push(match name {
                 DomainName::Provision => Box::new(self.provision.domain(host, &iac)?),
                 DomainName::Application => Box::new(self.application.domain(host, &iac)?),
+                DomainName::Hooks => Box::new(self.hooks.domain(host)),
             });
         }
         Ok(domains)
