@@ -446,3 +446,29 @@ async fn the_sqlite_store_keeps_intents_in_order() {
     let reopened = Store::open(None, _dir.path()).await.unwrap();
     assert_eq!(names(reopened.list_intents(&dig, None).await.unwrap()), ["a", "c", "d"]);
 }
+
+/// Records the lifecycle histories `tests/replay.rs` replays (run on purpose:
+/// `cargo test -p ordo-hooks --test hooks -- --ignored record_lifecycle_histories`).
+#[tokio::test]
+#[ignore = "writes tests/histories; run when the recorded histories must change"]
+async fn record_lifecycle_histories() {
+    let l = lifecycle().await;
+    let dig_ok = dig();
+    let dig_failed = dig();
+    l.add(&dig_ok, probe_intent("pre-a", "pre-install", &l.probe_queue, true, "30s", "ok")).await;
+    l.add(&dig_ok, probe_intent("post-a", "post-install", &l.probe_queue, false, "30s", "ok")).await;
+    l.add(&dig_failed, probe_intent("pre-bad", "pre-install", &l.probe_queue, true, "30s", "fail")).await;
+    let client = l.hooks.temporal().clone();
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/histories");
+    std::fs::create_dir_all(&dir).unwrap();
+    support::with_workers(&client, l.workers, async {
+        for (dig, name) in [(&dig_ok, "lifecycle_succeeded.json"), (&dig_failed, "lifecycle_hook_failed.json")] {
+            let started = l.hooks.start_action(dig, LifecycleAction::Instantiate).await.unwrap();
+            l.hooks.wait(&started.workflow_id).await.unwrap();
+            let handle = client.get_workflow_handle::<UntypedWorkflow>(started.workflow_id);
+            let json = handle.fetch_history(WorkflowFetchHistoryOptions::default()).to_json().await.unwrap();
+            std::fs::write(dir.join(name), json).unwrap();
+        }
+    })
+    .await;
+}
