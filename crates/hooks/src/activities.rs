@@ -150,7 +150,10 @@ impl HookActivities {
             state: request.action.resulting_state().to_owned(),
             app_context_id: request.app_context_id.clone(),
         };
-        store.set_dig_state(&request.dig, &state).await.map_err(|e| retryable(format!("recording the DIG state: {e:#}")))?;
+        store
+            .set_dig_state(&request.dig, &state)
+            .await
+            .map_err(|e| retryable(format!("recording the DIG state: {e:#}")))?;
         Ok(ApplyActionResult { state: state.state })
     }
 }

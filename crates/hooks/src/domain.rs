@@ -63,7 +63,12 @@ pub struct HooksDomain {
 
 impl HooksDomain {
     /// A domain on explicit queues and store (tests, embedding).
-    pub fn new(task_queue: &str, migrate_task_queue: Option<&str>, clusters_dir: PathBuf, store: Arc<StoreSource>) -> Self {
+    pub fn new(
+        task_queue: &str,
+        migrate_task_queue: Option<&str>,
+        clusters_dir: PathBuf,
+        store: Arc<StoreSource>,
+    ) -> Self {
         Self {
             task_queue: task_queue.to_owned(),
             migrate_task_queue: migrate_task_queue.map(str::to_owned),

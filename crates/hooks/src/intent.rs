@@ -190,8 +190,8 @@ impl HookIntent {
             return Err(RequestError::new("input", "must be a JSON object"));
         };
         let metadata = top.get("metadata").ok_or_else(|| RequestError::new("metadata", "is required"))?;
-        let metadata: Metadata = serde_json::from_value(metadata.clone())
-            .map_err(|e| RequestError::new("metadata", e.to_string()))?;
+        let metadata: Metadata =
+            serde_json::from_value(metadata.clone()).map_err(|e| RequestError::new("metadata", e.to_string()))?;
         check_name("metadata.name", &metadata.name)?;
         for (field, text) in [
             ("metadata.description", &metadata.description),
@@ -202,7 +202,8 @@ impl HookIntent {
                 return Err(RequestError::new(field, format!("longer than {MAX_TEXT} characters")));
             }
         }
-        let spec = top.get("spec").and_then(Value::as_object).ok_or_else(|| RequestError::new("spec", "is required"))?;
+        let spec =
+            top.get("spec").and_then(Value::as_object).ok_or_else(|| RequestError::new("spec", "is required"))?;
         let hook_type = match spec.get("hookType") {
             Some(Value::String(s)) => HookType::parse(s).ok_or_else(|| {
                 let all: Vec<_> = HookType::ALL.iter().map(|h| h.as_str()).collect();
@@ -228,13 +229,20 @@ impl HookIntent {
                 Some(crate::spec::nanos(d))
             }
         };
-        let client = spec.get("workflowClient").ok_or_else(|| RequestError::new("spec.workflowClient", "is required"))?;
+        let client =
+            spec.get("workflowClient").ok_or_else(|| RequestError::new("spec.workflowClient", "is required"))?;
         let workflow_client = parse_workflow_client(client)?;
         let temporal = spec.get("temporal").ok_or_else(|| RequestError::new("spec.temporal", "is required"))?;
         WfTemporalSpec::parse(temporal, "spec.temporal")?;
         Ok(Self {
             metadata,
-            spec: HookSpec { hook_type, hook_blocking, hook_blocking_timeout, workflow_client, temporal: temporal.clone() },
+            spec: HookSpec {
+                hook_type,
+                hook_blocking,
+                hook_blocking_timeout,
+                workflow_client,
+                temporal: temporal.clone(),
+            },
         })
     }
 
@@ -342,8 +350,14 @@ mod tests {
         cases.push((with("/spec/hookBlocking", json!("yes")), "spec.hookBlocking"));
         cases.push((with("/spec/hookBlockingTimeout", json!("48h")), "spec.hookBlockingTimeout"));
         cases.push((with("/spec/hookBlockingTimeout", json!(0)), "spec.hookBlockingTimeout"));
-        cases.push((with("/spec/workflowClient/clientEndpointPort", json!(70000)), "spec.workflowClient.clientEndpointPort"));
-        cases.push((with("/spec/temporal/workflowStartOptions", json!({})), "spec.temporal.workflowStartOptions.TaskQueue"));
+        cases.push((
+            with("/spec/workflowClient/clientEndpointPort", json!(70000)),
+            "spec.workflowClient.clientEndpointPort",
+        ));
+        cases.push((
+            with("/spec/temporal/workflowStartOptions", json!({})),
+            "spec.temporal.workflowStartOptions.TaskQueue",
+        ));
         let mut no_client = body();
         no_client["spec"].as_object_mut().unwrap().remove("workflowClient");
         cases.push((no_client, "spec.workflowClient"));

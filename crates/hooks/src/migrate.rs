@@ -220,18 +220,27 @@ impl MigrateAppWorkflow {
             ctx.execute_activity(MigrateActivities::verify_app, step(target, "verify"), opts("verify_app")).await
         {
             compensate(ctx, &mut report, &step(target, ""), None).await;
-            return Err(ApplicationFailure::non_retryable(format!("migration failed at verify_app: {err}; {}", report.steps.join(", "))).into());
+            return Err(ApplicationFailure::non_retryable(format!(
+                "migration failed at verify_app: {err}; {}",
+                report.steps.join(", ")
+            ))
+            .into());
         }
         report.steps.push(format!("verify_app {target}"));
-        let previous =
-            ctx.execute_activity(MigrateActivities::switch_routing, step(target, "switch"), opts("switch_routing")).await?;
+        let previous = ctx
+            .execute_activity(MigrateActivities::switch_routing, step(target, "switch"), opts("switch_routing"))
+            .await?;
         report.steps.push(format!("switch_routing {target}"));
         let source = &request.source_cluster;
         if let Err(err) =
             ctx.execute_activity(MigrateActivities::remove_app, step(source, "remove"), opts("remove_app")).await
         {
             compensate(ctx, &mut report, &step(target, ""), Some(previous)).await;
-            return Err(ApplicationFailure::non_retryable(format!("migration failed at remove_app: {err}; {}", report.steps.join(", "))).into());
+            return Err(ApplicationFailure::non_retryable(format!(
+                "migration failed at remove_app: {err}; {}",
+                report.steps.join(", ")
+            ))
+            .into());
         }
         report.steps.push(format!("remove_app {source}"));
         ctx.state_mut(|s| s.report = report.clone());

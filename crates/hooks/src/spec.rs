@@ -223,7 +223,9 @@ impl<'a> Fields<'a> {
     }
 
     fn duration(&self, name: &str) -> Result<Option<Duration>, RequestError> {
-        self.get(name).map(|v| parse_duration(v).map_err(|reason| RequestError::new(&self.field(name), reason))).transpose()
+        self.get(name)
+            .map(|v| parse_duration(v).map_err(|reason| RequestError::new(&self.field(name), reason)))
+            .transpose()
     }
 
     fn strings(&self, name: &str) -> Result<Vec<String>, RequestError> {
@@ -399,7 +401,9 @@ fn parse_start_options(o: &Fields<'_>) -> Result<StartOptions, RequestError> {
 /// A retry policy; `all_required` is the seed's rule for the per-activity ones.
 fn parse_retry_policy(r: &Fields<'_>, all_required: bool) -> Result<RetryPolicySpec, RequestError> {
     if all_required {
-        for name in ["InitialInterval", "BackoffCoefficient", "MaximumInterval", "MaximumAttempts", "NonRetryableErrorTypes"] {
+        for name in
+            ["InitialInterval", "BackoffCoefficient", "MaximumInterval", "MaximumAttempts", "NonRetryableErrorTypes"]
+        {
             if r.get(name).is_none() {
                 return Err(RequestError::new(&r.field(name), "is required in an activity retry policy"));
             }
@@ -409,9 +413,7 @@ fn parse_retry_policy(r: &Fields<'_>, all_required: bool) -> Result<RetryPolicyS
         initial_interval: r.duration("InitialInterval")?,
         backoff_coefficient: r.float("BackoffCoefficient", 0.0, MAX_BACKOFF_COEFFICIENT)?,
         maximum_interval: r.duration("MaximumInterval")?,
-        maximum_attempts: r
-            .int("MaximumAttempts", 0, MAX_ATTEMPTS)?
-            .map(|n| u32::try_from(n).unwrap_or(u32::MAX)),
+        maximum_attempts: r.int("MaximumAttempts", 0, MAX_ATTEMPTS)?.map(|n| u32::try_from(n).unwrap_or(u32::MAX)),
         non_retryable_error_types: r.strings("NonRetryableErrorTypes")?,
     };
     if let Some(c) = policy.backoff_coefficient {
@@ -504,7 +506,8 @@ pub fn with_activity_params(params: &Value, name: &str, values: &BTreeMap<String
         _ => Map::new(),
     };
     // The seed's key is `activityParams`; reuse whatever casing the caller sent.
-    let key = params.keys().find(|k| k.eq_ignore_ascii_case("activityParams")).cloned().unwrap_or("activityParams".into());
+    let key =
+        params.keys().find(|k| k.eq_ignore_ascii_case("activityParams")).cloned().unwrap_or("activityParams".into());
     let entry = params.entry(key).or_insert_with(|| Value::Object(Map::new()));
     if !entry.is_object() {
         *entry = Value::Object(Map::new());
@@ -573,17 +576,50 @@ mod tests {
         let cases = [
             (json!({}), "workflowStartOptions"),
             (json!({"workflowStartOptions": {}}), "workflowStartOptions.TaskQueue"),
-            (json!({"workflowStartOptions": {"taskqueue": "q", "workflowidreusepolicy": 916}}), "workflowStartOptions.WorkflowIDReusePolicy"),
-            (json!({"workflowStartOptions": {"taskqueue": "q", "workflowruntimeout": -1}}), "workflowStartOptions.WorkflowRunTimeout"),
-            (json!({"workflowStartOptions": {"taskqueue": "q", "workflowruntimeout": "soon"}}), "workflowStartOptions.WorkflowRunTimeout"),
-            (json!({"workflowStartOptions": {"taskqueue": "q", "workflowruntimeout": "100000h"}}), "workflowStartOptions.WorkflowRunTimeout"),
-            (json!({"workflowStartOptions": {"taskqueue": "q", "retrypolicy": {"maximumattempts": 2_000_000}}}), "workflowStartOptions.RetryPolicy.MaximumAttempts"),
-            (json!({"workflowStartOptions": {"taskqueue": "q", "retrypolicy": {"backoffcoefficient": 0.5}}}), "workflowStartOptions.RetryPolicy.BackoffCoefficient"),
-            (json!({"workflowStartOptions": {"taskqueue": "q", "SearchAttributes": {"a": {"b": 1}}}}), "workflowStartOptions.SearchAttributes.a"),
-            (json!({"workflowStartOptions": {"taskqueue": "q"}, "workflowParams": {"activityOptions": {"a": {"StartToCloseTimeout": 1}}}}), "workflowParams.activityOptions.a.HeartbeatTimeout"),
-            (json!({"workflowStartOptions": {"taskqueue": "q"}, "workflowParams": {"activityOptions": {"a": {"HeartbeatTimeout": 1}}}}), "workflowParams.activityOptions.a.StartToCloseTimeout"),
-            (json!({"workflowStartOptions": {"taskqueue": "q"}, "workflowParams": {"activityOptions": {"a": {"HeartbeatTimeout": 1, "StartToCloseTimeout": 1, "RetryPolicy": {"MaximumAttempts": 1}}}}}), "workflowParams.activityOptions.a.RetryPolicy.InitialInterval"),
-            (json!({"workflowStartOptions": {"taskqueue": "q"}, "workflowParams": {"activityParams": {"a": {"k": 1}}}}), "workflowParams.activityParams.a.k"),
+            (
+                json!({"workflowStartOptions": {"taskqueue": "q", "workflowidreusepolicy": 916}}),
+                "workflowStartOptions.WorkflowIDReusePolicy",
+            ),
+            (
+                json!({"workflowStartOptions": {"taskqueue": "q", "workflowruntimeout": -1}}),
+                "workflowStartOptions.WorkflowRunTimeout",
+            ),
+            (
+                json!({"workflowStartOptions": {"taskqueue": "q", "workflowruntimeout": "soon"}}),
+                "workflowStartOptions.WorkflowRunTimeout",
+            ),
+            (
+                json!({"workflowStartOptions": {"taskqueue": "q", "workflowruntimeout": "100000h"}}),
+                "workflowStartOptions.WorkflowRunTimeout",
+            ),
+            (
+                json!({"workflowStartOptions": {"taskqueue": "q", "retrypolicy": {"maximumattempts": 2_000_000}}}),
+                "workflowStartOptions.RetryPolicy.MaximumAttempts",
+            ),
+            (
+                json!({"workflowStartOptions": {"taskqueue": "q", "retrypolicy": {"backoffcoefficient": 0.5}}}),
+                "workflowStartOptions.RetryPolicy.BackoffCoefficient",
+            ),
+            (
+                json!({"workflowStartOptions": {"taskqueue": "q", "SearchAttributes": {"a": {"b": 1}}}}),
+                "workflowStartOptions.SearchAttributes.a",
+            ),
+            (
+                json!({"workflowStartOptions": {"taskqueue": "q"}, "workflowParams": {"activityOptions": {"a": {"StartToCloseTimeout": 1}}}}),
+                "workflowParams.activityOptions.a.HeartbeatTimeout",
+            ),
+            (
+                json!({"workflowStartOptions": {"taskqueue": "q"}, "workflowParams": {"activityOptions": {"a": {"HeartbeatTimeout": 1}}}}),
+                "workflowParams.activityOptions.a.StartToCloseTimeout",
+            ),
+            (
+                json!({"workflowStartOptions": {"taskqueue": "q"}, "workflowParams": {"activityOptions": {"a": {"HeartbeatTimeout": 1, "StartToCloseTimeout": 1, "RetryPolicy": {"MaximumAttempts": 1}}}}}),
+                "workflowParams.activityOptions.a.RetryPolicy.InitialInterval",
+            ),
+            (
+                json!({"workflowStartOptions": {"taskqueue": "q"}, "workflowParams": {"activityParams": {"a": {"k": 1}}}}),
+                "workflowParams.activityParams.a.k",
+            ),
         ];
         for (body, field) in cases {
             let err = parse(body.clone()).unwrap_err();

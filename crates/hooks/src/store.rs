@@ -115,7 +115,8 @@ impl Store {
     /// Adds `intent` to `dig`; [`StoreError::Conflict`] when the name is taken.
     pub async fn create_intent(&self, dig: &DigRef, intent: &HookIntent) -> Result<(), StoreError> {
         let body = serde_json::to_string(intent).unwrap_or_default();
-        let sql = "INSERT INTO hook_intents (project, composite_app, composite_app_version, dig, name, hook_type, body) \
+        let sql =
+            "INSERT INTO hook_intents (project, composite_app, composite_app_version, dig, name, hook_type, body) \
                    VALUES ($1, $2, $3, $4, $5, $6, $7)";
         let result = on_pool!(self, |pool| sqlx::query(sql)
             .bind(&dig.project)

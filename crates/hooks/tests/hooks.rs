@@ -16,9 +16,7 @@ use ordo_hooks::starter::{self, StartError};
 use ordo_hooks::store::{Store, StoreError};
 use ordo_hooks::HooksDomain;
 use serde_json::{json, Value};
-use temporalio_client::{
-    WorkflowDescribeOptions, WorkflowFetchHistoryOptions, WorkflowGetResultOptions,
-};
+use temporalio_client::{WorkflowDescribeOptions, WorkflowFetchHistoryOptions, WorkflowGetResultOptions};
 use temporalio_common::protos::temporal::api::history::v1::history_event::Attributes;
 use temporalio_common::UntypedWorkflow;
 
@@ -298,7 +296,9 @@ async fn a_hook_that_cannot_start_fails_the_action() {
         json!({"id": id, "taskqueue": "nobody-polls-this", "workflowexecutionerrorwhenalreadystarted": true});
     l.add(&dig, body).await;
     let client = l.hooks.temporal().clone();
-    let blocker = WfTemporalSpec::parse(&json!({"workflowStartOptions": {"id": id, "taskqueue": "nobody-polls-this"}}), "").unwrap();
+    let blocker =
+        WfTemporalSpec::parse(&json!({"workflowStartOptions": {"id": id, "taskqueue": "nobody-polls-this"}}), "")
+            .unwrap();
     starter::start(&client, &blocker).await.unwrap();
     let state = support::with_workers(&client, l.workers, l.hooks.run_action(&dig, LifecycleAction::Instantiate))
         .await

@@ -31,7 +31,10 @@ pub fn server() -> &'static str {
                     std::process::id(),
                     server.pid().unwrap_or_default()
                 );
-                std::process::Command::new("sh").args(["-c", &watchdog]).spawn().expect("watchdog starts");
+                // The watchdog outlives this process on purpose; init reaps it.
+                #[allow(clippy::zombie_processes)]
+                let _watchdog =
+                    std::process::Command::new("sh").args(["-c", &watchdog]).spawn().expect("watchdog starts");
                 tx.send(server.address().to_owned()).expect("address sent");
                 // Keep the server (and this runtime, which reaps it) for the life of the process.
                 std::future::pending::<()>().await;

@@ -168,7 +168,8 @@ fn read_json(path: &PathBuf) -> anyhow::Result<Value> {
     } else {
         std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?
     };
-    Ok(serde_json::from_str(&text).map_err(|e| ordo_core::RequestError::new("input", format!("malformed JSON: {e}")))?)
+    Ok(serde_json::from_str(&text)
+        .map_err(|e| ordo_core::RequestError::new("input", format!("malformed JSON: {e}")))?)
 }
 
 fn intents_in(value: &Value) -> anyhow::Result<Vec<HookIntent>> {
@@ -191,9 +192,15 @@ fn print(value: &impl serde::Serialize) -> anyhow::Result<()> {
 pub(crate) async fn run(temporal: ordo_core::TemporalArgs, command: HookCommand) -> anyhow::Result<ExitCode> {
     match command {
         HookCommand::Intents(command) => intents(command).await,
-        HookCommand::Instantiate { dig, lifecycle: l, store } => lifecycle(&temporal, dig, l, store, LifecycleAction::Instantiate).await,
-        HookCommand::Update { dig, lifecycle: l, store } => lifecycle(&temporal, dig, l, store, LifecycleAction::Update).await,
-        HookCommand::Terminate { dig, lifecycle: l, store } => lifecycle(&temporal, dig, l, store, LifecycleAction::Terminate).await,
+        HookCommand::Instantiate { dig, lifecycle: l, store } => {
+            lifecycle(&temporal, dig, l, store, LifecycleAction::Instantiate).await
+        }
+        HookCommand::Update { dig, lifecycle: l, store } => {
+            lifecycle(&temporal, dig, l, store, LifecycleAction::Update).await
+        }
+        HookCommand::Terminate { dig, lifecycle: l, store } => {
+            lifecycle(&temporal, dig, l, store, LifecycleAction::Terminate).await
+        }
         HookCommand::History { workflow_id } => {
             let client = ordo_core::connect(&temporal).await?;
             let handle = client.get_workflow_handle::<ordo_hooks::workflows::HookLifecycleWorkflow>(workflow_id);
@@ -242,8 +249,12 @@ async fn lifecycle(
     action: LifecycleAction,
 ) -> anyhow::Result<ExitCode> {
     let dig = dig.dig()?;
-    let hooks =
-        HooksClient::new(ordo_core::connect(temporal).await?, open(&store).await?, lifecycle.task_queue, lifecycle.emco_url);
+    let hooks = HooksClient::new(
+        ordo_core::connect(temporal).await?,
+        open(&store).await?,
+        lifecycle.task_queue,
+        lifecycle.emco_url,
+    );
     let started = hooks.start_action(&dig, action).await?;
     eprintln!("{} {dig}: {}", action.as_str(), started.workflow_id);
     if lifecycle.no_wait {
@@ -269,7 +280,9 @@ async fn intents(command: IntentsCommand) -> anyhow::Result<ExitCode> {
         IntentsCommand::Create { dig, file, store } => save(dig, file, store, false).await,
         IntentsCommand::Put { dig, file, store } => save(dig, file, store, true).await,
         IntentsCommand::Get { dig, name, store } => {
-            print(&open(&store).await?.get_intent(&dig.dig()?, &name).await.with_context(|| format!("intent {name}"))?)?;
+            print(
+                &open(&store).await?.get_intent(&dig.dig()?, &name).await.with_context(|| format!("intent {name}"))?,
+            )?;
             Ok(ExitCode::SUCCESS)
         }
         IntentsCommand::List { dig, store } => {

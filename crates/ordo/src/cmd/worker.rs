@@ -103,7 +103,7 @@ pub(crate) async fn run_worker(
         Some(meter) => domains
             .iter()
             .filter_map(|d| d.gauges(client.clone(), meter.clone(), every))
-            .map(|task| AbortOnDrop::spawn(task))
+            .map(AbortOnDrop::spawn)
             .collect(),
         None => Vec::new(),
     };
