@@ -405,12 +405,58 @@ async fn a_failed_migration_is_compensated_and_fails_the_hook() {
     assert!(!l.clusters.path().join("routing/shop").exists());
 }
 
-/// The store on SQLite: create, conflict, get, list in creation order and by hook type, PUT
-/// overwrites in place, delete, not found; DIG states.
+/// The store on SQLite: the store contract, and a reopened file keeps everything.
 #[tokio::test]
 async fn the_sqlite_store_keeps_intents_in_order() {
-    let (store, _dir) = temp_store().await;
+    let (store, dir) = temp_store().await;
     assert_eq!(store.backend(), "sqlite");
+    let dig = store_contract(&store).await;
+    let names = |v: Vec<HookIntent>| v.into_iter().map(|i| i.metadata.name).collect::<Vec<_>>();
+    // Reopening the same file keeps everything (migrations are not re-applied).
+    let reopened = Store::open(None, dir.path()).await.unwrap();
+    assert_eq!(names(reopened.list_intents(&dig, None).await.unwrap()), ["a", "c", "d"]);
+}
+
+/// The store on PostgreSQL (a cluster of this binary's own): the same contract, and opening it
+/// again finds the migrations applied.
+#[tokio::test]
+async fn the_postgres_store_keeps_intents_in_order() {
+    let url = support::postgres();
+    let store = Store::open(Some(url), std::path::Path::new("/nonexistent")).await.unwrap();
+    assert_eq!(store.backend(), "postgres");
+    let dig = store_contract(&store).await;
+    let reopened = Store::open(Some(url), std::path::Path::new("/nonexistent")).await.unwrap();
+    assert_eq!(reopened.list_intents(&dig, None).await.unwrap().len(), 3);
+}
+
+/// A lifecycle action whose intents and DIG state live in PostgreSQL.
+#[tokio::test]
+async fn a_lifecycle_runs_on_the_postgres_store() {
+    let client = support::client().await;
+    let store = Store::open(Some(support::postgres()), std::path::Path::new("/nonexistent")).await.unwrap();
+    let queue = support::task_queue("lifecycle-pg");
+    let probe_queue = support::task_queue("probe-pg");
+    let domain = HooksDomain::new(&queue, None, std::env::temp_dir(), Arc::new(StoreSource::opened(store.clone())));
+    let mut workers = domain.workers().unwrap();
+    workers.push(support::probe_worker(&probe_queue));
+    let hooks = HooksClient::new(client.clone(), store.clone(), queue, "http://emco.test");
+    let dig = dig();
+    for body in [
+        probe_intent("pre", "pre-install", &probe_queue, true, "30s", "ok"),
+        probe_intent("post", "post-install", &probe_queue, false, "30s", "ok"),
+    ] {
+        store.create_intent(&dig, &HookIntent::parse(&body).unwrap()).await.unwrap();
+    }
+    let state =
+        support::with_workers(&client, workers, hooks.run_action(&dig, LifecycleAction::Instantiate)).await.unwrap();
+    assert_eq!(state.outcome, Some(LifecycleOutcome::Succeeded), "{state:?}");
+    assert_eq!(state.hooks.len(), 2);
+    assert_eq!(store.dig_state(&dig).await.unwrap().unwrap().state, "Instantiated");
+}
+
+/// What every backend must do: create, conflict, get, list in creation order and by hook type, PUT
+/// overwrites in place, delete, not found; DIG states. Returns the DIG it filled (a, c, d).
+async fn store_contract(store: &Store) -> DigRef {
     let dig = dig();
     let other = self::dig();
     let a = HookIntent::parse(&probe_intent("a", "pre-install", "q", true, "5s", "ok")).unwrap();
@@ -442,9 +488,7 @@ async fn the_sqlite_store_keeps_intents_in_order() {
     store.set_dig_state(&dig, &state).await.unwrap();
     store.set_dig_state(&dig, &state).await.unwrap();
     assert_eq!(store.dig_state(&dig).await.unwrap(), Some(state));
-    // Reopening the same file keeps everything (migrations are not re-applied).
-    let reopened = Store::open(None, _dir.path()).await.unwrap();
-    assert_eq!(names(reopened.list_intents(&dig, None).await.unwrap()), ["a", "c", "d"]);
+    dig
 }
 
 /// Records the lifecycle histories `tests/replay.rs` replays (run on purpose:
