@@ -11,10 +11,12 @@
 //! - [`store`]: intents and DIG states in SQLite (default) or PostgreSQL, through `sqlx`.
 //! - [`model`]: what crosses the Temporal boundary; [`activities`], [`workflows`]: the lifecycle.
 //! - [`migrate`]: the reference migration workflow (clusters as local directories).
-//! - [`client`]: run / read / list lifecycle actions; [`domain`]: what a host needs ([`HooksArgs`]).
+//! - [`client`]: run / read / list lifecycle actions; [`control`]: TAC's cancel and status calls.
+//! - [`domain`]: what a host needs ([`HooksArgs`]).
 
 pub mod activities;
 pub mod client;
+pub mod control;
 pub mod domain;
 pub mod intent;
 pub mod migrate;

@@ -516,3 +516,73 @@ async fn record_lifecycle_histories() {
     })
     .await;
 }
+
+/// The status call: waits for and returns the result (the seed never did), describes, returns the
+/// history, and passes a query through to the workflow.
+#[tokio::test]
+async fn status_returns_the_result_and_passes_queries_through() {
+    use ordo_hooks::control::{status, StatusQuery};
+    let l = lifecycle().await;
+    let dig = dig();
+    l.add(&dig, probe_intent("pre", "pre-install", &l.probe_queue, true, "30s", "ok")).await;
+    let client = l.hooks.temporal().clone();
+    let response = support::with_workers(&client, l.workers, async {
+        let started = l.hooks.start_action(&dig, LifecycleAction::Instantiate).await.unwrap();
+        let query = StatusQuery::parse(&json!({
+            "temporalServer": "in-process", "workflowID": started.workflow_id, "waitForResult": true,
+            "runDescribeWfExec": true, "getWfHistory": true, "queryType": "history"
+        }))
+        .unwrap();
+        status(&client, &query, std::time::Duration::from_secs(60)).await.unwrap()
+    })
+    .await;
+    assert_eq!(response.workflow_result.as_ref().unwrap()["outcome"]["status"], "succeeded");
+    assert_eq!(response.workflow_query_result.as_ref().unwrap()["hooks"][0]["intent"], "pre");
+    let description = response.workflow_execution_description.unwrap();
+    assert_eq!(description["status"], "Completed");
+    assert_eq!(description["type"], "HookLifecycle");
+    assert!(response.workflow_history.unwrap().as_array().unwrap().len() > 5);
+    assert!(!response.run_id.is_empty());
+    // An unknown workflow is a typed not-found.
+    let missing = StatusQuery::parse(&json!({"temporalServer": "t", "workflowID": unique("missing")})).unwrap();
+    assert!(matches!(
+        status(&client, &missing, std::time::Duration::from_secs(1)).await,
+        Err(ordo_hooks::control::ControlError::NotFound)
+    ));
+}
+
+/// Cancel requests cancellation (recorded in history); terminate ends the workflow with the reason.
+#[tokio::test]
+async fn cancel_and_terminate_reach_the_workflow() {
+    use ordo_hooks::control::{cancel, CancelRequest};
+    let client = support::client().await;
+    let id = unique("cancel");
+    let spec =
+        WfTemporalSpec::parse(&json!({"workflowStartOptions": {"id": id, "taskqueue": "nobody-polls-this"}}), "")
+            .unwrap();
+    starter::start(&client, &spec).await.unwrap();
+    let request = CancelRequest::parse(&json!({"spec": {"temporalServer": "t", "reason": "drill"}})).unwrap();
+    cancel(&client, &id, &request).await.unwrap();
+    let handle = client.get_workflow_handle::<UntypedWorkflow>(id.clone());
+    let events = handle.fetch_history(WorkflowFetchHistoryOptions::default()).into_events().await.unwrap();
+    assert!(events
+        .iter()
+        .any(|e| matches!(e.attributes, Some(Attributes::WorkflowExecutionCancelRequestedEventAttributes(_)))));
+    let request = CancelRequest::parse(&json!({"spec": {"temporalServer": "t", "workflowID": id, "terminate": true,
+                                                         "reason": "drill over", "details": ["d"]}}))
+    .unwrap();
+    cancel(&client, "ignored-default", &request).await.unwrap();
+    let description = handle.describe(WorkflowDescribeOptions::default()).await.unwrap();
+    assert_eq!(format!("{:?}", description.status()), "Terminated");
+    let events = handle.fetch_history(WorkflowFetchHistoryOptions::default()).into_events().await.unwrap();
+    let Some(Attributes::WorkflowExecutionTerminatedEventAttributes(t)) = events.last().unwrap().attributes.clone()
+    else {
+        panic!("last event is the termination");
+    };
+    assert_eq!(t.reason, "drill over");
+    let missing = CancelRequest::parse(&json!({"spec": {"temporalServer": "t"}})).unwrap();
+    assert!(matches!(
+        cancel(&client, &unique("missing"), &missing).await,
+        Err(ordo_hooks::control::ControlError::NotFound)
+    ));
+}
