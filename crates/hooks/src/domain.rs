@@ -3,6 +3,12 @@
 
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
+
+use futures::future::BoxFuture;
+use futures::FutureExt as _;
+use temporalio_client::Client;
+use temporalio_common::telemetry::metrics::CoreMeter;
 
 use ordo_core::{Domain, HostSettings, SearchAttributeSpec};
 use temporalio_sdk::WorkerOptions;
@@ -106,5 +112,9 @@ impl Domain for HooksDomain {
             );
         }
         Ok(workers)
+    }
+
+    fn gauges(&self, _client: Client, meter: Arc<dyn CoreMeter>, every: Duration) -> Option<BoxFuture<'static, ()>> {
+        Some(crate::gauges::refresh_forever(self.store.clone(), meter, every).boxed())
     }
 }

@@ -12,12 +12,13 @@
 //! - [`model`]: what crosses the Temporal boundary; [`activities`], [`workflows`]: the lifecycle.
 //! - [`migrate`]: the reference migration workflow (clusters as local directories).
 //! - [`client`]: run / read / list lifecycle actions; [`control`]: TAC's cancel and status calls.
-//! - [`domain`]: what a host needs ([`HooksArgs`]).
+//! - [`domain`]: what a host needs ([`HooksArgs`]); [`gauges`]: the seed's `emco_tac_intent`.
 
 pub mod activities;
 pub mod client;
 pub mod control;
 pub mod domain;
+pub mod gauges;
 pub mod intent;
 pub mod migrate;
 pub mod model;

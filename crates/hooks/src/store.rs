@@ -199,6 +199,26 @@ impl Store {
         rows.into_iter().map(|(name, body)| decode(name, &body)).collect()
     }
 
+    /// Every intent of every DIG (for the `emco_tac_intent` gauge), in creation order.
+    pub async fn all_intents(&self) -> Result<Vec<(DigRef, HookIntent)>, StoreError> {
+        let sql = "SELECT project, composite_app, composite_app_version, dig, name, body FROM hook_intents ORDER BY id";
+        let rows: Vec<(DigRef, String, String)> = on_pool!(self, |pool| sqlx::query(sql)
+            .fetch_all(pool)
+            .await?
+            .into_iter()
+            .map(|r| {
+                let dig = DigRef {
+                    project: r.get(0),
+                    composite_app: r.get(1),
+                    composite_app_version: r.get(2),
+                    deployment_intent_group: r.get(3),
+                };
+                (dig, r.get(4), r.get(5))
+            })
+            .collect());
+        rows.into_iter().map(|(dig, name, body)| Ok((dig, decode(name, &body)?))).collect()
+    }
+
     /// Deletes the intent named `name`; [`StoreError::NotFound`] when there is none.
     pub async fn delete_intent(&self, dig: &DigRef, name: &str) -> Result<(), StoreError> {
         let sql = "DELETE FROM hook_intents WHERE project = $1 AND composite_app = $2 \

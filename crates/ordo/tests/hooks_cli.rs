@@ -5,8 +5,32 @@
 mod support;
 
 use std::process::Output;
+use std::time::Duration;
 
 use serde_json::Value;
+use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+
+/// `GET /metrics` over a plain socket.
+async fn scrape(port: u16) -> Result<String, String> {
+    let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", port)).await.map_err(|e| e.to_string())?;
+    stream.write_all(b"GET /metrics HTTP/1.0\r\nHost: localhost\r\n\r\n").await.map_err(|e| e.to_string())?;
+    let mut response = String::new();
+    stream.read_to_string(&mut response).await.map_err(|e| e.to_string())?;
+    Ok(response)
+}
+
+/// Waits until the `emco_tac_intent` sample of intent `name` reads `value`.
+async fn tac_intent_reads(port: u16, name: &str, value: &str) -> String {
+    let wanted = format!("name=\"{name}\"");
+    support::poll("emco_tac_intent", Duration::from_secs(20), async || {
+        let body = scrape(port).await?;
+        body.lines()
+            .find(|l| l.starts_with("emco_tac_intent{") && l.contains(&wanted) && l.ends_with(&format!(" {value}")))
+            .map(str::to_owned)
+            .ok_or(body)
+    })
+    .await
+}
 
 fn ok(output: Output) -> Value {
     assert!(output.status.success(), "stderr: {}", String::from_utf8_lossy(&output.stderr));
@@ -20,9 +44,11 @@ async fn the_hook_cli_drives_a_hosted_lifecycle() {
     let mut env = support::Env::without_worker().await;
     let queue = format!("{}-hooks", env.task_queue);
     let migrate = format!("{}-migrate", env.task_queue);
+    let port = ordo_core::devserver::free_port().unwrap();
+    let metrics = format!("127.0.0.1:{port}");
     env.spawn_worker_with_env(
         &[("ORDO_HOOKS_TASK_QUEUE", &queue), ("ORDO_HOOKS_MIGRATE_TASK_QUEUE", &migrate)],
-        &["--domains", "hooks"],
+        &["--domains", "hooks", "--metrics-addr", &metrics, "--domain-metrics-interval", "1"],
     );
     let examples = support::workspace_root().join("examples/hooks/test-tac/03-define-workflow-intents.json");
     let text = std::fs::read_to_string(examples).unwrap().replace("ordo-hooks-migrate", &migrate);
@@ -41,6 +67,19 @@ async fn the_hook_cli_drives_a_hosted_lifecycle() {
     assert!(String::from_utf8_lossy(&again.stderr).contains("already exists"));
     let listed = ok(hook(&["intents", "list"]).args(dig).output().unwrap());
     assert_eq!(listed.as_array().unwrap().len(), 7);
+    // The seed's gauge, with its labels and `hook_type` spelled right.
+    let line = tac_intent_reads(port, "pre-install-workflow-hook", "1").await;
+    for label in [
+        "project=\"proj1\"",
+        "composite_app=\"c1\"",
+        "composite_app_version=\"v1\"",
+        "deployment_intent_group=\"d1\"",
+        "hook_type=\"pre-install\"",
+        "client_endpoint_port=\"9090\"",
+        "workflow_client_name=\"migrate_workflowclient\"",
+    ] {
+        assert!(line.contains(label), "{label} in {line}");
+    }
 
     let state = ok(hook(&["instantiate"]).args(dig).output().unwrap());
     assert_eq!(state["outcome"]["status"], "succeeded", "{state}");
@@ -70,4 +109,8 @@ async fn the_hook_cli_drives_a_hosted_lifecycle() {
     let update = hook(&["update"]).args(dig).output().unwrap();
     assert_eq!(update.status.code(), Some(3), "{}", String::from_utf8_lossy(&update.stderr));
     assert!(String::from_utf8_lossy(&update.stderr).contains("already started"));
+
+    // A deleted intent's gauge goes back to 0.
+    ok(hook(&["intents", "delete"]).args(dig).arg("post-terminate").output().unwrap());
+    tac_intent_reads(port, "post-terminate", "0").await;
 }
