@@ -8,7 +8,8 @@
 //! - [`spec`]: the seed's `WfTemporalSpec`, parsed case-insensitively into bounded, typed options.
 //! - [`intent`]: TAC intents, hook types and the seed's schema rules (pure).
 //! - [`starter`]: starts a spec's workflow through the shared Temporal client.
-//! - [`store`]: intents and DIG states in SQLite (default) or PostgreSQL, through `sqlx`.
+//! - [`workers`]: TAC's worker intents and their readiness (live pollers on a task queue).
+//! - [`store`]: intents, worker intents and DIG states in SQLite (default) or PostgreSQL, through `sqlx`.
 //! - [`model`]: what crosses the Temporal boundary; [`activities`], [`workflows`]: the lifecycle.
 //! - [`migrate`]: the reference migration workflow (clusters as local directories).
 //! - [`client`]: run / read / list lifecycle actions; [`control`]: TAC's cancel and status calls.
@@ -25,6 +26,7 @@ pub mod model;
 pub mod spec;
 pub mod starter;
 pub mod store;
+pub mod workers;
 pub mod workflows;
 
 pub use domain::{HooksArgs, HooksDomain, SEARCH_ATTRIBUTES};

@@ -11,6 +11,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqlitePool, SqlitePoolOptions};
 use sqlx::Row;
 
 use crate::intent::{DigRef, HookIntent, HookType};
+use crate::workers::WorkerIntent;
 
 /// A store failure a caller acts on.
 #[derive(Debug, thiserror::Error)]
@@ -228,6 +229,101 @@ impl Store {
             .bind(&dig.composite_app)
             .bind(&dig.composite_app_version)
             .bind(&dig.deployment_intent_group)
+            .bind(name)
+            .execute(pool)
+            .await?
+            .rows_affected());
+        if deleted == 0 {
+            return Err(StoreError::NotFound);
+        }
+        // Its worker intents go with it.
+        let sql = "DELETE FROM worker_intents WHERE project = $1 AND composite_app = $2 \
+                   AND composite_app_version = $3 AND dig = $4 AND tac_intent = $5";
+        on_pool!(self, |pool| sqlx::query(sql)
+            .bind(&dig.project)
+            .bind(&dig.composite_app)
+            .bind(&dig.composite_app_version)
+            .bind(&dig.deployment_intent_group)
+            .bind(name)
+            .execute(pool)
+            .await
+            .map(|_| ())?);
+        Ok(())
+    }
+
+    /// Adds worker intent `worker` to hook intent `tac_intent` (which must exist);
+    /// [`StoreError::Conflict`] when the name is taken.
+    pub async fn create_worker(&self, dig: &DigRef, tac_intent: &str, worker: &WorkerIntent) -> Result<(), StoreError> {
+        self.get_intent(dig, tac_intent).await?;
+        let body = serde_json::to_string(worker).unwrap_or_default();
+        let sql =
+            "INSERT INTO worker_intents (project, composite_app, composite_app_version, dig, tac_intent, name, body) \
+                   VALUES ($1, $2, $3, $4, $5, $6, $7)";
+        let result = on_pool!(self, |pool| sqlx::query(sql)
+            .bind(&dig.project)
+            .bind(&dig.composite_app)
+            .bind(&dig.composite_app_version)
+            .bind(&dig.deployment_intent_group)
+            .bind(tac_intent)
+            .bind(worker.name())
+            .bind(&body)
+            .execute(pool)
+            .await
+            .map(|_| ()));
+        match result {
+            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => Err(StoreError::Conflict),
+            other => Ok(other?),
+        }
+    }
+
+    /// Creates or overwrites worker intent `worker` of `tac_intent`.
+    pub async fn put_worker(&self, dig: &DigRef, tac_intent: &str, worker: &WorkerIntent) -> Result<(), StoreError> {
+        match self.delete_worker(dig, tac_intent, &worker.metadata.name).await {
+            Ok(()) | Err(StoreError::NotFound) => {}
+            Err(e) => return Err(e),
+        }
+        self.create_worker(dig, tac_intent, worker).await
+    }
+
+    /// The worker intents of `tac_intent`, in creation order.
+    pub async fn list_workers(&self, dig: &DigRef, tac_intent: &str) -> Result<Vec<WorkerIntent>, StoreError> {
+        let sql = "SELECT name, body FROM worker_intents WHERE project = $1 AND composite_app = $2 \
+                   AND composite_app_version = $3 AND dig = $4 AND tac_intent = $5 ORDER BY id";
+        let rows: Vec<(String, String)> = on_pool!(self, |pool| sqlx::query(sql)
+            .bind(&dig.project)
+            .bind(&dig.composite_app)
+            .bind(&dig.composite_app_version)
+            .bind(&dig.deployment_intent_group)
+            .bind(tac_intent)
+            .fetch_all(pool)
+            .await?
+            .into_iter()
+            .map(|r| (r.get(0), r.get(1)))
+            .collect());
+        rows.into_iter()
+            .map(|(name, body)| serde_json::from_str(&body).map_err(|source| StoreError::Corrupt { name, source }))
+            .collect()
+    }
+
+    /// The worker intent `name` of `tac_intent`.
+    pub async fn get_worker(&self, dig: &DigRef, tac_intent: &str, name: &str) -> Result<WorkerIntent, StoreError> {
+        self.list_workers(dig, tac_intent)
+            .await?
+            .into_iter()
+            .find(|w| w.metadata.name == name)
+            .ok_or(StoreError::NotFound)
+    }
+
+    /// Deletes worker intent `name` of `tac_intent`; [`StoreError::NotFound`] when there is none.
+    pub async fn delete_worker(&self, dig: &DigRef, tac_intent: &str, name: &str) -> Result<(), StoreError> {
+        let sql = "DELETE FROM worker_intents WHERE project = $1 AND composite_app = $2 \
+                   AND composite_app_version = $3 AND dig = $4 AND tac_intent = $5 AND name = $6";
+        let deleted = on_pool!(self, |pool| sqlx::query(sql)
+            .bind(&dig.project)
+            .bind(&dig.composite_app)
+            .bind(&dig.composite_app_version)
+            .bind(&dig.deployment_intent_group)
+            .bind(tac_intent)
             .bind(name)
             .execute(pool)
             .await?

@@ -14,6 +14,7 @@ use ordo_hooks::model::{HookOutcome, LifecycleAction, LifecycleOutcome};
 use ordo_hooks::spec::WfTemporalSpec;
 use ordo_hooks::starter::{self, StartError};
 use ordo_hooks::store::{Store, StoreError};
+use ordo_hooks::workers::WorkerIntent;
 use ordo_hooks::HooksDomain;
 use serde_json::{json, Value};
 use temporalio_client::{WorkflowDescribeOptions, WorkflowFetchHistoryOptions, WorkflowGetResultOptions};
@@ -488,7 +489,40 @@ async fn store_contract(store: &Store) -> DigRef {
     store.set_dig_state(&dig, &state).await.unwrap();
     store.set_dig_state(&dig, &state).await.unwrap();
     assert_eq!(store.dig_state(&dig).await.unwrap(), Some(state));
+
+    // Worker intents of hook intent "a": 201/409/404 cases, PUT overwrites, delete.
+    let worker = |name: &str, ms: u64| {
+        WorkerIntent::parse(&json!({"metadata": {"name": name}, "spec": {"startToCloseTimeout": ms}})).unwrap()
+    };
+    store.create_worker(&dig, "a", &worker("w1", 10)).await.unwrap();
+    store.create_worker(&dig, "a", &worker("w2", 10)).await.unwrap();
+    assert!(matches!(store.create_worker(&dig, "a", &worker("w1", 10)).await, Err(StoreError::Conflict)));
+    assert!(matches!(store.create_worker(&dig, "zz", &worker("w1", 10)).await, Err(StoreError::NotFound)));
+    store.put_worker(&dig, "a", &worker("w1", 20)).await.unwrap();
+    assert_eq!(store.get_worker(&dig, "a", "w1").await.unwrap().spec.start_to_close_timeout, 20);
+    assert_eq!(store.list_workers(&dig, "a").await.unwrap().len(), 2);
+    store.delete_worker(&dig, "a", "w2").await.unwrap();
+    assert!(matches!(store.delete_worker(&dig, "a", "w2").await, Err(StoreError::NotFound)));
+    assert!(matches!(store.get_worker(&dig, "a", "w2").await, Err(StoreError::NotFound)));
+    assert_eq!(store.list_workers(&dig, "c").await.unwrap(), vec![]);
     dig
+}
+
+/// A worker is ready once its task queue has a live poller; without one the wait gives up at its
+/// timeout.
+#[tokio::test]
+async fn worker_readiness_is_live_pollers_on_the_task_queue() {
+    use ordo_hooks::workers::wait_ready;
+    let client = support::client().await;
+    let queue = support::task_queue("ready");
+    let idle = support::task_queue("idle");
+    let step = std::time::Duration::from_millis(100);
+    let ready = support::with_workers(&client, vec![support::probe_worker(&queue)], async {
+        wait_ready(&client, &queue, std::time::Duration::from_secs(20), step).await.unwrap()
+    })
+    .await;
+    assert!(ready);
+    assert!(!wait_ready(&client, &idle, std::time::Duration::from_millis(300), step).await.unwrap());
 }
 
 /// Records the lifecycle histories `tests/replay.rs` replays (run on purpose:
