@@ -78,15 +78,10 @@ impl HookActivities {
     ) -> Result<StartHookResult, ActivityError> {
         match starter::start(&ctx.client(), &request.spec).await {
             Ok(started) => Ok(StartHookResult::Started { workflow_id: started.workflow_id, run_id: started.run_id }),
-            Err(err @ StartError::Conflict { .. }) => Ok(StartHookResult::Rejected { reason: err.to_string() }),
-            Err(StartError::Temporal { workflow_id, source }) => {
-                let text = format!("{source:#}");
-                if text.contains("InvalidArgument") || text.contains("NotFound") || text.contains("invalid") {
-                    Ok(StartHookResult::Rejected { reason: format!("starting workflow {workflow_id}: {text}") })
-                } else {
-                    Err(retryable(format!("starting workflow {workflow_id}: {text}")))
-                }
+            Err(err @ (StartError::Conflict { .. } | StartError::Invalid { .. })) => {
+                Ok(StartHookResult::Rejected { reason: err.to_string() })
             }
+            Err(err @ StartError::Temporal { .. }) => Err(retryable(format!("{:#}", anyhow::Error::from(err)))),
         }
     }
 

@@ -4,6 +4,7 @@
 
 use std::collections::HashMap;
 
+use temporalio_client::tonic::Code;
 use temporalio_client::{
     errors::WorkflowStartError, Client, WorkflowIdConflictPolicy, WorkflowIdReusePolicy, WorkflowStartOptions,
 };
@@ -36,7 +37,16 @@ pub enum StartError {
         /// The run holding it, when the server says.
         run_id: Option<String>,
     },
-    /// Temporal refused or could not be reached.
+    /// Temporal refused the request itself (an unregistered search attribute, a bad cron
+    /// schedule, an unknown namespace…): the caller's to fix, retrying will not help.
+    #[error("temporal refused to start workflow {workflow_id}: {reason}")]
+    Invalid {
+        /// The id asked for.
+        workflow_id: String,
+        /// Temporal's message.
+        reason: String,
+    },
+    /// Temporal failed or could not be reached.
     #[error("starting workflow {workflow_id}")]
     Temporal {
         /// The id asked for.
@@ -109,6 +119,11 @@ pub async fn start(client: &Client, spec: &WfTemporalSpec) -> Result<Started, St
     match client.start_workflow(UntypedWorkflow::new(spec.workflow_type.clone()), input, options).await {
         Ok(handle) => Ok(Started { workflow_id, run_id: handle.run_id().unwrap_or_default().to_owned() }),
         Err(WorkflowStartError::AlreadyStarted { run_id, .. }) => Err(StartError::Conflict { workflow_id, run_id }),
+        Err(WorkflowStartError::Rpc(status))
+            if matches!(status.code(), Code::InvalidArgument | Code::NotFound | Code::FailedPrecondition) =>
+        {
+            Err(StartError::Invalid { workflow_id, reason: status.message().to_owned() })
+        }
         Err(source) => Err(StartError::Temporal { workflow_id, source }),
     }
 }

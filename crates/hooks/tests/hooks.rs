@@ -620,3 +620,19 @@ async fn cancel_and_terminate_reach_the_workflow() {
         Err(ordo_hooks::control::ControlError::NotFound)
     ));
 }
+
+/// A start Temporal refuses as such (an unregistered search attribute) is a typed invalid start,
+/// naming Temporal's reason, not a retryable failure.
+#[tokio::test]
+async fn a_start_temporal_refuses_is_invalid_not_retryable() {
+    let client = support::client().await;
+    let spec = WfTemporalSpec::parse(
+        &json!({"workflowStartOptions": {"taskqueue": "nobody-polls-this", "SearchAttributes": {"NoSuchAttribute": "x"}}}),
+        "",
+    )
+    .unwrap();
+    match starter::start(&client, &spec).await {
+        Err(StartError::Invalid { reason, .. }) => assert!(reason.contains("NoSuchAttribute"), "{reason}"),
+        other => panic!("expected an invalid start, got {other:?}"),
+    }
+}
