@@ -262,7 +262,7 @@ impl HookIntent {
     }
 }
 
-fn parse_workflow_client(value: &Value) -> Result<WorkflowClient, RequestError> {
+pub(crate) fn parse_workflow_client(value: &Value) -> Result<WorkflowClient, RequestError> {
     let Value::Object(map) = value else {
         return Err(RequestError::new("spec.workflowClient", "must be an object"));
     };
@@ -279,6 +279,60 @@ fn parse_workflow_client(value: &Value) -> Result<WorkflowClient, RequestError> 
             .ok_or_else(|| RequestError::new("spec.workflowClient.clientEndpointPort", "must be a port (0–65535)"))?,
     };
     Ok(WorkflowClient { client_endpoint_name: name, client_endpoint_port: port })
+}
+
+/// A workflow intent (the seed's workflowmgr `temporal-workflow-intents`): a TAC intent without
+/// a hook type, started on request (`{name}/start`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WorkflowIntent {
+    /// `metadata`.
+    pub metadata: Metadata,
+    /// `spec`.
+    pub spec: WorkflowIntentSpec,
+}
+
+/// A workflow intent's `spec`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WorkflowIntentSpec {
+    /// Where the seed posted the spec (kept for compatibility).
+    pub workflow_client: WorkflowClient,
+    /// The `WfTemporalSpec`, as sent (validated).
+    pub temporal: Value,
+}
+
+impl WorkflowIntent {
+    /// Parses and validates a workflow intent; errors name the field.
+    pub fn parse(body: &Value) -> Result<Self, RequestError> {
+        let Value::Object(top) = body else {
+            return Err(RequestError::new("input", "must be a JSON object"));
+        };
+        let metadata = top.get("metadata").ok_or_else(|| RequestError::new("metadata", "is required"))?;
+        let metadata: Metadata =
+            serde_json::from_value(metadata.clone()).map_err(|e| RequestError::new("metadata", e.to_string()))?;
+        check_name("metadata.name", &metadata.name)?;
+        if metadata.description.len() > MAX_TEXT {
+            return Err(RequestError::new("metadata.description", format!("longer than {MAX_TEXT} characters")));
+        }
+        let spec =
+            top.get("spec").and_then(Value::as_object).ok_or_else(|| RequestError::new("spec", "is required"))?;
+        let client =
+            spec.get("workflowClient").ok_or_else(|| RequestError::new("spec.workflowClient", "is required"))?;
+        let workflow_client = parse_workflow_client(client)?;
+        let temporal = spec.get("temporal").ok_or_else(|| RequestError::new("spec.temporal", "is required"))?;
+        WfTemporalSpec::parse(temporal, "spec.temporal")?;
+        Ok(Self { metadata, spec: WorkflowIntentSpec { workflow_client, temporal: temporal.clone() } })
+    }
+
+    /// The intent's name.
+    pub fn name(&self) -> &str {
+        &self.metadata.name
+    }
+
+    /// Its parsed `temporal` spec.
+    pub fn temporal(&self) -> Result<WfTemporalSpec, RequestError> {
+        WfTemporalSpec::parse(&self.spec.temporal, "spec.temporal")
+    }
 }
 
 /// The seed's name rule: 1–128 characters, `^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$`.
@@ -370,6 +424,17 @@ mod tests {
             let err = HookIntent::parse(&b).unwrap_err();
             assert_eq!(err.field, field, "{err}");
         }
+    }
+
+    /// A workflow intent is a hook intent without a hook type; the same sections are required.
+    #[test]
+    fn workflow_intents() {
+        let mut b = body();
+        b["spec"].as_object_mut().unwrap().remove("hookType");
+        let w = WorkflowIntent::parse(&b).unwrap();
+        assert_eq!(w.temporal().unwrap().start.id.as_deref(), Some("pre-install-1"));
+        b["spec"].as_object_mut().unwrap().remove("temporal");
+        assert_eq!(WorkflowIntent::parse(&b).unwrap_err().field, "spec.temporal");
     }
 
     /// The seed's name pattern, accepting single characters and inner punctuation.

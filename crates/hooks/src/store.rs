@@ -10,7 +10,7 @@ use sqlx::postgres::{PgPool, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqlitePool, SqlitePoolOptions};
 use sqlx::Row;
 
-use crate::intent::{DigRef, HookIntent, HookType};
+use crate::intent::{DigRef, HookIntent, HookType, WorkflowIntent};
 use crate::workers::WorkerIntent;
 
 /// A store failure a caller acts on.
@@ -324,6 +324,70 @@ impl Store {
             .bind(&dig.composite_app_version)
             .bind(&dig.deployment_intent_group)
             .bind(tac_intent)
+            .bind(name)
+            .execute(pool)
+            .await?
+            .rows_affected());
+        if deleted == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+
+    /// Adds workflow intent `intent` to `dig`; [`StoreError::Conflict`] when the name is taken.
+    pub async fn create_workflow_intent(&self, dig: &DigRef, intent: &WorkflowIntent) -> Result<(), StoreError> {
+        let body = serde_json::to_string(intent).unwrap_or_default();
+        let sql = "INSERT INTO workflow_intents (project, composite_app, composite_app_version, dig, name, body) \
+                   VALUES ($1, $2, $3, $4, $5, $6)";
+        let result = on_pool!(self, |pool| sqlx::query(sql)
+            .bind(&dig.project)
+            .bind(&dig.composite_app)
+            .bind(&dig.composite_app_version)
+            .bind(&dig.deployment_intent_group)
+            .bind(intent.name())
+            .bind(&body)
+            .execute(pool)
+            .await
+            .map(|_| ()));
+        match result {
+            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => Err(StoreError::Conflict),
+            other => Ok(other?),
+        }
+    }
+
+    /// The workflow intents of `dig`, in creation order.
+    pub async fn list_workflow_intents(&self, dig: &DigRef) -> Result<Vec<WorkflowIntent>, StoreError> {
+        let sql = "SELECT name, body FROM workflow_intents WHERE project = $1 AND composite_app = $2 \
+                   AND composite_app_version = $3 AND dig = $4 ORDER BY id";
+        let rows: Vec<(String, String)> = on_pool!(self, |pool| sqlx::query(sql)
+            .bind(&dig.project)
+            .bind(&dig.composite_app)
+            .bind(&dig.composite_app_version)
+            .bind(&dig.deployment_intent_group)
+            .fetch_all(pool)
+            .await?
+            .into_iter()
+            .map(|r| (r.get(0), r.get(1)))
+            .collect());
+        rows.into_iter()
+            .map(|(name, body)| serde_json::from_str(&body).map_err(|source| StoreError::Corrupt { name, source }))
+            .collect()
+    }
+
+    /// The workflow intent `name` of `dig`.
+    pub async fn get_workflow_intent(&self, dig: &DigRef, name: &str) -> Result<WorkflowIntent, StoreError> {
+        self.list_workflow_intents(dig).await?.into_iter().find(|w| w.name() == name).ok_or(StoreError::NotFound)
+    }
+
+    /// Deletes workflow intent `name`; [`StoreError::NotFound`] when there is none.
+    pub async fn delete_workflow_intent(&self, dig: &DigRef, name: &str) -> Result<(), StoreError> {
+        let sql = "DELETE FROM workflow_intents WHERE project = $1 AND composite_app = $2 \
+                   AND composite_app_version = $3 AND dig = $4 AND name = $5";
+        let deleted = on_pool!(self, |pool| sqlx::query(sql)
+            .bind(&dig.project)
+            .bind(&dig.composite_app)
+            .bind(&dig.composite_app_version)
+            .bind(&dig.deployment_intent_group)
             .bind(name)
             .execute(pool)
             .await?

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use ordo_core::domain::Domain as _;
 use ordo_hooks::activities::StoreSource;
 use ordo_hooks::client::HooksClient;
-use ordo_hooks::intent::{DigRef, HookIntent, HookType};
+use ordo_hooks::intent::{DigRef, HookIntent, HookType, WorkflowIntent};
 use ordo_hooks::model::{HookOutcome, LifecycleAction, LifecycleOutcome};
 use ordo_hooks::spec::WfTemporalSpec;
 use ordo_hooks::starter::{self, StartError};
@@ -505,6 +505,18 @@ async fn store_contract(store: &Store) -> DigRef {
     assert!(matches!(store.delete_worker(&dig, "a", "w2").await, Err(StoreError::NotFound)));
     assert!(matches!(store.get_worker(&dig, "a", "w2").await, Err(StoreError::NotFound)));
     assert_eq!(store.list_workers(&dig, "c").await.unwrap(), vec![]);
+
+    // Workflow intents (the workflowmgr's): create, 409, list, get, delete, 404.
+    let mut body = probe_intent("wf1", "pre-install", "q", false, "5s", "ok");
+    body["spec"].as_object_mut().unwrap().remove("hookType");
+    let wf1 = WorkflowIntent::parse(&body).unwrap();
+    store.create_workflow_intent(&dig, &wf1).await.unwrap();
+    assert!(matches!(store.create_workflow_intent(&dig, &wf1).await, Err(StoreError::Conflict)));
+    assert_eq!(store.list_workflow_intents(&dig).await.unwrap(), vec![wf1.clone()]);
+    assert_eq!(store.get_workflow_intent(&dig, "wf1").await.unwrap(), wf1);
+    store.delete_workflow_intent(&dig, "wf1").await.unwrap();
+    assert!(matches!(store.delete_workflow_intent(&dig, "wf1").await, Err(StoreError::NotFound)));
+    assert!(matches!(store.get_workflow_intent(&dig, "wf1").await, Err(StoreError::NotFound)));
     dig
 }
 
