@@ -85,7 +85,7 @@ impl HooksClient {
             .client
             .start_workflow(
                 HookLifecycleWorkflow::run,
-                request,
+                serde_json::to_value(&request)?,
                 WorkflowStartOptions::new(self.task_queue.clone(), workflow_id.clone()).build(),
             )
             .await?;

@@ -16,9 +16,10 @@ use std::time::Duration;
 
 use temporalio_common::RetryPolicy;
 use temporalio_macros::{workflow, workflow_methods};
-use temporalio_sdk::{ActivityOptions, WorkflowContext, WorkflowContextView, WorkflowResult};
+use temporalio_sdk::{ActivityOptions, ApplicationFailure, WorkflowContext, WorkflowContextView, WorkflowResult};
 
 use crate::activities::HookActivities;
+use crate::intent::MAX_BLOCKING_TIMEOUT;
 use crate::model::{
     ApplyActionRequest, AwaitHookRequest, HookCall, HookOutcome, HookRecord, LifecycleOutcome, LifecycleRequest,
     LifecycleState, StartHookRequest, StartHookResult, EMCO_PARAMS, MAX_HOOKS,
@@ -36,7 +37,11 @@ pub struct HookLifecycleWorkflow {
 impl HookLifecycleWorkflow {
     /// Runs the action's pre hooks, the action and its post hooks.
     #[run(name = "HookLifecycle")]
-    pub async fn run(ctx: &mut WorkflowContext<Self>, request: LifecycleRequest) -> WorkflowResult<LifecycleState> {
+    pub async fn run(ctx: &mut WorkflowContext<Self>, input: serde_json::Value) -> WorkflowResult<LifecycleState> {
+        // Parsed here, so a malformed request fails the workflow, naming why, instead of failing
+        // its tasks forever.
+        let request: LifecycleRequest = serde_json::from_value(input)
+            .map_err(|e| ApplicationFailure::non_retryable(format!("invalid lifecycle request: {e}")))?;
         if request.pre.len() + request.post.len() > MAX_HOOKS {
             return Ok(finish(ctx, Some(format!("more than {MAX_HOOKS} hooks in one action"))));
         }
@@ -126,7 +131,8 @@ async fn run_hook(
     record.workflow_id = Some(workflow_id.clone());
     record.run_id = Some(run_id.clone());
     if hook.blocking {
-        let timeout = hook.blocking_timeout;
+        // Bounded here too: the request may not come from Ordo's client.
+        let timeout = hook.blocking_timeout.min(MAX_BLOCKING_TIMEOUT);
         let now = ctx.workflow_time().map(ordo_core::time::epoch_ms).unwrap_or_default();
         let timeout_ms = u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX);
         let wait = AwaitHookRequest { workflow_id, run_id, deadline_ms: now.saturating_add(timeout_ms), timeout_ms };

@@ -648,3 +648,31 @@ async fn a_start_temporal_refuses_is_invalid_not_retryable() {
         other => panic!("expected an invalid start, got {other:?}"),
     }
 }
+
+/// A malformed lifecycle request fails the workflow at once, saying why (no task retried forever,
+/// no panic).
+#[tokio::test]
+async fn a_malformed_lifecycle_request_fails_the_workflow() {
+    let l = lifecycle().await;
+    let client = l.hooks.temporal().clone();
+    let queue = domain_queue(&l);
+    let result = support::with_workers(&client, l.workers, async {
+        let input = temporalio_common::data_converters::RawValue::new(vec![starter::json_payload(&json!({"dig": 42}))]);
+        let handle = client
+            .start_workflow(
+                UntypedWorkflow::new("HookLifecycle"),
+                input,
+                temporalio_client::WorkflowStartOptions::new(queue, unique("malformed")).build(),
+            )
+            .await
+            .unwrap();
+        handle.get_result(WorkflowGetResultOptions::default()).await
+    })
+    .await;
+    let err = result.expect_err("a malformed request fails");
+    assert!(format!("{err:?}").contains("invalid lifecycle request"), "{err:?}");
+}
+
+fn domain_queue(l: &Lifecycle) -> String {
+    l.workers[0].task_queue.clone()
+}
