@@ -3,8 +3,11 @@
 // Run by the Rust test `the_web_ui_runs_an_approval_end_to_end_in_a_real_browser` (crates/ordo/tests/api.rs),
 // which starts a dev server, a worker and the API, then runs:
 //   node tests/browser/ui.mjs
-// with ORDO_URL (the API and UI), ORDO_SCREENSHOTS (a directory), and optionally CHROMIUM.
+// with ORDO_URL (the API and UI), ORDO_SCREENSHOTS (a directory), and optionally CHROMIUM and
+// ORDO_NAMESPACE (the Temporal namespace the API serves; `default` when unset).
 // Each check throws on failure; the last line is "N passed, 0 failed", and the exit code is non-zero on failure.
+// Every page is watched for script errors and for files of the UI (/assets/) that fail to load, so
+// a module missing from the server fails the test by name instead of as a page that never renders.
 
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -13,6 +16,7 @@ import { chromium } from 'playwright-core';
 const base = process.env.ORDO_URL;
 const shots = process.env.ORDO_SCREENSHOTS || 'target/screenshots';
 const executablePath = process.env.CHROMIUM || '/usr/bin/chromium';
+const namespace = process.env.ORDO_NAMESPACE || 'default';
 if (!base) throw new Error('ORDO_URL is not set');
 mkdirSync(shots, { recursive: true });
 
@@ -35,6 +39,32 @@ async function step(name, fn) {
     console.log(`FAIL ${name}: ${e.stack || e}`);
     throw e;
   }
+}
+
+/** What went wrong loading the UI on any page: script errors, and /assets/ files that did not load. */
+const problems = [];
+
+/** A page in a fresh browser context (its own cookies), watched for `problems`. */
+async function newPage(viewport) {
+  const page = await (await browser.newContext({ viewport })).newPage();
+  const isAsset = (url) => new URL(url).pathname.startsWith('/assets/');
+  page.on('pageerror', (error) => problems.push(`script error on ${page.url()}: ${error.message}`));
+  page.on('console', (message) => {
+    // The API's refusals (401 before sign-in, the 403s this test provokes) are logged as errors too.
+    const url = message.location().url || '';
+    if (message.type() === 'error' && !url.includes('/api/')) problems.push(`console error on ${page.url()}: ${message.text()} (${url})`);
+  });
+  page.on('requestfailed', (request) => {
+    if (isAsset(request.url())) problems.push(`${request.url()} failed: ${request.failure().errorText}`);
+  });
+  page.on('response', (response) => {
+    if (isAsset(response.url()) && response.status() !== 200) problems.push(`${response.url()} answered ${response.status()}`);
+  });
+  return page;
+}
+
+function assertNoProblems() {
+  assert(problems.length === 0, `the UI loaded cleanly; problems:\n  ${problems.join('\n  ')}`);
 }
 
 async function shot(page, name) {
@@ -70,8 +100,32 @@ const browser = await chromium.launch({
 });
 
 try {
-  const alice = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
+  const alice = await newPage({ width: 1280, height: 900 });
   let aliceRun;
+
+  await step('the UI loads as JavaScript modules: every module is served as JavaScript, and the shell builds the navigation', async () => {
+    const modules = [];
+    const collect = (response) => { if (response.request().resourceType() === 'script') modules.push(response); };
+    alice.on('response', collect);
+    await alice.goto(`${base}/signin`);
+    // Until the shell has rendered the sign-in form, or something failed to load (then say what).
+    const deadline = Date.now() + TIMEOUT;
+    while (problems.length === 0 && (await alice.locator('#name').count()) === 0 && Date.now() < deadline) await alice.waitForTimeout(50);
+    alice.off('response', collect);
+    assertNoProblems();
+    assert(await alice.locator('#name').isVisible(), 'the shell rendered the sign-in form');
+    const paths = modules.map((r) => new URL(r.url()).pathname);
+    for (const path of ['/assets/app.js', '/assets/shared/http.js', '/assets/provision/index.js', '/assets/application/index.js']) {
+      assert(paths.includes(path), `${path} was loaded; loaded: ${paths.join(', ')}`);
+    }
+    for (const response of modules) {
+      const type = response.headers()['content-type'] || '';
+      assert(response.status() === 200 && type.startsWith('text/javascript'), `${response.url()}: ${response.status()} ${type}`);
+    }
+    assert(await alice.locator('script[type=module][src="/assets/app.js"]').count() === 1, 'app.js is an ES module');
+    const nav = await alice.locator('header nav a').allTextContents();
+    assert(nav.join(',') === 'Runs,Applications,Inbox', `the domains' navigation, then the inbox: ${nav}`);
+  });
 
   await step('a signed-out visitor is sent to the sign-in page, and a wrong password is refused inline', async () => {
     await alice.goto(`${base}/`);
@@ -109,7 +163,7 @@ try {
     assert(await alice.locator('table.plan .action.create').first().isVisible(), 'the plan table lists a create');
     assert(await alice.locator('[data-level="soft-mandatory"]').isVisible(), 'the soft-mandatory policy result is shown');
     const link = await alice.getByRole('link', { name: 'Open in Temporal Web UI' }).getAttribute('href');
-    assert(link.endsWith(`/namespaces/default/workflows/${encodeURIComponent(aliceRun)}`), `Temporal link ${link}`);
+    assert(link.endsWith(`/namespaces/${namespace}/workflows/${encodeURIComponent(aliceRun)}`), `Temporal link ${link}`);
     await shot(alice, '03-awaiting-approval');
   });
 
@@ -124,7 +178,7 @@ try {
     await waitForStatus(alice, 'awaiting approval decision');
   });
 
-  const bob = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
+  const bob = await newPage({ width: 1280, height: 900 });
   await step('a requester sees the pending plan but cannot approve it, in the UI or through the API', async () => {
     await signIn(bob, 'bob', 'bob-demo');
     await bob.goto(`${base}/runs/${encodeURIComponent(aliceRun)}`);
@@ -289,7 +343,7 @@ try {
   });
 
   await step('on a narrow screen the home, run, application and inbox pages fit the width', async () => {
-    const phone = await (await browser.newContext({ viewport: { width: 375, height: 800 } })).newPage();
+    const phone = await newPage({ width: 375, height: 800 });
     await signIn(phone, 'alice', 'alice-demo');
     const overflow = await phone.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
     assert(overflow <= 1, `no horizontal scrolling on a 375 px screen (overflow ${overflow}px)`);
@@ -307,6 +361,8 @@ try {
     await phone.locator('#app-name').waitFor();
     await shot(phone, '16-narrow-application-form');
   });
+
+  await step('no page had a script error or failed to load a file of the UI', assertNoProblems);
 } finally {
   await browser.close();
   console.log(`${passed} passed, ${failed} failed`);

@@ -75,9 +75,10 @@ impl ApplicationActivities {
     /// Looks the requesting team up (the seed's `GetTeamInformation`, which faked it); an unknown
     /// team fails without retrying, naming the team.
     #[activity(name = "GetTeamInformation")]
+    #[tracing::instrument(skip_all, fields(activity = "GetTeamInformation", workflow_id = ctx.info().workflow_id.as_deref().unwrap_or_default()))]
     pub async fn get_team_information(
         self: Arc<Self>,
-        _ctx: ActivityContext,
+        ctx: ActivityContext,
         request: GetTeamInformationRequest,
     ) -> Result<TeamInformation, ActivityError> {
         self.teams.lookup(&request.team_id).ok_or_else(|| {
@@ -104,6 +105,8 @@ pub struct FoundationConfig {
     pub data_dir: PathBuf,
     /// The `pulumi` binary.
     pub pulumi_bin: PathBuf,
+    /// What the tool's environment may hold beyond its base (the operator's allowed names).
+    pub env: ordo_iac::env::EnvPolicy,
 }
 
 /// The directory an application's sim workspace lives in (its state is keyed by this directory).
@@ -192,7 +195,8 @@ impl FoundationActivities {
                 ))
             }
         };
-        Ok((driver, Workspace { dir, env: Default::default(), vars, owner }))
+        let env = self.config.env.tool_env(&Default::default()).map_err(from_iac)?;
+        Ok((driver, Workspace { dir, env, vars, owner }))
     }
 }
 
@@ -202,6 +206,7 @@ impl FoundationActivities {
     /// plan, apply with heartbeats, outputs. Idempotent: a retry plans against what an earlier
     /// attempt left and applies only the rest.
     #[activity(name = "provisionFoundationResources")]
+    #[tracing::instrument(skip_all, fields(activity = "provisionFoundationResources", workflow_id = ctx.info().workflow_id.as_deref().unwrap_or_default()))]
     pub async fn provision_foundation_resources(
         self: Arc<Self>,
         ctx: ActivityContext,
@@ -236,6 +241,7 @@ impl FoundationActivities {
     /// Destroys everything the application's stack holds (the seed's compensation, which its
     /// TypeScript worker never implemented). Idempotent: destroying nothing succeeds.
     #[activity(name = "destroyFoundationResources")]
+    #[tracing::instrument(skip_all, fields(activity = "destroyFoundationResources", workflow_id = ctx.info().workflow_id.as_deref().unwrap_or_default()))]
     pub async fn destroy_foundation_resources(
         self: Arc<Self>,
         ctx: ActivityContext,

@@ -53,6 +53,7 @@ impl ApplicationArgs {
                 iac_root: iac.iac_root.clone(),
                 data_dir: host.data_dir.clone(),
                 pulumi_bin: iac.pulumi_bin.clone(),
+                env: iac.drivers.env.clone(),
             },
         })
     }

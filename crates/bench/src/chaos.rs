@@ -166,7 +166,8 @@ struct Pool {
 impl Pool {
     fn spawn(&mut self, slot: usize) -> Result<(), BenchError> {
         self.incarnations += 1;
-        let mut command = tokio::process::Command::new(&self.config.ordo_bin);
+        // Bound to this process: a chaos run killed itself leaves no worker behind.
+        let mut command = tokio::process::Command::from(ordo_core::devserver::bound_command(&self.config.ordo_bin));
         command
             .arg("worker")
             .env("TEMPORAL_ADDRESS", &self.address)
@@ -219,7 +220,7 @@ pub async fn run(config: ChaosConfig) -> Result<ChaosReport, BenchError> {
     if config.runs == 0 || config.workers == 0 {
         return Err(BenchError::Setup("--runs and --workers must be at least 1".into()));
     }
-    let started_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let started_at = ordo_core::time::rfc3339(std::time::SystemTime::now());
     let root = IacRoot::new(&config.examples)?;
     let dirs = root.copies(NAMESPACE_STACK, "chaos", config.runs)?;
     let resources_per_stack = stack_resources(&config.examples)?;

@@ -101,16 +101,17 @@ pub fn taskset_available() -> bool {
         .is_ok_and(|s| s.success())
 }
 
-/// A command that runs `program` on CPU list `cpus` (e.g. `"1"`), or unpinned when `None`.
+/// A command that runs `program` on CPU list `cpus` (e.g. `"1"`), or unpinned when `None`; it dies
+/// with the benchmark (parent-death signal), however the benchmark ends.
 pub fn command_on(cpus: Option<&str>, program: &Path) -> Command {
     match cpus {
         Some(cpus) => {
-            // taskset execs the program, so the child's pid is the program's own.
-            let mut command = Command::new("taskset");
+            // setpriv and taskset exec the program, so the child's pid is the program's own.
+            let mut command = Command::from(ordo_core::devserver::bound_command("taskset"));
             command.arg("-c").arg(cpus).arg(program);
             command
         }
-        None => Command::new(program),
+        None => Command::from(ordo_core::devserver::bound_command(program)),
     }
 }
 

@@ -390,7 +390,7 @@ pub async fn run(config: ProvisionBenchConfig) -> Result<ProvisionReport, BenchE
     if config.pin && !process::taskset_available() {
         return Err(BenchError::Setup("--pin needs taskset (Debian package util-linux)".into()));
     }
-    let started_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let started_at = ordo_core::time::rfc3339(std::time::SystemTime::now());
     let machine = Machine::describe(&config.temporal_bin);
     let load_average = std::fs::read_to_string("/proc/loadavg")
         .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))

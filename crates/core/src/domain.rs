@@ -74,11 +74,31 @@ pub trait Domain: Send + Sync {
 
 /// The union of the search attributes of `domains`, each name once (first declaration wins).
 pub fn search_attributes<'a>(domains: impl IntoIterator<Item = &'a dyn Domain>) -> Vec<SearchAttributeSpec> {
+    union(domains.into_iter().map(|d| d.search_attributes()))
+}
+
+/// The union of several declarations, each name once (first declaration wins).
+pub fn union(lists: impl IntoIterator<Item = &'static [SearchAttributeSpec]>) -> Vec<SearchAttributeSpec> {
     let mut union: Vec<SearchAttributeSpec> = Vec::new();
-    for spec in domains.into_iter().flat_map(|d| d.search_attributes().iter()) {
+    for spec in lists.into_iter().flatten() {
         if !union.iter().any(|s| s.name == spec.name) {
             union.push(*spec);
         }
     }
     union
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An attribute two domains declare (`provisionStatus`) is registered once.
+    #[test]
+    fn the_union_lists_each_attribute_once() {
+        const A: &[SearchAttributeSpec] =
+            &[SearchAttributeSpec::keyword("status"), SearchAttributeSpec::keyword("dir")];
+        const B: &[SearchAttributeSpec] = &[SearchAttributeSpec::keyword("status"), SearchAttributeSpec::int("n")];
+        let names: Vec<&str> = union([A, B]).iter().map(|s| s.name).collect();
+        assert_eq!(names, ["status", "dir", "n"]);
+    }
 }

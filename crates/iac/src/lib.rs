@@ -10,9 +10,11 @@
 //! - [`pulumi`]: the `pulumi` command-line driver (preview / up / destroy / stack output, JSON output).
 //! - `process`: how both command-line drivers run their tool (process groups, SIGINT, orphans).
 //! - [`workspace`]: where IaC directories may live (inside the configured root).
+//! - [`env`]: the environment a tool runs in (allow-listed, never the worker's secrets).
 //! - [`heartbeat`]: liveness and progress heartbeats of long steps, cancellation forwarded.
 //! - [`settings`]: the worker settings IaC domains share ([`IacArgs`](settings::IacArgs)).
 
+pub mod env;
 mod files;
 pub mod heartbeat;
 mod process;
@@ -60,7 +62,8 @@ impl DriverKind {
 pub struct Workspace {
     /// Absolute, canonical IaC directory (already checked to be inside the configured root).
     pub dir: PathBuf,
-    /// Extra environment for the tool (seed 001's `env_vars`), added to the worker's own.
+    /// Variables for the tool beyond the base it inherits (see [`env`]): already checked against the
+    /// worker's [`env::EnvPolicy`].
     pub env: BTreeMap<String, String>,
     /// Input variables, passed as `-var name=value` arguments (JSON-encoded for non-strings).
     pub vars: BTreeMap<String, serde_json::Value>,
@@ -203,6 +206,8 @@ pub struct DriverConfig {
     pub tofu_bin: PathBuf,
     /// Ordo's data directory; the sim driver keeps its state under `<data_dir>/sim/`.
     pub data_dir: PathBuf,
+    /// What a tool's environment may hold beyond its base.
+    pub env: env::EnvPolicy,
 }
 
 /// Simulation knobs a run may set (the sim driver ignores nothing else; the CLI drivers ignore these).

@@ -56,13 +56,16 @@ pub(super) struct Tool<'a> {
 }
 
 impl<'a> Tool<'a> {
-    /// `args` in the workspace directory, with the worker's environment plus the run's, stdin
-    /// closed, stdout and stderr captured, in a process group of its own. The driver adds its own
-    /// environment.
+    /// `args` in the workspace directory, in an environment Ordo chose (the [`crate::env`] base
+    /// from the worker's, plus the workspace's checked variables — nothing else of the worker's),
+    /// stdin closed, stdout and stderr captured, in a process group of its own. The driver adds its
+    /// own environment.
     pub(super) fn command(&self, ws: &Workspace, args: &[OsString]) -> Command {
         let mut cmd = Command::new(self.binary);
         cmd.args(args)
             .current_dir(&ws.dir)
+            .env_clear()
+            .envs(crate::env::inherited(std::env::vars_os()))
             .envs(&ws.env)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -119,10 +122,18 @@ impl<'a> Tool<'a> {
     /// Stops the tool an earlier attempt left running in process group `pgid` (its worker died):
     /// SIGINT, then up to `timeout` for it to save its state and exit ([`IacError::Locked`] if it
     /// has not). A group that no longer runs this tool (gone, or the pid reused) is left alone.
-    pub(super) async fn stop_orphan(&self, pid: u32, timeout: Duration) -> Result<(), IacError> {
+    /// `started` is the process start time recorded with the pid ([`process_start_time`]): a pid
+    /// that now belongs to a process started at another time was reused and is left alone.
+    pub(super) async fn stop_orphan(&self, pid: u32, started: Option<u64>, timeout: Duration) -> Result<(), IacError> {
         let Ok(pgid) = i32::try_from(pid) else { return Ok(()) };
         if pgid <= 1 {
             return Ok(());
+        }
+        if let Some(recorded) = started {
+            if process_start_time(pid) != Some(recorded) {
+                tracing::info!(pid, "the earlier attempt's tool is gone (its pid is free or another process's)");
+                return Ok(());
+            }
         }
         let names = [self.name.to_owned(), file_name(self.binary)];
         if !group_runs_tool(pgid, &names) {
@@ -292,6 +303,14 @@ fn group_members(pgid: i32) -> Option<Vec<String>> {
     Some(members)
 }
 
+/// When process `pid` started (clock ticks since boot, `/proc/<pid>/stat` field 22): with the pid,
+/// it names one process for good, where a pid alone may be reused.
+pub(super) fn process_start_time(pid: u32) -> Option<u64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // Fields after "(comm)" start at field 3 (state); starttime is field 22.
+    stat.rsplit_once(')')?.1.split_whitespace().nth(19)?.parse().ok()
+}
+
 /// Whether process group `pgid` has live members.
 pub(super) fn group_alive(pgid: i32) -> bool {
     match group_members(pgid) {
@@ -362,5 +381,43 @@ mod tests {
         assert_eq!(strip_ansi("\u{1b}[1m\u{1b}[31mred\u{1b}[0m plain"), "red plain");
         let long = "x".repeat(MAX_DETAIL + 10);
         assert!(tail(&long).chars().count() <= MAX_DETAIL + 1);
+    }
+
+    /// A recorded pid is stopped only while it is still the process recorded: the same pid with
+    /// another start time (a reused pid) never gets our SIGINT.
+    #[tokio::test]
+    async fn an_orphan_is_recognised_by_pid_and_start_time() {
+        use std::os::unix::process::CommandExt as _;
+        let tool = Tool { name: "sleep", binary: Path::new("/bin/sleep"), setting: None };
+        let mut child = std::process::Command::new("/bin/sleep").arg("30").process_group(0).spawn().unwrap();
+        let pid = child.id();
+        let started = process_start_time(pid).expect("a live process has a start time");
+        assert_eq!(process_start_time(pid), Some(started), "stable");
+
+        tool.stop_orphan(pid, Some(started + 1), Duration::from_secs(2)).await.unwrap();
+        assert!(child.try_wait().unwrap().is_none(), "another start time: not ours, not signalled");
+
+        tool.stop_orphan(pid, Some(started), Duration::from_secs(5)).await.unwrap();
+        let status = child.wait().unwrap();
+        assert!(!status.success(), "the recorded process got SIGINT: {status:?}");
+        assert_eq!(process_start_time(pid), None, "reaped");
+    }
+
+    /// A tool sees the base environment and the workspace's variables, nothing else of the
+    /// worker's: this test process has `CARGO_*` variables, and the tool must not.
+    #[tokio::test]
+    async fn a_tool_runs_in_the_environment_ordo_chose() {
+        assert!(std::env::var_os("CARGO_PKG_NAME").is_some(), "cargo sets CARGO_* for tests");
+        let ws = Workspace {
+            dir: std::env::temp_dir(),
+            env: [("TF_VAR_prefix".to_owned(), "demo".to_owned())].into(),
+            vars: Default::default(),
+            owner: "test".into(),
+        };
+        let tool = Tool { name: "env", binary: Path::new("/usr/bin/env"), setting: None };
+        let out = tool.run(tool.command(&ws, &[]), "env", None).await.unwrap();
+        let names: Vec<&str> = out.stdout.lines().filter_map(|l| l.split('=').next()).collect();
+        assert!(names.contains(&"TF_VAR_prefix") && names.contains(&"PATH"), "{names:?}");
+        assert!(!names.iter().any(|n| n.starts_with("CARGO")), "the worker's environment leaked: {names:?}");
     }
 }

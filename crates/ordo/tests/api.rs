@@ -292,7 +292,7 @@ async fn requests_without_valid_credentials_get_401_and_public_routes_need_none(
     assert_eq!((status, health["status"].as_str()), (StatusCode::OK, Some("ok")));
     let (status, info) = api.call(Method::GET, "/api/info", None, None).await;
     assert_eq!(status, StatusCode::OK);
-    assert_eq!(info["namespace"], "default");
+    assert_eq!(info["namespace"], api.env.namespace.as_str());
     assert_eq!(info["demo_users"], false);
     let (status, doc) = api.call(Method::GET, "/api/openapi.json", None, None).await;
     assert_eq!(status, StatusCode::OK);
@@ -1069,7 +1069,8 @@ fn collect_refs(value: &Value, refs: &mut Vec<String>) {
     }
 }
 
-/// Every page path serves the embedded UI under a strict content security policy.
+/// Every page path serves the embedded UI under a strict content security policy; its modules are
+/// JavaScript, and nothing else is served from `/assets/` or beside it.
 #[tokio::test]
 async fn the_embedded_ui_is_served_with_a_strict_content_security_policy() {
     let api = Api::without_worker().await;
@@ -1081,10 +1082,18 @@ async fn the_embedded_ui_is_served_with_a_strict_content_security_policy() {
         let html = response.into_body().collect().await.unwrap().to_bytes();
         assert!(std::str::from_utf8(&html).unwrap().contains("/assets/app.js"), "{path}");
     }
-    for (path, kind) in [("/assets/app.js", "text/javascript"), ("/assets/app.css", "text/css")] {
+    for (path, kind) in [
+        ("/assets/app.js", "text/javascript"),
+        ("/assets/shared/http.js", "text/javascript"),
+        ("/assets/app.css", "text/css"),
+    ] {
         let response = api.send(Request::get(path).body(Body::empty()).unwrap()).await;
-        assert_eq!(response.status(), StatusCode::OK);
-        assert!(response.headers()[header::CONTENT_TYPE].to_str().unwrap().starts_with(kind));
+        assert_eq!(response.status(), StatusCode::OK, "{path}");
+        assert!(response.headers()[header::CONTENT_TYPE].to_str().unwrap().starts_with(kind), "{path}");
+    }
+    for path in ["/assets/nope.js", "/assets/../Cargo.toml", "/web/../Cargo.toml", "/app.js"] {
+        let response = api.send(Request::get(path).body(Body::empty()).unwrap()).await;
+        assert_eq!(response.status(), StatusCode::NOT_FOUND, "{path}");
     }
 }
 
@@ -1157,6 +1166,7 @@ async fn the_web_ui_runs_an_approval_end_to_end_in_a_real_browser() {
             .arg(root.join("tests/browser/ui.mjs"))
             .current_dir(&root)
             .env("ORDO_URL", &url)
+            .env("ORDO_NAMESPACE", &api.env.namespace)
             .env("ORDO_SCREENSHOTS", &screenshots)
             .env("CHROMIUM", &chromium)
             .kill_on_drop(true)

@@ -39,9 +39,10 @@ impl Apps {
     /// Starts the Python example worker on the IaC queue.
     fn spawn_python_worker(&mut self) {
         let root = workspace_root();
-        let child = Command::new(root.join(".venv/bin/python"))
+        let child = ordo_core::devserver::bound_command(root.join(".venv/bin/python"))
             .arg(root.join("examples/python-iac-worker/worker.py"))
-            .args(["--address", &self.env.address, "--task-queue", &format!("{}-iac", self.queue)])
+            .args(["--address", &self.env.address, "--namespace", &self.env.namespace])
+            .args(["--task-queue", &format!("{}-iac", self.queue)])
             .arg("--data-dir")
             .arg(self.data_dir())
             .stdin(Stdio::null())

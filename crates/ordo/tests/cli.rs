@@ -15,7 +15,7 @@ fn text(output: &Output) -> String {
 fn temporal(env: &Env, args: &[&str]) -> Output {
     std::process::Command::new(find_temporal_binary())
         .args(args)
-        .args(["--address", &env.address, "--namespace", "default"])
+        .args(["--address", &env.address, "--namespace", &env.namespace])
         .output()
         .expect("temporal CLI runs")
 }
@@ -180,4 +180,32 @@ async fn bad_input_is_refused_before_any_workflow_starts() {
     }
     let none = env.client.list(&ordo_provision::client::ListFilter::default()).await.unwrap();
     assert!(none.is_empty(), "no workflow was started: {none:?}");
+}
+
+/// Off loopback, the demo users (published passwords, an admin token) are refused unless asked for,
+/// and the codec server (which decrypts for anyone who reaches it) needs a token; both say how.
+#[test]
+fn open_endpoints_are_refused_off_loopback() {
+    let ordo = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_ordo"))
+            .args(args)
+            .env_remove("ORDO_USERS_FILE")
+            .env_remove("ORDO_DEMO_USERS")
+            .env_remove("ORDO_CODEC_TOKEN")
+            .env("TEMPORAL_ADDRESS", "127.0.0.1:1")
+            .stdin(std::process::Stdio::null())
+            .output()
+            .unwrap()
+    };
+    let serve = ordo(&["serve", "--http-addr", "0.0.0.0:0"]);
+    assert!(!serve.status.success());
+    assert!(
+        text(&serve).contains("refusing to serve the demo users") && text(&serve).contains("ORDO_USERS_FILE"),
+        "{}",
+        text(&serve)
+    );
+
+    let codec = ordo(&["codec-server", "--addr", "0.0.0.0:0"]);
+    assert!(!codec.status.success());
+    assert!(text(&codec).contains("needs --codec-token"), "{}", text(&codec));
 }

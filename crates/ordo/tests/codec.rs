@@ -57,7 +57,7 @@ fn encrypting_worker(env: &Env, keys: &str) -> Process {
 
 /// A client of `env`'s runs that encrypts with the keys `keys`.
 fn encrypting_client(env: &Env, keys: &str) -> ProvisionClient {
-    let options = ClientOptions::new("default").data_converter(converter(keys)).build();
+    let options = ClientOptions::new(env.namespace.clone()).data_converter(converter(keys)).build();
     let encrypted = Client::new(env.client.temporal().connection().clone(), options).unwrap();
     ProvisionClient::new(encrypted, env.task_queue.clone())
 }
@@ -106,7 +106,8 @@ fn payloads_in(value: &Value, out: &mut Vec<(String, Vec<u8>)>) {
 /// payloads, excluding search attributes (which are never encrypted).
 fn show(env: &Env, id: &str, extra: &[&str]) -> Vec<(String, Vec<u8>)> {
     let out = Command::new(find_temporal_binary())
-        .args(["workflow", "show", "--workflow-id", id, "--address", &env.address, "-o", "json"])
+        .args(["workflow", "show", "--workflow-id", id, "--address", &env.address, "--namespace", &env.namespace])
+        .args(["-o", "json"])
         .args(extra)
         .output()
         .expect("temporal CLI runs");
@@ -134,7 +135,7 @@ async fn encrypted_run_is_ciphertext_on_the_server_and_clear_through_the_codec_s
     let _worker = encrypting_worker(&env, &keys);
     let codec_port = free_port().unwrap();
     let _codec_server = Process(
-        env.ordo(&["codec-server", "--addr", &format!("127.0.0.1:{codec_port}"), "--codec-namespace", "default"])
+        env.ordo(&["codec-server", "--addr", &format!("127.0.0.1:{codec_port}"), "--codec-namespace", &env.namespace])
             .env("ORDO_CODEC_KEYS", &keys)
             .env_remove("ORDO_CODEC_KEY_FILE")
             .stdout(Stdio::null())

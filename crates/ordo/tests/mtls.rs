@@ -152,7 +152,7 @@ http {{
     );
     let path = dir.join("nginx.conf");
     std::fs::write(&path, conf).unwrap();
-    let child = Command::new(nginx)
+    let child = ordo_core::devserver::bound_command(nginx)
         .arg("-p")
         .arg(dir)
         .arg("-e")

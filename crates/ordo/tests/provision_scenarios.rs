@@ -35,6 +35,48 @@ async fn happy_path_applies_and_masks_sensitive_outputs() {
     let sim = env.sim_state(NAMESPACE_STACK);
     assert!(sim.resources > 0);
     assert!(sim.apply_counts.values().all(|n| *n == 1), "{sim:?}");
+
+    // The raw history, as the Temporal Web UI and `temporal workflow show` print it: the outputs
+    // activity's result is already masked, so the key never entered history.
+    let results = activity_results(&env, &id, "terraform_output").await;
+    assert_eq!(results.len(), 1, "one terraform_output result");
+    assert!(results[0].contains(SENSITIVE_MASK), "{}", results[0]);
+    assert!(
+        !results[0].contains("U0lNVUxBVEVELUtFWS1OT1QtQS1SRUFMLUtFWQ"),
+        "the private key is in history: {}",
+        results[0]
+    );
+}
+
+/// The raw payloads (as text) of every completed `activity_type` of run `id`.
+async fn activity_results(env: &Env, id: &str, activity_type: &str) -> Vec<String> {
+    use temporalio_client::WorkflowFetchHistoryOptions;
+    use temporalio_common::protos::temporal::api::history::v1::history_event::Attributes;
+    let handle = env.client.temporal().get_workflow_handle::<ordo_provision::workflows::ProvisionInfraWorkflow>(id);
+    let events = handle.fetch_history(WorkflowFetchHistoryOptions::default()).into_events().await.unwrap();
+    let scheduled: Vec<i64> = events
+        .iter()
+        .filter(|e| {
+            matches!(&e.attributes, Some(Attributes::ActivityTaskScheduledEventAttributes(a))
+            if a.activity_type.as_ref().is_some_and(|t| t.name == activity_type))
+        })
+        .map(|e| e.event_id)
+        .collect();
+    events
+        .iter()
+        .filter_map(|e| match &e.attributes {
+            Some(Attributes::ActivityTaskCompletedEventAttributes(a)) if scheduled.contains(&a.scheduled_event_id) => {
+                Some(
+                    a.result
+                        .iter()
+                        .flat_map(|p| &p.payloads)
+                        .map(|p| String::from_utf8_lossy(&p.data).into_owned())
+                        .collect(),
+                )
+            }
+            _ => None,
+        })
+        .collect()
 }
 
 /// Advanced visibility: `provisionStatus` is published, so `list --status applied` finds the run.

@@ -75,7 +75,8 @@ impl ProvisionActivities {
             info.workflow_run_id.as_deref().unwrap_or("-")
         );
         let driver = Driver::new(request.driver, &self.config.drivers, request.sim);
-        Ok((driver, Workspace { dir, env: request.env_vars.clone(), vars: request.vars.clone(), owner }))
+        let env = self.config.drivers.env.tool_env(&request.env_vars).map_err(error::from_iac)?;
+        Ok((driver, Workspace { dir, env, vars: request.vars.clone(), owner }))
     }
 }
 
@@ -83,6 +84,7 @@ impl ProvisionActivities {
 impl ProvisionActivities {
     /// Prepares the workspace (`terraform init`).
     #[activity(name = "terraform_init")]
+    #[tracing::instrument(skip_all, fields(activity = "terraform_init", workflow_id = ctx.info().workflow_id.as_deref().unwrap_or_default()))]
     pub async fn terraform_init(
         self: Arc<Self>,
         ctx: ActivityContext,
@@ -94,6 +96,7 @@ impl ProvisionActivities {
 
     /// Computes and saves a plan.
     #[activity(name = "terraform_plan")]
+    #[tracing::instrument(skip_all, fields(activity = "terraform_plan", workflow_id = ctx.info().workflow_id.as_deref().unwrap_or_default()))]
     pub async fn terraform_plan(
         self: Arc<Self>,
         ctx: ActivityContext,
@@ -117,9 +120,10 @@ impl ProvisionActivities {
 
     /// Evaluates the policy bundle on the plan.
     #[activity(name = "policy_check")]
+    #[tracing::instrument(skip_all, fields(activity = "policy_check", workflow_id = ctx.info().workflow_id.as_deref().unwrap_or_default()))]
     pub async fn policy_check(
         self: Arc<Self>,
-        _ctx: ActivityContext,
+        ctx: ActivityContext,
         input: PolicyInput,
     ) -> Result<Vec<PolicyResult>, ActivityError> {
         let bundle = match &input.policy {
@@ -134,9 +138,10 @@ impl ProvisionActivities {
 
     /// POSTs an approval notification to the worker's webhook; `false` when none is configured.
     #[activity(name = "notify_webhook")]
+    #[tracing::instrument(skip_all, fields(activity = "notify_webhook", workflow_id = ctx.info().workflow_id.as_deref().unwrap_or_default()))]
     pub async fn notify_webhook(
         self: Arc<Self>,
-        _ctx: ActivityContext,
+        ctx: ActivityContext,
         notification: Notification,
     ) -> Result<bool, ActivityError> {
         let Some(notify) = &self.config.notify else { return Ok(false) };
@@ -146,6 +151,7 @@ impl ProvisionActivities {
 
     /// Applies exactly the approved saved plan, heartbeating resource progress.
     #[activity(name = "terraform_apply")]
+    #[tracing::instrument(skip_all, fields(activity = "terraform_apply", workflow_id = ctx.info().workflow_id.as_deref().unwrap_or_default()))]
     pub async fn terraform_apply(
         self: Arc<Self>,
         ctx: ActivityContext,
@@ -167,6 +173,7 @@ impl ProvisionActivities {
 
     /// Destroys everything the workspace manages, heartbeating resource progress.
     #[activity(name = "terraform_destroy")]
+    #[tracing::instrument(skip_all, fields(activity = "terraform_destroy", workflow_id = ctx.info().workflow_id.as_deref().unwrap_or_default()))]
     pub async fn terraform_destroy(
         self: Arc<Self>,
         ctx: ActivityContext,
@@ -179,14 +186,17 @@ impl ProvisionActivities {
             .map_err(error::from_iac)
     }
 
-    /// Reads the outputs (sensitive values included: they are masked before anything shows them).
+    /// Reads the outputs, sensitive values masked.
     #[activity(name = "terraform_output")]
+    #[tracing::instrument(skip_all, fields(activity = "terraform_output", workflow_id = ctx.info().workflow_id.as_deref().unwrap_or_default()))]
     pub async fn terraform_output(
         self: Arc<Self>,
         ctx: ActivityContext,
         request: ProvisionRequest,
     ) -> Result<Outputs, ActivityError> {
         let (driver, ws) = self.workspace(&ctx, &request)?;
-        driver.output(&ws).await.map_err(error::from_iac)
+        // Masked here, before the result enters history: the Temporal Web UI and
+        // `temporal workflow show` print activity results as they are.
+        driver.output(&ws).await.map(|outputs| ordo_iac::mask_outputs(&outputs)).map_err(error::from_iac)
     }
 }

@@ -15,6 +15,38 @@ pub const DEPROVISION_WORKFLOW: &str = "DeprovisionInfraWorkflow";
 /// Default task queue (seed 001's).
 pub const DEFAULT_TASK_QUEUE: &str = "provision-infra";
 
+/// The bounds of every duration, count and size a request may carry. Checked where a request is
+/// parsed (API, CLI and inside the workflow), so no value can overflow a timer or a deadline: a
+/// workflow that panicked on its input would retry its task forever while holding the workspace.
+pub mod limits {
+    /// `apply_timeout_secs`: a week.
+    pub const MAX_APPLY_TIMEOUT_SECS: u64 = 7 * 24 * 3600;
+    /// `approval_timeout_secs`: thirty days.
+    pub const MAX_APPROVAL_TIMEOUT_SECS: u64 = 30 * 24 * 3600;
+    /// `ephemeral_ttl`, and one `extend_ttl`: thirty days.
+    pub const MAX_TTL_SECS: u64 = 30 * 24 * 3600;
+    /// How far out an ephemeral run's destroy may be pushed in all: a year.
+    pub const MAX_DESTROY_HORIZON_SECS: u64 = 365 * 24 * 3600;
+    /// `retry_initial_interval_ms`: an hour.
+    pub const MAX_RETRY_INITIAL_INTERVAL_MS: u64 = 3_600_000;
+    /// `sim.latency_ms`: a minute per resource.
+    pub const MAX_SIM_LATENCY_MS: u64 = 60_000;
+    /// `approvers` (and so `approvals_required`).
+    pub const MAX_APPROVERS: usize = 50;
+    /// `env_vars` entries, and `vars` entries.
+    pub const MAX_ENV_VARS: usize = 64;
+    /// `vars` entries.
+    pub const MAX_VARS: usize = 256;
+    /// Any one name or value of `env_vars`, in bytes.
+    pub const MAX_ENV_VALUE_BYTES: usize = 4096;
+    /// `vars` as JSON, in bytes.
+    pub const MAX_VARS_BYTES: usize = 64 * 1024;
+    /// `directory`, `policy`: a path.
+    pub const MAX_PATH_CHARS: usize = 1024;
+    /// `id`, `plan`, `scenario`, `requested_by`, an approver's name.
+    pub const MAX_NAME_CHARS: usize = 256;
+}
+
 /// Names of the search attributes provisioning runs write (wire contracts).
 pub mod attribute {
     /// The run's seed 001 status.
@@ -144,14 +176,81 @@ impl ProvisionRequest {
         if self.directory.trim().is_empty() {
             return Err(RequestError::new("directory", "must not be empty"));
         }
-        if self.apply_timeout_secs == 0 {
-            return Err(RequestError::new("apply_timeout_secs", "must be at least 1"));
+        if self.driver == DriverKind::Pulumi {
+            // Pulumi applies without a saved plan: what was approved could differ from what is
+            // applied, which this workflow promises never happens.
+            return Err(RequestError::new(
+                "driver",
+                "pulumi cannot provision here: it has no saved plan to bind an approval to (use terraform, tofu or sim)",
+            ));
         }
-        if self.approval_timeout_secs == 0 {
-            return Err(RequestError::new("approval_timeout_secs", "must be at least 1"));
+        for (field, value, max) in [
+            ("directory", self.directory.as_str(), limits::MAX_PATH_CHARS),
+            ("policy", self.policy.as_deref().unwrap_or_default(), limits::MAX_PATH_CHARS),
+            ("id", self.id.as_str(), limits::MAX_NAME_CHARS),
+            ("plan", self.plan.as_str(), limits::MAX_NAME_CHARS),
+            ("scenario", self.scenario.as_deref().unwrap_or_default(), limits::MAX_NAME_CHARS),
+            ("requested_by", self.requested_by.as_deref().unwrap_or_default(), limits::MAX_NAME_CHARS),
+        ] {
+            if value.chars().count() > max {
+                return Err(RequestError::new(field, format!("must be at most {max} characters")));
+            }
         }
-        if self.approvals_required == 0 {
-            return Err(RequestError::new("approvals_required", "must be at least 1"));
+        within("apply_timeout_secs", self.apply_timeout_secs, limits::MAX_APPLY_TIMEOUT_SECS)?;
+        within("approval_timeout_secs", self.approval_timeout_secs, limits::MAX_APPROVAL_TIMEOUT_SECS)?;
+        if self.ephemeral || self.ephemeral_ttl > limits::MAX_TTL_SECS {
+            within("ephemeral_ttl", self.ephemeral_ttl, limits::MAX_TTL_SECS)?;
+        }
+        within("retry_initial_interval_ms", self.retry_initial_interval_ms, limits::MAX_RETRY_INITIAL_INTERVAL_MS)?;
+        if let Some(latency) = self.sim.latency_ms {
+            if latency > limits::MAX_SIM_LATENCY_MS {
+                return Err(RequestError::new(
+                    "sim.latency_ms",
+                    format!("must be at most {}", limits::MAX_SIM_LATENCY_MS),
+                ));
+            }
+        }
+        if self.approvers.len() > limits::MAX_APPROVERS {
+            return Err(RequestError::new("approvers", format!("at most {} approvers", limits::MAX_APPROVERS)));
+        }
+        if let Some(long) = self.approvers.iter().find(|a| a.chars().count() > limits::MAX_NAME_CHARS) {
+            return Err(RequestError::new(
+                "approvers",
+                format!(
+                    "{:?}… is longer than {} characters",
+                    long.chars().take(16).collect::<String>(),
+                    limits::MAX_NAME_CHARS
+                ),
+            ));
+        }
+        if self.approvals_required == 0 || self.approvals_required as usize > limits::MAX_APPROVERS {
+            return Err(RequestError::new(
+                "approvals_required",
+                format!("must be between 1 and {}", limits::MAX_APPROVERS),
+            ));
+        }
+        if self.env_vars.len() > limits::MAX_ENV_VARS {
+            return Err(RequestError::new("env_vars", format!("at most {} variables", limits::MAX_ENV_VARS)));
+        }
+        if let Some((name, _)) = self
+            .env_vars
+            .iter()
+            .find(|(k, v)| k.len() > limits::MAX_ENV_VALUE_BYTES || v.len() > limits::MAX_ENV_VALUE_BYTES)
+        {
+            return Err(RequestError::new(
+                "env_vars",
+                format!(
+                    "{:?}: names and values are at most {} bytes",
+                    name.chars().take(32).collect::<String>(),
+                    limits::MAX_ENV_VALUE_BYTES
+                ),
+            ));
+        }
+        if self.vars.len() > limits::MAX_VARS {
+            return Err(RequestError::new("vars", format!("at most {} variables", limits::MAX_VARS)));
+        }
+        if serde_json::to_vec(&self.vars).map_or(usize::MAX, |v| v.len()) > limits::MAX_VARS_BYTES {
+            return Err(RequestError::new("vars", format!("at most {} bytes of JSON", limits::MAX_VARS_BYTES)));
         }
         if !self.approvers.is_empty() && self.approvals_required as usize > self.approvers.len() {
             return Err(RequestError::new(
@@ -167,9 +266,6 @@ impl ProvisionRequest {
                 ));
             }
         }
-        if self.ephemeral && self.ephemeral_ttl == 0 {
-            return Err(RequestError::new("ephemeral_ttl", "must be at least 1 second"));
-        }
         if let Some(before) = self.destroy_reminder_secs {
             if !self.ephemeral {
                 return Err(RequestError::new("destroy_reminder_secs", "only ephemeral runs are destroyed"));
@@ -181,9 +277,6 @@ impl ProvisionRequest {
                 ));
             }
         }
-        if self.retry_initial_interval_ms == 0 {
-            return Err(RequestError::new("retry_initial_interval_ms", "must be at least 1"));
-        }
         if let Some(rate) = self.sim.failure_rate {
             if !(0.0..=1.0).contains(&rate) {
                 return Err(RequestError::new("sim.failure_rate", "must be between 0 and 1"));
@@ -192,6 +285,12 @@ impl ProvisionRequest {
         if let Some(name) = self.env_vars.keys().find(|k| k.is_empty() || k.contains('=') || k.contains('\0')) {
             return Err(RequestError::new("env_vars", format!("invalid variable name {name:?}")));
         }
+        if let Some(name) = self.env_vars.keys().find(|k| ordo_iac::env::never_allowed(k)) {
+            return Err(RequestError::new(
+                "env_vars",
+                format!("{name} can change which tool runs or how; it is never passed to a tool"),
+            ));
+        }
         if let Some(name) = self.vars.keys().find(|k| !is_identifier(k)) {
             return Err(RequestError::new("vars", format!("invalid variable name {name:?}")));
         }
@@ -199,6 +298,15 @@ impl ProvisionRequest {
             return Err(RequestError::new("approvers", "must not contain empty names"));
         }
         Ok(())
+    }
+}
+
+/// `value` is between 1 and `max`.
+fn within(field: &str, value: u64, max: u64) -> Result<(), RequestError> {
+    if (1..=max).contains(&value) {
+        Ok(())
+    } else {
+        Err(RequestError::new(field, format!("must be between 1 and {max}")))
     }
 }
 
@@ -384,5 +492,147 @@ pub mod status {
             WAITING_FOR_WORKSPACE => "waiting_for_workspace",
             other => other,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::{Duration, SystemTime};
+
+    use serde_json::{json, Map, Value};
+
+    use super::*;
+
+    /// The request's fields, so generated inputs hit them (and some unknown ones).
+    const FIELDS: &[&str] = &[
+        "directory",
+        "id",
+        "plan",
+        "env_vars",
+        "apply_timeout_secs",
+        "include_custom_search_attrs",
+        "ephemeral",
+        "ephemeral_ttl",
+        "destroy_reminder_secs",
+        "hard_fail_policy",
+        "simulate_api_failure",
+        "driver",
+        "vars",
+        "policy",
+        "approvers",
+        "approvals_required",
+        "approval_timeout_secs",
+        "approval_reminder_secs",
+        "scenario",
+        "retry_initial_interval_ms",
+        "sim",
+        "requested_by",
+        "latency_ms",
+        "failure_rate",
+    ];
+
+    fn any_number(rng: &mut fastrand::Rng) -> Value {
+        match rng.u8(0..8) {
+            0 => json!(0),
+            1 => json!(1),
+            2 => json!(u64::MAX),
+            3 => json!(i64::MIN),
+            4 => json!(rng.f64() * 1e300),
+            5 => json!(-rng.f64()),
+            6 => json!(rng.u64(..)),
+            _ => json!(rng.u64(0..100_000)),
+        }
+    }
+
+    fn any_string(rng: &mut fastrand::Rng) -> Value {
+        match rng.u8(0..6) {
+            0 => json!(""),
+            1 => json!("stacks/tcloud_namespace"),
+            2 => json!("x".repeat(rng.usize(0..5000))),
+            3 => json!("a\0b=c"),
+            4 => json!(["terraform", "tofu", "sim", "pulumi"][rng.usize(0..4)]),
+            _ => json!("é🙂".repeat(rng.usize(0..300))),
+        }
+    }
+
+    fn any_value(rng: &mut fastrand::Rng, depth: u8) -> Value {
+        match rng.u8(0..if depth > 2 { 5 } else { 7 }) {
+            0 => Value::Null,
+            1 => json!(rng.bool()),
+            2 | 3 => any_number(rng),
+            4 => any_string(rng),
+            5 => Value::Array((0..rng.usize(0..70)).map(|_| any_value(rng, depth + 1)).collect()),
+            _ => any_object(rng, depth + 1),
+        }
+    }
+
+    fn any_object(rng: &mut fastrand::Rng, depth: u8) -> Value {
+        let mut object = Map::new();
+        for _ in 0..rng.usize(0..12) {
+            let key = if rng.u8(0..10) == 0 {
+                format!("k{}", rng.u32(..))
+            } else {
+                FIELDS[rng.usize(0..FIELDS.len())].to_owned()
+            };
+            object.insert(key, any_value(rng, depth));
+        }
+        Value::Object(object)
+    }
+
+    /// Arbitrary JSON never panics the parser the workflow runs first, and whatever it accepts is
+    /// within every bound — so no accepted request can overflow a timer, a deadline or a count
+    /// inside the workflow (which would retry its task forever, holding the workspace).
+    #[test]
+    fn the_input_parser_accepts_only_bounded_requests_and_never_panics() {
+        let mut rng = fastrand::Rng::with_seed(0x0dd0);
+        let far_future = SystemTime::UNIX_EPOCH + Duration::from_secs(100 * 365 * 24 * 3600);
+        let mut accepted = 0;
+        for case in 0..5_000 {
+            let mut input = any_object(&mut rng, 0);
+            if rng.bool() {
+                input["directory"] = json!("stacks/tcloud_namespace");
+            }
+            let Ok(request) = ProvisionRequest::parse(input.clone()) else { continue };
+            accepted += 1;
+            let context = format!("case {case}: {input}");
+            assert!(request.apply_timeout_secs <= limits::MAX_APPLY_TIMEOUT_SECS, "{context}");
+            assert!(request.approval_timeout_secs <= limits::MAX_APPROVAL_TIMEOUT_SECS, "{context}");
+            assert!(request.ephemeral_ttl <= limits::MAX_TTL_SECS, "{context}");
+            assert!(request.retry_initial_interval_ms <= limits::MAX_RETRY_INITIAL_INTERVAL_MS, "{context}");
+            assert!(request.approvals_required as usize <= limits::MAX_APPROVERS, "{context}");
+            assert!(request.approvers.len() <= limits::MAX_APPROVERS, "{context}");
+            assert!(request.env_vars.len() <= limits::MAX_ENV_VARS, "{context}");
+            assert!(request.sim.latency_ms.unwrap_or(0) <= limits::MAX_SIM_LATENCY_MS, "{context}");
+            for secs in [request.apply_timeout_secs, request.approval_timeout_secs, request.ephemeral_ttl] {
+                assert!(far_future.checked_add(Duration::from_secs(secs)).is_some(), "{context}");
+                assert!(secs.checked_mul(1000).is_some(), "{context}");
+            }
+        }
+        assert!(accepted > 25, "the generator also produces valid requests ({accepted} accepted)");
+    }
+
+    /// Each bound is enforced with an error naming its field.
+    #[test]
+    fn values_past_a_bound_are_refused_naming_the_field() {
+        let base = json!({"directory": "stacks/x"});
+        for (field, value) in [
+            ("apply_timeout_secs", json!(limits::MAX_APPLY_TIMEOUT_SECS + 1)),
+            ("approval_timeout_secs", json!(u64::MAX)),
+            ("ephemeral_ttl", json!(u64::MAX)),
+            ("retry_initial_interval_ms", json!(u64::MAX)),
+            ("approvals_required", json!(u32::MAX)),
+            ("directory", json!("d".repeat(limits::MAX_PATH_CHARS + 1))),
+        ] {
+            let mut input = base.clone();
+            input[field] = value;
+            let err = ProvisionRequest::parse(input).expect_err(field);
+            assert_eq!(err.field, field, "{err}");
+        }
+        let mut input = base.clone();
+        input["driver"] = json!("pulumi");
+        assert_eq!(ProvisionRequest::parse(input).unwrap_err().field, "driver");
+        let mut input = base.clone();
+        input["sim"] = json!({"latency_ms": u64::MAX});
+        assert_eq!(ProvisionRequest::parse(input).unwrap_err().field, "sim.latency_ms");
     }
 }

@@ -169,7 +169,8 @@ impl ProvisionInfraWorkflow {
     /// Pushes an ephemeral run's destroy deadline out; returns the new deadline (RFC 3339).
     #[update(name = "extend_ttl")]
     pub fn extend_ttl(&mut self, _ctx: &mut SyncWorkflowContext<Self>, extend: ExtendTtl) -> String {
-        self.destroy_at_ms += extend.seconds * 1000;
+        // Saturating: a validator bounds `seconds`, but an update must never panic the workflow.
+        self.destroy_at_ms = self.destroy_at_ms.saturating_add(extend.seconds.saturating_mul(1000));
         self.ttl_version += 1;
         let at = rfc3339_ms(self.destroy_at_ms);
         self.state.destroy_at = Some(at.clone());

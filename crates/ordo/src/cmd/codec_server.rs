@@ -87,8 +87,19 @@ pub(crate) async fn serve(
     stop: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let local = listener.local_addr()?;
+    // The codec server decrypts whatever it is sent: off loopback, only for callers with the token.
+    anyhow::ensure!(
+        local.ip().is_loopback() || options.bearer_token.is_some(),
+        "the codec server decrypts payloads for whoever reaches it: on {local} (not loopback) it needs \
+         --codec-token / ORDO_CODEC_TOKEN"
+    );
     let routes: Vec<String> = codecs.keys().map(|name| format!("http://{local}/{name}")).collect();
-    eprintln!("codec server: {} (browser origins: {})", routes.join(", "), options.allowed_origins.join(", "));
+    let access = if options.bearer_token.is_some() { "bearer token required" } else { "no token: loopback only" };
+    eprintln!(
+        "codec server: {} ({access}; browser origins: {})",
+        routes.join(", "),
+        options.allowed_origins.join(", ")
+    );
     axum::serve(listener, ordo_codec::router(codecs, options))
         .with_graceful_shutdown(stop)
         .await

@@ -1,7 +1,7 @@
 //! The host list: which domains `ordo worker` and `ordo up` can run, and their settings. Adding a
 //! domain is one variant here, one flattened `Args` and one arm in [`DomainArgs::build`].
 
-use ordo_core::{Domain, HostSettings};
+use ordo_core::{Domain, HostSettings, SearchAttributeSpec};
 use ordo_iac::settings::IacArgs;
 
 /// A domain a worker can host (`--domains`).
@@ -18,6 +18,15 @@ pub(crate) enum DomainName {
 impl DomainName {
     /// Every domain: what a worker hosts by default.
     pub(crate) const ALL: &[DomainName] = &[DomainName::Provision, DomainName::Application, DomainName::Hooks];
+
+    /// The search attributes the domain writes (known without building it).
+    pub(crate) fn search_attributes(self) -> &'static [SearchAttributeSpec] {
+        match self {
+            DomainName::Provision => ordo_provision::SEARCH_ATTRIBUTES,
+            DomainName::Application => ordo_application::SEARCH_ATTRIBUTES,
+            DomainName::Hooks => ordo_hooks::SEARCH_ATTRIBUTES,
+        }
+    }
 }
 
 impl std::fmt::Display for DomainName {

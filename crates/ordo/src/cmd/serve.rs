@@ -22,9 +22,14 @@ pub(crate) struct HttpArgs {
     #[arg(long, env = "ORDO_HTTP_ADDR", default_value = "127.0.0.1:8080")]
     pub(crate) http_addr: String,
     /// Users and roles (TOML; see config/users.example.toml). Unset: the built-in demo users,
-    /// whose passwords and tokens are printed at start.
+    /// whose passwords and tokens are printed at start — only on a loopback address (or with
+    /// `--demo-users`).
     #[arg(long, env = "ORDO_USERS_FILE")]
     pub(crate) users_file: Option<PathBuf>,
+    /// Serve the demo users (published passwords and tokens, an admin among them) on a
+    /// non-loopback address too. Only for a throwaway demo on a trusted network.
+    #[arg(long, env = "ORDO_DEMO_USERS")]
+    pub(crate) demo_users: bool,
     /// Secret of at least 32 bytes that signs session cookies. Unset: a random one per process
     /// (sessions end on restart; replicas behind one address need the same value).
     #[arg(long, env = "ORDO_SESSION_KEY", hide_env_values = true)]
@@ -62,11 +67,15 @@ pub(crate) struct ServeArgs {
 }
 
 impl HttpArgs {
-    /// The API settings, validated: users file, session key, IaC root.
-    fn config(&self, iac_root: &Path) -> anyhow::Result<AppConfig> {
+    /// The API settings for serving on `addr`, validated: users file, session key, IaC root.
+    fn config(&self, addr: SocketAddr, iac_root: &Path) -> anyhow::Result<AppConfig> {
         let users = match &self.users_file {
             Some(path) => Users::load(path).with_context(|| format!("loading users from {}", path.display()))?,
-            None => Users::demo(),
+            None if addr.ip().is_loopback() || self.demo_users => Users::demo(),
+            None => anyhow::bail!(
+                "refusing to serve the demo users (published passwords and an admin token) on {addr}: set \
+                 ORDO_USERS_FILE (see config/users.example.toml), serve on 127.0.0.1, or pass --demo-users"
+            ),
         };
         let mut config = AppConfig::new(users);
         if let Some(secret) = &self.session_key {
@@ -103,7 +112,7 @@ pub(crate) async fn run(temporal: ordo_core::TemporalArgs, args: ServeArgs) -> a
         return Ok(ExitCode::SUCCESS);
     }
     let addr = args.http.addr()?.context("`ordo serve --http-addr off` would serve nothing")?;
-    let config = args.http.config(&args.iac_root)?;
+    let config = args.http.config(addr, &args.iac_root)?;
     let client = ordo_core::connect(&temporal).await?;
     let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("listening on {addr}"))?;
     announce(&listener, &config.users)?;
@@ -126,7 +135,7 @@ pub(crate) async fn start_in_background(
     let Some(addr) = http.addr()? else {
         return Ok(stop);
     };
-    let config = http.config(iac_root)?;
+    let config = http.config(addr, iac_root)?;
     match tokio::net::TcpListener::bind(addr).await {
         Ok(listener) => {
             announce(&listener, &config.users)?;

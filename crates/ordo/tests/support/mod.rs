@@ -1,21 +1,51 @@
-//! Test fixtures: a real Temporal dev server per test, `ordo worker` processes on a task queue of
-//! the test's own, and an IaC root copied from `examples/` into a temporary directory.
+//! Test fixtures: one real Temporal dev server per test binary, shared by its tests, each test
+//! with a namespace and a task queue of its own; `ordo worker` processes; and an IaC root copied
+//! from `examples/` into a temporary directory.
 #![allow(dead_code, unreachable_pub)]
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use ordo_core::devserver::{find_temporal_binary, DevServer, DevServerOptions};
+use ordo_core::devserver::{bound_command, find_temporal_binary, spawn_bound, DevServer, DevServerOptions};
 use ordo_iac::DriverKind;
 use ordo_provision::client::{ProvisionClient, RunView};
 use ordo_provision::model::ProvisionRequest;
 use ordo_provision::scenarios;
 
-/// One isolated Ordo: server, workers, IaC root and data directory.
+/// The address of this test binary's dev server, started by the first test that asks. It is never
+/// stopped: the kernel kills it when the test process exits (see `ordo_core::devserver`).
+pub async fn shared_server() -> &'static str {
+    static SERVER: tokio::sync::OnceCell<DevServer> = tokio::sync::OnceCell::const_new();
+    SERVER
+        .get_or_init(|| async {
+            DevServer::start(DevServerOptions::ephemeral(find_temporal_binary())).await.expect("dev server starts")
+        })
+        .await
+        .address()
+}
+
+/// Creates a namespace of its own, with nothing registered in it, on the server at `address`;
+/// returns its name.
+pub async fn new_namespace(address: &str) -> String {
+    use temporalio_client::grpc::WorkflowService;
+    use temporalio_common::protos::temporal::api::workflowservice::v1::RegisterNamespaceRequest;
+    let name = format!("test-{}", uuid::Uuid::new_v4().simple());
+    let client = ordo_core::connect(&ordo_core::TemporalArgs::at(address)).await.expect("connects");
+    let request = RegisterNamespaceRequest {
+        namespace: name.clone(),
+        workflow_execution_retention_period: Some(Duration::from_secs(24 * 3600).try_into().unwrap()),
+        ..Default::default()
+    };
+    client.clone().register_namespace(temporalio_client::tonic::Request::new(request)).await.expect("namespace");
+    name
+}
+
+/// One isolated Ordo: a namespace and task queue of its own on the shared server, workers, IaC
+/// root and data directory.
 pub struct Env {
-    pub server: Option<DevServer>,
     pub address: String,
+    pub namespace: String,
     pub client: ProvisionClient,
     pub task_queue: String,
     pub root: tempfile::TempDir,
@@ -24,23 +54,23 @@ pub struct Env {
 }
 
 impl Env {
-    /// A server and one worker.
+    /// A namespace with one worker.
     pub async fn start() -> Self {
         let mut env = Self::without_worker().await;
         env.spawn_worker(&[]);
         env
     }
 
-    /// A server, no worker yet.
+    /// A namespace, no worker yet.
     pub async fn without_worker() -> Self {
-        let server =
-            DevServer::start(DevServerOptions::ephemeral(find_temporal_binary())).await.expect("dev server starts");
-        let address = server.address().to_owned();
-        let temporal = ordo_core::TemporalArgs::at(address.clone());
+        let address = shared_server().await.to_owned();
+        let namespace = new_namespace(&address).await;
+        let mut temporal = ordo_core::TemporalArgs::at(address.clone());
+        temporal.namespace = namespace.clone();
         let client = ordo_core::connect(&temporal).await.expect("connects");
         ordo_core::search_attributes::register(
             &client,
-            "default",
+            &namespace,
             &[ordo_provision::SEARCH_ATTRIBUTES, ordo_application::SEARCH_ATTRIBUTES].concat(),
         )
         .await
@@ -50,8 +80,8 @@ impl Env {
         copy_dir(&workspace_root().join("examples"), root.path());
         let data = tempfile::tempdir().unwrap();
         Self {
-            server: Some(server),
             address,
+            namespace,
             client: ProvisionClient::new(client, task_queue.clone()),
             task_queue,
             root,
@@ -62,14 +92,9 @@ impl Env {
 
     /// Starts an `ordo worker` process with extra arguments; returns its index.
     pub fn spawn_worker(&mut self, extra: &[&str]) -> usize {
-        let child = self
-            .ordo(&["worker"])
-            .args(extra)
-            .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("ordo worker starts");
-        self.workers.push(child);
+        let mut command = self.ordo(&["worker"]);
+        command.args(extra).stdout(Stdio::null()).stderr(Stdio::inherit());
+        self.workers.push(spawn_bound(command).expect("ordo worker starts"));
         self.workers.len() - 1
     }
 
@@ -77,7 +102,7 @@ impl Env {
     pub fn spawn_worker_with_env(&mut self, vars: &[(&str, &str)], extra: &[&str]) -> usize {
         let mut command = self.ordo(&["worker"]);
         command.args(extra).envs(vars.iter().copied()).stdout(Stdio::null()).stderr(Stdio::inherit());
-        self.workers.push(command.spawn().expect("ordo worker starts"));
+        self.workers.push(spawn_bound(command).expect("ordo worker starts"));
         self.workers.len() - 1
     }
 
@@ -93,12 +118,14 @@ impl Env {
         self.workers[index].id()
     }
 
-    /// An `ordo` command wired to this environment.
+    /// An `ordo` command wired to this environment; killed when the thread that spawns it ends, or
+    /// the test process when spawned with `spawn_bound`.
     pub fn ordo(&self, args: &[&str]) -> Command {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_ordo"));
+        let mut command = bound_command(env!("CARGO_BIN_EXE_ordo"));
         command
             .args(args)
             .env("TEMPORAL_ADDRESS", &self.address)
+            .env("TEMPORAL_NAMESPACE", &self.namespace)
             .env("TEMPORAL_TASK_QUEUE", &self.task_queue)
             .env("ORDO_IAC_ROOT", self.root.path())
             .env("ORDO_DATA_DIR", self.data.path())
@@ -230,6 +257,7 @@ pub async fn apply_outside_ordo(env: &Env, dir: &str) {
         terraform_bin: terraform_binary(),
         tofu_bin: "tofu".into(),
         data_dir: env.data.path().canonicalize().unwrap(),
+        env: Default::default(),
     };
     let driver = Driver::new(DriverKind::Sim, &config, SimKnobs { latency_ms: Some(0), failure_rate: Some(0.0) });
     let ws = Workspace {
