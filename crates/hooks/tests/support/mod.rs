@@ -13,41 +13,22 @@ use temporalio_macros::{workflow, workflow_methods};
 use temporalio_sdk::runtime::RuntimeOptions;
 use temporalio_sdk::{ApplicationFailure, Runtime, Worker, WorkerOptions, WorkflowContext, WorkflowResult};
 
-/// The binary's dev server address. The server lives on a thread of its own (its runtime drives
-/// the child process for every test's runtime), and a watchdog stops it when this process exits,
-/// since statics are never dropped. Swappable for a shared fixture: nothing else starts servers.
-pub fn server() -> &'static str {
-    static ADDRESS: OnceLock<String> = OnceLock::new();
-    ADDRESS.get_or_init(|| {
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            let runtime = tokio::runtime::Runtime::new().expect("runtime");
-            runtime.block_on(async move {
-                let server = DevServer::start(DevServerOptions::ephemeral(find_temporal_binary()))
-                    .await
-                    .expect("dev server starts");
-                let watchdog = format!(
-                    "while kill -0 {} 2>/dev/null; do sleep 1; done; kill {} 2>/dev/null",
-                    std::process::id(),
-                    server.pid().unwrap_or_default()
-                );
-                // The watchdog outlives this process on purpose; init reaps it.
-                #[allow(clippy::zombie_processes)]
-                let _watchdog =
-                    std::process::Command::new("sh").args(["-c", &watchdog]).spawn().expect("watchdog starts");
-                tx.send(server.address().to_owned()).expect("address sent");
-                // Keep the server (and this runtime, which reaps it) for the life of the process.
-                std::future::pending::<()>().await;
-                drop(server);
-            });
-        });
-        rx.recv_timeout(Duration::from_secs(90)).expect("dev server address")
-    })
+/// The binary's dev server address, started by the first test that asks and shared by all. It is
+/// never stopped: the kernel kills it when the test process exits (`ordo_core::devserver` binds
+/// it to this process). The one place that starts a server here, so the fixture can be swapped.
+pub async fn server() -> &'static str {
+    static SERVER: tokio::sync::OnceCell<DevServer> = tokio::sync::OnceCell::const_new();
+    SERVER
+        .get_or_init(|| async {
+            DevServer::start(DevServerOptions::ephemeral(find_temporal_binary())).await.expect("dev server starts")
+        })
+        .await
+        .address()
 }
 
 /// A client of the binary's server, made on the calling test's runtime.
 pub async fn client() -> Client {
-    ordo_core::connect(&ordo_core::TemporalArgs::at(server().to_owned())).await.expect("connects")
+    ordo_core::connect(&ordo_core::TemporalArgs::at(server().await.to_owned())).await.expect("connects")
 }
 
 /// A task queue of this test's own.
