@@ -262,6 +262,19 @@ impl<'a> Fields<'a> {
     }
 }
 
+/// The `{client}` of `POST /invoke/{client}`: the seed's route pattern `[a-zA-Z0-9-_]+`, at most
+/// 128 characters. The name is informational (the seed's server ignored it too).
+pub fn check_client_name(name: &str) -> Result<(), RequestError> {
+    let ok = !name.is_empty()
+        && name.len() <= 128
+        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    if ok {
+        Ok(())
+    } else {
+        Err(RequestError::new("client", "must be 1–128 letters, digits, '-' or '_'"))
+    }
+}
+
 /// A duration as the seed sends it: nanoseconds as an integer, or a Go duration string
 /// (`"60s"`, `"1m30s"`, `"250ms"`), non-negative and at most [`MAX_DURATION`].
 pub fn parse_duration(value: &Value) -> Result<Duration, String> {
@@ -624,6 +637,16 @@ mod tests {
         for (body, field) in cases {
             let err = parse(body.clone()).unwrap_err();
             assert_eq!(err.field, field, "{body} → {err}");
+        }
+    }
+
+    /// The invoke route's client names.
+    #[test]
+    fn client_names() {
+        check_client_name("migrate_workflowclient").unwrap();
+        check_client_name("demo-1").unwrap();
+        for bad in ["", "a b", "a/b", &"x".repeat(129)] {
+            assert_eq!(check_client_name(bad).unwrap_err().field, "client");
         }
     }
 
