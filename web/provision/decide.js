@@ -9,8 +9,8 @@ import { me } from '../shared/session.js';
 function mayDecide(approvers) {
   const user = me();
   if (!user) return false;
-  if (user.role === 'admin') return true;
-  if (user.role !== 'approver') return false;
+  // Admins too: the workflow checks the run's list, and a role claim grants nothing there.
+  if (user.role !== 'approver' && user.role !== 'admin') return false;
   return approvers.length === 0 || approvers.includes(user.name);
 }
 
@@ -28,13 +28,21 @@ export function renderApproval(page, view) {
     ? ` Approvals: ${approvals.length} of ${s.approvals_required}${approvals.length ? ` (${approvals.map((a) => a.approver).join(', ')})` : ''}.`
     : '';
   const who = (s.approvers.length ? `Approvers: ${s.approvers.join(', ')}.` : 'Any approver may decide.') + needed;
-  if (page.approvalForm && page.approvalForm.dataset.allowed === String(allowed)) {
+  const plan = s.plan_hash || '';
+  const kept = page.approvalForm;
+  if (kept && kept.dataset.allowed === String(allowed) && kept.dataset.planHash === plan) {
     page.approvalForm.querySelector('.deadline').textContent = `${who} Decide before ${fmtTime(s.approval_deadline)}.`;
     return; // keep what the user is typing
   }
   const signal = s.scenario === 'human_in_the_loop_signal';
-  const form = h('form', { class: 'decide', 'data-allowed': String(allowed), novalidate: true },
+  // The decision names the plan this form was shown with; if a re-plan replaced it, the form is
+  // rebuilt and says so, and a click on the old one is refused by the run.
+  const form = h('form', { class: 'decide', 'data-allowed': String(allowed), 'data-plan-hash': plan, novalidate: true },
+    kept && kept.dataset.planHash !== plan
+      ? h('p', { class: 'notice warn', 'data-testid': 'plan-changed' }, 'The plan changed while you were reviewing it: review it again.')
+      : null,
     h('p', { class: 'deadline' }, `${who} Decide before ${fmtTime(s.approval_deadline)}.`),
+    h('p', { class: 'plan-hash' }, 'Deciding on plan ', h('code', {}, plan.slice(0, 12))),
     field('Reason', 'reason', h('textarea', { id: 'reason', name: 'reason', rows: 3, maxlength: 2000, disabled: !allowed }),
       signal ? 'Seed 001\'s signal: the reason is optional.' : 'Required: recorded in the run\'s history with your name.'),
     h('fieldset', { class: 'via' }, h('legend', {}, 'Send as'),
@@ -55,7 +63,7 @@ export function renderApproval(page, view) {
     const buttons = form.querySelectorAll('button');
     buttons.forEach((b) => { b.disabled = true; });
     try {
-      await api('POST', `/api/runs/${encodeURIComponent(page.id)}/${approve ? 'approve' : 'reject'}`, { reason, via });
+      await api('POST', `/api/runs/${encodeURIComponent(page.id)}/${approve ? 'approve' : 'reject'}`, { reason, via, plan_hash: form.dataset.planHash });
       replace(page.parts.live, `${approve ? 'Approved' : 'Rejected'}; waiting for the run to continue…`);
     } catch (e) {
       // The workflow's validator speaks here (e.g. an empty reason): show it by the field.

@@ -1,6 +1,6 @@
-//! Who may do what: users and roles from a TOML file, password sign-in with a signed session
+//! Who is who: users and roles from a TOML file, password sign-in with a signed session
 //! cookie (for the UI), bearer tokens (for the API), and the extractor that turns either into a
-//! [`User`].
+//! [`User`]. What a role may do to a domain's items is that domain's rule (its `access.rs`).
 //!
 //! The file holds no secrets in the clear: passwords as Argon2 PHC strings and API tokens as
 //! SHA-256 hex digests (tokens are long random strings, so a fast hash is enough). Users are looked
@@ -14,16 +14,18 @@
 //! token_sha256 = "9f86d0…"    # optional
 //! ```
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::fmt;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::sync::Mutex;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use argon2::password_hash::{PasswordHash, PasswordHasher as _, PasswordVerifier as _, SaltString};
 use argon2::Argon2;
 use axum::extract::FromRequestParts;
-use axum::http::header::{AUTHORIZATION, COOKIE};
+use axum::http::header::{AUTHORIZATION, COOKIE, HOST, ORIGIN};
 use axum::http::request::Parts;
+use axum::http::Method;
 use hmac::{Hmac, Mac as _};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest as _, Sha256};
@@ -76,41 +78,6 @@ impl User {
                 "{} ({}) may not {action}: that needs the {role} role",
                 self.name, self.role
             )))
-        }
-    }
-
-    /// Fails with 403 unless this user may approve or reject a run listing `approvers`: an admin
-    /// always; an approver when listed, or when the run lists nobody.
-    pub fn may_decide(&self, approvers: &[String]) -> Result<(), ApiError> {
-        match self.role {
-            Role::Admin => Ok(()),
-            Role::Approver if approvers.is_empty() || approvers.iter().any(|a| a == &self.name) => Ok(()),
-            Role::Approver => Err(ApiError::Forbidden(format!(
-                "{} is not an approver of this run (its approvers: {})",
-                self.name,
-                approvers.join(", ")
-            ))),
-            Role::Requester => Err(ApiError::Forbidden(format!(
-                "{} is a requester; only approvers may approve or reject plans",
-                self.name
-            ))),
-        }
-    }
-
-    /// Fails with 403 unless this user may authorize an application request naming `authorizer`:
-    /// an admin always; otherwise only the named authorizer, and only with the approver role.
-    pub fn may_authorize(&self, authorizer: &str) -> Result<(), ApiError> {
-        match self.role {
-            Role::Admin => Ok(()),
-            Role::Approver if self.name == authorizer => Ok(()),
-            Role::Approver => Err(ApiError::Forbidden(format!(
-                "{} is not the authorizer of this request: only {authorizer} or an admin may authorize it",
-                self.name
-            ))),
-            Role::Requester => Err(ApiError::Forbidden(format!(
-                "{} is a requester and may not authorize application requests: only {authorizer} or an admin may authorize this one",
-                self.name
-            ))),
         }
     }
 }
@@ -360,6 +327,102 @@ impl SessionKey {
     }
 }
 
+/// What the API remembers about sessions: cookies signed out before they expire, and recent failed
+/// sign-ins by name. In memory, per process: replicas behind one address each keep their own (a
+/// signed-out cookie is refused by the replica that signed it out; document that with replicas).
+#[derive(Debug, Default)]
+pub(crate) struct Sessions {
+    /// Signed-out cookie values, with their expiry (seconds since the epoch).
+    revoked: Mutex<HashMap<String, u64>>,
+    /// Failed sign-ins by user name: when the window opened, and how many.
+    failures: Mutex<HashMap<String, (Instant, u32)>>,
+}
+
+/// Failed sign-ins allowed per name per [`SIGN_IN_WINDOW`].
+const MAX_FAILED_SIGN_INS: u32 = 5;
+/// The window failed sign-ins are counted in.
+const SIGN_IN_WINDOW: Duration = Duration::from_secs(60);
+
+impl Sessions {
+    /// Refuses a sign-in for `name` while it has failed too often lately.
+    pub(crate) fn admit_sign_in(&self, name: &str) -> Result<(), ApiError> {
+        let failures = self.failures.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        match failures.get(name) {
+            Some((since, count)) if *count >= MAX_FAILED_SIGN_INS && since.elapsed() < SIGN_IN_WINDOW => {
+                let wait = SIGN_IN_WINDOW.saturating_sub(since.elapsed()).as_secs().max(1);
+                Err(ApiError::TooManyRequests(format!("too many failed sign-ins for {name:?}; try again in {wait} s")))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Counts a failed sign-in for `name`.
+    pub(crate) fn failed_sign_in(&self, name: &str) {
+        let mut failures = self.failures.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        failures.retain(|_, (since, _)| since.elapsed() < SIGN_IN_WINDOW);
+        let entry = failures.entry(name.to_owned()).or_insert((Instant::now(), 0));
+        entry.1 += 1;
+    }
+
+    /// Forgets `name`'s failures (it signed in).
+    pub(crate) fn signed_in(&self, name: &str) {
+        self.failures.lock().unwrap_or_else(std::sync::PoisonError::into_inner).remove(name);
+    }
+
+    /// Refuses `cookie` from now until it would have expired.
+    pub(crate) fn revoke(&self, cookie: &str, now: SystemTime) {
+        let Some(expires) =
+            cookie.rsplit_once('.').and_then(|(p, _)| p.rsplit_once('.')).and_then(|(_, e)| e.parse().ok())
+        else {
+            return;
+        };
+        let now = now.duration_since(UNIX_EPOCH).unwrap_or_default().as_secs();
+        let mut revoked = self.revoked.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        revoked.retain(|_, until| *until > now);
+        revoked.insert(cookie.to_owned(), expires);
+    }
+
+    fn is_revoked(&self, cookie: &str) -> bool {
+        self.revoked.lock().unwrap_or_else(std::sync::PoisonError::into_inner).contains_key(cookie)
+    }
+}
+
+/// The session cookie's value in `headers`, if any.
+pub(crate) fn session_cookie_value(headers: &axum::http::HeaderMap) -> Option<String> {
+    headers
+        .get_all(COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == SESSION_COOKIE)
+        .map(|(_, value)| value.to_owned())
+}
+
+/// A cookie-authenticated write must come from Ordo's own pages: its `Origin` names the host the
+/// request was sent to. (SameSite=Strict already keeps the cookie off cross-site requests; this
+/// holds where SameSite does not, e.g. a sibling subdomain or an old browser.)
+fn same_origin(parts: &Parts) -> Result<(), ApiError> {
+    if matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS) {
+        return Ok(());
+    }
+    let origin_host = parts
+        .headers
+        .get(ORIGIN)
+        .and_then(|o| o.to_str().ok())
+        .and_then(|o| o.split_once("://"))
+        .map(|(_, host)| host.trim_end_matches('/').to_owned());
+    let host = parts.headers.get(HOST).and_then(|h| h.to_str().ok());
+    match (origin_host, host) {
+        (Some(origin), Some(host)) if origin.eq_ignore_ascii_case(host) => Ok(()),
+        _ => Err(ApiError::Forbidden(
+            "a write signed in by cookie must come from Ordo's own pages (its Origin must match the Host); \
+             scripts use `Authorization: Bearer <token>`"
+                .into(),
+        )),
+    }
+}
+
 /// Name of the session cookie.
 pub const SESSION_COOKIE: &str = "ordo_session";
 
@@ -385,7 +448,7 @@ impl FromRequestParts<AppState> for User {
 
     /// A bearer token first, then the session cookie.
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let users = &state.inner.config.users;
+        let users = &state.config().users;
         if let Some(header) = parts.headers.get(AUTHORIZATION) {
             let token = header
                 .to_str()
@@ -396,26 +459,20 @@ impl FromRequestParts<AppState> for User {
                 .ok_or_else(|| ApiError::Unauthorized("the Authorization header must be `Bearer <token>`".into()))?;
             return users.verify_token(token).ok_or_else(|| ApiError::Unauthorized("unknown API token".into()));
         }
-        let cookie = parts
-            .headers
-            .get_all(COOKIE)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(|v| v.split(';'))
-            .filter_map(|pair| pair.trim().split_once('='))
-            .find(|(name, _)| *name == SESSION_COOKIE)
-            .map(|(_, value)| value.to_owned());
-        let Some(cookie) = cookie else {
+        let Some(cookie) = session_cookie_value(&parts.headers) else {
             return Err(ApiError::Unauthorized(
                 "sign in, or send an API token as `Authorization: Bearer <token>`".into(),
             ));
         };
         let name = state
-            .inner
-            .config
+            .config()
             .session_key
             .check(&cookie, SystemTime::now())
             .ok_or_else(|| ApiError::Unauthorized("the session has expired; sign in again".into()))?;
+        if state.sessions().is_revoked(&cookie) {
+            return Err(ApiError::Unauthorized("this session was signed out; sign in again".into()));
+        }
+        same_origin(parts)?;
         users.get(&name).ok_or_else(|| ApiError::Unauthorized("this user no longer exists; sign in again".into()))
     }
 }
@@ -483,23 +540,13 @@ mod tests {
         assert!(SessionKey::from_secret("short").is_err());
     }
 
-    /// Roles nest, deciding follows the run's approver list, and authorizing an application
-    /// follows the request's named authorizer.
+    /// Roles nest: each includes the ones before it.
     #[test]
-    fn roles_and_approver_lists_decide_who_may_approve() {
+    fn roles_nest() {
         let alice = User { name: "alice".into(), role: Role::Approver };
         let bob = User { name: "bob".into(), role: Role::Requester };
-        let admin = User { name: "admin".into(), role: Role::Admin };
-        assert!(alice.may_decide(&[]).is_ok());
-        assert!(alice.may_decide(&["alice".into()]).is_ok());
-        assert!(matches!(alice.may_decide(&["carol".into()]), Err(ApiError::Forbidden(_))));
-        assert!(matches!(bob.may_decide(&[]), Err(ApiError::Forbidden(_))));
-        assert!(admin.may_decide(&["carol".into()]).is_ok());
         assert!(bob.require(Role::Requester, "start runs").is_ok());
-        assert!(alice.may_authorize("alice").is_ok());
-        assert!(matches!(alice.may_authorize("carol"), Err(ApiError::Forbidden(_))));
-        assert!(matches!(bob.may_authorize("bob"), Err(ApiError::Forbidden(_))), "a requester never authorizes");
-        assert!(admin.may_authorize("alice").is_ok());
-        assert!(bob.require(Role::Admin, "reset runs").is_err());
+        assert!(alice.require(Role::Requester, "start runs").is_ok());
+        assert!(matches!(bob.require(Role::Admin, "reset runs"), Err(ApiError::Forbidden(_))));
     }
 }

@@ -2,7 +2,8 @@
 //!
 //! Every error body has the same shape, `{"error": kind, "field"?: name, "reason": text}`, so the
 //! UI shows a field's message next to that field. 5xx bodies carry a fixed text: the cause goes to
-//! the log (once, in [`log_server_errors`]), never to the client.
+//! the log (once, in [`log_server_errors`]), never to the client. Each domain module maps its own
+//! client's errors onto [`ApiError`] (its `error.rs`); this module knows none of them.
 
 use std::sync::Arc;
 
@@ -11,19 +12,17 @@ use axum::http::StatusCode;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use ordo_application::ApplicationError;
 use ordo_core::RequestError;
-use ordo_provision::client::RunError;
 use serde::Serialize;
 use utoipa::ToSchema;
 
 /// Everything a handler can fail with.
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
-    /// No such run (or route).
+    /// No such item (run, application request…) or route.
     #[error("{0}")]
     NotFound(String),
-    /// The request is valid but the run is not in a state that allows it.
+    /// The request is valid but the item is not in a state that allows it.
     #[error("{0}")]
     Conflict(String),
     /// A field is missing or has a bad value (422), or the workflow's validator refused it.
@@ -46,9 +45,12 @@ pub enum ApiError {
     /// No valid session cookie or bearer token (401).
     #[error("{0}")]
     Unauthorized(String),
-    /// Signed in, but the role or the run does not allow it (403).
+    /// Signed in, but the role or the item's access rules do not allow it (403).
     #[error("{0}")]
     Forbidden(String),
+    /// Too many attempts (failed sign-ins) in a short time (429).
+    #[error("{0}")]
+    TooManyRequests(String),
     /// No worker answered in time; the request may succeed later (503).
     #[error("no worker answered for this run; try again when a worker is running")]
     Unavailable,
@@ -61,7 +63,8 @@ pub enum ApiError {
 #[derive(Debug, Serialize, serde::Deserialize, ToSchema)]
 pub struct ErrorBody {
     /// Machine-readable kind: `not_found`, `conflict`, `validation`, `bad_request`,
-    /// `unsupported_media_type`, `unauthorized`, `forbidden`, `unavailable`, `internal`.
+    /// `unsupported_media_type`, `unauthorized`, `forbidden`, `too_many_requests`, `unavailable`,
+    /// `internal`.
     pub error: String,
     /// The offending field, for `validation`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -86,6 +89,7 @@ impl ApiError {
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
+            Self::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
             Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -100,6 +104,7 @@ impl ApiError {
             Self::UnsupportedMediaType => "unsupported_media_type",
             Self::Unauthorized(_) => "unauthorized",
             Self::Forbidden(_) => "forbidden",
+            Self::TooManyRequests(_) => "too_many_requests",
             Self::Unavailable => "unavailable",
             Self::Internal(_) => "internal",
         }
@@ -116,28 +121,6 @@ impl ApiError {
             other => other.to_string(),
         };
         ErrorBody { error: self.kind().to_owned(), field, reason }
-    }
-}
-
-impl From<RunError> for ApiError {
-    fn from(err: RunError) -> Self {
-        match err {
-            RunError::NotFound(id) => Self::NotFound(format!("no run with id {id:?}")),
-            // Callers that know which field a refusal is about map `Rejected` themselves.
-            RunError::Rejected(why) => Self::Conflict(why),
-            RunError::Other(e) => Self::Internal(e),
-        }
-    }
-}
-
-impl From<ApplicationError> for ApiError {
-    fn from(err: ApplicationError) -> Self {
-        match err {
-            ApplicationError::Invalid(e) => e.into(),
-            ApplicationError::NotFound(id) => Self::NotFound(format!("no application request with id {id:?}")),
-            ApplicationError::Conflict(why) => Self::Conflict(why),
-            ApplicationError::Other(e) => Self::Internal(e),
-        }
     }
 }
 

@@ -1,48 +1,72 @@
-//! Ordo's HTTP face: provisioning runs and seed 000's application requests as a JSON REST API
-//! (OpenAPI at `/api/openapi.json`), server-sent events per run, sign-in, and the web UI embedded
-//! in the binary.
+//! Ordo's HTTP face: each hosted domain's processes as a JSON REST API (OpenAPI at
+//! `/api/openapi.json`), server-sent events per item, sign-in, and the web UI embedded in the
+//! binary.
 //!
-//! It is thin on purpose: handlers parse and authorise, then call the domain clients (or the
-//! Temporal client, for what those clients do not cover) and render. Temporal stays the source of
-//! truth; the API keeps no state of its own beyond the per-run watchers of [`hub`](crate).
+//! It is thin on purpose: handlers parse and authorise, then call a domain's client and render.
+//! Temporal stays the source of truth; the API keeps no state of its own beyond the watchers of
+//! [`hub`](crate).
 //!
 //! Tests call [`app`] with `oneshot` (no socket); [`serve`] runs the same router on a listener.
 //!
 //! # Layout
+//! Platform, shared by every domain:
 //! - [`error`]: [`ApiError`], the one error type, and how it becomes a response (5xx details are
 //!   logged, never returned).
 //! - [`auth`]: users and roles from TOML, passwords (Argon2) and API tokens, signed session
 //!   cookies, and the [`User`] extractor.
-//! - `extract`: JSON body and query extractors whose rejections name the offending field.
-//! - `routes`: one module per resource, each returning its own `Router`: `runs` (start, list,
-//!   show, decide, re-plan, extend, reset), `applications` (request, list, show, authorize,
-//!   decommission, the authorizer's pending authorizations), `events` (SSE), `session`
-//!   (sign-in), `meta` (scenarios, inbox, info, health, OpenAPI), `web` (the embedded UI from
-//!   `web/`).
-//! - `hub`: one watcher task per followed run, shared by every SSE subscriber.
+//! - [`state`]: [`AppState`], holding the hosted domains' clients by type ([`Hosted`]).
+//! - `hub`: one watcher task per followed item, shared by its SSE subscribers, generic over what
+//!   it watches (`Watch`).
+//! - `extract`: JSON body and query extractors whose rejections name the offending field;
+//!   `params`: shared parameter checks; `decide`: the order in which a decision is admitted.
 //! - `metrics`: request counts, errors and latency by route, on `GET /metrics`.
-//! - `schema`: OpenAPI schemas of the domain types returned as they are.
+//! - `routes`: `session` (sign-in), `meta` (info, health), `web` (the embedded UI from `web/`),
+//!   and the OpenAPI document.
+//! - `schema`: OpenAPI schemas of shared `ordo-iac` types.
+//!
+//! One module per domain, each with its routes, schemas, access rules and error mapping:
+//! - `provision`: seed 001's runs (`/api/runs…`, `/api/scenarios`, `/api/inbox`).
+//! - `application`: seed 000's requests (`/api/applications…`, `/api/authorizations`).
+//!
+//! Adding a domain: a module like these (a `DOMAIN` with its router and OpenAPI document, and
+//! `impl Hosted` for its client), one line in [`DOMAINS`], and `.with(client)` where the host
+//! builds its [`AppState`].
 
+mod application;
 pub mod auth;
+mod decide;
 pub mod error;
 mod extract;
 mod hub;
 mod metrics;
+mod params;
+mod provision;
 mod routes;
 mod schema;
+pub mod state;
 
 use std::future::Future;
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
-use ordo_application::ApplicationClient;
-use ordo_provision::client::ProvisionClient;
 
 pub use auth::{Role, SessionKey, User, Users};
 pub use error::ApiError;
 pub use routes::openapi;
+pub use state::{AppState, AppStateBuilder, Hosted};
+
+/// A domain's part of the API.
+struct Domain {
+    /// Its routes (URLs are absolute: `/api/runs…`).
+    router: fn() -> Router<AppState>,
+    /// Its OpenAPI paths, schemas and tag.
+    openapi: fn() -> utoipa::openapi::OpenApi,
+}
+
+/// The domains the API serves, in the OpenAPI document's order. A host registers each one's
+/// client with [`AppStateBuilder::with`].
+const DOMAINS: [Domain; 2] = [provision::DOMAIN, application::DOMAIN];
 
 /// Settings of the HTTP API.
 #[derive(Debug, Clone)]
@@ -79,66 +103,6 @@ impl AppConfig {
     }
 }
 
-/// What every handler shares: the domain clients, the settings and the watchers.
-#[derive(Clone)]
-pub struct AppState {
-    inner: Arc<Inner>,
-}
-
-struct Inner {
-    client: ProvisionClient,
-    applications: ApplicationClient,
-    config: AppConfig,
-    hub: Arc<hub::Hub>,
-    metrics: metrics::ApiMetrics,
-    /// Becomes `true` when the server shuts down, so open event streams end.
-    closing: tokio::sync::watch::Sender<bool>,
-}
-
-impl AppState {
-    /// State for runs reached through `client` and application requests started through
-    /// `applications` (on the task queue the workers serve the application flow on).
-    pub fn new(client: ProvisionClient, applications: ApplicationClient, config: AppConfig) -> Self {
-        let hub = Arc::new(hub::Hub::new(client.clone(), config.watch_interval));
-        let (closing, _) = tokio::sync::watch::channel(false);
-        let metrics = metrics::ApiMetrics::new();
-        Self { inner: Arc::new(Inner { client, applications, config, hub, metrics, closing }) }
-    }
-
-    /// How many runs have a live watcher now (one per run, however many subscribers).
-    pub fn active_watchers(&self) -> usize {
-        self.inner.hub.active()
-    }
-
-    pub(crate) fn client(&self) -> &ProvisionClient {
-        &self.inner.client
-    }
-
-    pub(crate) fn applications(&self) -> &ApplicationClient {
-        &self.inner.applications
-    }
-
-    pub(crate) fn config(&self) -> &AppConfig {
-        &self.inner.config
-    }
-
-    pub(crate) fn hub(&self) -> &Arc<hub::Hub> {
-        &self.inner.hub
-    }
-
-    pub(crate) fn metrics(&self) -> &metrics::ApiMetrics {
-        &self.inner.metrics
-    }
-
-    /// Resolves when the server starts shutting down.
-    pub(crate) fn closing(&self) -> impl Future<Output = ()> + Send + 'static {
-        let mut closing = self.inner.closing.subscribe();
-        async move {
-            let _ = closing.wait_for(|c| *c).await;
-        }
-    }
-}
-
 /// The whole application: `/api/…`, the web UI and `/metrics`.
 pub fn app(state: AppState) -> Router {
     routes::router()
@@ -155,10 +119,10 @@ pub async fn serve(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let closing = state.inner.closing.clone();
+    let closing = state.clone();
     let shutdown = async move {
         shutdown.await;
-        closing.send_replace(true);
+        closing.close();
     };
     axum::serve(listener, app(state)).with_graceful_shutdown(shutdown).await
 }

@@ -75,7 +75,7 @@ impl ApplicationActivities {
     /// Looks the requesting team up (the seed's `GetTeamInformation`, which faked it); an unknown
     /// team fails without retrying, naming the team.
     #[activity(name = "GetTeamInformation")]
-    #[tracing::instrument(skip_all, fields(activity = "GetTeamInformation", workflow_id = ctx.info().workflow_id.as_deref().unwrap_or_default()))]
+    #[tracing::instrument(name = "GetTeamInformation", skip_all, fields(workflow_id = ctx.info().workflow_id.as_deref(), attempt = ctx.info().attempt))]
     pub async fn get_team_information(
         self: Arc<Self>,
         ctx: ActivityContext,
@@ -206,7 +206,7 @@ impl FoundationActivities {
     /// plan, apply with heartbeats, outputs. Idempotent: a retry plans against what an earlier
     /// attempt left and applies only the rest.
     #[activity(name = "provisionFoundationResources")]
-    #[tracing::instrument(skip_all, fields(activity = "provisionFoundationResources", workflow_id = ctx.info().workflow_id.as_deref().unwrap_or_default()))]
+    #[tracing::instrument(name = "provisionFoundationResources", skip_all, fields(workflow_id = ctx.info().workflow_id.as_deref(), attempt = ctx.info().attempt))]
     pub async fn provision_foundation_resources(
         self: Arc<Self>,
         ctx: ActivityContext,
@@ -241,7 +241,7 @@ impl FoundationActivities {
     /// Destroys everything the application's stack holds (the seed's compensation, which its
     /// TypeScript worker never implemented). Idempotent: destroying nothing succeeds.
     #[activity(name = "destroyFoundationResources")]
-    #[tracing::instrument(skip_all, fields(activity = "destroyFoundationResources", workflow_id = ctx.info().workflow_id.as_deref().unwrap_or_default()))]
+    #[tracing::instrument(name = "destroyFoundationResources", skip_all, fields(workflow_id = ctx.info().workflow_id.as_deref(), attempt = ctx.info().attempt))]
     pub async fn destroy_foundation_resources(
         self: Arc<Self>,
         ctx: ActivityContext,

@@ -152,7 +152,7 @@ impl ApplicationClient {
                 WorkflowSignalOptions::default(),
             )
             .await
-            .map_err(|e| interaction_error(id, e))
+            .map_err(|e| ended_meanwhile(id, e))
     }
 
     /// The request's state: the live query when a worker answers in time, else what visibility
@@ -244,7 +244,7 @@ impl ApplicationClient {
         self.handle(id)
             .cancel(WorkflowCancelOptions::builder().reason(reason.to_owned()).build())
             .await
-            .map_err(|e| interaction_error(id, e))
+            .map_err(|e| ended_meanwhile(id, e))
     }
 
     /// Waits for the request to end.
@@ -275,12 +275,21 @@ fn interaction_error(id: &str, err: WorkflowInteractionError) -> ApplicationErro
             let text = other.to_string();
             if ordo_core::errors::is_not_found(&text) {
                 ApplicationError::NotFound(id.to_owned())
-            } else if text.contains("already completed") {
-                ApplicationError::Conflict(format!("application request {id:?} is over"))
             } else {
                 ApplicationError::Other(anyhow::anyhow!(text))
             }
         }
+    }
+}
+
+/// A signal or cancellation the server refused. Both are sent right after [`ApplicationClient::view`]
+/// found the request running, and Temporal answers a finished execution with `NotFound`, so
+/// "not found" here means the request ended in between: a conflict, told by the status code,
+/// not by the server's wording.
+fn ended_meanwhile(id: &str, err: WorkflowInteractionError) -> ApplicationError {
+    match interaction_error(id, err) {
+        ApplicationError::NotFound(_) => ApplicationError::Conflict(format!("application request {id:?} is over")),
+        other => other,
     }
 }
 

@@ -74,7 +74,8 @@ impl Api {
         config.watch_interval = Duration::from_millis(100);
         config.worker_timeout = Duration::from_secs(20);
         let applications = ApplicationClient::new(env.client.temporal().clone(), apps_queue(&env));
-        let state = AppState::new(env.client.clone(), applications, config);
+        let state =
+            AppState::builder(env.client.temporal(), config).with(env.client.clone()).with(applications).build();
         Self { env, state }
     }
 
@@ -99,7 +100,19 @@ impl Api {
         self.call(Method::GET, path, Some(who), None).await
     }
 
-    async fn post(&self, path: &str, who: &str, body: Value) -> (StatusCode, Value) {
+    /// POSTs `body`; a decision without `plan_hash` gets the hash of the plan now waiting, as the
+    /// UI sends the hash of the plan it shows (send `"plan_hash": null` to leave it out).
+    async fn post(&self, path: &str, who: &str, mut body: Value) -> (StatusCode, Value) {
+        let decision = path
+            .strip_prefix("/api/runs/")
+            .and_then(|rest| rest.strip_suffix("/approve").or_else(|| rest.strip_suffix("/reject")));
+        if let (Some(id), Some(object)) = (decision, body.as_object_mut()) {
+            if !object.contains_key("plan_hash") {
+                if let Some(hash) = self.env.client.view(id).await.ok().and_then(|v| v.state.plan_hash) {
+                    object.insert("plan_hash".into(), json!(hash));
+                }
+            }
+        }
         self.call(Method::POST, path, Some(who), Some(body)).await
     }
 
@@ -330,10 +343,46 @@ async fn signing_in_sets_a_session_cookie_and_signing_out_clears_it() {
     let (status, user) = json_of(api.send(me).await).await;
     assert_eq!((status, user["name"].as_str()), (StatusCode::OK, Some("alice")));
 
+    // A cookie-authenticated write must come from Ordo's own pages (Origin matches Host).
+    let write = |origin: Option<&str>| {
+        let mut request = Request::post("/api/applications")
+            .header(header::COOKIE, &cookie)
+            .header(header::HOST, "ordo.test:8080")
+            .header(header::CONTENT_TYPE, "application/json");
+        if let Some(origin) = origin {
+            request = request.header(header::ORIGIN, origin);
+        }
+        request.body(Body::from(json!({"applicationName": "x"}).to_string())).unwrap()
+    };
+    for origin in [None, Some("http://evil.test")] {
+        let (status, body) = json_of(api.send(write(origin)).await).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{origin:?}: {body}");
+        assert!(body["reason"].as_str().unwrap().contains("Origin"), "{body}");
+    }
+    let (status, body) = json_of(api.send(write(Some("http://ordo.test:8080"))).await).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "same origin gets past the check to validation: {body}");
+
     let out =
         api.send(Request::delete("/api/session").header(header::COOKIE, &cookie).body(Body::empty()).unwrap()).await;
     assert_eq!(out.status(), StatusCode::NO_CONTENT);
     assert!(out.headers()[header::SET_COOKIE].to_str().unwrap().contains("Max-Age=0"));
+    // Signed out is signed out: a copy of the cookie no longer works.
+    let again = Request::get("/api/session").header(header::COOKIE, &cookie).body(Body::empty()).unwrap();
+    let (status, body) = json_of(api.send(again).await).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
+
+    // Failed sign-ins are limited per name: the sixth within a minute is a 429, even with the
+    // right password; other names are not affected.
+    for _ in 0..5 {
+        let wrong = api.call(Method::POST, "/api/session", None, Some(json!({"name": "carol", "password": "x"}))).await;
+        assert_error(&wrong, 401, None);
+    }
+    let limited =
+        api.call(Method::POST, "/api/session", None, Some(json!({"name": "carol", "password": "carol-demo"}))).await;
+    assert_error(&limited, 429, None);
+    let other =
+        api.call(Method::POST, "/api/session", None, Some(json!({"name": "alice", "password": "alice-demo"}))).await;
+    assert_eq!(other.0, StatusCode::OK, "{}", other.1);
 
     // The demo tokens printed by `ordo up` work as bearer tokens.
     let (status, user) = api.call(Method::GET, "/api/session", Some("mallory"), None).await;
@@ -552,6 +601,34 @@ async fn approving_needs_a_listed_approver_and_a_reason_and_records_who_decided(
     assert_error(&api.post(&approve, "alice", json!({"reason": "again"})).await, 409, None);
 }
 
+/// A refusal of the workflow's validator maps to a status by its kind: with four eyes, an
+/// approver approving twice passes the API's own checks (listed, and the plan still waits), so
+/// the validator refuses it as `already_approved` and the API answers 403 with the validator's
+/// sentence; a second, distinct approver is accepted.
+#[tokio::test]
+async fn a_refused_decision_maps_to_its_status_by_kind() {
+    let api = Api::start().await;
+    let id = api
+        .start_run("bob", "human_in_the_loop_update", |r| {
+            r.approvers = vec!["alice".into(), "carol".into()];
+            r.approvals_required = 2;
+        })
+        .await;
+    api.wait_pending(&id).await;
+    let approve = format!("/api/runs/{id}/approve");
+    let (status, body) = api.post(&approve, "alice", json!({"reason": "first pair of eyes"})).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+
+    let again = api.post(&approve, "alice", json!({"reason": "mine again"})).await;
+    assert_error(&again, 403, None);
+    let reason = again.1["reason"].as_str().unwrap();
+    assert!(reason.contains("has already approved") && !reason.starts_with("already_approved"), "{reason}");
+
+    let (status, body) = api.post(&approve, "carol", json!({"reason": "second pair of eyes"})).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    api.env.wait_status(&id, "applied").await;
+}
+
 /// The signal variant delivers seed 001's signal (no reason needed) with the signed-in user as
 /// the approver.
 #[tokio::test]
@@ -566,13 +643,21 @@ async fn the_signal_variant_approves_without_a_reason_and_records_the_user() {
     assert_eq!((approval.via.as_str(), approval.approver.as_deref()), ("signal", Some("alice")));
 }
 
-/// An admin may decide any run, even one that lists other approvers (the workflow's validator
-/// accepts the admin role the API vouches for); a rejection ends the run as rejected, and the run
-/// records who started it.
+/// An admin is not above a run's approvers list (the workflow cannot check a role claim, so it
+/// checks the list): refused on a run listing only others; listed, its rejection ends the run as
+/// rejected, and the run records who started it.
 #[tokio::test]
 async fn an_admin_rejection_ends_the_run_as_rejected() {
     let api = Api::start().await;
-    let id = api.start_run("bob", "human_in_the_loop_update", |r| r.approvers = vec!["alice".into()]).await;
+    let others = api.start_run("bob", "human_in_the_loop_update", |r| r.approvers = vec!["alice".into()]).await;
+    api.wait_pending(&others).await;
+    assert_error(&api.post(&format!("/api/runs/{others}/reject"), "admin", json!({"reason": "x"})).await, 403, None);
+
+    // The first run holds the workspace: alice rejects it, so the second one can plan.
+    let (status, body) = api.post(&format!("/api/runs/{others}/reject"), "alice", json!({"reason": "later"})).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let id =
+        api.start_run("bob", "human_in_the_loop_update", |r| r.approvers = vec!["alice".into(), "admin".into()]).await;
     api.wait_pending(&id).await;
     let (status, body) =
         api.post(&format!("/api/runs/{id}/reject"), "admin", json!({"reason": "not in this account"})).await;
@@ -581,6 +666,35 @@ async fn an_admin_rejection_ends_the_run_as_rejected() {
     assert_eq!(view.state.approval.unwrap().approver.as_deref(), Some("admin"));
     assert_eq!(view.state.requested_by.as_deref(), Some("bob"));
     assert_eq!(api.env.sim_state("stacks/tcloud_admin_user").resources, 0, "nothing applied");
+}
+
+/// A decision names the plan it approves: without `plan_hash` it is refused (422, naming it), and
+/// with the hash of another plan the workflow refuses it as `plan_changed` (409); the run still
+/// waits, and the hash of the plan waiting is accepted.
+#[tokio::test]
+async fn a_decision_is_bound_to_the_plan_it_reviewed() {
+    let api = Api::start().await;
+    let id = api.start_run("bob", "human_in_the_loop_update", |r| r.approvers = vec!["alice".into()]).await;
+    api.wait_pending(&id).await;
+    let approve = format!("/api/runs/{id}/approve");
+    assert_error(
+        &api.post(&approve, "alice", json!({"reason": "ok", "plan_hash": null})).await,
+        422,
+        Some("plan_hash"),
+    );
+    assert_error(
+        &api.post(&approve, "alice", json!({"reason": "ok", "plan_hash": "abc"})).await,
+        422,
+        Some("plan_hash"),
+    );
+    let other = "0".repeat(64);
+    let (status, body) = api.post(&approve, "alice", json!({"reason": "ok", "plan_hash": other})).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    assert!(body["reason"].as_str().unwrap().contains("plan changed"), "{body}");
+    assert!(api.env.client.view(&id).await.unwrap().state.approval_pending, "still waiting");
+    let (status, body) = api.post(&approve, "alice", json!({"reason": "reviewed"})).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    api.env.wait_status(&id, "applied").await;
 }
 
 /// Re-plan continues the run as new with a fresh plan; destroy runs start from `destroy: true`
@@ -679,13 +793,15 @@ async fn reads_fall_back_to_the_last_known_state_when_no_worker_answers() {
     let mut api = Api::start().await;
     let id = api.start_run("bob", "human_in_the_loop_update", |_| {}).await;
     api.wait_pending(&id).await;
+    let plan_hash = api.env.client.view(&id).await.unwrap().state.plan_hash;
     api.env.kill_worker(0);
     let (status, shown) = api.get(&format!("/api/runs/{id}"), "alice").await;
     assert_eq!(status, StatusCode::OK, "{shown}");
     assert_eq!(shown["stale"], true);
     assert_eq!(shown["execution_status"], "Running");
     assert_eq!(shown["state"]["status"], "awaiting_approval", "from the provisionStatus search attribute");
-    assert_error(&api.post(&format!("/api/runs/{id}/approve"), "alice", json!({"reason": "ok"})).await, 503, None);
+    let approve = json!({"reason": "ok", "plan_hash": plan_hash});
+    assert_error(&api.post(&format!("/api/runs/{id}/approve"), "alice", approve).await, 503, None);
 }
 
 /// The inbox lists plans waiting for a decision, saying who may decide each.

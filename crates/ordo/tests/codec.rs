@@ -328,7 +328,7 @@ async fn validator_messages_survive_encrypted_failures() {
     .await;
     let empty = ApplyDecision { is_approved: true, reason: Some(String::new()), approver: None, ..Default::default() };
     match client.decide(&id, empty, false).await {
-        Err(RunError::Rejected(why)) => assert!(why.contains("reason"), "the validator's message is readable: {why}"),
+        Err(RunError::Refused(r)) => assert!(r.message.contains("reason"), "the validator's message is readable: {r}"),
         other => panic!("an empty reason must be refused, got {other:?}"),
     }
     let approve =

@@ -3,7 +3,7 @@
 mod support;
 
 use ordo_provision::client::RunError;
-use ordo_provision::model::{status, ApplyDecision, SENSITIVE_MASK};
+use ordo_provision::model::{status, ApplyDecision, RefusalKind, SENSITIVE_MASK};
 use support::{poll, Env};
 
 const NAMESPACE_STACK: &str = "stacks/tcloud_namespace";
@@ -108,7 +108,7 @@ async fn human_in_the_loop_signal_approves_by_signal() {
     assert_eq!(env.sim_state(ADMIN_STACK).resources, 0, "nothing applied before approval");
 
     let approve = ApplyDecision { is_approved: true, reason: None, approver: None, ..Default::default() };
-    env.client.decide(&id, approve, true).await.unwrap();
+    env.decide(&id, approve, true).await.unwrap();
     let result = env.client.result(&id).await.unwrap();
     assert_eq!(result.status, status::APPLIED);
     let view = env.client.view(&id).await.unwrap();
@@ -123,7 +123,7 @@ async fn rejection_applies_nothing() {
     let env = Env::start().await;
     let id = env.client.start(&env.scenario("human_in_the_loop_signal"), false).await.unwrap();
     env.wait_status(&id, status::AWAITING_APPROVAL).await;
-    env.client.decide(&id, decision(false, "not today", None), true).await.unwrap();
+    env.decide(&id, decision(false, "not today", None), true).await.unwrap();
     let result = env.client.result(&id).await.unwrap();
     assert_eq!(result.status, status::REJECTED);
     assert_eq!(env.sim_state(ADMIN_STACK).resources, 0);
@@ -139,17 +139,20 @@ async fn human_in_the_loop_update_validates_reason_and_approver() {
     let id = env.client.start(&request, false).await.unwrap();
     env.wait_status(&id, status::AWAITING_APPROVAL).await;
 
-    match env.client.decide(&id, decision(true, "", Some("alice")), false).await {
-        Err(RunError::Rejected(why)) => assert!(why.contains("reason"), "{why}"),
+    match env.decide(&id, decision(true, "", Some("alice")), false).await {
+        Err(RunError::Refused(r)) => assert_eq!(r.kind, RefusalKind::Invalid { field: "reason".into() }, "{r}"),
         other => panic!("an empty reason must be refused, got {other:?}"),
     }
-    match env.client.decide(&id, decision(true, "looks fine", Some("mallory")), false).await {
-        Err(RunError::Rejected(why)) => assert!(why.contains("mallory"), "{why}"),
+    match env.decide(&id, decision(true, "looks fine", Some("mallory")), false).await {
+        Err(RunError::Refused(r)) => {
+            assert_eq!(r.kind, RefusalKind::NotAnApprover, "{r}");
+            assert!(r.message.contains("mallory"), "{r}");
+        }
         other => panic!("a stranger must be refused, got {other:?}"),
     }
     assert_eq!(env.client.view(&id).await.unwrap().state.status, status::AWAITING_APPROVAL);
 
-    env.client.decide(&id, decision(true, "reviewed the admin grant", Some("alice")), false).await.unwrap();
+    env.decide(&id, decision(true, "reviewed the admin grant", Some("alice")), false).await.unwrap();
     let result = env.client.result(&id).await.unwrap();
     assert_eq!(result.status, status::APPLIED);
     let approval = env.client.view(&id).await.unwrap().state.approval.unwrap();
@@ -159,7 +162,7 @@ async fn human_in_the_loop_update_validates_reason_and_approver() {
     );
     assert!(approval.decided_at.is_some());
     // No decision is accepted once nothing is pending.
-    assert!(env.client.decide(&id, decision(true, "again", Some("alice")), false).await.is_err());
+    assert!(env.decide(&id, decision(true, "again", Some("alice")), false).await.is_err());
 }
 
 /// Non-recoverable failure: a hard policy failure completes as `policy_hard_failed`, nothing applied.
@@ -309,7 +312,7 @@ async fn approvers_are_notified_reminded_and_told_the_outcome() {
     assert_eq!(requested["ordo"]["notification"]["approvers"], serde_json::json!(["alice"]));
     assert!(requested["ordo"]["notification"]["policy_messages"][0].as_str().unwrap().contains("ordo.admin_users"));
 
-    env.client.decide(&id, decision(true, "reviewed the admin grant", Some("alice")), false).await.unwrap();
+    env.decide(&id, decision(true, "reviewed the admin grant", Some("alice")), false).await.unwrap();
     assert_eq!(env.client.result(&id).await.unwrap().status, status::APPLIED);
     let received = webhook.wait_for(3).await;
     assert_eq!(received.len(), 3, "one reminder only: {received:#?}");
@@ -332,24 +335,60 @@ async fn two_distinct_approvals_are_needed_when_the_request_asks_for_them() {
     let id = env.client.start(&request, false).await.unwrap();
     env.wait_for(&id, "the approval", |v| v.state.approval_pending).await;
 
-    env.client.decide(&id, decision(true, "looks right", Some("alice")), false).await.unwrap();
+    env.decide(&id, decision(true, "looks right", Some("alice")), false).await.unwrap();
     let view = env.client.view(&id).await.unwrap();
     assert!(view.state.approval_pending, "one approval of two: still waiting");
     assert_eq!(view.state.approvals.len(), 1);
     assert_eq!(view.state.approval, None);
-    for (who, expected) in [(Some("alice"), "has already approved"), (None, "approver: required")] {
-        match env.client.decide(&id, decision(true, "again", who), false).await {
-            Err(RunError::Rejected(why)) => assert!(why.contains(expected), "{why}"),
-            other => panic!("expected a refusal containing {expected:?}, got {other:?}"),
+    for (who, expected) in [(Some("alice"), RefusalKind::AlreadyApproved), (None, RefusalKind::ApproverRequired)] {
+        match env.decide(&id, decision(true, "again", who), false).await {
+            Err(RunError::Refused(r)) => assert_eq!(r.kind, expected, "{r}"),
+            other => panic!("expected a {expected:?} refusal, got {other:?}"),
         }
     }
 
-    env.client.decide(&id, decision(true, "second pair of eyes", Some("carol")), false).await.unwrap();
+    env.decide(&id, decision(true, "second pair of eyes", Some("carol")), false).await.unwrap();
     assert_eq!(env.client.result(&id).await.unwrap().status, status::APPLIED);
     let state = env.client.view(&id).await.unwrap().state;
     let approvers: Vec<_> = state.approvals.iter().map(|a| a.approver.as_deref().unwrap()).collect();
     assert_eq!(approvers, ["alice", "carol"]);
     assert_eq!(state.approval.unwrap().approver.as_deref(), Some("carol"));
+}
+
+/// A decision is bound to the plan it names: another plan's hash is refused as `plan_changed`,
+/// and where the run lists approvers a decision without a hash is refused (the update) or
+/// ignored (seed 001's signal, which cannot be refused) — the run keeps waiting either way.
+#[tokio::test]
+async fn a_decision_names_the_plan_it_approves() {
+    use ordo_provision::model::RefusalKind;
+    let env = Env::start().await;
+    let mut request = env.scenario("human_in_the_loop_update");
+    request.approvers = vec!["alice".into()];
+    let id = env.client.start(&request, false).await.unwrap();
+    let waiting = env.wait_status(&id, status::AWAITING_APPROVAL).await.state.plan_hash.unwrap();
+
+    let mut stale = decision(true, "reviewed", Some("alice"));
+    stale.plan_hash = Some("f".repeat(64));
+    match env.client.decide(&id, stale, false).await {
+        Err(RunError::Refused(refusal)) => assert_eq!(refusal.kind, RefusalKind::PlanChanged, "{refusal:?}"),
+        other => panic!("expected plan_changed, got {other:?}"),
+    }
+    match env.client.decide(&id, decision(true, "reviewed", Some("alice")), false).await {
+        Err(RunError::Refused(refusal)) => {
+            assert_eq!(refusal.kind, RefusalKind::Invalid { field: "plan_hash".into() }, "{refusal:?}")
+        }
+        other => panic!("expected a refusal naming plan_hash, got {other:?}"),
+    }
+    env.client.decide(&id, decision(true, "seed signal", Some("alice")), true).await.unwrap();
+    let view = env.wait_for(&id, "the signal to be ignored", |v| v.state.error.is_some()).await;
+    assert!(view.state.approval_pending, "{view:?}");
+    assert!(view.state.error.unwrap().contains("plan_hash"));
+
+    let mut bound = decision(true, "reviewed this plan", Some("alice"));
+    bound.plan_hash = Some(waiting.clone());
+    env.client.decide(&id, bound, false).await.unwrap();
+    let view = env.wait_status(&id, status::APPLIED).await;
+    assert_eq!(view.state.approval.unwrap().plan_hash, waiting);
 }
 
 /// A request cannot ask for more approvals than it has approvers, nor for none.
@@ -379,7 +418,7 @@ async fn a_decision_before_the_reminder_cancels_both_timers() {
     let id = env.client.start(&request, false).await.unwrap();
     webhook.wait_for(1).await;
     env.wait_for(&id, "the approval", |v| v.state.approval_pending).await;
-    env.client.decide(&id, decision(false, "not today", None), false).await.unwrap();
+    env.decide(&id, decision(false, "not today", None), false).await.unwrap();
     assert_eq!(env.client.result(&id).await.unwrap().status, status::REJECTED);
 
     let handle = env.client.temporal().get_workflow_handle::<ordo_provision::workflows::ProvisionInfraWorkflow>(&id);
@@ -469,7 +508,7 @@ async fn replan_continues_as_new_with_the_same_input() {
     .await;
     let second = env.wait_status(&id, status::AWAITING_APPROVAL).await;
     assert_eq!(first.state.directory, second.state.directory);
-    env.client.decide(&id, decision(true, "fresh plan ok", None), false).await.unwrap();
+    env.decide(&id, decision(true, "fresh plan ok", None), false).await.unwrap();
     assert_eq!(env.client.result(&id).await.unwrap().status, status::APPLIED);
 }
 
@@ -484,7 +523,7 @@ async fn stale_plan_is_replanned_not_forced() {
     support::apply_outside_ordo(&env, ADMIN_STACK).await;
     let drifted = env.sim_state(ADMIN_STACK);
 
-    env.client.decide(&id, decision(true, "approved the old plan", None), false).await.unwrap();
+    env.decide(&id, decision(true, "approved the old plan", None), false).await.unwrap();
     let result = env.client.result(&id).await.unwrap();
     assert_eq!(result.status, status::APPLIED);
     let view = env.client.view(&id).await.unwrap();
@@ -564,7 +603,7 @@ async fn runs_on_one_workspace_take_turns() {
     );
     assert_eq!(still.state.plan_attempts, 0);
 
-    env.client.decide(&first, decision(true, "first", None), false).await.unwrap();
+    env.decide(&first, decision(true, "first", None), false).await.unwrap();
     assert_eq!(env.client.result(&first).await.unwrap().status, status::APPLIED);
     // The second run now plans against the applied state: nothing left to create, so it passes.
     let result = env.client.result(&second).await.unwrap();

@@ -124,3 +124,33 @@ async fn record_lock_with_a_queue() {
     .await;
     save(&env, &lock, "lock_workspace_queued").await;
 }
+
+/// Records a run whose approvers bind their decision to the plan hash (the `decision-plan-hash`
+/// patch marker at the gate), with one refused stale decision before the accepted one.
+#[tokio::test]
+#[ignore = "writes fixtures; run with `make record-histories`"]
+async fn record_decision_bound_to_the_plan() {
+    let env = Env::start().await;
+    let mut request = env.scenario("human_in_the_loop_update");
+    request.approvers = vec!["alice".into()];
+    let id = env.client.start(&request, false).await.unwrap();
+    let plan_hash = env.wait_status(&id, status::AWAITING_APPROVAL).await.state.plan_hash;
+    let stale = ApplyDecision {
+        is_approved: true,
+        reason: Some("recorded".into()),
+        approver: Some("alice".into()),
+        plan_hash: Some("0".repeat(64)),
+        ..Default::default()
+    };
+    assert!(env.client.decide(&id, stale, false).await.is_err());
+    let decision = ApplyDecision {
+        is_approved: true,
+        reason: Some("recorded".into()),
+        approver: Some("alice".into()),
+        plan_hash,
+        ..Default::default()
+    };
+    env.client.decide(&id, decision, false).await.unwrap();
+    assert_eq!(env.client.result(&id).await.unwrap().status, status::APPLIED);
+    save(&env, &id, "provision_decision_bound").await;
+}

@@ -84,7 +84,7 @@ impl ProvisionActivities {
 impl ProvisionActivities {
     /// Prepares the workspace (`terraform init`).
     #[activity(name = "terraform_init")]
-    #[tracing::instrument(skip_all, fields(activity = "terraform_init", workflow_id = ctx.info().workflow_id.as_deref().unwrap_or_default()))]
+    #[tracing::instrument(name = "terraform_init", skip_all, fields(workflow_id = ctx.info().workflow_id.as_deref(), attempt = ctx.info().attempt))]
     pub async fn terraform_init(
         self: Arc<Self>,
         ctx: ActivityContext,
@@ -96,7 +96,7 @@ impl ProvisionActivities {
 
     /// Computes and saves a plan.
     #[activity(name = "terraform_plan")]
-    #[tracing::instrument(skip_all, fields(activity = "terraform_plan", workflow_id = ctx.info().workflow_id.as_deref().unwrap_or_default()))]
+    #[tracing::instrument(name = "terraform_plan", skip_all, fields(workflow_id = ctx.info().workflow_id.as_deref(), attempt = ctx.info().attempt))]
     pub async fn terraform_plan(
         self: Arc<Self>,
         ctx: ActivityContext,
@@ -120,7 +120,7 @@ impl ProvisionActivities {
 
     /// Evaluates the policy bundle on the plan.
     #[activity(name = "policy_check")]
-    #[tracing::instrument(skip_all, fields(activity = "policy_check", workflow_id = ctx.info().workflow_id.as_deref().unwrap_or_default()))]
+    #[tracing::instrument(name = "policy_check", skip_all, fields(workflow_id = ctx.info().workflow_id.as_deref(), attempt = ctx.info().attempt))]
     pub async fn policy_check(
         self: Arc<Self>,
         ctx: ActivityContext,
@@ -138,7 +138,7 @@ impl ProvisionActivities {
 
     /// POSTs an approval notification to the worker's webhook; `false` when none is configured.
     #[activity(name = "notify_webhook")]
-    #[tracing::instrument(skip_all, fields(activity = "notify_webhook", workflow_id = ctx.info().workflow_id.as_deref().unwrap_or_default()))]
+    #[tracing::instrument(name = "notify_webhook", skip_all, fields(workflow_id = ctx.info().workflow_id.as_deref(), attempt = ctx.info().attempt))]
     pub async fn notify_webhook(
         self: Arc<Self>,
         ctx: ActivityContext,
@@ -151,7 +151,7 @@ impl ProvisionActivities {
 
     /// Applies exactly the approved saved plan, heartbeating resource progress.
     #[activity(name = "terraform_apply")]
-    #[tracing::instrument(skip_all, fields(activity = "terraform_apply", workflow_id = ctx.info().workflow_id.as_deref().unwrap_or_default()))]
+    #[tracing::instrument(name = "terraform_apply", skip_all, fields(workflow_id = ctx.info().workflow_id.as_deref(), attempt = ctx.info().attempt))]
     pub async fn terraform_apply(
         self: Arc<Self>,
         ctx: ActivityContext,
@@ -173,7 +173,7 @@ impl ProvisionActivities {
 
     /// Destroys everything the workspace manages, heartbeating resource progress.
     #[activity(name = "terraform_destroy")]
-    #[tracing::instrument(skip_all, fields(activity = "terraform_destroy", workflow_id = ctx.info().workflow_id.as_deref().unwrap_or_default()))]
+    #[tracing::instrument(name = "terraform_destroy", skip_all, fields(workflow_id = ctx.info().workflow_id.as_deref(), attempt = ctx.info().attempt))]
     pub async fn terraform_destroy(
         self: Arc<Self>,
         ctx: ActivityContext,
@@ -188,7 +188,7 @@ impl ProvisionActivities {
 
     /// Reads the outputs, sensitive values masked.
     #[activity(name = "terraform_output")]
-    #[tracing::instrument(skip_all, fields(activity = "terraform_output", workflow_id = ctx.info().workflow_id.as_deref().unwrap_or_default()))]
+    #[tracing::instrument(name = "terraform_output", skip_all, fields(workflow_id = ctx.info().workflow_id.as_deref(), attempt = ctx.info().attempt))]
     pub async fn terraform_output(
         self: Arc<Self>,
         ctx: ActivityContext,

@@ -8,13 +8,22 @@ use std::time::Duration;
 use futures::StreamExt as _;
 use serde::{Deserialize, Serialize};
 use temporalio_client::errors::{WorkflowGetResultError, WorkflowUpdateError};
+use temporalio_client::grpc::WorkflowService as _;
 use temporalio_client::{
-    Client, WorkflowDescribeOptions, WorkflowExecuteUpdateOptions, WorkflowExecutionStatus, WorkflowGetResultOptions,
-    WorkflowListOptions, WorkflowQueryOptions, WorkflowSignalOptions, WorkflowStartOptions,
+    Client, NamespacedClient as _, WorkflowDescribeOptions, WorkflowExecuteUpdateOptions, WorkflowExecutionStatus,
+    WorkflowFetchHistoryOptions, WorkflowGetResultOptions, WorkflowListOptions, WorkflowQueryOptions,
+    WorkflowSignalOptions, WorkflowStartOptions,
 };
+use temporalio_common::protos::temporal::api::common::v1::WorkflowExecution;
+use temporalio_common::protos::temporal::api::enums::v1::ResetReapplyExcludeType;
+use temporalio_common::protos::temporal::api::history::v1::history_event::Attributes;
+use temporalio_common::protos::temporal::api::workflowservice::v1::ResetWorkflowExecutionRequest;
 use temporalio_common::search_attributes::SearchAttributes;
 
-use crate::model::{ApplyDecision, ExtendTtl, ProvisionRequest, ProvisionResult, ProvisionState, RequestError};
+use crate::model::{
+    ApplyDecision, ExtendTtl, ProvisionRequest, ProvisionResult, ProvisionState, Refusal, RefusalKind, RequestError,
+    PROVISION_WORKFLOW,
+};
 use crate::policy::PolicyBundle;
 use crate::workflows::{DeprovisionInfraWorkflow, ProvisionInfraWorkflow, PROVISION_STATUS, SCENARIO, TF_DIRECTORY};
 use ordo_core::time::rfc3339;
@@ -68,6 +77,26 @@ pub struct RunSummary {
     pub started_at: Option<String>,
 }
 
+/// What `describe` tells without asking a worker.
+#[derive(Debug, Clone)]
+pub struct Described {
+    /// `ProvisionInfraWorkflow` or `DeprovisionInfraWorkflow`.
+    pub workflow_type: String,
+    /// Temporal execution status (`Running`, `Completed`, …).
+    pub execution_status: String,
+    /// The current execution's run id.
+    pub run_id: String,
+}
+
+/// The execution that continues after a reset.
+#[derive(Debug, Clone)]
+pub struct Reset {
+    /// The new run's id.
+    pub run_id: String,
+    /// The workflow task the run was reset to (the one that scheduled the last plan).
+    pub reset_to_event_id: i64,
+}
+
 /// Filters for `list`, combined with AND.
 #[derive(Debug, Clone, Default)]
 pub struct ListFilter {
@@ -103,9 +132,9 @@ pub enum RunError {
     /// No such workflow.
     #[error("no run with id {0:?}")]
     NotFound(String),
-    /// The workflow refused (update validator): the message says why.
-    #[error("{0}")]
-    Rejected(String),
+    /// The run refused (an update's validator, or a reset without a plan stage): act on its kind.
+    #[error("the run refused: {0}")]
+    Refused(Refusal),
     /// Anything else (connection, server).
     #[error(transparent)]
     Other(#[from] anyhow::Error),
@@ -197,7 +226,7 @@ impl ProvisionClient {
     }
 
     /// Approves or rejects: through the update (validated; a refusal comes back as
-    /// [`RunError::Rejected`]) or, with `via_signal`, seed 001's fire-and-forget signal.
+    /// [`RunError::Refused`]) or, with `via_signal`, seed 001's fire-and-forget signal.
     pub async fn decide(&self, id: &str, decision: ApplyDecision, via_signal: bool) -> Result<(), RunError> {
         let handle = self.client.get_workflow_handle::<ProvisionInfraWorkflow>(id);
         if via_signal {
@@ -239,6 +268,84 @@ impl ProvisionClient {
             .map_err(|e| update_error(id, e))
     }
 
+    /// What Temporal knows of the run's current execution, without asking a worker.
+    pub async fn describe(&self, id: &str) -> Result<Described, RunError> {
+        let description = self
+            .client
+            .get_workflow_handle::<ProvisionInfraWorkflow>(id)
+            .describe(WorkflowDescribeOptions::default())
+            .await
+            .map_err(|e| not_found_or(id, e.to_string()))?;
+        let run_id = description
+            .raw()
+            .workflow_execution_info
+            .as_ref()
+            .and_then(|i| i.execution.as_ref())
+            .map(|e| e.run_id.clone())
+            .unwrap_or_default();
+        Ok(Described {
+            workflow_type: description.workflow_type().to_owned(),
+            execution_status: execution_status_name(description.status()),
+            run_id,
+        })
+    }
+
+    /// Resets a provisioning run to its plan stage: the current execution is terminated and a new
+    /// one re-plans from the workflow task that scheduled the last plan. Earlier decisions and
+    /// re-plan requests are not re-applied, so the new plan needs a new approval. `reason` and
+    /// `identity` are recorded in the history. Refused ([`RefusalKind::NoPlanStage`]) for destroy
+    /// runs and runs that never planned.
+    #[tracing::instrument(skip_all, fields(workflow_id = id))]
+    pub async fn reset(&self, id: &str, reason: &str, identity: &str) -> Result<Reset, RunError> {
+        let described = self.describe(id).await?;
+        if described.workflow_type != PROVISION_WORKFLOW {
+            let message = "only provisioning runs have a plan stage";
+            return Err(RunError::Refused(Refusal::new(RefusalKind::NoPlanStage, message)));
+        }
+        let events = self
+            .client
+            .get_workflow_handle::<ProvisionInfraWorkflow>(id)
+            .fetch_history(WorkflowFetchHistoryOptions::default())
+            .into_events()
+            .await
+            .map_err(|e| anyhow::anyhow!("fetching the history of {id}: {e}"))?;
+        let reset_to = events
+            .iter()
+            .rev()
+            .find_map(|e| match &e.attributes {
+                Some(Attributes::ActivityTaskScheduledEventAttributes(a))
+                    if a.activity_type.as_ref().is_some_and(|t| t.name == "terraform_plan") =>
+                {
+                    Some(a.workflow_task_completed_event_id)
+                }
+                _ => None,
+            })
+            .ok_or_else(|| {
+                let message = "the run has not reached its plan stage yet";
+                RunError::Refused(Refusal::new(RefusalKind::NoPlanStage, message))
+            })?;
+        let response = self
+            .client
+            .clone()
+            .reset_workflow_execution(temporalio_client::tonic::Request::new(ResetWorkflowExecutionRequest {
+                namespace: self.client.namespace(),
+                workflow_execution: Some(WorkflowExecution { workflow_id: id.to_owned(), run_id: described.run_id }),
+                reason: reason.to_owned(),
+                workflow_task_finish_event_id: reset_to,
+                request_id: uuid::Uuid::new_v4().to_string(),
+                reset_reapply_exclude_types: vec![
+                    ResetReapplyExcludeType::Signal as i32,
+                    ResetReapplyExcludeType::Update as i32,
+                ],
+                identity: identity.to_owned(),
+                ..Default::default()
+            }))
+            .await
+            .map_err(|status| anyhow::anyhow!("resetting {id}: {status}"))?
+            .into_inner();
+        Ok(Reset { run_id: response.run_id, reset_to_event_id: reset_to })
+    }
+
     /// Runs matching `filter`, newest first.
     pub async fn list(&self, filter: &ListFilter) -> anyhow::Result<Vec<RunSummary>> {
         let options = WorkflowListOptions::builder().maybe_limit(filter.limit).build();
@@ -275,7 +382,10 @@ fn not_found_or(id: &str, message: String) -> RunError {
 
 fn update_error(id: &str, err: WorkflowUpdateError) -> RunError {
     match err {
-        WorkflowUpdateError::Failed(failure) => RunError::Rejected(failure.message.clone()),
+        WorkflowUpdateError::Failed(failure) => match Refusal::from_message(&failure.message) {
+            Some(refusal) => RunError::Refused(refusal),
+            None => RunError::Other(anyhow::anyhow!("the update failed: {}", failure.message)),
+        },
         WorkflowUpdateError::NotFound(_) => RunError::NotFound(id.to_owned()),
         other => not_found_or(id, other.to_string()),
     }

@@ -252,7 +252,7 @@ impl LockActivities {
     /// Queues this run for the workspace's lock (signal-with-start of the lock workflow on this
     /// task queue); returns the lock's workflow id. The grant arrives later as a signal.
     #[activity(name = "request_workspace_lock")]
-    #[tracing::instrument(skip_all, fields(activity = "request_workspace_lock", workflow_id = ctx.info().workflow_id.as_deref().unwrap_or_default()))]
+    #[tracing::instrument(name = "request_workspace_lock", skip_all, fields(workflow_id = ctx.info().workflow_id.as_deref(), attempt = ctx.info().attempt))]
     pub async fn request_workspace_lock(
         self: Arc<Self>,
         ctx: ActivityContext,
@@ -279,7 +279,7 @@ impl LockActivities {
 
     /// Whether a workflow is still running (the lock's check on its holder).
     #[activity(name = "check_run_open")]
-    #[tracing::instrument(skip_all, fields(activity = "check_run_open", workflow_id = ctx.info().workflow_id.as_deref().unwrap_or_default()))]
+    #[tracing::instrument(name = "check_run_open", skip_all, fields(workflow_id = ctx.info().workflow_id.as_deref(), attempt = ctx.info().attempt))]
     pub async fn check_run_open(
         self: Arc<Self>,
         ctx: ActivityContext,

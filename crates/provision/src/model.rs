@@ -327,9 +327,15 @@ pub struct ApplyDecision {
     /// Who decided; must be one of the run's `approvers` when that list is not empty.
     #[serde(default)]
     pub approver: Option<String>,
-    /// The decider's role as the caller (Ordo's API) established it; `admin` may decide any run.
+    /// The decider's role as the caller (Ordo's API) established it. Recorded, not trusted: the
+    /// workflow cannot check a role claim, so since the `decision-plan-hash` patch it grants nothing.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub approver_role: Option<String>,
+    /// The SHA-256 of the plan the decider reviewed. A decision on another plan (re-planned since)
+    /// is refused; required where the run lists its approvers. Ordo's API, CLI and UI always send
+    /// it; seed 001's own commands, without it, still decide runs that list no approvers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plan_hash: Option<String>,
 }
 
 /// `extend_ttl` update payload.
@@ -337,6 +343,126 @@ pub struct ApplyDecision {
 pub struct ExtendTtl {
     /// Seconds to add to the destroy deadline.
     pub seconds: u64,
+}
+
+/// Why a run refused a request (an update's validator, or the client before it asks): data, so
+/// callers act on [`RefusalKind`] and show [`Refusal::message`], never read the wording.
+///
+/// A validator's error reaches the caller only as a failure message (no type), so a refusal
+/// crosses the workflow boundary in one documented text form, written by [`Refusal::to_message`]
+/// and read by [`Refusal::from_message`] (nowhere else):
+///
+/// ```text
+/// <kind>: <message>        kind = not_pending | approver_required | not_an_approver
+///                                 | already_approved | no_ttl | no_plan_stage | invalid.<field>
+/// ```
+///
+/// e.g. `invalid.reason: Update apply decision must include a reason.` — still a sentence for
+/// someone using the `temporal` CLI. `Display` is that form too, so a refusal turned into any
+/// boxed error keeps its kind.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{}", self.to_message())]
+pub struct Refusal {
+    /// What kind of refusal, for the caller to act on.
+    pub kind: RefusalKind,
+    /// A sentence for people.
+    pub message: String,
+}
+
+/// The refusals a run makes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RefusalKind {
+    /// No approval is pending: not asked yet, already decided, or the run is past its gate.
+    NotPending,
+    /// The decision names nobody, and the run needs a named approver (it lists its approvers, or
+    /// asks for several distinct approvals).
+    ApproverRequired,
+    /// The named approver is not one of the run's approvers.
+    NotAnApprover,
+    /// This approver has already approved this plan (four eyes need a different one).
+    AlreadyApproved,
+    /// No TTL is running, so there is no destroy to push out.
+    NoTtl,
+    /// The run has no plan stage to reset to (a destroy run, or it never planned).
+    NoPlanStage,
+    /// The decision names a plan that is no longer the one waiting (re-planned since it was shown).
+    PlanChanged,
+    /// A field of the request has a bad value.
+    Invalid {
+        /// The field, as the request names it (`reason`, `seconds`).
+        field: String,
+    },
+}
+
+impl RefusalKind {
+    /// Every kind, for tests and docs (`Invalid` with a sample field).
+    pub fn all() -> Vec<Self> {
+        vec![
+            Self::NotPending,
+            Self::ApproverRequired,
+            Self::NotAnApprover,
+            Self::AlreadyApproved,
+            Self::NoTtl,
+            Self::NoPlanStage,
+            Self::PlanChanged,
+            Self::Invalid { field: "reason".into() },
+        ]
+    }
+
+    fn tag(&self) -> String {
+        match self {
+            Self::NotPending => "not_pending".into(),
+            Self::ApproverRequired => "approver_required".into(),
+            Self::NotAnApprover => "not_an_approver".into(),
+            Self::AlreadyApproved => "already_approved".into(),
+            Self::NoTtl => "no_ttl".into(),
+            Self::NoPlanStage => "no_plan_stage".into(),
+            Self::PlanChanged => "plan_changed".into(),
+            Self::Invalid { field } => format!("invalid.{field}"),
+        }
+    }
+
+    fn from_tag(tag: &str) -> Option<Self> {
+        Some(match tag {
+            "not_pending" => Self::NotPending,
+            "approver_required" => Self::ApproverRequired,
+            "not_an_approver" => Self::NotAnApprover,
+            "already_approved" => Self::AlreadyApproved,
+            "no_ttl" => Self::NoTtl,
+            "no_plan_stage" => Self::NoPlanStage,
+            "plan_changed" => Self::PlanChanged,
+            other => {
+                let field = other.strip_prefix("invalid.")?;
+                let valid =
+                    !field.is_empty() && field.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'.');
+                return valid.then(|| Self::Invalid { field: field.to_owned() });
+            }
+        })
+    }
+}
+
+impl Refusal {
+    /// A refusal of `kind`, explained by `message`.
+    pub fn new(kind: RefusalKind, message: impl Into<String>) -> Self {
+        Self { kind, message: message.into() }
+    }
+
+    /// A refusal of `field`'s value.
+    pub fn invalid(field: &str, message: impl Into<String>) -> Self {
+        Self::new(RefusalKind::Invalid { field: field.to_owned() }, message)
+    }
+
+    /// The text form a validator fails with: `<kind>: <message>`.
+    pub fn to_message(&self) -> String {
+        format!("{}: {}", self.kind.tag(), self.message)
+    }
+
+    /// Reads [`Refusal::to_message`]'s form back; `None` for any other text (a failure that is
+    /// not one of the run's refusals).
+    pub fn from_message(text: &str) -> Option<Self> {
+        let (tag, message) = text.split_once(": ")?;
+        Some(Self { kind: RefusalKind::from_tag(tag)?, message: message.to_owned() })
+    }
 }
 
 /// A decision as recorded by the workflow.
@@ -634,5 +760,26 @@ mod tests {
         let mut input = base.clone();
         input["sim"] = json!({"latency_ms": u64::MAX});
         assert_eq!(ProvisionRequest::parse(input).unwrap_err().field, "sim.latency_ms");
+    }
+
+    /// Every refusal kind survives the text form a validator fails with, message included.
+    #[test]
+    fn every_refusal_kind_round_trips_through_its_message_form() {
+        for kind in RefusalKind::all() {
+            let refusal = Refusal::new(kind, "no: really, \"alice\" may not: see why");
+            let text = refusal.to_message();
+            assert_eq!(Refusal::from_message(&text).as_ref(), Some(&refusal), "{text}");
+            assert_eq!(refusal.to_string(), text, "Display is the wire form, so boxing keeps the kind");
+        }
+        let seconds = Refusal::invalid("seconds", "must be at least 1");
+        assert_eq!(seconds.to_message(), "invalid.seconds: must be at least 1");
+    }
+
+    /// Text that is not a refusal (another failure, an unknown kind) reads as none.
+    #[test]
+    fn other_failure_messages_are_not_refusals() {
+        for text in ["", "panicked", "unknown_kind: x", "invalid.: x", "invalid.a b: x", "not_pending:x"] {
+            assert_eq!(Refusal::from_message(text), None, "{text:?}");
+        }
     }
 }

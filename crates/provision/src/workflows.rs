@@ -25,7 +25,7 @@ use crate::metrics::{self, GateOutcome};
 use crate::model::attribute;
 use crate::model::{
     mask_outputs, status, ApplyDecision, Approval, ExtendTtl, ProvisionRequest, ProvisionResult, ProvisionState,
-    ResourceChange, PROVISION_WORKFLOW,
+    Refusal, RefusalKind, ResourceChange, PROVISION_WORKFLOW,
 };
 use crate::notify::{Notification, NotificationEvent};
 use crate::policy::{decide, Verdict};
@@ -50,6 +50,10 @@ const NOTIFY_PATCH: &str = "notify-approvals";
 /// Patch marker of the reminder before an ephemeral run's destroy.
 const NOTIFY_DESTROY_PATCH: &str = "notify-destroy";
 
+/// Patch marker of binding decisions to the reviewed plan's hash (and of no longer trusting a
+/// decision's role claim).
+const DECISION_PLAN_HASH_PATCH: &str = "decision-plan-hash";
+
 /// Attempts at delivering one notification before the run gives up on it.
 const NOTIFY_ATTEMPTS: u32 = 5;
 
@@ -73,6 +77,9 @@ pub struct ProvisionInfraWorkflow {
     ttl_version: u64,
     /// The workspace lock granted this run the directory.
     granted: bool,
+    /// Decisions name the plan they approve, and role claims grant nothing (patch
+    /// `decision-plan-hash`; runs whose gate opened before it replay without).
+    bind_plan_hash: bool,
 }
 
 #[workflow_methods]
@@ -144,9 +151,9 @@ impl ProvisionInfraWorkflow {
         decision: &ApplyDecision,
     ) -> Result<(), HandlerError> {
         if decision.reason.as_deref().map(str::trim).unwrap_or_default().is_empty() {
-            return Err("Update apply decision must include a reason.".into());
+            return Err(Refusal::invalid("reason", "Update apply decision must include a reason.").into());
         }
-        self.check_decision(decision)
+        Ok(self.check_decision(decision)?)
     }
 
     /// The approval update: validated (reason, approver, pending), then recorded in history.
@@ -158,10 +165,11 @@ impl ProvisionInfraWorkflow {
     #[update_validator(extend_ttl)]
     fn validate_extend_ttl(&self, _ctx: &WorkflowContextView, extend: &ExtendTtl) -> Result<(), HandlerError> {
         if extend.seconds == 0 {
-            return Err("seconds: must be at least 1".into());
+            return Err(Refusal::invalid("seconds", "must be at least 1").into());
         }
         if self.state.status != status::WAITING_FOR_DESTROY {
-            return Err(format!("no TTL is running (status is {:?})", self.state.status).into());
+            let message = format!("no TTL is running (status is {:?})", self.state.status);
+            return Err(Refusal::new(RefusalKind::NoTtl, message).into());
         }
         Ok(())
     }
@@ -209,16 +217,44 @@ impl ProvisionInfraWorkflow {
 }
 
 impl ProvisionInfraWorkflow {
-    fn check_decision(&self, decision: &ApplyDecision) -> Result<(), HandlerError> {
+    /// Whether a decision can be taken now, and from this approver (the update's validator and the
+    /// signal both ask).
+    fn check_decision(&self, decision: &ApplyDecision) -> Result<(), Refusal> {
         if !self.state.approval_pending || self.decision.is_some() {
-            return Err(format!("no approval is pending (status is {:?})", self.state.status).into());
+            let message = format!("no approval is pending (status is {:?})", self.state.status);
+            return Err(Refusal::new(RefusalKind::NotPending, message));
         }
-        let admin = decision.approver_role.as_deref() == Some("admin") && decision.approver.is_some();
+        if self.bind_plan_hash {
+            let waiting = self.state.plan_hash.as_deref().unwrap_or_default();
+            match decision.plan_hash.as_deref() {
+                Some(seen) if seen != waiting => {
+                    let message = format!(
+                        "the plan changed since it was reviewed ({} was reviewed, {} is waiting): review it again",
+                        short_hash(seen),
+                        short_hash(waiting)
+                    );
+                    return Err(Refusal::new(RefusalKind::PlanChanged, message));
+                }
+                None if !self.state.approvers.is_empty() => {
+                    let message = "required: this run lists its approvers, so a decision names the plan it approves";
+                    return Err(Refusal::invalid("plan_hash", message));
+                }
+                _ => {}
+            }
+        }
+        // Before the `decision-plan-hash` patch a caller's claim to be an admin was trusted; the
+        // workflow cannot check it, so newer runs only check the approvers list.
+        let admin =
+            !self.bind_plan_hash && decision.approver_role.as_deref() == Some("admin") && decision.approver.is_some();
         if !self.state.approvers.is_empty() && !admin {
             match decision.approver.as_deref() {
-                None => return Err("approver: required; this run lists its approvers".into()),
+                None => {
+                    let message = "approver required: this run lists its approvers";
+                    return Err(Refusal::new(RefusalKind::ApproverRequired, message));
+                }
                 Some(who) if !self.state.approvers.iter().any(|a| a == who) => {
-                    return Err(format!("approver: {who:?} is not an approver of this run").into())
+                    let message = format!("{who:?} is not an approver of this run");
+                    return Err(Refusal::new(RefusalKind::NotAnApprover, message));
                 }
                 Some(_) => {}
             }
@@ -227,13 +263,13 @@ impl ProvisionInfraWorkflow {
             match decision.approver.as_deref() {
                 None => {
                     let needed = self.state.approvals_required;
-                    return Err(format!(
-                        "approver: required; this plan needs {needed} approvals from distinct approvers"
-                    )
-                    .into());
+                    let message =
+                        format!("approver required: this plan needs {needed} approvals from distinct approvers");
+                    return Err(Refusal::new(RefusalKind::ApproverRequired, message));
                 }
                 Some(who) if self.state.approvals.iter().any(|a| a.approver.as_deref() == Some(who)) => {
-                    return Err(format!("approver: {who:?} has already approved this plan").into())
+                    let message = format!("{who:?} has already approved this plan");
+                    return Err(Refusal::new(RefusalKind::AlreadyApproved, message));
                 }
                 Some(_) => {}
             }
@@ -273,6 +309,11 @@ impl ProvisionInfraWorkflow {
         self.decision = Some(approval.clone());
         approval
     }
+}
+
+/// The first 12 hex digits of a plan hash, for messages.
+fn short_hash(hash: &str) -> &str {
+    hash.get(..12).unwrap_or(hash)
 }
 
 /// What the locked part of a run ended with.
@@ -395,7 +436,9 @@ async fn await_decision(
     let timeout = Duration::from_secs(request.approval_timeout_secs);
     let opened = ctx.workflow_time();
     let deadline = opened.map(|now| rfc3339(now + timeout));
+    let bind_plan_hash = ctx.patched(DECISION_PLAN_HASH_PATCH);
     ctx.state_mut(|s| {
+        s.bind_plan_hash = bind_plan_hash;
         s.decision = None;
         s.state.approval = None;
         s.state.approvals.clear();

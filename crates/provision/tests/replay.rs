@@ -49,8 +49,12 @@ async fn recorded_histories_replay_deterministically() {
         names.iter().any(|n| n.starts_with("deprovision_")),
         "a DeprovisionInfraWorkflow history is recorded: {names:?}"
     );
-    for patched in ["provision_approval_notified.json", "provision_destroy_reminded.json", "lock_workspace_queued.json"]
-    {
+    for patched in [
+        "provision_approval_notified.json",
+        "provision_destroy_reminded.json",
+        "lock_workspace_queued.json",
+        "provision_decision_bound.json",
+    ] {
         assert!(names.contains(&patched), "a history recorded after each patch is kept: {names:?}");
     }
     let replayer = replayer();

@@ -1,12 +1,7 @@
-//! The routes, one module per resource, merged into one router; and the OpenAPI document
-//! generated from their annotations.
+//! The platform's routes (sign-in, info, health, the web UI) and every hosted domain's, merged
+//! into one router; and the OpenAPI document: the platform's, with each domain's merged in.
 
-mod applications;
-mod decide;
-mod events;
 mod meta;
-mod params;
-mod runs;
 mod session;
 mod web;
 
@@ -20,10 +15,8 @@ use crate::error::ApiError;
 use crate::AppState;
 
 pub(crate) fn router() -> Router<AppState> {
-    Router::new()
-        .merge(runs::router())
-        .merge(applications::router())
-        .merge(events::router())
+    let domains = crate::DOMAINS.iter().fold(Router::new(), |router, domain| router.merge((domain.router)()));
+    domains
         .merge(session::router())
         .merge(meta::router())
         .merge(web::router())
@@ -47,46 +40,28 @@ async fn method_not_allowed(method: Method, uri: Uri) -> (axum::http::StatusCode
     )
 }
 
+/// The document's head: title, description, shared schemas and the security schemes.
 #[derive(OpenApi)]
 #[openapi(
     info(
         title = "Ordo API",
         description = "Infrastructure provisioning runs as durable Temporal workflows: start, follow, approve, re-plan, extend, destroy, reset; and seed 000's application requests: request, authorize, follow, decommission.\n\nAuthenticate with `Authorization: Bearer <token>` (tokens come from the users file) or with the session cookie set by `POST /api/session`. Errors are `{error, field?, reason}`."
     ),
-    paths(
-        runs::start_run,
-        runs::list_runs,
-        runs::show_run,
-        runs::approve,
-        runs::reject,
-        runs::replan,
-        runs::extend,
-        runs::reset,
-        events::run_events,
-        applications::request_application,
-        applications::list_applications,
-        applications::show_application,
-        applications::authorize,
-        applications::decommission,
-        applications::pending_authorizations,
-        session::sign_in,
-        session::whoami,
-        session::sign_out,
-        meta::list_scenarios,
-        meta::inbox,
-        meta::info,
-        meta::health,
-    ),
     components(schemas(crate::error::ErrorBody, crate::auth::Role)),
-    modifiers(&Security),
+    modifiers(&Security)
+)]
+struct ApiDoc;
+
+/// The platform's own paths, after the domains'.
+#[derive(OpenApi)]
+#[openapi(
+    paths(session::sign_in, session::whoami, session::sign_out, meta::info, meta::health),
     tags(
-        (name = "runs", description = "Provisioning and destroy runs"),
-        (name = "applications", description = "Seed 000's application requests: request, authorize, decommission"),
         (name = "session", description = "Sign-in for the web UI"),
         (name = "meta", description = "Server information"),
     )
 )]
-struct ApiDoc;
+struct PlatformDoc;
 
 struct Security;
 
@@ -114,5 +89,10 @@ impl Modify for Security {
 
 /// The OpenAPI 3.1 document of the API, as served at `/api/openapi.json`.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    ApiDoc::openapi()
+    let mut doc = ApiDoc::openapi();
+    for domain in &crate::DOMAINS {
+        doc.merge((domain.openapi)());
+    }
+    doc.merge(PlatformDoc::openapi());
+    doc
 }

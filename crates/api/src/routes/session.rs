@@ -11,7 +11,7 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use utoipa::ToSchema;
 
-use crate::auth::{clear_session_cookie, session_cookie, User, SESSION_TTL};
+use crate::auth::{clear_session_cookie, session_cookie, session_cookie_value, User, SESSION_TTL};
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::ApiJson;
 use crate::AppState;
@@ -42,6 +42,7 @@ pub(crate) struct SignIn {
         (status = 401, description = "Unknown user or wrong password", body = ErrorBody),
         (status = 415, body = ErrorBody),
         (status = 422, body = ErrorBody),
+        (status = 429, description = "Too many failed sign-ins for this name lately", body = ErrorBody),
     )
 )]
 pub(crate) async fn sign_in(
@@ -51,13 +52,19 @@ pub(crate) async fn sign_in(
     if body.name.len() > 64 || body.password.len() > 1024 {
         return Err(ApiError::Unauthorized("unknown user or wrong password".into()));
     }
+    state.sessions().admit_sign_in(&body.name)?;
     let users = state.config().users.clone();
     let SignIn { name, password } = body;
+    let tried = name.clone();
     // Argon2 is slow on purpose; keep it off the async workers.
     let user = tokio::task::spawn_blocking(move || users.verify_password(&name, &password))
         .await
-        .map_err(|e| ApiError::Internal(e.into()))?
-        .ok_or_else(|| ApiError::Unauthorized("unknown user or wrong password".into()))?;
+        .map_err(|e| ApiError::Internal(e.into()))?;
+    let Some(user) = user else {
+        state.sessions().failed_sign_in(&tried);
+        return Err(ApiError::Unauthorized("unknown user or wrong password".into()));
+    };
+    state.sessions().signed_in(&user.name);
     let value = state.config().session_key.issue(&user.name, SystemTime::now(), SESSION_TTL);
     tracing::info!(user = %user.name, "signed in");
     Ok(([(SET_COOKIE, session_cookie(&value, state.config().secure_cookies))], Json(user)))
@@ -73,11 +80,15 @@ pub(crate) async fn whoami(user: User) -> Json<User> {
     Json(user)
 }
 
-/// Signs out (clears the cookie).
+/// Signs out: clears the cookie, and this server refuses it from now on (a copy kept elsewhere
+/// included).
 #[utoipa::path(
     delete, path = "/api/session", tag = "session",
     responses((status = 204, description = "Signed out"))
 )]
-pub(crate) async fn sign_out(State(state): State<AppState>) -> impl IntoResponse {
+pub(crate) async fn sign_out(State(state): State<AppState>, headers: axum::http::HeaderMap) -> impl IntoResponse {
+    if let Some(cookie) = session_cookie_value(&headers) {
+        state.sessions().revoke(&cookie, SystemTime::now());
+    }
     (StatusCode::NO_CONTENT, [(SET_COOKIE, clear_session_cookie(state.config().secure_cookies))])
 }

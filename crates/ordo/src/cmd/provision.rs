@@ -188,6 +188,10 @@ pub(crate) struct DecisionArgs {
     /// Send seed 001's signal `signal_apply_decision` instead of the validated update.
     #[arg(long)]
     signal: bool,
+    /// The plan you reviewed (its SHA-256, as `show` prints it in full with `--json`); default: the
+    /// plan waiting now, printed before the decision is sent. Refused if the plan changed since.
+    #[arg(long)]
+    plan_hash: Option<String>,
     #[command(flatten)]
     common: Common,
 }
@@ -354,10 +358,20 @@ async fn start_run(
 
 async fn decide(temporal: &ordo_core::TemporalArgs, args: DecisionArgs, approve: bool) -> anyhow::Result<ExitCode> {
     let client = connect(temporal, &args.common).await?;
+    let plan_hash = match args.plan_hash {
+        Some(hash) => hash,
+        None => {
+            let view = client.view(&args.id).await?;
+            let hash = anyhow::Context::context(view.state.plan_hash, "the run has no plan waiting for a decision")?;
+            eprintln!("{}: deciding on plan {hash}", args.id);
+            hash
+        }
+    };
     let decision = ApplyDecision {
         is_approved: approve,
         reason: (!args.reason.is_empty()).then_some(args.reason),
         approver: args.approver,
+        plan_hash: Some(plan_hash),
         ..Default::default()
     };
     match client.decide(&args.id, decision, args.signal).await {
@@ -365,8 +379,8 @@ async fn decide(temporal: &ordo_core::TemporalArgs, args: DecisionArgs, approve:
             eprintln!("{}: {}", args.id, if approve { "approved" } else { "rejected" });
             Ok(ExitCode::SUCCESS)
         }
-        Err(client::RunError::Rejected(why)) => {
-            eprintln!("error: the run refused the decision: {why}");
+        Err(client::RunError::Refused(refusal)) => {
+            eprintln!("error: the run refused the decision: {}", refusal.message);
             Ok(ExitCode::from(4))
         }
         Err(other) => Err(other.into()),

@@ -116,8 +116,10 @@ pub(crate) async fn run(temporal: ordo_core::TemporalArgs, args: ServeArgs) -> a
     let client = ordo_core::connect(&temporal).await?;
     let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("listening on {addr}"))?;
     announce(&listener, &config.users)?;
-    let applications = ApplicationClient::new(client.clone(), args.apps_task_queue);
-    let state = AppState::new(ProvisionClient::new(client, args.task_queue), applications, config);
+    let state = AppState::builder(&client, config)
+        .with(ProvisionClient::new(client.clone(), args.task_queue))
+        .with(ApplicationClient::new(client, args.apps_task_queue))
+        .build();
     ordo_api::serve(listener, state, shutdown_signal()).await.context("serving HTTP")?;
     Ok(ExitCode::SUCCESS)
 }
@@ -139,8 +141,10 @@ pub(crate) async fn start_in_background(
     match tokio::net::TcpListener::bind(addr).await {
         Ok(listener) => {
             announce(&listener, &config.users)?;
-            let applications = ApplicationClient::new(client.clone(), apps_task_queue);
-            let state = AppState::new(ProvisionClient::new(client, task_queue), applications, config);
+            let state = AppState::builder(&client, config)
+                .with(ProvisionClient::new(client.clone(), task_queue))
+                .with(ApplicationClient::new(client, apps_task_queue))
+                .build();
             tokio::spawn(async move {
                 let stopped = async move {
                     let _ = stopped.await;

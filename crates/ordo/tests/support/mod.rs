@@ -171,6 +171,19 @@ impl Env {
         .await
     }
 
+    /// Sends `decision` as Ordo's own clients do: naming the plan waiting now unless it names one.
+    pub async fn decide(
+        &self,
+        id: &str,
+        mut decision: ordo_provision::model::ApplyDecision,
+        via_signal: bool,
+    ) -> Result<(), ordo_provision::client::RunError> {
+        if decision.plan_hash.is_none() {
+            decision.plan_hash = self.client.view(id).await?.state.plan_hash;
+        }
+        self.client.decide(id, decision, via_signal).await
+    }
+
     /// Waits until the run's status is `status`.
     pub async fn wait_status(&self, id: &str, status: &str) -> RunView {
         self.wait_for(id, status, |v| v.state.status == status).await

@@ -1,6 +1,6 @@
 //! `/api/runs…`: start (scenario or full request, provisioning or destroy), list from visibility,
 //! show, approve / reject (update or seed 001's signal), re-plan, extend the TTL, reset to the
-//! plan stage.
+//! plan stage. Refusals of the run come back typed and map to statuses in `error.rs`.
 
 use std::future::Future;
 
@@ -12,26 +12,19 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use ordo_core::RequestError;
 use ordo_iac::DriverKind;
-use ordo_provision::client::{self, ListFilter, RunError, RunSummary, RunView};
+use ordo_provision::client::{self, Described, ListFilter, ProvisionClient, RunSummary, RunView};
 use ordo_provision::model::{ApplyDecision, ProvisionRequest, DEPROVISION_WORKFLOW, PROVISION_WORKFLOW};
 use ordo_provision::scenarios;
-use ordo_provision::workflows::ProvisionInfraWorkflow;
 use serde::{Deserialize, Serialize};
-use temporalio_client::grpc::WorkflowService as _;
-use temporalio_client::tonic::Request;
-use temporalio_client::{NamespacedClient as _, WorkflowDescribeOptions, WorkflowFetchHistoryOptions};
-use temporalio_common::protos::temporal::api::common::v1::WorkflowExecution;
-use temporalio_common::protos::temporal::api::enums::v1::ResetReapplyExcludeType;
-use temporalio_common::protos::temporal::api::history::v1::history_event::Attributes;
-use temporalio_common::protos::temporal::api::workflowservice::v1::ResetWorkflowExecutionRequest;
 use utoipa::{IntoParams, ToSchema};
 
-use super::decide::{admit, Decidable};
-use super::params::{check_id, check_text, list_limit};
+use super::access::may_decide;
+use super::schema::{DriverDoc, RunSummaryDoc, RunViewDoc, ScenarioKeyDoc};
 use crate::auth::{Role, User};
+use crate::decide::{admit, Decidable};
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{ApiJson, ApiQuery};
-use crate::schema::{DriverDoc, RunSummaryDoc, RunViewDoc, ScenarioKeyDoc};
+use crate::params::{check_id, check_text, list_limit};
 use crate::AppState;
 
 pub(crate) fn router() -> Router<AppState> {
@@ -207,6 +200,7 @@ async fn answered<T>(state: &AppState, call: impl Future<Output = T>) -> Result<
     ),
     security(("bearer" = []), ("session" = []))
 )]
+#[tracing::instrument(skip_all, fields(user = %user.name))]
 pub(crate) async fn start_run(
     State(state): State<AppState>,
     user: User,
@@ -215,8 +209,8 @@ pub(crate) async fn start_run(
     user.require(Role::Requester, "start runs")?;
     let (mut request, destroy) = body.into_request(&state)?;
     request.requested_by = Some(user.name.clone());
-    let id = state.client().start(&request, destroy).await.map_err(ApiError::Internal)?;
-    tracing::info!(workflow_id = %id, user = %user.name, destroy, "run started");
+    let id = state.domain::<ProvisionClient>()?.start(&request, destroy).await.map_err(ApiError::Internal)?;
+    tracing::info!(workflow_id = %id, destroy, "run started");
     Ok((StatusCode::CREATED, [(LOCATION, format!("/api/runs/{id}"))], Json(Started { workflow_id: id, destroy })))
 }
 
@@ -268,7 +262,7 @@ pub(crate) async fn list_runs(
     }
     let filter =
         ListFilter { status: query.status, scenario: query.scenario, directory: query.directory, limit: Some(limit) };
-    let rows = state.client().list(&filter).await.map_err(ApiError::Internal)?;
+    let rows = state.domain::<ProvisionClient>()?.list(&filter).await.map_err(ApiError::Internal)?;
     Ok(Json(rows))
 }
 
@@ -285,13 +279,14 @@ pub(crate) async fn list_runs(
     ),
     security(("bearer" = []), ("session" = []))
 )]
+#[tracing::instrument(skip_all, fields(workflow_id = %id))]
 pub(crate) async fn show_run(
     State(state): State<AppState>,
     _user: User,
     Path(id): Path<String>,
 ) -> Result<Json<RunView>, ApiError> {
     check_id(&id)?;
-    Ok(Json(state.client().view(&id).await?))
+    Ok(Json(state.domain::<ProvisionClient>()?.view(&id).await?))
 }
 
 /// How a decision reaches the run.
@@ -317,6 +312,11 @@ pub(crate) struct DecisionBody {
     /// `update` (default) or `signal`.
     #[serde(default)]
     via: Via,
+    /// The SHA-256 of the plan you reviewed (`state.plan_hash` of the run you were shown). A
+    /// decision on a plan that has changed since is refused with 409.
+    #[serde(default)]
+    #[schema(min_length = 64, max_length = 64)]
+    plan_hash: Option<String>,
 }
 
 /// A recorded (update) or sent (signal) decision.
@@ -387,6 +387,7 @@ pub(crate) async fn reject(
     decide(state, user, id, body, false).await
 }
 
+#[tracing::instrument(skip_all, fields(workflow_id = %id, user = %user.name, approve))]
 async fn decide(
     State(state): State<AppState>,
     user: User,
@@ -396,20 +397,31 @@ async fn decide(
 ) -> Result<Json<Decided>, ApiError> {
     check_id(&id)?;
     check_reason(body.reason.as_deref())?;
-    let view = state.client().view(&id).await?;
+    let runs = state.domain::<ProvisionClient>()?;
+    let view = runs.view(&id).await?;
     admit(&view, &user)?;
+    // Checked after who and what: a requester or an unknown run hears that first.
+    let plan_hash = match body.plan_hash {
+        Some(hash) if hash.len() == 64 && hash.bytes().all(|b| b.is_ascii_hexdigit()) => hash,
+        Some(_) => return Err(ApiError::validation("plan_hash", "must be the 64 hex digits of a plan's SHA-256")),
+        None => {
+            return Err(ApiError::validation(
+                "plan_hash",
+                "required: the hash of the plan you reviewed (state.plan_hash of GET /api/runs/{id})",
+            ))
+        }
+    };
     let decision = ApplyDecision {
         is_approved: approve,
         reason: body.reason,
         approver: Some(user.name.clone()),
-        // The workflow lets an admin decide runs that list other approvers; the API vouches for the role.
+        // Recorded in history; the workflow grants a role claim nothing (it cannot check it).
         approver_role: (user.role == Role::Admin).then(|| "admin".to_owned()),
+        plan_hash: Some(plan_hash),
     };
-    answered(&state, state.client().decide(&id, decision, body.via == Via::Signal)).await?.map_err(|e| match e {
-        RunError::Rejected(why) => refusal(why),
-        other => other.into(),
-    })?;
-    tracing::info!(workflow_id = %id, user = %user.name, approve, via = ?body.via, "decision sent");
+    // A refusal of the workflow's validator maps by its kind (`provision/error.rs`).
+    answered(&state, runs.decide(&id, decision, body.via == Via::Signal)).await??;
+    tracing::info!(via = ?body.via, "decision sent");
     Ok(Json(Decided { workflow_id: id, approved: approve, approver: user.name, via: body.via }))
 }
 
@@ -429,23 +441,11 @@ impl Decidable for RunView {
     }
 
     fn check_decider(&self, user: &User) -> Result<(), ApiError> {
-        user.may_decide(&self.state.approvers)
+        may_decide(user, &self.state.approvers)
     }
 
     fn not_awaited(&self) -> Option<String> {
         (!self.state.approval_pending).then(|| format!("no approval is pending (status is {:?})", self.state.status))
-    }
-}
-
-/// Maps the workflow validator's refusal to a status: its messages are the only channel
-/// (a validator failure carries no type), so match on the wording the workflow uses.
-fn refusal(why: String) -> ApiError {
-    if why.contains("no approval is pending") {
-        ApiError::Conflict(why)
-    } else if why.starts_with("approver:") {
-        ApiError::Forbidden(why)
-    } else {
-        ApiError::validation("reason", why)
     }
 }
 
@@ -470,6 +470,7 @@ pub(crate) struct Accepted {
     ),
     security(("bearer" = []), ("session" = []))
 )]
+#[tracing::instrument(skip_all, fields(workflow_id = %id, user = %user.name))]
 pub(crate) async fn replan(
     State(state): State<AppState>,
     user: User,
@@ -477,10 +478,10 @@ pub(crate) async fn replan(
 ) -> Result<(StatusCode, Json<Accepted>), ApiError> {
     check_id(&id)?;
     user.require(Role::Requester, "re-plan runs")?;
-    let described = describe(&state, &id).await?;
-    described.require_running_provision()?;
-    state.client().replan(&id).await?;
-    tracing::info!(workflow_id = %id, user = %user.name, "re-plan requested");
+    let runs = state.domain::<ProvisionClient>()?;
+    require_running_provision(&runs.describe(&id).await?)?;
+    runs.replan(&id).await?;
+    tracing::info!("re-plan requested");
     Ok((StatusCode::ACCEPTED, Json(Accepted { workflow_id: id })))
 }
 
@@ -519,6 +520,7 @@ pub(crate) struct Extended {
     ),
     security(("bearer" = []), ("session" = []))
 )]
+#[tracing::instrument(skip_all, fields(workflow_id = %id, user = %user.name))]
 pub(crate) async fn extend(
     State(state): State<AppState>,
     user: User,
@@ -530,13 +532,10 @@ pub(crate) async fn extend(
     if !(1..=MAX_TTL_SECS).contains(&body.seconds) {
         return Err(ApiError::validation("seconds", format!("must be between 1 and {MAX_TTL_SECS}")));
     }
-    describe(&state, &id).await?.require_running_provision()?;
-    let destroy_at = answered(&state, state.client().extend_ttl(&id, body.seconds)).await?.map_err(|e| match e {
-        RunError::Rejected(why) if why.starts_with("seconds") => ApiError::validation("seconds", why),
-        RunError::Rejected(why) => ApiError::Conflict(why),
-        other => other.into(),
-    })?;
-    tracing::info!(workflow_id = %id, user = %user.name, seconds = body.seconds, "TTL extended");
+    let runs = state.domain::<ProvisionClient>()?;
+    require_running_provision(&runs.describe(&id).await?)?;
+    let destroy_at = answered(&state, runs.extend_ttl(&id, body.seconds)).await??;
+    tracing::info!(seconds = body.seconds, "TTL extended");
     Ok(Json(Extended { workflow_id: id, destroy_at }))
 }
 
@@ -580,6 +579,7 @@ pub(crate) struct ResetDone {
     ),
     security(("bearer" = []), ("session" = []))
 )]
+#[tracing::instrument(skip_all, fields(workflow_id = %id, user = %user.name))]
 pub(crate) async fn reset(
     State(state): State<AppState>,
     user: User,
@@ -589,100 +589,24 @@ pub(crate) async fn reset(
     check_id(&id)?;
     user.require(Role::Admin, "reset runs")?;
     check_reason(body.reason.as_deref())?;
-    let described = describe(&state, &id).await?;
-    if described.workflow_type != PROVISION_WORKFLOW {
-        return Err(ApiError::Conflict("only provisioning runs have a plan stage".into()));
-    }
-    let temporal = state.client().temporal();
-    let events = temporal
-        .get_workflow_handle::<ProvisionInfraWorkflow>(&id)
-        .fetch_history(WorkflowFetchHistoryOptions::default())
-        .into_events()
-        .await
-        .map_err(|e| ApiError::Internal(anyhow::anyhow!("fetching the history of {id}: {e}")))?;
-    let reset_to = events
-        .iter()
-        .rev()
-        .find_map(|e| match &e.attributes {
-            Some(Attributes::ActivityTaskScheduledEventAttributes(a))
-                if a.activity_type.as_ref().is_some_and(|t| t.name == "terraform_plan") =>
-            {
-                Some(a.workflow_task_completed_event_id)
-            }
-            _ => None,
-        })
-        .ok_or_else(|| ApiError::Conflict("the run has not reached its plan stage yet".into()))?;
     let reason =
         format!("reset to the plan stage by {}: {}", user.name, body.reason.as_deref().unwrap_or("no reason given"));
-    let response = temporal
-        .clone()
-        .reset_workflow_execution(Request::new(ResetWorkflowExecutionRequest {
-            namespace: temporal.namespace(),
-            workflow_execution: Some(WorkflowExecution { workflow_id: id.clone(), run_id: described.run_id }),
-            reason,
-            workflow_task_finish_event_id: reset_to,
-            request_id: uuid::Uuid::new_v4().to_string(),
-            reset_reapply_exclude_types: vec![
-                ResetReapplyExcludeType::Signal as i32,
-                ResetReapplyExcludeType::Update as i32,
-            ],
-            identity: format!("ordo-api/{}", user.name),
-            ..Default::default()
-        }))
-        .await
-        .map_err(|status| ApiError::Internal(anyhow::anyhow!("resetting {id}: {status}")))?
-        .into_inner();
-    tracing::info!(workflow_id = %id, user = %user.name, run_id = %response.run_id, "run reset to its plan stage");
-    Ok(Json(ResetDone { workflow_id: id, run_id: response.run_id, reset_to_event_id: reset_to }))
+    let identity = format!("ordo-api/{}", user.name);
+    let reset = state.domain::<ProvisionClient>()?.reset(&id, &reason, &identity).await?;
+    tracing::info!(run_id = %reset.run_id, "run reset to its plan stage");
+    Ok(Json(ResetDone { workflow_id: id, run_id: reset.run_id, reset_to_event_id: reset.reset_to_event_id }))
 }
 
-/// What `describe` tells without asking a worker.
-pub(crate) struct Described {
-    pub(crate) workflow_type: String,
-    pub(crate) status: String,
-    pub(crate) run_id: String,
-}
-
-impl Described {
-    fn require_running_provision(&self) -> Result<(), ApiError> {
-        if self.workflow_type == DEPROVISION_WORKFLOW {
-            return Err(ApiError::Conflict("this is a destroy run".into()));
-        }
-        if self.status != "Running" {
-            return Err(ApiError::Conflict(format!("the run has ended ({})", self.status)));
-        }
-        Ok(())
+/// Fails with 409 unless `run` is a provisioning run that is still running (what re-plan and
+/// extend need).
+fn require_running_provision(run: &Described) -> Result<(), ApiError> {
+    if run.workflow_type == DEPROVISION_WORKFLOW {
+        return Err(ApiError::Conflict("this is a destroy run".into()));
     }
-}
-
-/// Describes the current run of a workflow id (no worker needed).
-pub(crate) async fn describe(state: &AppState, id: &str) -> Result<Described, ApiError> {
-    let description = state
-        .client()
-        .temporal()
-        .get_workflow_handle::<ProvisionInfraWorkflow>(id)
-        .describe(WorkflowDescribeOptions::default())
-        .await
-        .map_err(|e| {
-            let message = e.to_string();
-            if message.contains("not found") || message.contains("NotFound") {
-                ApiError::NotFound(format!("no run with id {id:?}"))
-            } else {
-                ApiError::Internal(anyhow::anyhow!("describing {id}: {message}"))
-            }
-        })?;
-    let run_id = description
-        .raw()
-        .workflow_execution_info
-        .as_ref()
-        .and_then(|i| i.execution.as_ref())
-        .map(|e| e.run_id.clone())
-        .unwrap_or_default();
-    Ok(Described {
-        workflow_type: description.workflow_type().to_owned(),
-        status: format!("{:?}", description.status()),
-        run_id,
-    })
+    if run.execution_status != "Running" {
+        return Err(ApiError::Conflict(format!("the run has ended ({})", run.execution_status)));
+    }
+    Ok(())
 }
 
 /// The run in the path.

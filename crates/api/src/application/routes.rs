@@ -14,16 +14,17 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use ordo_application::client::ApplicationSummary;
 use ordo_application::model::status;
-use ordo_application::{ApplicationRequest, ApplicationView, AuthorizationReceivedResponse};
+use ordo_application::{ApplicationClient, ApplicationRequest, ApplicationView, AuthorizationReceivedResponse};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::decide::{admit, Decidable};
-use super::params::{check_id, list_limit};
+use super::access::may_authorize;
+use super::schema::{ApplicationStatusDoc, ApplicationSummaryDoc, ApplicationViewDoc, APPLICATION_STATUSES};
 use crate::auth::{Role, User};
+use crate::decide::{admit, Decidable};
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{ApiJson, ApiQuery};
-use crate::schema::{ApplicationStatusDoc, ApplicationSummaryDoc, ApplicationViewDoc, APPLICATION_STATUSES};
+use crate::params::{check_id, list_limit};
 use crate::AppState;
 
 pub(crate) fn router() -> Router<AppState> {
@@ -96,6 +97,7 @@ fn check_authorizer(state: &AppState, name: &str) -> Result<(), ApiError> {
     ),
     security(("bearer" = []), ("session" = []))
 )]
+#[tracing::instrument(skip_all, fields(user = %user.name))]
 pub(crate) async fn request_application(
     State(state): State<AppState>,
     user: User,
@@ -109,8 +111,8 @@ pub(crate) async fn request_application(
     request.requester_id = Some(user.name.clone());
     request.check()?;
     check_authorizer(&state, &request.authorizer_id)?;
-    let id = state.applications().request(&request).await?;
-    tracing::info!(workflow_id = %id, user = %user.name, authorizer = %request.authorizer_id, "application requested");
+    let id = state.domain::<ApplicationClient>()?.request(&request).await?;
+    tracing::info!(workflow_id = %id, authorizer = %request.authorizer_id, "application requested");
     Ok((
         StatusCode::CREATED,
         [(LOCATION, format!("/api/applications/{id}"))],
@@ -157,7 +159,7 @@ pub(crate) async fn list_applications(
             ));
         }
     }
-    Ok(Json(state.applications().list(query.status.as_deref(), limit).await?))
+    Ok(Json(state.domain::<ApplicationClient>()?.list(query.status.as_deref(), limit).await?))
 }
 
 /// The application in the path.
@@ -184,13 +186,14 @@ pub(crate) struct ApplicationId {
     ),
     security(("bearer" = []), ("session" = []))
 )]
+#[tracing::instrument(skip_all, fields(workflow_id = %id))]
 pub(crate) async fn show_application(
     State(state): State<AppState>,
     _user: User,
     Path(id): Path<String>,
 ) -> Result<Json<ApplicationView>, ApiError> {
     check_id(&id)?;
-    Ok(Json(state.applications().view(&id).await?))
+    Ok(Json(state.domain::<ApplicationClient>()?.view(&id).await?))
 }
 
 /// An application request waiting for a decision.
@@ -211,17 +214,18 @@ pub(crate) struct AuthorizationItem {
     responses((status = 200, body = Vec<AuthorizationItem>), (status = 401, body = ErrorBody)),
     security(("bearer" = []), ("session" = []))
 )]
+#[tracing::instrument(skip_all, fields(user = %user.name))]
 pub(crate) async fn pending_authorizations(
     State(state): State<AppState>,
     user: User,
 ) -> Result<Json<Vec<AuthorizationItem>>, ApiError> {
     let addressed_to = (user.role != Role::Admin).then_some(user.name.as_str());
-    let views = state.applications().pending_authorizations(addressed_to).await?;
+    let views = state.domain::<ApplicationClient>()?.pending_authorizations(addressed_to).await?;
     let items = views
         .into_iter()
         .map(|application| {
             let authorizer = application.state.request.as_ref().map(|r| r.authorizer_id.as_str());
-            let can_decide = !application.stale && authorizer.is_some_and(|a| user.may_authorize(a).is_ok());
+            let can_decide = !application.stale && authorizer.is_some_and(|a| may_authorize(&user, a).is_ok());
             AuthorizationItem { application, can_decide }
         })
         .collect();
@@ -281,6 +285,7 @@ pub(crate) struct AuthorizationSent {
     ),
     security(("bearer" = []), ("session" = []))
 )]
+#[tracing::instrument(skip_all, fields(workflow_id = %id, user = %user.name))]
 pub(crate) async fn authorize(
     State(state): State<AppState>,
     user: User,
@@ -302,7 +307,8 @@ pub(crate) async fn authorize(
     };
     decision.check()?;
 
-    let view = state.applications().view(&id).await?;
+    let applications = state.domain::<ApplicationClient>()?;
+    let view = applications.view(&id).await?;
     admit(&view, &user)?;
     let request = started_request(&view)?;
 
@@ -320,8 +326,8 @@ pub(crate) async fn authorize(
             None => note,
         });
     }
-    state.applications().authorize(&id, &decision).await?;
-    tracing::info!(workflow_id = %id, user = %user.name, approved = decision.is_approved, "authorization sent");
+    applications.authorize(&id, &decision).await?;
+    tracing::info!(approved = decision.is_approved, "authorization sent");
     Ok((
         StatusCode::ACCEPTED,
         Json(AuthorizationSent { application_id: id, is_approved: decision.is_approved, decided_by: user.name }),
@@ -348,7 +354,7 @@ impl Decidable for ApplicationView {
     }
 
     fn check_decider(&self, user: &User) -> Result<(), ApiError> {
-        user.may_authorize(&started_request(self)?.authorizer_id)
+        may_authorize(user, &started_request(self)?.authorizer_id)
     }
 
     fn not_awaited(&self) -> Option<String> {
@@ -385,6 +391,7 @@ pub(crate) struct Decommissioning {
     ),
     security(("bearer" = []), ("session" = []))
 )]
+#[tracing::instrument(skip_all, fields(workflow_id = %id, user = %user.name))]
 pub(crate) async fn decommission(
     State(state): State<AppState>,
     user: User,
@@ -392,14 +399,15 @@ pub(crate) async fn decommission(
 ) -> Result<(StatusCode, Json<Decommissioning>), ApiError> {
     check_id(&id)?;
     user.require(Role::Requester, "decommission applications")?;
-    let view = state.applications().view(&id).await?;
+    let applications = state.domain::<ApplicationClient>()?;
+    let view = applications.view(&id).await?;
     if view.state.status == status::DESTROYING {
         return Err(ApiError::Conflict("the application is already being decommissioned".into()));
     }
     let reason = format!("decommissioned by {} through the API", user.name);
     // Temporal takes a repeated cancellation as the same one, so a racing second request is
     // accepted too.
-    state.applications().cancel(&id, &reason).await?;
-    tracing::info!(workflow_id = %id, user = %user.name, "application decommissioning requested");
+    applications.cancel(&id, &reason).await?;
+    tracing::info!("application decommissioning requested");
     Ok((StatusCode::ACCEPTED, Json(Decommissioning { application_id: id })))
 }
