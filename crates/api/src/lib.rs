@@ -27,6 +27,7 @@
 //! One module per domain, each with its routes, schemas, access rules and error mapping:
 //! - `provision`: seed 001's runs (`/api/runs…`, `/api/scenarios`, `/api/inbox`).
 //! - `application`: seed 000's requests (`/api/applications…`, `/api/authorizations`).
+//! - `hooks`: seed 004's `/invoke/{client}` and TAC routes at the seed's `/v2/projects/…` paths.
 //!
 //! Adding a domain: a module like these (a `DOMAIN` with its router and OpenAPI document, and
 //! `impl Hosted` for its client), one line in [`DOMAINS`], and `.with(client)` where the host
@@ -37,6 +38,7 @@ pub mod auth;
 mod decide;
 pub mod error;
 mod extract;
+mod hooks;
 mod hub;
 mod metrics;
 mod params;
@@ -66,7 +68,7 @@ struct Domain {
 
 /// The domains the API serves, in the OpenAPI document's order. A host registers each one's
 /// client with [`AppStateBuilder::with`].
-const DOMAINS: [Domain; 2] = [provision::DOMAIN, application::DOMAIN];
+const DOMAINS: [Domain; 3] = [provision::DOMAIN, application::DOMAIN, hooks::DOMAIN];
 
 /// Settings of the HTTP API.
 #[derive(Debug, Clone)]
