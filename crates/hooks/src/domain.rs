@@ -47,6 +47,18 @@ pub struct HooksArgs {
 }
 
 impl HooksArgs {
+    /// The client the API and CLI drive lifecycle actions with: the store opened (and migrated)
+    /// under `data_dir` unless `DATABASE_URL` names one.
+    pub async fn client(
+        &self,
+        temporal: temporalio_client::Client,
+        data_dir: &std::path::Path,
+    ) -> anyhow::Result<crate::client::HooksClient> {
+        std::fs::create_dir_all(data_dir)?;
+        let store = crate::store::Store::open(self.database_url.as_deref(), data_dir).await?;
+        Ok(crate::client::HooksClient::new(temporal, store, self.hooks_task_queue.clone(), self.hooks_emco_url.clone()))
+    }
+
     /// The domain over these settings and the host's.
     pub fn domain(&self, host: &HostSettings) -> HooksDomain {
         HooksDomain {

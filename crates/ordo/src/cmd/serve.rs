@@ -58,6 +58,11 @@ pub(crate) struct ServeArgs {
     /// the worker checks again).
     #[arg(long, env = "ORDO_IAC_ROOT", default_value = "examples")]
     iac_root: PathBuf,
+    /// Ordo's data directory (the hooks' SQLite store is `hooks.db` in it unless DATABASE_URL is set).
+    #[arg(long, env = "ORDO_DATA_DIR", default_value = ".ordo")]
+    data_dir: PathBuf,
+    #[command(flatten)]
+    hooks: ordo_hooks::HooksArgs,
     /// Read a password on stdin, print its Argon2 hash for a users file, and exit.
     #[arg(long)]
     hash_password: bool,
@@ -116,9 +121,11 @@ pub(crate) async fn run(temporal: ordo_core::TemporalArgs, args: ServeArgs) -> a
     let client = ordo_core::connect(&temporal).await?;
     let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("listening on {addr}"))?;
     announce(&listener, &config.users)?;
+    let hooks = args.hooks.client(client.clone(), &args.data_dir).await.context("opening the hooks store")?;
     let state = AppState::builder(&client, config)
         .with(ProvisionClient::new(client.clone(), args.task_queue))
         .with(ApplicationClient::new(client, args.apps_task_queue))
+        .with(hooks)
         .build();
     ordo_api::serve(listener, state, shutdown_signal()).await.context("serving HTTP")?;
     Ok(ExitCode::SUCCESS)
@@ -132,6 +139,7 @@ pub(crate) async fn start_in_background(
     task_queue: &str,
     apps_task_queue: &str,
     iac_root: &Path,
+    hooks: ordo_hooks::client::HooksClient,
 ) -> anyhow::Result<tokio::sync::oneshot::Sender<()>> {
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let Some(addr) = http.addr()? else {
@@ -144,6 +152,7 @@ pub(crate) async fn start_in_background(
             let state = AppState::builder(&client, config)
                 .with(ProvisionClient::new(client.clone(), task_queue))
                 .with(ApplicationClient::new(client, apps_task_queue))
+                .with(hooks)
                 .build();
             tokio::spawn(async move {
                 let stopped = async move {
