@@ -190,3 +190,43 @@ async fn invoke_status_and_cancel() {
         .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 }
+
+/// Lifecycle over HTTP: an unknown action is 404; instantiate with no hooks is 202 with ids, its
+/// history readable by action and app context once the hosted worker has run it; the DIG lists it.
+#[tokio::test]
+async fn lifecycle_actions_start_and_read_back() {
+    let mut api = Api::start().await;
+    let dig = "/v2/projects/proj1/composite-apps/c1/v1/deployment-intent-groups/d1";
+    let (status, _) = api.call(Method::POST, &format!("{dig}/explode"), None, false).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let queue = format!("{}-hooks", api._env.task_queue);
+    api._env.spawn_worker_with_env(&[("ORDO_HOOKS_TASK_QUEUE", &queue)], &["--domains", "hooks", "--hooks-no-migrate"]);
+    let (status, started) = api.call(Method::POST, &format!("{dig}/instantiate"), None, false).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{started}");
+    let context = started["appContextId"].as_str().unwrap().to_owned();
+    let path = format!("{dig}/lifecycle-actions/instantiate/{context}");
+    let history = support::poll("the lifecycle's end", std::time::Duration::from_secs(30), async || {
+        let (status, body) = api.call(Method::GET, &path, None, false).await;
+        if status == StatusCode::OK && body["phase"] == "done" {
+            Ok(body)
+        } else {
+            Err((status, body))
+        }
+    })
+    .await;
+    assert_eq!(history["outcome"]["status"], "succeeded", "{history}");
+    let (status, _) = api.call(Method::GET, &format!("{dig}/lifecycle-actions/update/{context}"), None, false).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _) = api.call(Method::GET, &format!("{dig}/lifecycle-actions/update/abc"), None, false).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    let listed = support::poll("the action listed", std::time::Duration::from_secs(30), async || {
+        let (_, body) = api.call(Method::GET, &format!("{dig}/lifecycle-actions"), None, false).await;
+        if body.as_array().is_some_and(|a| a.len() == 1) {
+            Ok(body)
+        } else {
+            Err(body)
+        }
+    })
+    .await;
+    assert_eq!(listed[0]["workflowId"], started["workflowId"]);
+}

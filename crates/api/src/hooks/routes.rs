@@ -11,9 +11,10 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use ordo_core::RequestError;
-use ordo_hooks::client::HooksClient;
+use ordo_hooks::client::{ActionStarted, ActionSummary, HooksClient};
 use ordo_hooks::control::{self, CancelRequest, ControlError, StatusQuery};
 use ordo_hooks::intent::{DigRef, HookIntent};
+use ordo_hooks::model::{lifecycle_workflow_id, LifecycleAction, LifecycleState};
 use ordo_hooks::spec::{check_client_name, WfTemporalSpec};
 use ordo_hooks::starter::{self, StartError};
 use ordo_hooks::store::StoreError;
@@ -34,6 +35,66 @@ pub(crate) fn router() -> Router<AppState> {
         .route(&format!("{BASE}/{{intent}}"), get(get_intent).put(put_intent).delete(delete_intent))
         .route(&format!("{BASE}/{{intent}}/cancel"), post(cancel))
         .route(&format!("{BASE}/{{intent}}/status"), get(status).post(status))
+        .route(&format!("{DIG}/{{action}}"), post(start_action))
+        .route(&format!("{DIG}/lifecycle-actions"), get(list_actions))
+        .route(&format!("{DIG}/lifecycle-actions/{{action}}/{{appContextId}}"), get(show_action))
+}
+
+const DIG: &str =
+    "/v2/projects/{project}/composite-apps/{compositeApp}/{compositeAppVersion}/deployment-intent-groups/{dig}";
+
+fn action(name: &str) -> Result<LifecycleAction, ApiError> {
+    match name {
+        "instantiate" => Ok(LifecycleAction::Instantiate),
+        "update" => Ok(LifecycleAction::Update),
+        "terminate" => Ok(LifecycleAction::Terminate),
+        _ => Err(ApiError::NotFound(format!("no lifecycle action {name:?}: instantiate, update or terminate"))),
+    }
+}
+
+/// `POST {dig}/instantiate|update|terminate`: starts the lifecycle action (its hooks read from
+/// the store now); 202 with its workflow, run and app context ids.
+async fn start_action(
+    State(state): State<AppState>,
+    _user: User,
+    Path((project, app, version, d, name)): Path<(String, String, String, String, String)>,
+) -> Result<(StatusCode, Json<ActionStarted>), ApiError> {
+    let dig = dig(&(project, app, version, d))?;
+    let action = action(&name)?;
+    let started = state.domain::<HooksClient>()?.start_action(&dig, action).await.map_err(ApiError::Internal)?;
+    Ok((StatusCode::ACCEPTED, Json(started)))
+}
+
+/// `GET {dig}/lifecycle-actions`: the DIG's lifecycle actions, from visibility.
+async fn list_actions(
+    State(state): State<AppState>,
+    _user: User,
+    Path(path): Path<DigPath>,
+) -> Result<Json<Vec<ActionSummary>>, ApiError> {
+    let dig = dig(&path)?;
+    Ok(Json(state.domain::<HooksClient>()?.list_actions(&dig).await.map_err(ApiError::Internal)?))
+}
+
+/// `GET {dig}/lifecycle-actions/{action}/{appContextId}`: which hooks ran, their workflows and
+/// outcomes.
+async fn show_action(
+    State(state): State<AppState>,
+    _user: User,
+    Path((project, app, version, d, name, context)): Path<(String, String, String, String, String, String)>,
+) -> Result<Json<LifecycleState>, ApiError> {
+    let dig = dig(&(project, app, version, d))?;
+    let action = action(&name)?;
+    if context.is_empty() || context.len() > 40 || !context.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(ApiError::validation("appContextId", "must be a decimal app context id"));
+    }
+    let id = lifecycle_workflow_id(&dig, action, &context);
+    match state.domain::<HooksClient>()?.history(&id).await {
+        Ok(history) => Ok(Json(history)),
+        Err(e) if ordo_core::errors::is_not_found(&format!("{e:#}")) => {
+            Err(ApiError::NotFound(format!("no {} with app context {context}", action.as_str())))
+        }
+        Err(e) => Err(ApiError::Internal(e)),
+    }
 }
 
 type DigPath = (String, String, String, String);
