@@ -99,7 +99,24 @@ impl Store {
             }
         };
         match &store {
-            Store::Sqlite(pool) => sqlx::migrate!("./migrations/sqlite").run(pool).await?,
+            Store::Sqlite(pool) => {
+                // SQLite's migrator takes no lock: processes opening a new file together (a worker
+                // and the CLI) race to apply a migration, and the loser sees its table exist. The
+                // winner committed table and record together, so a second look finds it applied.
+                let mut attempt = 1;
+                loop {
+                    match sqlx::migrate!("./migrations/sqlite").run(pool).await {
+                        Err(
+                            sqlx::migrate::MigrateError::Execute(_) | sqlx::migrate::MigrateError::ExecuteMigration(..),
+                        ) if attempt < 5 => {
+                            attempt += 1;
+                            tokio::time::sleep(std::time::Duration::from_millis(100 * attempt)).await;
+                        }
+                        other => break other?,
+                    }
+                }
+            }
+            // PostgreSQL's migrator holds an advisory lock.
             Store::Postgres(pool) => sqlx::migrate!("./migrations/postgres").run(pool).await?,
         }
         Ok(store)

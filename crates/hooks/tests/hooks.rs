@@ -676,3 +676,16 @@ async fn a_malformed_lifecycle_request_fails_the_workflow() {
 fn domain_queue(l: &Lifecycle) -> String {
     l.workers[0].task_queue.clone()
 }
+
+/// Several processes opening a new SQLite store at once (a worker and the CLI) all get it
+/// migrated: the loser of the migration race looks again instead of failing.
+#[tokio::test]
+async fn concurrent_first_opens_of_a_sqlite_store_all_succeed() {
+    for _ in 0..3 {
+        let dir = tempfile::tempdir().unwrap();
+        let opens = (0..6).map(|_| Store::open(None, dir.path()));
+        for store in futures::future::join_all(opens).await {
+            store.unwrap();
+        }
+    }
+}
