@@ -27,6 +27,7 @@
 //! One module per domain, each with its routes, schemas, access rules and error mapping:
 //! - `provision`: seed 001's runs (`/api/runs…`, `/api/scenarios`, `/api/inbox`).
 //! - `application`: seed 000's requests (`/api/applications…`, `/api/authorizations`).
+//! - `orders`: seed 002's pizza orders (`/orderPizza`, `/orderStatus`, `/api/orders…`).
 //! - `hooks`: seed 004's `/invoke/{client}` and TAC routes at the seed's `/v2/projects/…` paths.
 //!
 //! Adding a domain: a module like these (a `DOMAIN` with its router and OpenAPI document, and
@@ -41,6 +42,7 @@ mod extract;
 mod hooks;
 mod hub;
 mod metrics;
+mod orders;
 mod params;
 mod provision;
 mod routes;
@@ -68,7 +70,7 @@ struct Domain {
 
 /// The domains the API serves, in the OpenAPI document's order. A host registers each one's
 /// client with [`AppStateBuilder::with`].
-const DOMAINS: [Domain; 3] = [provision::DOMAIN, application::DOMAIN, hooks::DOMAIN];
+const DOMAINS: [Domain; 4] = [provision::DOMAIN, application::DOMAIN, orders::DOMAIN, hooks::DOMAIN];
 
 /// Settings of the HTTP API.
 #[derive(Debug, Clone)]
@@ -126,5 +128,8 @@ pub async fn serve(
         shutdown.await;
         closing.close();
     };
-    axum::serve(listener, app(state)).with_graceful_shutdown(shutdown).await
+    // The peer address reaches handlers (the per-client rate limit on placing orders).
+    axum::serve(listener, app(state).into_make_service_with_connect_info::<std::net::SocketAddr>())
+        .with_graceful_shutdown(shutdown)
+        .await
 }

@@ -688,23 +688,19 @@ mod tests {
     use super::*;
     use crate::process::{group_alive, group_runs_tool};
 
-    /// The pip-installed Terraform 1.0.3 of this repository, if present.
+    /// The pip-installed Terraform 1.0.3 of this repository. Set-up installs it: missing, these
+    /// tests fail rather than pass untested.
     fn terraform() -> Option<PathBuf> {
         let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../.venv/bin/terraform");
-        if path.exists() {
-            Some(path)
-        } else {
-            eprintln!("skipping: {} not found", path.display());
-            None
-        }
+        assert!(path.exists(), "{} is missing: run `make setup`", path.display());
+        Some(path)
     }
 
+    /// Python runs the fake lock holder; the machine's own is required.
     fn python() -> Option<&'static str> {
         let ok = std::process::Command::new("python3").arg("--version").output().is_ok_and(|o| o.status.success());
-        if !ok {
-            eprintln!("skipping: python3 (the lock holder) not found");
-        }
-        ok.then_some("python3")
+        assert!(ok, "python3 (the fake lock holder) is missing");
+        Some("python3")
     }
 
     /// A copy of the example module in a temporary workspace.

@@ -41,9 +41,19 @@ mod tests {
 
         let ok = resolve(root.path(), "stack").unwrap();
         assert!(ok.ends_with("stack"));
-        for bad in ["../x", "missing", "escape", outside.path().to_str().unwrap()] {
+        let outside_dir = outside.path().to_str().unwrap();
+        // Each refusal for its own reason: a check that stopped holding would show another one.
+        for (bad, why) in [
+            ("../x", "must not contain '..'"),
+            ("missing", "does not exist"),
+            ("escape", "is outside the IaC root"),
+            (outside_dir, "is outside the IaC root"),
+        ] {
             let err = resolve(root.path(), bad).unwrap_err().to_string();
-            assert!(err.contains("directory"), "{bad}: {err}");
+            assert!(err.contains(why), "{bad}: expected {why:?}, got {err}");
         }
+        std::fs::write(root.path().join("file"), "").unwrap();
+        let err = resolve(root.path(), "file").unwrap_err().to_string();
+        assert!(err.contains("is not a directory"), "{err}");
     }
 }

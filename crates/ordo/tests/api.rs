@@ -773,7 +773,12 @@ async fn reset_returns_the_run_to_its_plan_stage_for_admins_only() {
     assert!(view.state.approval.is_none(), "the old decision state is gone");
     let (status, body) = api.post(&format!("/api/runs/{id}/approve"), "alice", json!({"reason": "fresh plan"})).await;
     assert_eq!(status, StatusCode::OK, "{body}");
-    api.env.wait_status(&id, "applied").await;
+    api.env.wait_for(&id, "the run to end", |v| v.execution_status == "Completed").await;
+
+    // Ended, the run gave its workspace back: a reset would plan and apply without the lock.
+    let (status, body) = api.post(&format!("/api/runs/{id}/reset"), "admin", json!({"reason": "again"})).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    assert!(body["reason"].as_str().unwrap().contains("workspace back"), "{body}");
 }
 
 /// A run that never planned (no worker yet) cannot be reset to its plan stage.

@@ -324,6 +324,19 @@ impl ProvisionClient {
                 let message = "the run has not reached its plan stage yet";
                 RunError::Refused(Refusal::new(RefusalKind::NoPlanStage, message))
             })?;
+        // Past the reset point the run gave its workspace back (it applied, or ended): the lock
+        // is not reset with it, so a reset run would plan and apply without holding it.
+        let released = events.iter().any(|e| {
+            e.event_id > reset_to
+                && matches!(&e.attributes,
+                    Some(Attributes::SignalExternalWorkflowExecutionInitiatedEventAttributes(a))
+                        if a.signal_name == "release_workspace")
+        });
+        if released {
+            let message = "the run has already given its workspace back (it applied or ended); \
+                           start a new run to plan again";
+            return Err(RunError::Refused(Refusal::new(RefusalKind::WorkspaceReleased, message)));
+        }
         let response = self
             .client
             .clone()

@@ -387,6 +387,8 @@ pub enum RefusalKind {
     NoPlanStage,
     /// The decision names a plan that is no longer the one waiting (re-planned since it was shown).
     PlanChanged,
+    /// The run has given its workspace back, so a reset would run without holding it.
+    WorkspaceReleased,
     /// A field of the request has a bad value.
     Invalid {
         /// The field, as the request names it (`reason`, `seconds`).
@@ -405,6 +407,7 @@ impl RefusalKind {
             Self::NoTtl,
             Self::NoPlanStage,
             Self::PlanChanged,
+            Self::WorkspaceReleased,
             Self::Invalid { field: "reason".into() },
         ]
     }
@@ -418,6 +421,7 @@ impl RefusalKind {
             Self::NoTtl => "no_ttl".into(),
             Self::NoPlanStage => "no_plan_stage".into(),
             Self::PlanChanged => "plan_changed".into(),
+            Self::WorkspaceReleased => "workspace_released".into(),
             Self::Invalid { field } => format!("invalid.{field}"),
         }
     }
@@ -431,6 +435,7 @@ impl RefusalKind {
             "no_ttl" => Self::NoTtl,
             "no_plan_stage" => Self::NoPlanStage,
             "plan_changed" => Self::PlanChanged,
+            "workspace_released" => Self::WorkspaceReleased,
             other => {
                 let field = other.strip_prefix("invalid.")?;
                 let valid =

@@ -21,9 +21,11 @@ impl From<RunError> for ApiError {
 impl From<Refusal> for ApiError {
     fn from(Refusal { kind, message }: Refusal) -> Self {
         match kind {
-            RefusalKind::NotPending | RefusalKind::NoTtl | RefusalKind::NoPlanStage | RefusalKind::PlanChanged => {
-                Self::Conflict(message)
-            }
+            RefusalKind::NotPending
+            | RefusalKind::NoTtl
+            | RefusalKind::NoPlanStage
+            | RefusalKind::PlanChanged
+            | RefusalKind::WorkspaceReleased => Self::Conflict(message),
             RefusalKind::ApproverRequired | RefusalKind::NotAnApprover | RefusalKind::AlreadyApproved => {
                 Self::Forbidden(message)
             }
@@ -44,9 +46,11 @@ mod tests {
     fn refusals_map_to_statuses_by_kind() {
         for kind in RefusalKind::all() {
             let expected = match &kind {
-                RefusalKind::NotPending | RefusalKind::NoTtl | RefusalKind::NoPlanStage | RefusalKind::PlanChanged => {
-                    StatusCode::CONFLICT
-                }
+                RefusalKind::NotPending
+                | RefusalKind::NoTtl
+                | RefusalKind::NoPlanStage
+                | RefusalKind::PlanChanged
+                | RefusalKind::WorkspaceReleased => StatusCode::CONFLICT,
                 RefusalKind::ApproverRequired | RefusalKind::NotAnApprover | RefusalKind::AlreadyApproved => {
                     StatusCode::FORBIDDEN
                 }

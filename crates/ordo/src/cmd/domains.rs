@@ -11,19 +11,23 @@ pub(crate) enum DomainName {
     Provision,
     /// Application requests with a human authorization (seed 000).
     Application,
+    /// Pizza orders (seed 002, GopherPizza).
+    Orders,
     /// EMCO lifecycle hooks and their reference migration (seed 004).
     Hooks,
 }
 
 impl DomainName {
     /// Every domain: what a worker hosts by default.
-    pub(crate) const ALL: &[DomainName] = &[DomainName::Provision, DomainName::Application, DomainName::Hooks];
+    pub(crate) const ALL: &[DomainName] =
+        &[DomainName::Provision, DomainName::Application, DomainName::Orders, DomainName::Hooks];
 
     /// The search attributes the domain writes (known without building it).
     pub(crate) fn search_attributes(self) -> &'static [SearchAttributeSpec] {
         match self {
             DomainName::Provision => ordo_provision::SEARCH_ATTRIBUTES,
             DomainName::Application => ordo_application::SEARCH_ATTRIBUTES,
+            DomainName::Orders => ordo_orders::SEARCH_ATTRIBUTES,
             DomainName::Hooks => ordo_hooks::SEARCH_ATTRIBUTES,
         }
     }
@@ -46,13 +50,16 @@ pub(crate) struct DomainArgs {
     #[command(flatten)]
     pub(crate) application: ordo_application::ApplicationArgs,
     #[command(flatten)]
+    pub(crate) orders: ordo_orders::OrdersArgs,
+    #[command(flatten)]
     pub(crate) hooks: ordo_hooks::HooksArgs,
 }
 
 impl DomainArgs {
     /// Builds the `selected` domains (each once, in the order given), checking their settings.
     pub(crate) fn build(&self, selected: &[DomainName], host: &HostSettings) -> anyhow::Result<Vec<Box<dyn Domain>>> {
-        let iac = self.iac.settings(&host.data_dir)?;
+        // Only the IaC domains need an IaC root: `--domains orders` runs without one.
+        let iac = || self.iac.settings(&host.data_dir);
         let mut domains: Vec<Box<dyn Domain>> = Vec::new();
         let mut seen = Vec::new();
         for name in selected {
@@ -61,8 +68,9 @@ impl DomainArgs {
             }
             seen.push(*name);
             domains.push(match name {
-                DomainName::Provision => Box::new(self.provision.domain(host, &iac)?),
-                DomainName::Application => Box::new(self.application.domain(host, &iac)?),
+                DomainName::Provision => Box::new(self.provision.domain(host, &iac()?)?),
+                DomainName::Application => Box::new(self.application.domain(host, &iac()?)?),
+                DomainName::Orders => Box::new(self.orders.domain(host)),
                 DomainName::Hooks => Box::new(self.hooks.domain(host)),
             });
         }

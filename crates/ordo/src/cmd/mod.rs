@@ -5,6 +5,7 @@ pub(crate) mod codec_server;
 pub(crate) mod domains;
 pub(crate) mod hook;
 pub(crate) mod input;
+pub(crate) mod order;
 pub(crate) mod provision;
 pub(crate) mod search_attributes;
 pub(crate) mod serve;
@@ -46,6 +47,9 @@ enum Command {
     /// Application requests (seed 000): request, authorize, show, list, cancel.
     #[command(subcommand)]
     App(app::AppCommand),
+    /// Pizza orders (seed 002): place, status, list, stats, wait, stream, chaos.
+    #[command(subcommand)]
+    Order(order::OrderCommand),
     /// Lifecycle hooks (seed 004): intents, instantiate, update, terminate, history, actions, invoke.
     #[command(subcommand)]
     Hook(hook::HookCommand),
@@ -63,6 +67,7 @@ impl Cli {
             Command::SearchAttributes(args) => search_attributes::run(temporal, args).await,
             Command::Provision(command) => provision::run(temporal, command).await,
             Command::App(command) => app::run(temporal, command).await,
+            Command::Order(command) => order::run(temporal, command).await,
             Command::Hook(command) => hook::run(temporal, command).await,
         }
     }

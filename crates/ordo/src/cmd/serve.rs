@@ -10,6 +10,7 @@ use anyhow::Context as _;
 use ordo_api::auth::{self, DEMO_CREDENTIALS};
 use ordo_api::{AppConfig, AppState, SessionKey, Users};
 use ordo_application::ApplicationClient;
+use ordo_orders::OrdersClient;
 use ordo_provision::client::ProvisionClient;
 
 use super::worker::shutdown_signal;
@@ -54,6 +55,9 @@ pub(crate) struct ServeArgs {
     /// application flow on.
     #[arg(long, env = "ORDO_APPS_TASK_QUEUE", default_value = ordo_application::model::DEFAULT_TASK_QUEUE)]
     apps_task_queue: String,
+    /// Task queue pizza orders (seed 002) are placed on: the one the workers serve orders on.
+    #[arg(long, env = "ORDO_ORDERS_TASK_QUEUE", default_value = ordo_orders::model::DEFAULT_TASK_QUEUE)]
+    orders_task_queue: String,
     /// IaC root for checking directories before a start (skipped when it does not exist here;
     /// the worker checks again).
     #[arg(long, env = "ORDO_IAC_ROOT", default_value = "examples")]
@@ -124,7 +128,8 @@ pub(crate) async fn run(temporal: ordo_core::TemporalArgs, args: ServeArgs) -> a
     let hooks = args.hooks.client(client.clone(), &args.data_dir).await.context("opening the hooks store")?;
     let state = AppState::builder(&client, config)
         .with(ProvisionClient::new(client.clone(), args.task_queue))
-        .with(ApplicationClient::new(client, args.apps_task_queue))
+        .with(ApplicationClient::new(client.clone(), args.apps_task_queue))
+        .with(OrdersClient::new(client.clone(), args.orders_task_queue))
         .with(hooks)
         .build();
     ordo_api::serve(listener, state, shutdown_signal()).await.context("serving HTTP")?;
@@ -138,6 +143,7 @@ pub(crate) async fn start_in_background(
     client: temporalio_client::Client,
     task_queue: &str,
     apps_task_queue: &str,
+    orders_task_queue: &str,
     iac_root: &Path,
     hooks: ordo_hooks::client::HooksClient,
 ) -> anyhow::Result<tokio::sync::oneshot::Sender<()>> {
@@ -151,7 +157,8 @@ pub(crate) async fn start_in_background(
             announce(&listener, &config.users)?;
             let state = AppState::builder(&client, config)
                 .with(ProvisionClient::new(client.clone(), task_queue))
-                .with(ApplicationClient::new(client, apps_task_queue))
+                .with(ApplicationClient::new(client.clone(), apps_task_queue))
+                .with(OrdersClient::new(client.clone(), orders_task_queue))
                 .with(hooks)
                 .build();
             tokio::spawn(async move {

@@ -74,6 +74,7 @@ pub(crate) async fn run(mut temporal: ordo_core::TemporalArgs, args: UpArgs) -> 
         client.clone(),
         &args.worker.hosted.provision.task_queue,
         &args.worker.hosted.application.apps_task_queue,
+        &args.worker.hosted.orders.orders_task_queue,
         &args.worker.hosted.iac.iac_root,
         args.worker.hosted.hooks.client(client.clone(), &args.worker.data_dir).await?,
     )
