@@ -29,6 +29,7 @@
 //! - `application`: seed 000's requests (`/api/applications…`, `/api/authorizations`).
 //! - `orders`: seed 002's pizza orders (`/orderPizza`, `/orderStatus`, `/api/orders…`).
 //! - `release`: seed 003's releases (`/api/releases…`).
+//! - `hooks`: seed 004's `/invoke/{client}` and TAC routes at the seed's `/v2/projects/…` paths.
 //!
 //! Adding a domain: a module like these (a `DOMAIN` with its router and OpenAPI document, and
 //! `impl Hosted` for its client), one line in [`DOMAINS`], and `.with(client)` where the host
@@ -39,6 +40,7 @@ pub mod auth;
 mod decide;
 pub mod error;
 mod extract;
+mod hooks;
 mod hub;
 mod metrics;
 mod orders;
@@ -70,7 +72,7 @@ struct Domain {
 
 /// The domains the API serves, in the OpenAPI document's order. A host registers each one's
 /// client with [`AppStateBuilder::with`].
-const DOMAINS: [Domain; 4] = [provision::DOMAIN, application::DOMAIN, orders::DOMAIN, release::DOMAIN];
+const DOMAINS: [Domain; 5] = [provision::DOMAIN, application::DOMAIN, orders::DOMAIN, release::DOMAIN, hooks::DOMAIN];
 
 /// Settings of the HTTP API.
 #[derive(Debug, Clone)]

@@ -15,12 +15,14 @@ pub(crate) enum DomainName {
     Orders,
     /// Releases through DEV → TEST → QC → PROD (seed 003).
     Release,
+    /// EMCO lifecycle hooks and their reference migration (seed 004).
+    Hooks,
 }
 
 impl DomainName {
     /// Every domain: what a worker hosts by default.
     pub(crate) const ALL: &[DomainName] =
-        &[DomainName::Provision, DomainName::Application, DomainName::Orders, DomainName::Release];
+        &[DomainName::Provision, DomainName::Application, DomainName::Orders, DomainName::Release, DomainName::Hooks];
 
     /// The search attributes the domain writes (known without building it).
     pub(crate) fn search_attributes(self) -> &'static [SearchAttributeSpec] {
@@ -29,6 +31,7 @@ impl DomainName {
             DomainName::Application => ordo_application::SEARCH_ATTRIBUTES,
             DomainName::Orders => ordo_orders::SEARCH_ATTRIBUTES,
             DomainName::Release => ordo_release::SEARCH_ATTRIBUTES,
+            DomainName::Hooks => ordo_hooks::SEARCH_ATTRIBUTES,
         }
     }
 }
@@ -53,6 +56,8 @@ pub(crate) struct DomainArgs {
     pub(crate) orders: ordo_orders::OrdersArgs,
     #[command(flatten)]
     pub(crate) release: ordo_release::ReleaseArgs,
+    #[command(flatten)]
+    pub(crate) hooks: ordo_hooks::HooksArgs,
 }
 
 impl DomainArgs {
@@ -72,6 +77,7 @@ impl DomainArgs {
                 DomainName::Application => Box::new(self.application.domain(host, &iac()?)?),
                 DomainName::Orders => Box::new(self.orders.domain(host)),
                 DomainName::Release => Box::new(self.release.domain(host)?),
+                DomainName::Hooks => Box::new(self.hooks.domain(host)),
             });
         }
         Ok(domains)

@@ -3,6 +3,7 @@
 pub(crate) mod app;
 pub(crate) mod codec_server;
 pub(crate) mod domains;
+pub(crate) mod hook;
 pub(crate) mod input;
 pub(crate) mod order;
 pub(crate) mod provision;
@@ -53,6 +54,9 @@ enum Command {
     /// Releases (seed 003): start, status, approve, pause, resume, abort, list, catalogue.
     #[command(subcommand)]
     Release(release::ReleaseCommand),
+    /// Lifecycle hooks (seed 004): intents, instantiate, update, terminate, history, actions, invoke.
+    #[command(subcommand)]
+    Hook(hook::HookCommand),
 }
 
 impl Cli {
@@ -69,6 +73,7 @@ impl Cli {
             Command::App(command) => app::run(temporal, command).await,
             Command::Order(command) => order::run(temporal, command).await,
             Command::Release(command) => release::run(temporal, command).await,
+            Command::Hook(command) => hook::run(temporal, command).await,
         }
     }
 }

@@ -71,6 +71,11 @@ pub(crate) struct ServeArgs {
     /// the worker checks again).
     #[arg(long, env = "ORDO_IAC_ROOT", default_value = "examples")]
     iac_root: PathBuf,
+    /// Ordo's data directory (the hooks' SQLite store is `hooks.db` in it unless DATABASE_URL is set).
+    #[arg(long, env = "ORDO_DATA_DIR", default_value = ".ordo")]
+    data_dir: PathBuf,
+    #[command(flatten)]
+    hooks: ordo_hooks::HooksArgs,
     /// Read a password on stdin, print its Argon2 hash for a users file, and exit.
     #[arg(long)]
     hash_password: bool,
@@ -138,12 +143,14 @@ pub(crate) async fn run(temporal: ordo_core::TemporalArgs, args: ServeArgs) -> a
     let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("listening on {addr}"))?;
     announce(&listener, &config.users)?;
     let catalogue = release_catalogue(args.release_catalogue.as_deref())?;
+    let hooks = args.hooks.client(client.clone(), &args.data_dir).await.context("opening the hooks store")?;
     let state = AppState::builder(&client, config)
         .with(ProvisionClient::new(client.clone(), args.task_queue))
         .with(ApplicationClient::new(client.clone(), args.apps_task_queue))
         .with(OrdersClient::new(client.clone(), args.orders_task_queue))
         .with(ReleaseClient::new(client, args.release_task_queue))
         .with(catalogue)
+        .with(hooks)
         .build();
     ordo_api::serve(listener, state, shutdown_signal()).await.context("serving HTTP")?;
     Ok(ExitCode::SUCCESS)
@@ -159,6 +166,7 @@ pub(crate) async fn start_in_background(
     orders_task_queue: &str,
     release: &ordo_release::ReleaseArgs,
     iac_root: &Path,
+    hooks: ordo_hooks::client::HooksClient,
 ) -> anyhow::Result<tokio::sync::oneshot::Sender<()>> {
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let Some(addr) = http.addr()? else {
@@ -174,6 +182,7 @@ pub(crate) async fn start_in_background(
                 .with(OrdersClient::new(client.clone(), orders_task_queue))
                 .with(ReleaseClient::new(client, release.release_task_queue.clone()))
                 .with(release_catalogue(release.release_catalogue.as_deref())?)
+                .with(hooks)
                 .build();
             tokio::spawn(async move {
                 let stopped = async move {

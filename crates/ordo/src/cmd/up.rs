@@ -77,6 +77,7 @@ pub(crate) async fn run(mut temporal: ordo_core::TemporalArgs, args: UpArgs) -> 
         &args.worker.hosted.orders.orders_task_queue,
         &args.worker.hosted.release,
         &args.worker.hosted.iac.iac_root,
+        args.worker.hosted.hooks.client(client.clone(), &args.worker.data_dir).await?,
     )
     .await?;
     eprintln!("IaC root {}", args.worker.hosted.iac.iac_root.display());

@@ -1,0 +1,165 @@
+//! `HookLifecycle`: one lifecycle action on a DIG. Orchestration only.
+//!
+//! 1. The pre hooks, in order: each hook's spec gets `activityParams.emco` filled in and its
+//!    workflow is started (`StartHook`); a blocking hook is then awaited (`AwaitHook`) until its
+//!    `hookBlockingTimeout`. A hook that cannot be started, fails or times out fails the action
+//!    with a reason naming it; nothing after it runs (as the seed's TAC, which failed the
+//!    lifecycle call when an invoke failed).
+//! 2. The action (`ApplyLifecycleAction`).
+//! 3. The post hooks, the same way.
+//!
+//! The `history` query answers which hooks ran, their workflow ids and outcomes, at any time; the
+//! result is the same record. A failed action completes the workflow with a `Failed` outcome
+//! (outcomes are values): its callers read the reason.
+
+use std::time::Duration;
+
+use temporalio_common::RetryPolicy;
+use temporalio_macros::{workflow, workflow_methods};
+use temporalio_sdk::{ActivityOptions, ApplicationFailure, WorkflowContext, WorkflowContextView, WorkflowResult};
+
+use crate::activities::HookActivities;
+use crate::intent::MAX_BLOCKING_TIMEOUT;
+use crate::model::{
+    ApplyActionRequest, AwaitHookRequest, HookCall, HookOutcome, HookRecord, LifecycleOutcome, LifecycleRequest,
+    LifecycleState, StartHookRequest, StartHookResult, EMCO_PARAMS, MAX_HOOKS,
+};
+use crate::spec::with_activity_params;
+
+/// The lifecycle of one action on a DIG (type `HookLifecycle`).
+#[workflow]
+#[derive(Default)]
+pub struct HookLifecycleWorkflow {
+    state: LifecycleState,
+}
+
+#[workflow_methods]
+impl HookLifecycleWorkflow {
+    /// Runs the action's pre hooks, the action and its post hooks.
+    #[run(name = "HookLifecycle")]
+    pub async fn run(ctx: &mut WorkflowContext<Self>, input: serde_json::Value) -> WorkflowResult<LifecycleState> {
+        // Parsed here, so a malformed request fails the workflow, naming why, instead of failing
+        // its tasks forever.
+        let request: LifecycleRequest = serde_json::from_value(input)
+            .map_err(|e| ApplicationFailure::non_retryable(format!("invalid lifecycle request: {e}")))?;
+        if request.pre.len() + request.post.len() > MAX_HOOKS {
+            return Ok(finish(ctx, Some(format!("more than {MAX_HOOKS} hooks in one action"))));
+        }
+        set_phase(ctx, "pre-hooks");
+        for hook in &request.pre {
+            if let Some(reason) = run_hook(ctx, &request, hook).await {
+                return Ok(finish(ctx, Some(reason)));
+            }
+        }
+        set_phase(ctx, "action");
+        let apply = ApplyActionRequest {
+            dig: request.dig.clone(),
+            action: request.action,
+            app_context_id: request.app_context_id.clone(),
+        };
+        let applied = ctx.execute_activity(HookActivities::apply_lifecycle_action, apply, short_options()).await;
+        if let Err(err) = applied {
+            return Ok(finish(ctx, Some(format!("{} failed: {err}", request.action.as_str()))));
+        }
+        ctx.state_mut(|s| s.state.action_applied = true);
+        set_phase(ctx, "post-hooks");
+        for hook in &request.post {
+            if let Some(reason) = run_hook(ctx, &request, hook).await {
+                return Ok(finish(ctx, Some(reason)));
+            }
+        }
+        Ok(finish(ctx, None))
+    }
+
+    /// Which hooks ran so far, their workflows and outcomes, and how the action ended.
+    #[query(name = "history")]
+    pub fn history(&self, _ctx: &WorkflowContextView) -> LifecycleState {
+        self.state.clone()
+    }
+}
+
+fn set_phase(ctx: &mut WorkflowContext<HookLifecycleWorkflow>, phase: &str) {
+    ctx.state_mut(|s| s.state.phase = phase.to_owned());
+}
+
+fn finish(ctx: &mut WorkflowContext<HookLifecycleWorkflow>, failure: Option<String>) -> LifecycleState {
+    ctx.state_mut(|s| {
+        s.state.phase = "done".into();
+        s.state.outcome = Some(match failure {
+            None => LifecycleOutcome::Succeeded,
+            Some(reason) => LifecycleOutcome::Failed { reason },
+        });
+    });
+    ctx.state(|s| s.state.clone())
+}
+
+fn short_options() -> ActivityOptions {
+    ActivityOptions::with_start_to_close_timeout(Duration::from_secs(30))
+        .retry_policy(RetryPolicy::builder().maximum_attempts(5).build())
+        .build()
+}
+
+/// Runs one hook and records it; `Some(reason)` when the action must stop.
+async fn run_hook(
+    ctx: &mut WorkflowContext<HookLifecycleWorkflow>,
+    request: &LifecycleRequest,
+    hook: &HookCall,
+) -> Option<String> {
+    let mut spec = hook.spec.clone();
+    spec.params = with_activity_params(&spec.params, EMCO_PARAMS, &request.emco_params());
+    let mut record = HookRecord {
+        intent: hook.intent.clone(),
+        hook_type: hook.hook_type,
+        blocking: hook.blocking,
+        workflow_id: None,
+        run_id: None,
+        outcome: HookOutcome::Started,
+    };
+    let start = StartHookRequest { intent: hook.intent.clone(), spec };
+    let started = ctx.execute_activity(HookActivities::start_hook, start, short_options()).await;
+    let (workflow_id, run_id) = match started {
+        Ok(StartHookResult::Started { workflow_id, run_id }) => (workflow_id, run_id),
+        Ok(StartHookResult::Rejected { reason }) => {
+            record.outcome = HookOutcome::NotStarted { reason };
+            return push(ctx, record);
+        }
+        Err(err) => {
+            record.outcome = HookOutcome::NotStarted { reason: err.to_string() };
+            return push(ctx, record);
+        }
+    };
+    record.workflow_id = Some(workflow_id.clone());
+    record.run_id = Some(run_id.clone());
+    if hook.blocking {
+        // Bounded here too: the request may not come from Ordo's client.
+        let timeout = hook.blocking_timeout.min(MAX_BLOCKING_TIMEOUT);
+        let now = ctx.workflow_time().map(ordo_core::time::epoch_ms).unwrap_or_default();
+        let timeout_ms = u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX);
+        let wait = AwaitHookRequest { workflow_id, run_id, deadline_ms: now.saturating_add(timeout_ms), timeout_ms };
+        let options = ActivityOptions::with_start_to_close_timeout(timeout + Duration::from_secs(60))
+            .heartbeat_timeout(Duration::from_secs(30))
+            .retry_policy(RetryPolicy::builder().maximum_attempts(5).build())
+            .build();
+        record.outcome = match ctx.execute_activity(HookActivities::await_hook, wait, options).await {
+            Ok(outcome) => outcome,
+            Err(err) => HookOutcome::Failed { reason: format!("waiting for the hook's workflow: {err}") },
+        };
+    }
+    push(ctx, record)
+}
+
+/// Records `record`; the reason the action stops when its outcome is not OK.
+fn push(ctx: &mut WorkflowContext<HookLifecycleWorkflow>, record: HookRecord) -> Option<String> {
+    let reason = match &record.outcome {
+        HookOutcome::Started | HookOutcome::Completed => None,
+        HookOutcome::Failed { reason } | HookOutcome::NotStarted { reason } => {
+            Some(format!("{} hook {:?} failed: {reason}", record.hook_type, record.intent))
+        }
+        HookOutcome::TimedOut { timeout_ms } => Some(format!(
+            "{} hook {:?} did not finish within its hookBlockingTimeout ({} ms)",
+            record.hook_type, record.intent, timeout_ms
+        )),
+    };
+    ctx.state_mut(|s| s.state.hooks.push(record));
+    reason
+}

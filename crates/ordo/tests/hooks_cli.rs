@@ -1,0 +1,116 @@
+//! `ordo worker --domains hooks` and `ordo hook …` end to end: the seed's test-tac intents stored
+//! by the CLI, a DIG instantiated through the hosted lifecycle workflow, its history and actions
+//! read back, and a spec started with `invoke`.
+
+mod support;
+
+use std::process::Output;
+use std::time::Duration;
+
+use serde_json::Value;
+use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+
+/// `GET /metrics` over a plain socket.
+async fn scrape(port: u16) -> Result<String, String> {
+    let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", port)).await.map_err(|e| e.to_string())?;
+    stream.write_all(b"GET /metrics HTTP/1.0\r\nHost: localhost\r\n\r\n").await.map_err(|e| e.to_string())?;
+    let mut response = String::new();
+    stream.read_to_string(&mut response).await.map_err(|e| e.to_string())?;
+    Ok(response)
+}
+
+/// Waits until the `emco_tac_intent` sample of intent `name` reads `value`.
+async fn tac_intent_reads(port: u16, name: &str, value: &str) -> String {
+    let wanted = format!("name=\"{name}\"");
+    support::poll("emco_tac_intent", Duration::from_secs(20), async || {
+        let body = scrape(port).await?;
+        body.lines()
+            .find(|l| l.starts_with("emco_tac_intent{") && l.contains(&wanted) && l.ends_with(&format!(" {value}")))
+            .map(str::to_owned)
+            .ok_or(body)
+    })
+    .await
+}
+
+fn ok(output: Output) -> Value {
+    assert!(output.status.success(), "stderr: {}", String::from_utf8_lossy(&output.stderr));
+    serde_json::from_slice(&output.stdout).unwrap_or(Value::Null)
+}
+
+/// The hooks domain is hosted by `ordo worker` and driven by `ordo hook`: intents in, instantiate,
+/// history, actions; a duplicate intent and a failed action exit non-zero.
+#[tokio::test]
+async fn the_hook_cli_drives_a_hosted_lifecycle() {
+    let mut env = support::Env::without_worker().await;
+    let queue = format!("{}-hooks", env.task_queue);
+    let migrate = format!("{}-migrate", env.task_queue);
+    let port = ordo_core::devserver::free_port().unwrap();
+    let metrics = format!("127.0.0.1:{port}");
+    env.spawn_worker_with_env(
+        &[("ORDO_HOOKS_TASK_QUEUE", &queue), ("ORDO_HOOKS_MIGRATE_TASK_QUEUE", &migrate)],
+        &["--domains", "hooks", "--metrics-addr", &metrics, "--domain-metrics-interval", "1"],
+    );
+    let examples = support::workspace_root().join("examples/hooks/test-tac/03-define-workflow-intents.json");
+    let text = std::fs::read_to_string(examples).unwrap().replace("ordo-hooks-migrate", &migrate);
+    let intents = env.data.path().join("intents.json");
+    std::fs::write(&intents, text).unwrap();
+    let dig = ["--project", "proj1", "--app", "c1", "--app-version", "v1", "--dig", "d1"];
+    let hook = |args: &[&str]| {
+        let mut c = env.ordo(&["hook"]);
+        c.args(args).env("ORDO_HOOKS_TASK_QUEUE", &queue);
+        c
+    };
+
+    ok(hook(&["intents", "create"]).args(dig).arg(&intents).output().unwrap());
+    let again = hook(&["intents", "create"]).args(dig).arg(&intents).output().unwrap();
+    assert!(!again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("already exists"));
+    let listed = ok(hook(&["intents", "list"]).args(dig).output().unwrap());
+    assert_eq!(listed.as_array().unwrap().len(), 7);
+    // The seed's gauge, with its labels and `hook_type` spelled right.
+    let line = tac_intent_reads(port, "pre-install-workflow-hook", "1").await;
+    for label in [
+        "project=\"proj1\"",
+        "composite_app=\"c1\"",
+        "composite_app_version=\"v1\"",
+        "deployment_intent_group=\"d1\"",
+        "hook_type=\"pre-install\"",
+        "client_endpoint_port=\"9090\"",
+        "workflow_client_name=\"migrate_workflowclient\"",
+    ] {
+        assert!(line.contains(label), "{label} in {line}");
+    }
+
+    let state = ok(hook(&["instantiate"]).args(dig).output().unwrap());
+    assert_eq!(state["outcome"]["status"], "succeeded", "{state}");
+    let hooks: Vec<&str> = state["hooks"].as_array().unwrap().iter().map(|h| h["intent"].as_str().unwrap()).collect();
+    assert_eq!(hooks, ["pre-install-workflow-hook", "pre-install-workflow-hook-2", "post-workflow-intent"]);
+
+    let actions = ok(hook(&["actions"]).args(dig).output().unwrap());
+    let id = actions[0]["workflowId"].as_str().unwrap().to_owned();
+    let history = ok(hook(&["history", &id]).output().unwrap());
+    assert_eq!(history, state);
+
+    // A pre-update hook that cannot start (a running id under error-when-already-started) fails
+    // the update: exit code 3 and the reason on stderr.
+    let blocker = env.data.path().join("blocker.json");
+    std::fs::write(&blocker, r#"{"workflowStartOptions": {"id": "held-id", "taskqueue": "nobody-polls-this"}}"#)
+        .unwrap();
+    let started = ok(hook(&["invoke"]).arg(&blocker).output().unwrap());
+    assert_eq!(started["workflowId"], "held-id");
+    let held = env.data.path().join("held.json");
+    let mut intent: Value = serde_json::from_str(&std::fs::read_to_string(&intents).unwrap()).unwrap();
+    let mut intent = intent.as_array_mut().unwrap().remove(6);
+    intent["metadata"]["name"] = "held".into();
+    intent["spec"]["temporal"]["workflowStartOptions"] =
+        serde_json::json!({"id": "held-id", "taskqueue": migrate, "workflowexecutionerrorwhenalreadystarted": true});
+    std::fs::write(&held, intent.to_string()).unwrap();
+    ok(hook(&["intents", "put"]).args(dig).arg(&held).output().unwrap());
+    let update = hook(&["update"]).args(dig).output().unwrap();
+    assert_eq!(update.status.code(), Some(3), "{}", String::from_utf8_lossy(&update.stderr));
+    assert!(String::from_utf8_lossy(&update.stderr).contains("already started"));
+
+    // A deleted intent's gauge goes back to 0.
+    ok(hook(&["intents", "delete"]).args(dig).arg("post-terminate").output().unwrap());
+    tac_intent_reads(port, "post-terminate", "0").await;
+}
