@@ -1344,9 +1344,9 @@ async fn the_web_ui_runs_an_approval_end_to_end_in_a_real_browser() {
     }
 }
 
-/// Schemathesis (PyPI) fuzzes every operation of the live OpenAPI document, with an admin
-/// token and a worker running, and finds no 5xx, no undocumented status, and no response that
-/// breaks its schema.
+/// Schemathesis (PyPI) fuzzes every operation of the live OpenAPI document (but seed 002's
+/// lenient routes), with an admin token and a worker running, and finds no 5xx, no undocumented
+/// status, and no response that breaks its schema.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn schemathesis_finds_no_server_errors_in_the_live_openapi_document() {
     let schemathesis = workspace_root().join(".venv/bin/schemathesis");
@@ -1362,6 +1362,11 @@ async fn schemathesis_finds_no_server_errors_in_the_live_openapi_document() {
             // Semantic rules (a TTL only for the ephemeral scenario, approvers who exist, …) are
             // beyond a schema, so "schema-valid but refused" is expected; every other check runs.
             .args(["--exclude-checks", "positive_data_acceptance"])
+            // Seed 002's routes read what the seed's own clients send (enums by name or number,
+            // unknown fields ignored, as its Express API did), which a schema cannot say; their
+            // bad-input cases are tested by name in orders_api.rs. (A known gap: their documented
+            // response schemas are not fuzzed here.)
+            .args(["--exclude-path-regex", "^/(orderPizza|orderStatus|api/orders)"])
             .args(["--phases", "examples,coverage,fuzzing", "--max-examples", "15", "--max-time", "150"])
             .args(["--request-timeout", "30", "--seed", "1", "--generation-allow-x00", "false"])
             .env("NO_COLOR", "1")

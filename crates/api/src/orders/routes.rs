@@ -142,7 +142,9 @@ pub(crate) async fn order_status(
         Ok(view) => view,
         // As the seed's API: an order that does not exist is echoed back, ORDER_UNKNOWN, 200.
         Err(ordo_orders::OrdersError::NotFound(_)) => {
-            return Ok(Json(serde_json::json!({"status": OrderStatus::Unknown.as_str(), "order": order})));
+            return Ok(Json(
+                serde_json::json!({"status": OrderStatus::Unknown.as_str(), "order": echoed(&id, &order)}),
+            ));
         }
         Err(e) => return Err(e.into()),
     };
@@ -232,4 +234,26 @@ pub(crate) async fn batch_status(
 )]
 pub(crate) async fn order_stats(State(state): State<AppState>) -> Result<Json<OrderStats>, ApiError> {
     Ok(Json(state.domain::<OrdersClient>()?.stats().await?))
+}
+
+/// The order of a `/orderStatus` request as the seed's API echoed it for an unknown order: read
+/// into its typed `PizzaOrderInfo`, so only the fields that type has, of the types it has.
+fn echoed(id: &str, order: &Value) -> Value {
+    let text = |field: &str| order.get(field).filter(|v| v.is_string()).cloned();
+    let toppings: Vec<Value> = order
+        .get("toppings")
+        .and_then(Value::as_array)
+        .map(|all| all.iter().filter(|t| t.is_string()).take(20).cloned().collect())
+        .unwrap_or_default();
+    // proto3-JSON, as the seed's API wrote it: empty fields are left out.
+    let mut echo = serde_json::json!({ "id": id });
+    if !toppings.is_empty() {
+        echo["toppings"] = Value::Array(toppings);
+    }
+    for field in ["crust", "cheese"] {
+        if let Some(value) = text(field) {
+            echo[field] = value;
+        }
+    }
+    echo
 }

@@ -17,9 +17,9 @@ pub(crate) struct PizzaOrderInfoDoc {
     crust: Option<String>,
     /// `CHEESE_MOZZARELLA`, `CHEESE_CHEDDAR`, `CHEESE_NONE`, `CHEESE_ALL` (or 0–3).
     cheese: Option<String>,
-    /// At most 20 toppings of 1–60 characters.
+    /// At most 20 toppings of 1–60 characters (left out when there are none, as proto3-JSON does).
     #[schema(max_items = 20)]
-    toppings: Vec<String>,
+    toppings: Option<Vec<String>>,
 }
 
 /// The seed's `PizzaOrderStatus` (the answer of `getOrderStatus`).
@@ -45,10 +45,20 @@ pub(crate) struct PizzaOrderStatusDoc {
 #[schema(as = OrderStatusRequest)]
 #[allow(dead_code)]
 pub(crate) struct OrderStatusRequestDoc {
-    /// Ignored (the seed's client sends the status it last saw).
-    status: Option<String>,
-    /// The order whose status is asked for (its `id`); none: `ORDER_UNKNOWN`.
-    order: Option<PizzaOrderInfoDoc>,
+    /// Ignored, whatever it holds (the seed's client sends the status it last saw).
+    status: Option<serde_json::Value>,
+    /// The order whose status is asked for; none: `ORDER_UNKNOWN`.
+    order: Option<OrderRefDoc>,
+}
+
+/// An order named by its id (other fields are read by nobody here).
+#[derive(ToSchema)]
+#[schema(as = OrderRef)]
+#[allow(dead_code)]
+pub(crate) struct OrderRefDoc {
+    /// The order's workflow id.
+    #[schema(min_length = 1, max_length = 160)]
+    id: String,
 }
 
 /// An order as Ordo shows it.
