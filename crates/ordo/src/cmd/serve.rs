@@ -115,7 +115,7 @@ impl HttpArgs {
 }
 
 /// The release catalogue the API checks starts by key against: the workers' file, or seed 003's.
-fn release_catalogue(path: Option<&Path>) -> anyhow::Result<Catalogue> {
+pub(crate) fn release_catalogue(path: Option<&Path>) -> anyhow::Result<Catalogue> {
     match path {
         Some(path) => Catalogue::load(path).map_err(|e| anyhow::anyhow!("--release-catalogue {}: {e}", path.display())),
         None => Ok(Catalogue::built_in()),
@@ -157,16 +157,12 @@ pub(crate) async fn run(temporal: ordo_core::TemporalArgs, args: ServeArgs) -> a
 }
 
 /// Serves the API and UI in the background for `ordo up` (a busy port is a warning, not a
-/// failure); the returned sender stops it.
+/// failure); `domains` registers the hosted domains' clients. The returned sender stops it.
 pub(crate) async fn start_in_background(
     http: &HttpArgs,
     client: temporalio_client::Client,
-    task_queue: &str,
-    apps_task_queue: &str,
-    orders_task_queue: &str,
-    release: &ordo_release::ReleaseArgs,
     iac_root: &Path,
-    hooks: ordo_hooks::client::HooksClient,
+    domains: impl FnOnce(ordo_api::AppStateBuilder) -> anyhow::Result<ordo_api::AppStateBuilder>,
 ) -> anyhow::Result<tokio::sync::oneshot::Sender<()>> {
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let Some(addr) = http.addr()? else {
@@ -176,14 +172,7 @@ pub(crate) async fn start_in_background(
     match tokio::net::TcpListener::bind(addr).await {
         Ok(listener) => {
             announce(&listener, &config.users)?;
-            let state = AppState::builder(&client, config)
-                .with(ProvisionClient::new(client.clone(), task_queue))
-                .with(ApplicationClient::new(client.clone(), apps_task_queue))
-                .with(OrdersClient::new(client.clone(), orders_task_queue))
-                .with(ReleaseClient::new(client, release.release_task_queue.clone()))
-                .with(release_catalogue(release.release_catalogue.as_deref())?)
-                .with(hooks)
-                .build();
+            let state = domains(AppState::builder(&client, config))?.build();
             tokio::spawn(async move {
                 let stopped = async move {
                     let _ = stopped.await;

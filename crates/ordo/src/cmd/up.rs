@@ -6,6 +6,11 @@ use std::process::ExitCode;
 use ordo_core::devserver::{find_temporal_binary, DevServer, DevServerOptions};
 
 use super::codec_server::{self, CodecAccessArgs};
+use ordo_application::ApplicationClient;
+use ordo_orders::OrdersClient;
+use ordo_provision::client::ProvisionClient;
+use ordo_release::client::ReleaseClient;
+
 use super::serve::HttpArgs;
 use super::telemetry::Telemetry;
 use super::worker::{ensure_search_attributes, histogram_buckets, run_worker, shutdown_signal, WorkerArgs};
@@ -69,17 +74,20 @@ pub(crate) async fn run(mut temporal: ordo_core::TemporalArgs, args: UpArgs) -> 
         }
     }
     let stop_codec = start_codec_server(&args, server.is_some()).await?;
-    let stop_http = super::serve::start_in_background(
-        &args.http,
-        client.clone(),
-        &args.worker.hosted.provision.task_queue,
-        &args.worker.hosted.application.apps_task_queue,
-        &args.worker.hosted.orders.orders_task_queue,
-        &args.worker.hosted.release,
-        &args.worker.hosted.iac.iac_root,
-        args.worker.hosted.hooks.client(client.clone(), &args.worker.data_dir).await?,
-    )
-    .await?;
+    let hooks = args.worker.hosted.hooks.client(client.clone(), &args.worker.data_dir).await?;
+    let hosted = &args.worker.hosted;
+    let catalogue = super::serve::release_catalogue(hosted.release.release_catalogue.as_deref())?;
+    let clients = |builder: ordo_api::AppStateBuilder| {
+        Ok(builder
+            .with(ProvisionClient::new(client.clone(), &hosted.provision.task_queue))
+            .with(ApplicationClient::new(client.clone(), &hosted.application.apps_task_queue))
+            .with(OrdersClient::new(client.clone(), &hosted.orders.orders_task_queue))
+            .with(ReleaseClient::new(client.clone(), hosted.release.release_task_queue.clone()))
+            .with(catalogue)
+            .with(hooks))
+    };
+    let stop_http =
+        super::serve::start_in_background(&args.http, client.clone(), &hosted.iac.iac_root, clients).await?;
     eprintln!("IaC root {}", args.worker.hosted.iac.iac_root.display());
     eprintln!("try:  ordo provision scenario happy_path --watch     (Ctrl-C here stops everything)");
     let result = run_worker(client, &telemetry, &args.worker, &domains, shutdown_signal()).await;
