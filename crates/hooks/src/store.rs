@@ -95,7 +95,20 @@ impl Store {
                     .create_if_missing(true)
                     .journal_mode(sqlx::sqlite::SqliteJournalMode::Wal)
                     .busy_timeout(std::time::Duration::from_secs(5));
-                Store::Sqlite(SqlitePoolOptions::new().max_connections(4).connect_with(options).await?)
+                // Switching a new file to WAL takes an exclusive lock that SQLite does not wait for
+                // (SQLITE_BUSY at once, whatever the busy timeout): processes opening the same new
+                // file together (a worker and the CLI) try again shortly.
+                let mut attempt = 1;
+                let pool = loop {
+                    match SqlitePoolOptions::new().max_connections(4).connect_with(options.clone()).await {
+                        Err(err) if attempt < 10 && is_busy(&err) => {
+                            attempt += 1;
+                            tokio::time::sleep(std::time::Duration::from_millis(50 * attempt)).await;
+                        }
+                        other => break other?,
+                    }
+                };
+                Store::Sqlite(pool)
             }
         };
         match &store {
@@ -450,4 +463,14 @@ impl Store {
 
 fn decode(name: String, body: &str) -> Result<HookIntent, StoreError> {
     serde_json::from_str(body).map_err(|source| StoreError::Corrupt { name, source })
+}
+
+/// Whether `err` is SQLite's "database is locked" / "busy" (codes 5 and 6, extended codes included).
+fn is_busy(err: &sqlx::Error) -> bool {
+    match err {
+        sqlx::Error::Database(db) => {
+            db.code().and_then(|code| code.parse::<i32>().ok()).is_some_and(|code| matches!(code & 0xff, 5 | 6))
+        }
+        _ => false,
+    }
 }
