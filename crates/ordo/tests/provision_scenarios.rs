@@ -610,3 +610,79 @@ async fn runs_on_one_workspace_take_turns() {
     assert_eq!(result.status, status::APPLIED);
     assert!(env.sim_state(ADMIN_STACK).apply_counts.values().all(|n| *n == 1));
 }
+
+/// The run's history events, by attribute kind name (`ActivityTaskScheduled`, `MarkerRecorded`, …)
+/// and activity type where there is one.
+async fn history_kinds(env: &Env, id: &str) -> Vec<String> {
+    use temporalio_client::WorkflowFetchHistoryOptions;
+    use temporalio_common::protos::temporal::api::history::v1::history_event::Attributes;
+    let handle = env.client.temporal().get_workflow_handle::<ordo_provision::workflows::ProvisionInfraWorkflow>(id);
+    let events = handle.fetch_history(WorkflowFetchHistoryOptions::default()).into_events().await.unwrap();
+    events
+        .iter()
+        .map(|e| match &e.attributes {
+            Some(Attributes::ActivityTaskScheduledEventAttributes(a)) => {
+                format!("ActivityTaskScheduled {}", a.activity_type.as_ref().map(|t| t.name.as_str()).unwrap_or(""))
+            }
+            Some(Attributes::MarkerRecordedEventAttributes(m)) => format!("MarkerRecorded {}", m.marker_name),
+            Some(Attributes::WorkflowExecutionSignaledEventAttributes(s)) => format!("Signaled {}", s.signal_name),
+            Some(Attributes::SignalExternalWorkflowExecutionInitiatedEventAttributes(s)) => {
+                format!("SignalExternal {}", s.signal_name)
+            }
+            Some(Attributes::UpsertWorkflowSearchAttributesEventAttributes(_)) => "Upsert".to_owned(),
+            Some(Attributes::WorkflowTaskCompletedEventAttributes(_)) => "WorkflowTaskCompleted".to_owned(),
+            _ => "other".to_owned(),
+        })
+        .collect()
+}
+
+/// A run on a free workspace (`light-run`): the lock is taken and given back by local activities
+/// (no signal in or out), the policy is checked inside `terraform_plan` (no `policy_check`), each
+/// status the run waits in is published once, and the apply used the plan this worker kept (one
+/// `terraform_apply`).
+#[tokio::test]
+async fn a_run_on_a_free_workspace_takes_the_lock_in_one_round_trip_and_checks_policy_in_the_plan() {
+    let env = Env::start().await;
+    let id = env.client.start(&env.scenario("advanced_visibility"), false).await.unwrap();
+    assert_eq!(env.client.result(&id).await.unwrap().status, status::APPLIED);
+    let kinds = history_kinds(&env, &id).await;
+    let count = |k: &str| kinds.iter().filter(|e| e.as_str() == k).count();
+    assert_eq!(count("MarkerRecorded core_local_activity"), 2, "lock taken and given back locally: {kinds:#?}");
+    assert!(!kinds.iter().any(|k| k.starts_with("Signal")), "no signal round trip for a free workspace: {kinds:#?}");
+    assert_eq!(count("ActivityTaskScheduled policy_check"), 0, "{kinds:#?}");
+    assert_eq!(count("ActivityTaskScheduled terraform_apply"), 1, "{kinds:#?}");
+    // initializing, planning, applying, applied (+ the patch's own upsert).
+    assert_eq!(count("Upsert"), 5, "{kinds:#?}");
+    assert!(kinds.len() < 49, "fewer events than seed 001's run: {} {kinds:#?}", kinds.len());
+    let results = activity_results(&env, &id, "terraform_plan").await;
+    assert!(!results[0].contains("\"format_version\""), "the plan document stays on the worker: {}", results[0]);
+    let view = env.client.view(&id).await.unwrap();
+    assert!(!view.state.resource_changes.is_empty(), "the plan's changes still reach the run's state");
+}
+
+/// An apply on a worker that does not hold the approved plan (its kept copy is gone) is answered
+/// `PlanNotLocal`, and the workflow sends the plan's bytes: the run applies exactly what was
+/// approved.
+#[tokio::test]
+async fn an_apply_without_the_kept_plan_is_sent_the_approved_bytes() {
+    let env = Env::start().await;
+    let id = env.client.start(&env.scenario("human_in_the_loop_update"), false).await.unwrap();
+    let plan_hash = env.wait_status(&id, status::AWAITING_APPROVAL).await.state.plan_hash;
+    let kept = env.data.path().join("plans");
+    assert_eq!(std::fs::read_dir(&kept).unwrap().count(), 1, "the planning worker kept the plan");
+    std::fs::remove_dir_all(&kept).unwrap();
+    let approve = ApplyDecision {
+        is_approved: true,
+        reason: Some("reviewed".into()),
+        plan_hash: plan_hash.clone(),
+        ..Default::default()
+    };
+    env.decide(&id, approve, false).await.unwrap();
+    let result = env.client.result(&id).await.unwrap();
+    assert_eq!(result.status, status::APPLIED);
+    assert_eq!(result.applied_plan_hash, plan_hash);
+    let kinds = history_kinds(&env, &id).await;
+    let applies = kinds.iter().filter(|k| k.as_str() == "ActivityTaskScheduled terraform_apply").count();
+    assert_eq!(applies, 2, "the first apply found no plan, the second carried it: {kinds:#?}");
+    assert_eq!(env.sim_state(ADMIN_STACK).resources, 2, "the approved plan was applied");
+}
