@@ -88,6 +88,8 @@ pub struct WorkspaceLockWorkflow {
     version: u64,
     /// The run has taken its input (the carried-over holder and queue).
     started: bool,
+    /// A run asked for the workspace by signal (runs before `light-run`).
+    acquired_by_signal: bool,
     /// Requesters an update queued before the run took its input: told by signal even if the
     /// input names one of them as the holder (its earlier grant was answered `queued`).
     queued_early: Vec<String>,
@@ -112,10 +114,16 @@ impl WorkspaceLockWorkflow {
             s.started = true;
         });
         let lock_id = ctx.workflow_id().to_owned();
-        // Locks started before this check only their holder while someone waits for it; older
-        // ones (replaying without the marker) check on a timer all the time.
-        let check_only_when_queued = ctx.patched(CHECK_WHEN_QUEUED_PATCH);
+        // Locks started after `lock-check-when-queued` check their holder only while someone waits
+        // for it; older ones (replaying without the marker) check on a timer all the time. A lock
+        // only ever taken by update (`light-run`) is newer than both and asks nothing: no marker.
+        let continued = ctx.info().continued_from_run_id().is_some();
+        let mut check_only_when_queued = None;
         loop {
+            if check_only_when_queued.is_none() && (continued || ctx.state(|s| s.acquired_by_signal)) {
+                check_only_when_queued = Some(ctx.patched(CHECK_WHEN_QUEUED_PATCH));
+            }
+            let check_only_when_queued = check_only_when_queued.unwrap_or(true);
             let next = ctx.state_mut(|s| {
                 if s.lock.holder.is_none() && !s.lock.queue.is_empty() {
                     s.lock.holder = Some(s.lock.queue.remove(0));
@@ -185,6 +193,7 @@ impl WorkspaceLockWorkflow {
     /// Queue a run (or re-notify it if it already holds the workspace).
     #[signal(name = "acquire_workspace")]
     pub fn acquire_workspace(&mut self, _ctx: &mut SyncWorkflowContext<Self>, request: LockRequest) {
+        self.acquired_by_signal = true;
         if self.lock.holder.as_ref() == Some(&request.requester) {
             self.notified = false;
         } else if !self.lock.queue.contains(&request.requester) {
