@@ -1,5 +1,5 @@
-//! The one place that decides which failures are retryable. Type names are wire contracts: the
-//! workflow's retry policies list the non-retryable ones by name.
+//! The one place that decides which failures are retryable: each failure carries its own
+//! non-retryable flag. Type names are wire contracts (the workflow branches on some of them).
 
 use temporalio_sdk::activities::ActivityError;
 use temporalio_sdk::ApplicationFailure;

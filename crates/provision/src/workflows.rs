@@ -770,12 +770,14 @@ fn root_message(err: &ActivityExecutionError) -> String {
 
 fn retry(request: &ProvisionRequest, maximum_attempts: u32) -> RetryPolicy {
     let initial = Duration::from_millis(request.retry_initial_interval_ms);
-    // Seed 001 retries from 3 s up to 5 s; keep that shape for any initial interval.
+    // Seed 001 retries from 3 s up to 5 s; keep that shape for any initial interval. The
+    // non-retryable failure types are not listed here: every activity failure says itself
+    // whether it is retryable (`error::failure`), and the list would be written into every
+    // scheduled activity's event.
     RetryPolicy::builder()
         .initial_interval(initial)
         .maximum_interval(initial * 5 / 3)
         .maximum_attempts(maximum_attempts)
-        .non_retryable_error_types(error::NON_RETRYABLE.iter().copied())
         .build()
 }
 
