@@ -351,6 +351,7 @@ try {
     await alice.waitForURL(new RegExp(`/releases/${key}$`), { timeout: TIMEOUT });
     const open = alice.getByRole('button', { name: 'Open the gate to PROD' });
     await open.waitFor({ timeout: TIMEOUT });
+    await alice.locator('p.live', { hasText: 'Live' }).waitFor({ timeout: TIMEOUT }); // pushed by the board's event stream
     await shot(alice, '17-release-at-the-gate');
     await alice.fill('#release-reason', 'QC signed off');
     await open.click();

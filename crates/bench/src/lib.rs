@@ -16,6 +16,8 @@
 //!   the parked-runs memory measurement.
 //! - [`chaos`]: workers SIGKILLed at random and the dev server restarted while runs execute; the
 //!   sim state proves no resource was applied twice.
+//! - [`release`]: `ordo bench release`: one release of seed 003 against a no-op skeleton of the
+//!   same shape, and the steps its audit logs show done twice.
 //! - [`report`]: JSON and Markdown output under `bench/results/`.
 
 pub mod chaos;
@@ -24,6 +26,7 @@ pub mod proc;
 pub mod process;
 pub mod provision;
 pub mod reference;
+pub mod release;
 pub mod report;
 pub mod shape;
 pub mod stats;

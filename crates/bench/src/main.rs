@@ -51,6 +51,9 @@ enum BenchCommand {
     /// Workers SIGKILLed at random (and optionally the dev server restarted) while runs execute
     /// with failing sim operations: every run completes, nothing is applied twice.
     Chaos(ChaosArgs),
+    /// One release of seed 003 (deploys × environments, injected errors) against a no-op skeleton
+    /// of the same shape: wall time, worker CPU, steps done twice (from the audit logs).
+    Release(ReleaseArgs),
     /// Run a reference worker (spawned by `ordo bench provision`, one process per subject).
     #[command(hide = true)]
     Worker(ReferenceWorkerArgs),
@@ -162,10 +165,32 @@ struct ChaosArgs {
     paths: Paths,
 }
 
+/// `ordo bench release` settings.
+#[derive(Debug, Clone, clap::Args)]
+struct ReleaseArgs {
+    /// Deploys in the release (each goes through DEV, TEST, QC and PROD).
+    #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..=100))]
+    deploys: u32,
+    /// Chance, in percent, that each step attempt fails (the seed's knobs are 10, 30, 60).
+    #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u8).range(0..=90))]
+    error_rate: u8,
+    /// First retry interval of a failed step, in milliseconds (backs off to 5×).
+    #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u64).range(10..=60_000))]
+    retry_initial_ms: u64,
+    /// Rounds, each with fresh workers for both subjects; medians are reported.
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u64).range(1..=20))]
+    rounds: u64,
+    /// Upper bound on one release's end-to-end time, in seconds.
+    #[arg(long, default_value_t = 600)]
+    release_timeout_secs: u64,
+    #[command(flatten)]
+    paths: Paths,
+}
+
 /// `ordo bench worker <kind>` settings.
 #[derive(Debug, Clone, clap::Args)]
 struct ReferenceWorkerArgs {
-    /// `skeleton` or `trivial`.
+    /// `skeleton`, `trivial` or `release-skeleton`.
     #[arg(value_parser = parse_kind)]
     kind: ReferenceKind,
     /// Task queue to poll.
@@ -188,7 +213,8 @@ fn parse_kind(s: &str) -> Result<ReferenceKind, String> {
     match s {
         "skeleton" => Ok(ReferenceKind::Skeleton),
         "trivial" => Ok(ReferenceKind::Trivial),
-        other => Err(format!("unknown reference {other:?} (skeleton, trivial)")),
+        "release-skeleton" => Ok(ReferenceKind::ReleaseSkeleton),
+        other => Err(format!("unknown reference {other:?} (skeleton, trivial, release-skeleton)")),
     }
 }
 
@@ -196,6 +222,7 @@ async fn run(temporal: ordo_core::TemporalArgs, command: BenchCommand) -> anyhow
     match command {
         BenchCommand::Provision(args) => provision(args).await,
         BenchCommand::Chaos(args) => chaos(args).await,
+        BenchCommand::Release(args) => release(args).await,
         BenchCommand::Worker(args) => reference_worker(temporal, args).await,
     }
 }
@@ -284,6 +311,26 @@ async fn chaos(args: ChaosArgs) -> anyhow::Result<ExitCode> {
     println!("{markdown}");
     eprintln!("wrote {} and {}", json.display(), md.display());
     Ok(if report.all_good() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+}
+
+async fn release(args: ReleaseArgs) -> anyhow::Result<ExitCode> {
+    refuse_codecs()?;
+    let config = ordo_bench::release::ReleaseBenchConfig {
+        ordo_bin: ordo_bin(&args.paths)?,
+        bench_bin: std::env::current_exe().context("locating ordo-bench")?,
+        temporal_bin: temporal_bin(&args.paths),
+        deploys: args.deploys,
+        error_rate: args.error_rate,
+        retry_initial_ms: args.retry_initial_ms,
+        rounds: args.rounds as usize,
+        release_timeout: Duration::from_secs(args.release_timeout_secs),
+    };
+    let report = ordo_bench::release::run(config).await?;
+    let markdown = ordo_bench::release::markdown(&report);
+    let (json, md) = ordo_bench::report::write(&args.paths.results_dir, "release", &report, &markdown)?;
+    println!("{markdown}");
+    eprintln!("wrote {} and {}", json.display(), md.display());
+    Ok(if report.steps_done_twice == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }
 
 async fn reference_worker(temporal: ordo_core::TemporalArgs, args: ReferenceWorkerArgs) -> anyhow::Result<ExitCode> {

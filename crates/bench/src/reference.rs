@@ -289,14 +289,18 @@ pub enum ReferenceKind {
     Skeleton,
     /// [`TrivialWorkflow`].
     Trivial,
+    /// The release skeleton ([`crate::release::ReleaseSkeletonWorkflow`] and its deploys).
+    #[serde(rename = "release-skeleton")]
+    ReleaseSkeleton,
 }
 
 impl ReferenceKind {
-    /// `skeleton` or `trivial`.
+    /// `skeleton`, `trivial` or `release-skeleton`.
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Skeleton => "skeleton",
             Self::Trivial => "trivial",
+            Self::ReleaseSkeleton => "release-skeleton",
         }
     }
 }
@@ -314,6 +318,10 @@ pub fn worker_options(
             options.register_workflow::<SkeletonWorkflow>()?.register_workflow::<SkeletonLockWorkflow>()?
         }
         ReferenceKind::Trivial => options.register_workflow::<TrivialWorkflow>()?,
+        ReferenceKind::ReleaseSkeleton => options
+            .register_workflow::<crate::release::ReleaseSkeletonWorkflow>()?
+            .register_workflow::<crate::release::DeploySkeletonWorkflow>()?
+            .register_activities(crate::release::SkeletonSteps),
     };
     Ok(options.register_activities(NoopActivities).build())
 }

@@ -1171,6 +1171,7 @@ async fn scenarios_and_the_openapi_document_cover_every_route() {
         "GET /api/releases",
         "GET /api/releases/catalogue",
         "GET /api/releases/{key}",
+        "GET /api/releases/{key}/events",
         "POST /api/releases",
         "POST /api/releases/{key}/abort",
         "POST /api/releases/{key}/approvals",

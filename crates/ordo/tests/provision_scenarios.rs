@@ -102,6 +102,7 @@ async fn human_in_the_loop_signal_approves_by_signal() {
     let env = Env::start().await;
     let id = env.client.start(&env.scenario("human_in_the_loop_signal"), false).await.unwrap();
     let view = env.wait_status(&id, status::AWAITING_APPROVAL).await;
+    let shown = view.state.plan_hash.clone().expect("the plan shown to the approver");
     assert!(view.state.approval_pending);
     assert_eq!(view.state.progress, 60);
     assert!(view.state.policy_results.iter().any(|r| r.message.contains("admin")), "{:?}", view.state.policy_results);
@@ -114,7 +115,11 @@ async fn human_in_the_loop_signal_approves_by_signal() {
     let view = env.client.view(&id).await.unwrap();
     let approval = view.state.approval.expect("approval recorded");
     assert_eq!(approval.via, "signal");
-    assert_eq!(Some(approval.plan_hash), result.applied_plan_hash, "the approval is bound to the applied plan");
+    assert_eq!(approval.plan_hash, shown, "the approval is bound to the plan that was shown");
+    // What the driver applied, from its own journal (not the workflow's state): that plan.
+    let effects = env.sim_effects(ADMIN_STACK);
+    assert!(!effects.is_empty() && effects.iter().all(|e| e.plan == shown), "{shown}: {effects:?}");
+    assert_eq!(result.applied_plan_hash.as_deref(), Some(shown.as_str()));
 }
 
 /// A rejection applies nothing and ends as `rejected`.
@@ -136,6 +141,8 @@ async fn human_in_the_loop_update_validates_reason_and_approver() {
     let env = Env::start().await;
     let mut request = env.scenario("human_in_the_loop_update");
     request.approvers = vec!["alice".into()];
+    // Slow resources (3 s each), so the run is still applying when decided again below.
+    request.sim.latency_ms = Some(3000);
     let id = env.client.start(&request, false).await.unwrap();
     env.wait_status(&id, status::AWAITING_APPROVAL).await;
 
@@ -153,6 +160,13 @@ async fn human_in_the_loop_update_validates_reason_and_approver() {
     assert_eq!(env.client.view(&id).await.unwrap().state.status, status::AWAITING_APPROVAL);
 
     env.decide(&id, decision(true, "reviewed the admin grant", Some("alice")), false).await.unwrap();
+    // Once decided, no other decision is accepted while the run goes on: the validator refuses it
+    // as not pending (the run is still open, so this is the validator speaking, not a closed run).
+    env.wait_status(&id, status::APPLYING).await;
+    match env.decide(&id, decision(true, "again", Some("alice")), false).await {
+        Err(RunError::Refused(r)) => assert_eq!(r.kind, RefusalKind::NotPending, "{r}"),
+        other => panic!("a second decision must be refused as not pending, got {other:?}"),
+    }
     let result = env.client.result(&id).await.unwrap();
     assert_eq!(result.status, status::APPLIED);
     let approval = env.client.view(&id).await.unwrap().state.approval.unwrap();
@@ -161,8 +175,6 @@ async fn human_in_the_loop_update_validates_reason_and_approver() {
         (Some("alice"), "reviewed the admin grant", "update")
     );
     assert!(approval.decided_at.is_some());
-    // No decision is accepted once nothing is pending.
-    assert!(env.decide(&id, decision(true, "again", Some("alice")), false).await.is_err());
 }
 
 /// Non-recoverable failure: a hard policy failure completes as `policy_hard_failed`, nothing applied.
@@ -496,7 +508,6 @@ async fn replan_continues_as_new_with_the_same_input() {
     let first = env.wait_status(&id, status::AWAITING_APPROVAL).await;
     let first_run = support::run_id(&env, &id).await;
     env.client.replan(&id).await.unwrap();
-    env.wait_for(&id, "a new run", |_| true).await;
     poll("continue-as-new to start a new run", std::time::Duration::from_secs(10), async || {
         let run = support::run_id(&env, &id).await;
         if run != first_run {
@@ -512,26 +523,52 @@ async fn replan_continues_as_new_with_the_same_input() {
     assert_eq!(env.client.result(&id).await.unwrap().status, status::APPLIED);
 }
 
-/// A plan approved after the workspace drifted is stale: it is re-planned and re-checked, never
-/// forced, and nothing is applied twice.
+/// A plan approved after the workspace drifted is stale: it is re-planned and re-checked (the new
+/// plan still grants admin, so it waits for a new approval), never forced, and what is applied is
+/// the new plan, once.
 #[tokio::test]
 async fn stale_plan_is_replanned_not_forced() {
     let env = Env::start().await;
     let id = env.client.start(&env.scenario("human_in_the_loop_update"), false).await.unwrap();
     let first = env.wait_status(&id, status::AWAITING_APPROVAL).await;
-    // Drift: someone applies the same stack outside this run while it waits for approval.
+    let first_hash = first.state.plan_hash.clone().unwrap();
+    // Drift: someone applies part of the stack (the namespace, not the admin user) outside this
+    // run while it waits, so the re-plan still has the admin grant to check.
+    let stack = env.root.path().join(ADMIN_STACK).join("stack.json");
+    let original = std::fs::read_to_string(&stack).unwrap();
+    let mut partial: serde_json::Value = serde_json::from_str(&original).unwrap();
+    partial["resources"].as_array_mut().unwrap().retain(|r| r["type"] != "temporalcloud_user");
+    partial["outputs"].as_object_mut().unwrap().remove("user_id");
+    std::fs::write(&stack, partial.to_string()).unwrap();
     support::apply_outside_ordo(&env, ADMIN_STACK).await;
-    let drifted = env.sim_state(ADMIN_STACK);
+    std::fs::write(&stack, original).unwrap();
+    let drift = env.sim_effects(ADMIN_STACK).len();
+    assert!(drift > 0);
 
-    env.decide(&id, decision(true, "approved the old plan", None), false).await.unwrap();
+    let mut old = decision(true, "approved the old plan", None);
+    old.plan_hash = Some(first_hash.clone());
+    env.decide(&id, old, false).await.unwrap();
+    let again = env
+        .wait_for(&id, "a new plan to wait for approval", |v| {
+            v.state.status == status::AWAITING_APPROVAL && v.state.plan_hash.as_deref() != Some(first_hash.as_str())
+        })
+        .await;
+    assert_eq!(again.state.plan_attempts, 2, "the stale plan was replaced by a new one");
+    let second_hash = again.state.plan_hash.clone().unwrap();
+    assert!(env.sim_effects(ADMIN_STACK).len() == drift, "nothing applied on the old approval");
+
+    env.decide(&id, decision(true, "approved the new plan", None), false).await.unwrap();
     let result = env.client.result(&id).await.unwrap();
     assert_eq!(result.status, status::APPLIED);
-    let view = env.client.view(&id).await.unwrap();
-    assert_eq!(view.state.plan_attempts, 2, "the stale plan was replaced by a new one");
-    assert_ne!(view.state.plan_hash, first.state.plan_hash);
-    assert_eq!(result.applied_plan_hash, view.state.plan_hash);
-    let after = env.sim_state(ADMIN_STACK);
-    assert_eq!(after.apply_counts, drifted.apply_counts, "the old plan was not forced over the drift");
+    assert_eq!(result.applied_plan_hash.as_deref(), Some(second_hash.as_str()));
+    // The driver's journal: after the drift, only the new plan's operations, each once.
+    let applied = &env.sim_effects(ADMIN_STACK)[drift..];
+    assert!(!applied.is_empty() && applied.iter().all(|e| e.plan == second_hash), "{applied:?}");
+    assert!(applied.iter().any(|e| e.address == "temporalcloud_user.admin"), "{applied:?}");
+    let mut addresses: Vec<&str> = applied.iter().map(|e| e.address.as_str()).collect();
+    addresses.sort_unstable();
+    addresses.dedup();
+    assert_eq!(addresses.len(), applied.len(), "an operation applied twice: {applied:?}");
 }
 
 /// A lock whose holder is terminated (so it never releases) sleeps while nobody waits — no timer —
