@@ -16,9 +16,12 @@
 //!   the parked-runs memory measurement.
 //! - [`chaos`]: workers SIGKILLed at random and the dev server restarted while runs execute; the
 //!   sim state proves no resource was applied twice.
+//! - [`hooks`]: `ordo bench hooks`: seed 004's `/invoke` served in-process against a process per
+//!   request, requests/s and p99.
 //! - [`report`]: JSON and Markdown output under `bench/results/`.
 
 pub mod chaos;
+pub mod hooks;
 pub mod machine;
 pub mod proc;
 pub mod process;
