@@ -124,7 +124,7 @@ try {
     }
     assert(await alice.locator('script[type=module][src="/assets/app.js"]').count() === 1, 'app.js is an ES module');
     const nav = await alice.locator('header nav a').allTextContents();
-    assert(nav.join(',') === 'Runs,Applications,Releases,Inbox', `the domains' navigation, then the inbox: ${nav}`);
+    assert(nav.join(',') === 'Runs,Applications,Releases,Hooks,Inbox', `the domains' navigation, then the inbox: ${nav}`);
   });
 
   await step('a signed-out visitor is sent to the sign-in page, and a wrong password is refused inline', async () => {

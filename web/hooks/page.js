@@ -79,7 +79,7 @@ export async function digPage(main, project, app, version, dig) {
   try {
     const list = await api('GET', `${path}/temporal-action-controller`);
     replace(intents, list.length ? tableWrap(h('table', {},
-      h('thead', {}, h('tr', {}, h('th', {}, 'Intent'), h('th', {}, 'Hook'), h('th', {}, 'Blocking'), h('th', {}, 'Starts'))),
+      h('thead', {}, h('tr', {}, h('th', {}, 'Intent'), h('th', {}, 'Hook'), h('th', {}, 'Blocking'), h('th', {}, 'Workflow type on task queue'))),
       h('tbody', {}, list.map((i) => {
         const t = i.spec.temporal || {};
         const opts = t.workflowStartOptions || {};
