@@ -150,7 +150,8 @@ async fn ordo_serve_opens_invoke_only_with_the_flag() {
             .unwrap();
         let mut lines = tokio::io::BufReader::new(child.stderr.take().unwrap()).lines();
         let (mut addr, mut printed) = (None, String::new());
-        while let Ok(Some(line)) = tokio::time::timeout(Duration::from_secs(60), lines.next_line()).await.expect("output")
+        while let Ok(Some(line)) =
+            tokio::time::timeout(Duration::from_secs(60), lines.next_line()).await.expect("output")
         {
             printed.push_str(&line);
             printed.push('\n');
