@@ -33,3 +33,4 @@ bench: setup
 	./target/release/ordo-bench provision --runs 300 --concurrency 20 --pin --parked 1000
 	./target/release/ordo-bench chaos --runs 200 --workers 4 --kill-every-secs 3
 	./target/release/ordo-bench release --deploys 20 --error-rate 30 --rounds 3
+	./target/release/ordo-bench hooks --rate 200 --rate-requests 2000 --requests 3000 --process-requests 200

@@ -2,7 +2,7 @@
 // index.html, which loads this module; it builds the navigation from the domains below, then
 // renders the page the path names with the domain that owns it. Runs of seed 001 live in
 // provision/, seed 000's application requests in application/, seed 003's releases in release/;
-// shared/ holds what they share.
+// seed 004's lifecycle hooks in hooks/; shared/ holds what they share.
 //
 // A domain is a folder whose index.js exports by default:
 //   nav:    [{key, href, label}]                  its links in the header, in order;
@@ -22,6 +22,7 @@ const DOMAINS = [
   import('./provision/index.js'),
   import('./application/index.js'),
   import('./release/index.js'),
+  import('./hooks/index.js'),
 ];
 
 const INBOX = { key: 'inbox', href: '/inbox', label: 'Inbox' };

@@ -124,7 +124,7 @@ try {
     }
     assert(await alice.locator('script[type=module][src="/assets/app.js"]').count() === 1, 'app.js is an ES module');
     const nav = await alice.locator('header nav a').allTextContents();
-    assert(nav.join(',') === 'Runs,Applications,Releases,Inbox', `the domains' navigation, then the inbox: ${nav}`);
+    assert(nav.join(',') === 'Runs,Applications,Releases,Hooks,Inbox', `the domains' navigation, then the inbox: ${nav}`);
   });
 
   await step('a signed-out visitor is sent to the sign-in page, and a wrong password is refused inline', async () => {
@@ -359,6 +359,41 @@ try {
     const done = await alice.locator('[data-testid=release-board] table.matrix td .badge.ok').count();
     assert(done === 3, `the three deploys are done in PROD (${done})`);
     await shot(alice, '18-release-reached-prod');
+  });
+
+  await step('hook intents created through the API fire on instantiate; the hooks page lists the hooks with their workflows and outcomes', async () => {
+    const dig = `ui-${Date.now()}`;
+    const digPath = `/v2/projects/ui/composite-apps/shop/v1/deployment-intent-groups/${dig}`;
+    const hook = (name, hookType) => ({
+      metadata: { name },
+      spec: {
+        hookType, workflowClient: { clientEndpointName: 'wfclient', clientEndpointPort: 9090 },
+        temporal: { workflowClientName: 'ui', workflowStartOptions: { taskqueue: `nobody-polls-${dig}` } },
+      },
+    });
+    const intents = [hook('before-install', 'pre-install'), hook('after-install', 'post-install'), hook('before-update', 'pre-update')];
+    const created = await alice.evaluate(async ({ path, bodies }) => Promise.all(bodies.map(async (body) => (await fetch(
+      `${path}/temporal-action-controller`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) })).status)),
+    { path: digPath, bodies: intents });
+    assert(created.every((status) => status === 201), `the intents are created (${created})`);
+    await alice.goto(`${base}/hooks`);
+    await alice.fill('#hooks-project', 'ui');
+    await alice.fill('#hooks-compositeApp', 'shop');
+    await alice.fill('#hooks-compositeAppVersion', 'v1');
+    await alice.fill('#hooks-dig', dig);
+    await alice.getByRole('button', { name: 'Open' }).click();
+    await alice.waitForURL(new RegExp(`/hooks/ui/shop/v1/${dig}$`), { timeout: TIMEOUT });
+    await alice.locator('[data-testid=hook-intents] tbody tr').nth(2).waitFor({ timeout: TIMEOUT });
+    await alice.getByRole('button', { name: 'Instantiate' }).click();
+    const action = alice.locator('[data-testid=lifecycle-actions] section[data-action=instantiate]');
+    await action.locator('h3 .badge.ok', { hasText: 'succeeded' }).waitFor({ timeout: TIMEOUT });
+    const fired = await action.locator('table.hooks-fired tbody tr').evaluateAll((rows) => rows.map((r) =>
+      [...r.cells].map((c) => c.textContent.trim())));
+    assert(fired.length === 2, `the pre- and post-install hooks fired, not the pre-update one: ${JSON.stringify(fired)}`);
+    assert(fired[0][0] === 'before-install' && fired[0][1] === 'pre-install' && fired[0][4] === 'started', `first: ${fired[0]}`);
+    assert(fired[1][0] === 'after-install' && fired[1][1] === 'post-install' && fired[1][4] === 'started', `then: ${fired[1]}`);
+    assert(fired.every((row) => row[3] && row[3] !== '–'), `each hook shows its workflow id: ${JSON.stringify(fired)}`);
+    await shot(alice, '19-hooks-lifecycle');
   });
 
   await step('on a narrow screen the home, run, application and inbox pages fit the width', async () => {

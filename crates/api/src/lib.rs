@@ -59,6 +59,7 @@ use axum::Router;
 
 pub use auth::{Role, SessionKey, User, Users};
 pub use error::ApiError;
+pub use hooks::OpenInvoke;
 pub use routes::openapi;
 pub use state::{AppState, AppStateBuilder, Hosted};
 

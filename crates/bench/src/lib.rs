@@ -18,9 +18,12 @@
 //!   sim state proves no resource was applied twice.
 //! - [`release`]: `ordo bench release`: one release of seed 003 against a no-op skeleton of the
 //!   same shape, and the steps its audit logs show done twice.
+//! - [`hooks`]: `ordo bench hooks`: seed 004's `/invoke` served in-process against a process per
+//!   request, requests/s and p99.
 //! - [`report`]: JSON and Markdown output under `bench/results/`.
 
 pub mod chaos;
+pub mod hooks;
 pub mod machine;
 pub mod proc;
 pub mod process;

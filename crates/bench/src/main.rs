@@ -1,6 +1,6 @@
 //! `ordo-bench …`: Ordo measured against its references (`provision`), the chaos suite at large
-//! sizes (`chaos`), and the reference workers those runs spawn as separate processes (`worker`,
-//! hidden). Reports go to `bench/results/` as JSON and Markdown; progress goes to stderr.
+//! sizes (`chaos`), seed 004's `/invoke` against a process per request (`hooks`), and the
+//! reference workers those runs spawn as separate processes (`worker`, hidden). Reports go to `bench/results/` as JSON and Markdown; progress goes to stderr.
 //!
 //! A binary of its own, not a command of `ordo`: the product ships what users run. It drives the
 //! `ordo` binary found next to it (`--ordo-bin` overrides).
@@ -54,6 +54,9 @@ enum BenchCommand {
     /// One release of seed 003 (deploys × environments, injected errors) against a no-op skeleton
     /// of the same shape: wall time, worker CPU, steps done twice (from the audit logs).
     Release(ReleaseArgs),
+    /// Seed 004's `POST /invoke/{client}` served in-process by Ordo's API against the seed's
+    /// process per request (temp file + `temporal workflow start`): requests/s, p50/p99, ratio.
+    Hooks(HooksBenchArgs),
     /// Run a reference worker (spawned by `ordo bench provision`, one process per subject).
     #[command(hide = true)]
     Worker(ReferenceWorkerArgs),
@@ -187,6 +190,28 @@ struct ReleaseArgs {
     paths: Paths,
 }
 
+/// `ordo bench hooks` settings.
+#[derive(Debug, Clone, clap::Args)]
+struct HooksBenchArgs {
+    /// Requests sent to Ordo's `/invoke` at `--rate`.
+    #[arg(long, default_value_t = 2000, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    rate_requests: u32,
+    /// Requests per second of the fixed-rate phase.
+    #[arg(long, default_value_t = 200, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    rate: u32,
+    /// Requests to Ordo's `/invoke` in the throughput phase.
+    #[arg(long, default_value_t = 3000, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    requests: u32,
+    /// Requests of the process-per-request design in the throughput phase.
+    #[arg(long, default_value_t = 200, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    process_requests: u32,
+    /// Requests in flight in the throughput phase (both designs).
+    #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u32).range(1..=1024))]
+    concurrency: u32,
+    #[command(flatten)]
+    paths: Paths,
+}
+
 /// `ordo bench worker <kind>` settings.
 #[derive(Debug, Clone, clap::Args)]
 struct ReferenceWorkerArgs {
@@ -223,6 +248,7 @@ async fn run(temporal: ordo_core::TemporalArgs, command: BenchCommand) -> anyhow
         BenchCommand::Provision(args) => provision(args).await,
         BenchCommand::Chaos(args) => chaos(args).await,
         BenchCommand::Release(args) => release(args).await,
+        BenchCommand::Hooks(args) => hooks(args).await,
         BenchCommand::Worker(args) => reference_worker(temporal, args).await,
     }
 }
@@ -331,6 +357,25 @@ async fn release(args: ReleaseArgs) -> anyhow::Result<ExitCode> {
     println!("{markdown}");
     eprintln!("wrote {} and {}", json.display(), md.display());
     Ok(if report.steps_done_twice == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+}
+
+async fn hooks(args: HooksBenchArgs) -> anyhow::Result<ExitCode> {
+    refuse_codecs()?;
+    let config = ordo_bench::hooks::HooksBenchConfig {
+        temporal_bin: temporal_bin(&args.paths),
+        rate_requests: args.rate_requests as usize,
+        rate: args.rate,
+        requests: args.requests as usize,
+        process_requests: args.process_requests as usize,
+        concurrency: args.concurrency as usize,
+    };
+    let report = ordo_bench::hooks::run(config).await?;
+    let markdown = ordo_bench::report::hooks_markdown(&report);
+    let (json, md) = ordo_bench::report::write(&args.paths.results_dir, "hooks", &report, &markdown)?;
+    println!("{markdown}");
+    eprintln!("wrote {} and {}", json.display(), md.display());
+    let failed: usize = report.results.iter().map(|p| p.failed).sum();
+    Ok(if failed == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }
 
 async fn reference_worker(temporal: ordo_core::TemporalArgs, args: ReferenceWorkerArgs) -> anyhow::Result<ExitCode> {

@@ -5,6 +5,7 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use crate::chaos::ChaosReport;
+use crate::hooks::HooksReport;
 use crate::provision::{ModeResult, ProvisionReport, Ratios, Subject};
 use crate::BenchError;
 
@@ -250,5 +251,60 @@ pub fn chaos_markdown(r: &ChaosReport) -> String {
             let _ = writeln!(md, "- {p}");
         }
     }
+    md
+}
+
+/// The `/invoke` benchmark as Markdown.
+pub fn hooks_markdown(r: &HooksReport) -> String {
+    let mut md = String::new();
+    let _ = writeln!(md, "# `ordo-bench hooks` — {}\n", r.started_at);
+    let _ = writeln!(md, "> Invocation: `{}`\n", r.invocation);
+    let _ = writeln!(md, "Machine: {}; load average at start {}\n", r.machine.one_line(), r.load_average);
+    let _ = writeln!(
+        md,
+        "Seed 004's `POST /invoke/{{client}}` on one in-memory dev server: **ordo-invoke** is Ordo's API in the \
+         benchmark's process (HTTP on loopback, bearer token, the spec parsed and started through the shared \
+         Temporal client); **process-per-request** is the seed's design: the spec written to a read-only temp file \
+         and one process exec'd per request to start it (the Temporal CLI's `workflow start --input-file`, standing \
+         in for the seed's Go `workflowclient`). Workflows are counted back from visibility; nobody polls their \
+         task queues (the seed's client only starts them).\n"
+    );
+    let _ = writeln!(
+        md,
+        "| subject | phase | load | requests | requests/s | p50 ms | p99 ms | max ms | failed | workflows started |"
+    );
+    let _ = writeln!(md, "|---|---|---|---:|---:|---:|---:|---:|---:|---:|");
+    for p in &r.results {
+        let _ = writeln!(
+            md,
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+            p.subject,
+            p.phase,
+            p.load,
+            p.requests,
+            f1(p.requests_per_sec),
+            f2(p.latency.p50_ms),
+            f2(p.latency.p99_ms),
+            f2(p.latency.max_ms),
+            p.failed,
+            p.workflows_started
+        );
+    }
+    let _ = writeln!(md);
+    let _ = writeln!(md, "| goal | measured | met |");
+    let _ = writeln!(md, "|---|---:|---|");
+    let rate_p99 = r.results.first().map(|p| p.latency.p99_ms).unwrap_or(f64::NAN);
+    let _ = writeln!(
+        md,
+        "| p99 ≤ 20 ms at the fixed rate | {} ms | {} |",
+        f2(rate_p99),
+        if r.p99_goal_met { "yes" } else { "no" }
+    );
+    let _ = writeln!(
+        md,
+        "| throughput ≥ 50 × the per-process design (same concurrency) | {} × | {} |",
+        f1(r.throughput_ratio),
+        if r.ratio_goal_met { "yes" } else { "no" }
+    );
     md
 }

@@ -44,6 +44,12 @@ fn apps_queue(env: &Env) -> String {
     format!("{}-apps", env.task_queue)
 }
 
+/// The hooks client over the environment's namespace, its store in the environment's data dir.
+async fn hooks_client(env: &Env) -> ordo_hooks::client::HooksClient {
+    let store = ordo_hooks::store::Store::open(None, env.data.path()).await.expect("hooks store");
+    ordo_hooks::client::HooksClient::new(env.client.temporal().clone(), store, ordo_hooks::TASK_QUEUE, "http://emco")
+}
+
 /// The API over one isolated Ordo (dev server, workers, IaC root).
 struct Api {
     env: Env,
@@ -61,14 +67,14 @@ impl Api {
         let mut env = Env::without_worker().await;
         let apps = apps_queue(&env);
         env.spawn_worker_with_env(&[("ORDO_APPS_TASK_QUEUE", &apps)], &[]);
-        Self::over(env, users)
+        Self::over(env, users).await
     }
 
     async fn without_worker() -> Self {
-        Self::over(Env::without_worker().await, test_users())
+        Self::over(Env::without_worker().await, test_users()).await
     }
 
-    fn over(env: Env, users: Users) -> Self {
+    async fn over(env: Env, users: Users) -> Self {
         let mut config = AppConfig::new(users);
         config.iac_root = Some(env.root.path().canonicalize().unwrap());
         config.watch_interval = Duration::from_millis(100);
@@ -85,6 +91,7 @@ impl Api {
             ))
             .with(releases)
             .with(ordo_release::catalogue::Catalogue::built_in())
+            .with(hooks_client(&env).await)
             .build();
         Self { env, state }
     }
@@ -325,7 +332,7 @@ async fn requests_without_valid_credentials_get_401_and_public_routes_need_none(
 /// Signing in with a password sets a session cookie that authenticates; signing out clears it.
 #[tokio::test]
 async fn signing_in_sets_a_session_cookie_and_signing_out_clears_it() {
-    let api = Api::over(Env::without_worker().await, Users::demo());
+    let api = Api::over(Env::without_worker().await, Users::demo()).await;
     let wrong = api.call(Method::POST, "/api/session", None, Some(json!({"name": "alice", "password": "nope"}))).await;
     assert_error(&wrong, 401, None);
     let unknown =
@@ -1145,7 +1152,7 @@ async fn scenarios_and_the_openapi_document_cover_every_route() {
         .flat_map(|(path, ops)| ops.as_object().unwrap().keys().map(move |m| format!("{} {path}", m.to_uppercase())))
         .collect();
     operations.sort();
-    let mut expected = vec![
+    let expected = vec![
         "GET /api/health",
         "GET /api/inbox",
         "GET /api/applications",
@@ -1185,6 +1192,41 @@ async fn scenarios_and_the_openapi_document_cover_every_route() {
         "POST /orderPizza",
         "POST /orderStatus",
     ];
+    // Seed 004's routes, at its long paths (`{dig}` is the DIG's path, or not).
+    const DIG: &str =
+        "/v2/projects/{project}/composite-apps/{compositeApp}/{compositeAppVersion}/deployment-intent-groups/{dig}";
+    let hooks: Vec<String> = [
+        ("POST", "/invoke/{client}", false),
+        ("GET", "/temporal-action-controller", true),
+        ("POST", "/temporal-action-controller", true),
+        ("GET", "/temporal-action-controller/{intent}", true),
+        ("PUT", "/temporal-action-controller/{intent}", true),
+        ("DELETE", "/temporal-action-controller/{intent}", true),
+        ("POST", "/temporal-action-controller/{intent}/cancel", true),
+        ("GET", "/temporal-action-controller/{intent}/status", true),
+        ("POST", "/temporal-action-controller/{intent}/status", true),
+        ("GET", "/temporal-action-controller/{intent}/workers", true),
+        ("POST", "/temporal-action-controller/{intent}/workers", true),
+        ("GET", "/temporal-action-controller/{intent}/workers/{worker}", true),
+        ("PUT", "/temporal-action-controller/{intent}/workers/{worker}", true),
+        ("DELETE", "/temporal-action-controller/{intent}/workers/{worker}", true),
+        ("GET", "/temporal-action-controller/{intent}/workers/{worker}/status", true),
+        ("GET", "/temporal-workflow-intents", true),
+        ("POST", "/temporal-workflow-intents", true),
+        ("GET", "/temporal-workflow-intents/{name}", true),
+        ("DELETE", "/temporal-workflow-intents/{name}", true),
+        ("POST", "/temporal-workflow-intents/{name}/start", true),
+        ("GET", "/temporal-workflow-intents/{name}/status", true),
+        ("POST", "/temporal-workflow-intents/{name}/status", true),
+        ("POST", "/temporal-workflow-intents/{name}/cancel", true),
+        ("POST", "/{action}", true),
+        ("GET", "/lifecycle-actions", true),
+        ("GET", "/lifecycle-actions/{action}/{appContextId}", true),
+    ]
+    .iter()
+    .map(|(method, path, under_dig)| format!("{method} {}{path}", if *under_dig { DIG } else { "" }))
+    .collect();
+    let mut expected: Vec<&str> = expected.into_iter().chain(hooks.iter().map(String::as_str)).collect();
     expected.sort();
     assert_eq!(operations, expected);
     assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
@@ -1294,7 +1336,8 @@ async fn ordo_serve_serves_the_api_and_prints_the_demo_users() {
 /// an empty reason refused inline, approve, outputs; a requester cannot approve; the inbox;
 /// masked outputs; seed 000's application requested by bob, refused to him, approved by alice
 /// from her inbox, provisioned and decommissioned; a release started from the catalogue, its gate
-/// opened on the board, PROD reached; a narrow screen. Screenshots go to
+/// opened on the board, PROD reached; hook intents fired by an instantiate on the hooks page; a
+/// narrow screen. Screenshots go to
 /// `target/screenshots/`.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_web_ui_runs_an_approval_end_to_end_in_a_real_browser() {
@@ -1340,6 +1383,7 @@ async fn the_web_ui_runs_an_approval_end_to_end_in_a_real_browser() {
         "15-application-decommissioned",
         "17-release-at-the-gate",
         "18-release-reached-prod",
+        "19-hooks-lifecycle",
     ] {
         assert!(screenshots.join(format!("{name}.png")).is_file(), "screenshot {name}");
     }

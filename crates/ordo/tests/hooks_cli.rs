@@ -1,6 +1,6 @@
 //! `ordo worker --domains hooks` and `ordo hook …` end to end: the seed's test-tac intents stored
 //! by the CLI, a DIG instantiated through the hosted lifecycle workflow, its history and actions
-//! read back, and a spec started with `invoke`.
+//! read back, a spec started with `invoke`, and `ordo serve --hooks-open-invoke`.
 
 mod support;
 
@@ -113,4 +113,63 @@ async fn the_hook_cli_drives_a_hosted_lifecycle() {
     // A deleted intent's gauge goes back to 0.
     ok(hook(&["intents", "delete"]).args(dig).arg("post-terminate").output().unwrap());
     tac_intent_reads(port, "post-terminate", "0").await;
+}
+
+/// One HTTP/1.1 request over a plain socket (no `Authorization` header); the status line and the
+/// rest of the response.
+async fn post_without_token(addr: &str, path: &str, body: &str) -> String {
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let request = format!(
+        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\
+         Connection: close\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).await.unwrap();
+    response
+}
+
+/// `ordo serve --hooks-open-invoke` serves `/invoke` without a token (204) and says so at start,
+/// while the TAC routes still answer 401; without the flag `/invoke` answers 401.
+#[tokio::test]
+async fn ordo_serve_opens_invoke_only_with_the_flag() {
+    use tokio::io::AsyncBufReadExt as _;
+    let env = support::Env::without_worker().await;
+    let spec = r#"{"workflowStartOptions": {"taskqueue": "nobody-polls-this"}}"#;
+    let tac = "/v2/projects/p/composite-apps/a/v/deployment-intent-groups/d/temporal-action-controller";
+    for open in [true, false] {
+        let mut args = vec!["serve", "--http-addr", "127.0.0.1:0"];
+        if open {
+            args.push("--hooks-open-invoke");
+        }
+        let mut child = tokio::process::Command::from(env.ordo(&args))
+            .stderr(std::process::Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .unwrap();
+        let mut lines = tokio::io::BufReader::new(child.stderr.take().unwrap()).lines();
+        let (mut addr, mut printed) = (None, String::new());
+        while let Ok(Some(line)) =
+            tokio::time::timeout(Duration::from_secs(60), lines.next_line()).await.expect("output")
+        {
+            printed.push_str(&line);
+            printed.push('\n');
+            if let Some(rest) = line.strip_prefix("Ordo web UI and API on http://") {
+                addr = rest.split_whitespace().next().map(str::to_owned);
+            }
+            // The switch is announced after the demo users.
+            if line.contains(if open { "/invoke/{client} is open" } else { "ordo-demo-token-admin" }) {
+                break;
+            }
+        }
+        let addr = addr.unwrap_or_else(|| panic!("no address in {printed}"));
+        assert_eq!(printed.contains("/invoke/{client} is open"), open, "{printed}");
+        let invoked = post_without_token(&addr, "/invoke/c", spec).await;
+        let expected = if open { "HTTP/1.1 204" } else { "HTTP/1.1 401" };
+        assert!(invoked.starts_with(expected), "open={open}: {invoked}");
+        let listed = post_without_token(&addr, tac, "{}").await;
+        assert!(listed.starts_with("HTTP/1.1 401"), "{listed}");
+        child.kill().await.unwrap();
+    }
 }

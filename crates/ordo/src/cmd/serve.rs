@@ -8,7 +8,7 @@ use std::process::ExitCode;
 
 use anyhow::Context as _;
 use ordo_api::auth::{self, DEMO_CREDENTIALS};
-use ordo_api::{AppConfig, AppState, SessionKey, Users};
+use ordo_api::{AppConfig, AppState, AppStateBuilder, OpenInvoke, SessionKey, Users};
 use ordo_application::ApplicationClient;
 use ordo_orders::OrdersClient;
 use ordo_provision::client::ProvisionClient;
@@ -43,6 +43,11 @@ pub(crate) struct HttpArgs {
     /// Base URL of the Temporal Web UI, for links to runs.
     #[arg(long, env = "ORDO_TEMPORAL_UI_URL", default_value = "http://localhost:8233")]
     pub(crate) temporal_ui_url: String,
+    /// Open `POST /invoke/{client}` (seed 004's workflow client) to callers without a token, as
+    /// EMCO's TAC calls it. Only on a trusted network: whoever reaches the address can start any
+    /// workflow. Off by default; on an address that is not loopback a warning is printed at start.
+    #[arg(long, env = "ORDO_HOOKS_OPEN_INVOKE")]
+    pub(crate) hooks_open_invoke: bool,
 }
 
 /// `ordo serve` settings.
@@ -106,6 +111,23 @@ impl HttpArgs {
         Ok(config)
     }
 
+    /// `builder`, with `/invoke` opened when `--hooks-open-invoke` says so (loudly when `addr` is
+    /// reachable from other hosts).
+    fn open_invoke(&self, builder: AppStateBuilder, addr: SocketAddr) -> AppStateBuilder {
+        if !self.hooks_open_invoke {
+            return builder;
+        }
+        if addr.ip().is_loopback() {
+            eprintln!("POST /invoke/{{client}} is open: no token needed (--hooks-open-invoke)");
+        } else {
+            eprintln!(
+                "WARNING: POST /invoke/{{client}} is open to anyone who reaches {addr} (--hooks-open-invoke): they can \
+                 start any workflow in this namespace without a token. Use it only on a trusted network."
+            );
+        }
+        builder.with(OpenInvoke)
+    }
+
     fn addr(&self) -> anyhow::Result<Option<SocketAddr>> {
         if self.http_addr == "off" {
             return Ok(None);
@@ -144,7 +166,8 @@ pub(crate) async fn run(temporal: ordo_core::TemporalArgs, args: ServeArgs) -> a
     announce(&listener, &config.users)?;
     let catalogue = release_catalogue(args.release_catalogue.as_deref())?;
     let hooks = args.hooks.client(client.clone(), &args.data_dir).await.context("opening the hooks store")?;
-    let state = AppState::builder(&client, config)
+    let builder = args.http.open_invoke(AppState::builder(&client, config), addr);
+    let state = builder
         .with(ProvisionClient::new(client.clone(), args.task_queue))
         .with(ApplicationClient::new(client.clone(), args.apps_task_queue))
         .with(OrdersClient::new(client.clone(), args.orders_task_queue))
@@ -172,7 +195,7 @@ pub(crate) async fn start_in_background(
     match tokio::net::TcpListener::bind(addr).await {
         Ok(listener) => {
             announce(&listener, &config.users)?;
-            let state = domains(AppState::builder(&client, config))?.build();
+            let state = domains(http.open_invoke(AppState::builder(&client, config), addr))?.build();
             tokio::spawn(async move {
                 let stopped = async move {
                     let _ = stopped.await;

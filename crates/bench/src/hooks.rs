@@ -1,0 +1,397 @@
+//! `ordo-bench hooks`: seed 004's workflow client, `POST /invoke/{client}`, as Ordo serves it
+//! (Ordo's API in this process, starting each workflow through the shared Temporal client) against
+//! the seed's design on the same dev server: per request, the spec written to a temp file
+//! (`/tmp/<client>.*.json`, mode 0444, as its HTTP server did) and one process exec'd to start it —
+//! the Temporal CLI's `workflow start --input-file`, the closest stand-in here for the seed's
+//! `/opt/emco/workflowclient -a <file>` (a Go binary that connects, starts, exits).
+//!
+//! Measured, side by side in one run: Ordo at a fixed rate (`--rate`, 200/s by default) for a fixed
+//! count, its p50/p99; then both at the same concurrency for a fixed count each: requests/s and
+//! p50/p99. Every workflow started is counted back from Temporal's visibility (one task queue per
+//! subject, polled by nobody: the workflows only need to start, as the seed's client only starts).
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use ordo_api::auth::token_sha256;
+use ordo_api::{AppConfig, AppState, Users};
+use ordo_core::devserver::{DevServer, DevServerOptions};
+use ordo_hooks::client::HooksClient;
+use ordo_hooks::store::Store;
+use serde::{Deserialize, Serialize};
+use temporalio_client::grpc::WorkflowService as _;
+use temporalio_client::tonic::Request;
+use temporalio_common::protos::temporal::api::workflowservice::v1::CountWorkflowExecutionsRequest;
+
+use crate::machine::Machine;
+use crate::stats::{summarize, LatencySummary};
+use crate::BenchError;
+
+/// The bearer token the benchmark's API accepts.
+const TOKEN: &str = "ordo-bench-hooks";
+
+/// What to measure.
+#[derive(Debug, Clone)]
+pub struct HooksBenchConfig {
+    /// The Temporal CLI: the dev server, and the per-process starter.
+    pub temporal_bin: PathBuf,
+    /// Requests sent to Ordo at `rate`.
+    pub rate_requests: usize,
+    /// Requests per second of the fixed-rate phase.
+    pub rate: u32,
+    /// Requests per subject in the throughput phase.
+    pub requests: usize,
+    /// Requests of the per-process design in the throughput phase (it is much slower).
+    pub process_requests: usize,
+    /// Requests in flight in the throughput phase, for both subjects.
+    pub concurrency: usize,
+}
+
+/// One subject's numbers in one phase.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PhaseResult {
+    /// `ordo-invoke` or `process-per-request`.
+    pub subject: String,
+    /// `fixed-rate` or `throughput`.
+    pub phase: String,
+    /// Requests sent.
+    pub requests: usize,
+    /// Requests in flight (throughput) or the rate (fixed-rate).
+    pub load: String,
+    /// Requests per second over the phase (first send to last answer).
+    pub requests_per_sec: f64,
+    /// Latency of the successful requests.
+    pub latency: LatencySummary,
+    /// Requests that failed (non-204 answers, non-zero exits).
+    pub failed: usize,
+    /// Workflows on the subject's task queue, counted back from visibility.
+    pub workflows_started: u64,
+}
+
+/// The report.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct HooksReport {
+    /// When it started (RFC 3339).
+    pub started_at: String,
+    /// Where.
+    pub machine: Machine,
+    /// `/proc/loadavg` at start.
+    pub load_average: String,
+    /// What was run.
+    pub invocation: String,
+    /// Every phase.
+    pub results: Vec<PhaseResult>,
+    /// Ordo's throughput over the per-process design's, same concurrency.
+    pub throughput_ratio: f64,
+    /// Whether Ordo's fixed-rate p99 is at most 20 ms.
+    pub p99_goal_met: bool,
+    /// Whether the throughput ratio is at least 50.
+    pub ratio_goal_met: bool,
+}
+
+/// The seed's body: a `WfTemporalSpec` with an id of its own, on `task_queue`.
+fn spec(task_queue: &str, n: usize) -> serde_json::Value {
+    serde_json::json!({
+        "workflowClientName": "bench_workflowclient",
+        "workflowStartOptions": {"ID": format!("{task_queue}-{n}"), "TaskQueue": task_queue,
+                                 "RetryPolicy": {"MaximumAttempts": 2}},
+        "workflowParams": {"activityParams": {"hello": {"name": format!("request {n}")}}},
+    })
+}
+
+/// Runs the benchmark on a dev server of its own.
+pub async fn run(config: HooksBenchConfig) -> Result<HooksReport, BenchError> {
+    if config.requests == 0 || config.process_requests == 0 || config.concurrency == 0 || config.rate == 0 {
+        return Err(BenchError::Setup("every count, the rate and the concurrency must be at least 1".into()));
+    }
+    let started_at = ordo_core::time::rfc3339(std::time::SystemTime::now());
+    let machine = Machine::describe(&config.temporal_bin);
+    let load_average = std::fs::read_to_string("/proc/loadavg")
+        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_default();
+    let server = DevServer::start(DevServerOptions::ephemeral(config.temporal_bin.clone()))
+        .await
+        .map_err(|e| BenchError::Process(format!("starting the dev server: {e:#}")))?;
+    let address = server.address().to_owned();
+    let client = ordo_core::connect(&ordo_core::TemporalArgs::at(address.clone()))
+        .await
+        .map_err(|e| BenchError::temporal("connecting", format!("{e:#}")))?;
+
+    // Ordo's API in this process, on a free loopback port, as `ordo serve` runs it.
+    let data = tempfile::tempdir().map_err(|e| BenchError::io("creating a data directory", e))?;
+    let store = Store::open(None, data.path()).await.map_err(|e| BenchError::Setup(format!("hooks store: {e}")))?;
+    let users = Users::from_toml(&format!(
+        "[[user]]\nname = \"bench\"\nrole = \"requester\"\ntoken_sha256 = \"{}\"\n",
+        token_sha256(TOKEN)
+    ))
+    .map_err(|e| BenchError::Setup(format!("users: {e}")))?;
+    let hooks = HooksClient::new(client.clone(), store, ordo_hooks::TASK_QUEUE, "http://127.0.0.1");
+    let state = AppState::builder(&client, AppConfig::new(users)).with(hooks).build();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.map_err(|e| BenchError::io("binding", e))?;
+    let url = format!(
+        "http://{}/invoke/bench_workflowclient",
+        listener.local_addr().map_err(|e| BenchError::io("address", e))?
+    );
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let serving = tokio::spawn(ordo_api::serve(listener, state, async {
+        let _ = stopped.await;
+    }));
+    let http = reqwest::Client::builder()
+        .pool_max_idle_per_host(config.concurrency.max(64))
+        .build()
+        .map_err(|e| BenchError::Setup(format!("HTTP client: {e}")))?;
+    let invoke = Arc::new(Invoke { http, url });
+
+    let mut results = Vec::new();
+    // Warm-up (connections, the namespace's caches), not measured.
+    let warm = queue("warm");
+    closed_loop(&invoke, &warm, 20, 4).await;
+
+    let queue_rate = queue("ordo-rate");
+    eprintln!("hooks: Ordo at {}/s for {} requests …", config.rate, config.rate_requests);
+    let (latencies, failed, elapsed) = fixed_rate(&invoke, &queue_rate, config.rate_requests, config.rate).await;
+    results.push(phase(
+        "ordo-invoke",
+        "fixed-rate",
+        config.rate_requests,
+        format!("{}/s", config.rate),
+        &latencies,
+        failed,
+        elapsed,
+        count(&client, &queue_rate).await?,
+    ));
+
+    let queue_ordo = queue("ordo-throughput");
+    eprintln!("hooks: Ordo, {} requests at {} in flight …", config.requests, config.concurrency);
+    let (latencies, failed, elapsed) = closed_loop(&invoke, &queue_ordo, config.requests, config.concurrency).await;
+    results.push(phase(
+        "ordo-invoke",
+        "throughput",
+        config.requests,
+        format!("{} in flight", config.concurrency),
+        &latencies,
+        failed,
+        elapsed,
+        count(&client, &queue_ordo).await?,
+    ));
+
+    let queue_process = queue("process");
+    eprintln!(
+        "hooks: a process per request, {} requests at {} in flight …",
+        config.process_requests, config.concurrency
+    );
+    let starter = Arc::new(ProcessStarter { temporal_bin: config.temporal_bin.clone(), address });
+    let (latencies, failed, elapsed) =
+        closed_loop(&starter, &queue_process, config.process_requests, config.concurrency).await;
+    results.push(phase(
+        "process-per-request",
+        "throughput",
+        config.process_requests,
+        format!("{} in flight", config.concurrency),
+        &latencies,
+        failed,
+        elapsed,
+        count(&client, &queue_process).await?,
+    ));
+
+    let _ = stop.send(());
+    let _ = serving.await;
+    drop(client);
+    server.stop().await.map_err(|e| BenchError::Process(format!("stopping the dev server: {e:#}")))?;
+
+    let throughput_ratio = results[1].requests_per_sec / results[2].requests_per_sec;
+    Ok(HooksReport {
+        started_at,
+        machine,
+        load_average,
+        invocation: format!(
+            "ordo-bench hooks --rate {} --rate-requests {} --requests {} --process-requests {} --concurrency {}",
+            config.rate, config.rate_requests, config.requests, config.process_requests, config.concurrency
+        ),
+        p99_goal_met: results[0].latency.p99_ms <= 20.0,
+        ratio_goal_met: throughput_ratio >= 50.0,
+        throughput_ratio,
+        results,
+    })
+}
+
+/// A task queue of its own for one phase.
+fn queue(name: &str) -> String {
+    format!("bench-hooks-{name}-{}", uuid::Uuid::new_v4().simple())
+}
+
+#[allow(clippy::too_many_arguments)]
+fn phase(
+    subject: &str,
+    phase: &str,
+    requests: usize,
+    load: String,
+    latencies: &[Duration],
+    failed: usize,
+    elapsed: Duration,
+    workflows_started: u64,
+) -> PhaseResult {
+    PhaseResult {
+        subject: subject.into(),
+        phase: phase.into(),
+        requests,
+        load,
+        requests_per_sec: requests as f64 / elapsed.as_secs_f64(),
+        latency: summarize(latencies),
+        failed,
+        workflows_started,
+    }
+}
+
+/// How many workflows visibility lists on `task_queue` (waiting until the count settles:
+/// visibility lags the starts a little).
+async fn count(client: &temporalio_client::Client, task_queue: &str) -> Result<u64, BenchError> {
+    let mut last = u64::MAX;
+    for _ in 0..50 {
+        let request = CountWorkflowExecutionsRequest {
+            namespace: "default".into(),
+            query: format!("TaskQueue = '{task_queue}'"),
+        };
+        let n = client
+            .clone()
+            .count_workflow_executions(Request::new(request))
+            .await
+            .map_err(|e| BenchError::temporal("counting workflows", e.to_string()))?
+            .into_inner()
+            .count as u64;
+        if n == last {
+            return Ok(n);
+        }
+        last = n;
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    Ok(last)
+}
+
+/// Starts one workflow, the subject's way; whether it started.
+trait Start: Send + Sync + 'static {
+    fn start(&self, task_queue: &str, n: usize) -> impl std::future::Future<Output = bool> + Send;
+}
+
+/// Ordo: `POST /invoke/{client}` with a bearer token; 204 is a start.
+struct Invoke {
+    http: reqwest::Client,
+    url: String,
+}
+
+impl Start for Invoke {
+    async fn start(&self, task_queue: &str, n: usize) -> bool {
+        let body = spec(task_queue, n).to_string();
+        let sent = self
+            .http
+            .post(&self.url)
+            .bearer_auth(TOKEN)
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .body(body)
+            .send()
+            .await;
+        matches!(sent, Ok(response) if response.status() == reqwest::StatusCode::NO_CONTENT)
+    }
+}
+
+/// The seed's design: the spec to a read-only temp file, one process per request starting it.
+struct ProcessStarter {
+    temporal_bin: PathBuf,
+    address: String,
+}
+
+impl Start for ProcessStarter {
+    async fn start(&self, task_queue: &str, n: usize) -> bool {
+        let spec = spec(task_queue, n);
+        // The seed's http_server: os.CreateTemp("/tmp", "<client>.*.json"), written, chmod 0444.
+        let Ok(file) = tempfile::Builder::new().prefix("bench_workflowclient.").suffix(".json").tempfile_in("/tmp")
+        else {
+            return false;
+        };
+        let params = spec["workflowParams"].to_string();
+        if std::fs::write(file.path(), &params).is_err() {
+            return false;
+        }
+        use std::os::unix::fs::PermissionsExt as _;
+        let _ = std::fs::set_permissions(file.path(), std::fs::Permissions::from_mode(0o444));
+        let status = tokio::process::Command::new(&self.temporal_bin)
+            .args(["workflow", "start", "--address", &self.address, "--namespace", "default"])
+            .args(["--task-queue", task_queue, "--type", task_queue])
+            .args(["--workflow-id", spec["workflowStartOptions"]["ID"].as_str().unwrap_or_default()])
+            .arg("--input-file")
+            .arg(file.path())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .kill_on_drop(true)
+            .status()
+            .await;
+        matches!(status, Ok(s) if s.success())
+    }
+}
+
+/// `requests` starts, `concurrency` at a time; the latencies of the successes, the failures and
+/// the phase's length.
+async fn closed_loop<S: Start>(
+    subject: &Arc<S>,
+    task_queue: &str,
+    requests: usize,
+    concurrency: usize,
+) -> (Vec<Duration>, usize, Duration) {
+    let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let began = Instant::now();
+    let lanes: Vec<_> = (0..concurrency)
+        .map(|_| {
+            let (subject, next, task_queue) = (Arc::clone(subject), Arc::clone(&next), task_queue.to_owned());
+            tokio::spawn(async move {
+                let mut done = Vec::new();
+                loop {
+                    let n = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    if n >= requests {
+                        return done;
+                    }
+                    let sent = Instant::now();
+                    let ok = subject.start(&task_queue, n).await;
+                    done.push((ok, sent.elapsed()));
+                }
+            })
+        })
+        .collect();
+    let mut outcomes = Vec::new();
+    for lane in lanes {
+        outcomes.extend(lane.await.unwrap_or_default());
+    }
+    let elapsed = began.elapsed();
+    let failed = outcomes.iter().filter(|(ok, _)| !ok).count();
+    (outcomes.into_iter().filter(|(ok, _)| *ok).map(|(_, d)| d).collect(), failed, elapsed)
+}
+
+/// `requests` starts sent at `rate` per second whatever the answers (an open loop: a slow answer
+/// does not delay the next send); as [`closed_loop`].
+async fn fixed_rate<S: Start>(
+    subject: &Arc<S>,
+    task_queue: &str,
+    requests: usize,
+    rate: u32,
+) -> (Vec<Duration>, usize, Duration) {
+    let mut ticks = tokio::time::interval(Duration::from_secs(1) / rate);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
+    let began = Instant::now();
+    let mut sends = Vec::with_capacity(requests);
+    for n in 0..requests {
+        ticks.tick().await;
+        let (subject, task_queue) = (Arc::clone(subject), task_queue.to_owned());
+        sends.push(tokio::spawn(async move {
+            let sent = Instant::now();
+            let ok = subject.start(&task_queue, n).await;
+            (ok, sent.elapsed())
+        }));
+    }
+    let mut outcomes = Vec::new();
+    for send in sends {
+        outcomes.extend(send.await.ok());
+    }
+    let elapsed = began.elapsed();
+    let failed = outcomes.iter().filter(|(ok, _)| !ok).count();
+    (outcomes.into_iter().filter(|(ok, _)| *ok).map(|(_, d)| d).collect(), failed, elapsed)
+}
