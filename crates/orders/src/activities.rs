@@ -50,7 +50,14 @@ impl KitchenActivities {
 
     fn fault(&self, step: Step, ctx: &ActivityContext, input: &KitchenStep) -> Fault {
         let faults = input.kitchen.faults.or(&self.config.faults);
-        pick_fault(step, &faults, &input.order, ctx.info().attempt, input.make, fastrand::f64)
+        let fault = pick_fault(step, &faults, &input.order, ctx.info().attempt, input.make, fastrand::f64);
+        if let (Fault::Injected, Some(ledger)) = (&fault, &self.config.ledger) {
+            // Only counted, for the stats page: a count that misses one is no reason to fail.
+            if let Err(error) = ledger.note_injected() {
+                tracing::warn!(%error, "counting an injected failure");
+            }
+        }
+        fault
     }
 }
 

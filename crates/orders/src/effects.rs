@@ -3,6 +3,8 @@
 //! marker (an earlier attempt did the work, then its worker died before reporting it) does not
 //! apply the effect again. The markers are the evidence a chaos run is checked against: one per
 //! step per make, whatever was killed; each holds the process id of the worker that applied it.
+//! Injected failures (chaos) are counted in the same directory, one byte each in `.injected`
+//! (no order's directory can be named so: see `file_name`).
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -54,6 +56,19 @@ impl Ledger {
         }
     }
 
+    /// Counts one injected failure (chaos): one byte appended to `.injected`, which every worker
+    /// on the machine shares (appends of one byte do not interleave).
+    pub fn note_injected(&self) -> std::io::Result<()> {
+        std::fs::create_dir_all(&self.dir)?;
+        let mut file = std::fs::OpenOptions::new().append(true).create(true).open(self.dir.join(INJECTED))?;
+        file.write_all(b".")
+    }
+
+    /// Injected failures counted so far (0 when none was).
+    pub fn injected(&self) -> u64 {
+        std::fs::metadata(self.dir.join(INJECTED)).map_or(0, |m| m.len())
+    }
+
     /// The markers of `order`: `(step, make)` pairs, sorted.
     pub fn applied(&self, order: &str) -> std::io::Result<Vec<(String, u32)>> {
         let dir = self.dir.join(file_name(order));
@@ -70,6 +85,9 @@ impl Ledger {
         Ok(found)
     }
 }
+
+/// The file injected failures are counted in.
+const INJECTED: &str = ".injected";
 
 /// An order id as one file name: letters, digits, `-`, `_`, `.` kept, anything else `_`.
 fn file_name(order: &str) -> String {
@@ -98,6 +116,11 @@ mod tests {
         assert_eq!(ledger.applied("a--1").unwrap(), vec![("bake".into(), 0), ("bake".into(), 1)]);
         assert!(ledger.marker("../x/..", "prepare", 0).starts_with(&dir));
         assert_eq!(file_name(".."), "_..");
+        assert_eq!(file_name(INJECTED), "_.injected", "no order's directory is the failure count");
+        assert_eq!(ledger.injected(), 0);
+        ledger.note_injected().unwrap();
+        ledger.note_injected().unwrap();
+        assert_eq!(ledger.injected(), 2);
         std::fs::remove_dir_all(dir).unwrap();
     }
 }

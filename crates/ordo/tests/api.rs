@@ -1183,6 +1183,14 @@ async fn scenarios_and_the_openapi_document_cover_every_route() {
         "POST /api/orders/status",
         "POST /orderPizza",
         "POST /orderStatus",
+        "GET /api/orders/{id}/events",
+        "GET /api/orders/stats/events",
+        "POST /api/orders/chaos",
+        "GET /api/orders/chaos",
+        "DELETE /api/orders/chaos",
+        "POST /api/orders/stream",
+        "GET /api/orders/stream",
+        "DELETE /api/orders/stream",
     ];
     expected.sort();
     assert_eq!(operations, expected);

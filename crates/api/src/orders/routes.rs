@@ -12,12 +12,12 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use ordo_orders::client::{OrderSummary, MAX_BATCH};
 use ordo_orders::model::{parse_order_json, MAX_ID_LEN};
-use ordo_orders::stats::OrderStats;
 use ordo_orders::{OrderStatus, OrderView, OrdersClient, PizzaOrderInfo, PizzaOrderStatus};
 use serde::Deserialize;
 use serde_json::Value;
 use utoipa::ToSchema;
 
+use super::live::StatsView;
 use super::schema::{
     OrderStatsDoc, OrderStatusRequestDoc, OrderSummaryDoc, OrderViewDoc, PizzaOrderInfoDoc, PizzaOrderStatusDoc,
 };
@@ -227,13 +227,15 @@ pub(crate) async fn batch_status(
     Ok(Json(state.domain::<OrdersClient>()?.batch_status(&body.ids).await?))
 }
 
-/// Orders by status, delivered, rejected, failed (must stay 0), order time p50/p99, throughput.
+/// Orders by status, delivered, rejected, failed (must stay 0), order time p50/p99, throughput;
+/// and this API's chaos run and stream, if one was started.
 #[utoipa::path(
     get, path = "/api/orders/stats", tag = "orders",
     responses((status = 200, body = OrderStatsDoc))
 )]
-pub(crate) async fn order_stats(State(state): State<AppState>) -> Result<Json<OrderStats>, ApiError> {
-    Ok(Json(state.domain::<OrdersClient>()?.stats().await?))
+pub(crate) async fn order_stats(State(state): State<AppState>) -> Result<Json<StatsView>, ApiError> {
+    let controls = state.domain::<std::sync::Arc<super::control::Controls>>()?;
+    Ok(Json(StatsView::read(state.domain::<OrdersClient>()?, controls).await?))
 }
 
 /// The order of a `/orderStatus` request as the seed's API echoed it for an unknown order: read
