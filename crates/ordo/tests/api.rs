@@ -1185,6 +1185,7 @@ async fn scenarios_and_the_openapi_document_cover_every_route() {
         "POST /orderStatus",
         "GET /api/orders/{id}/events",
         "GET /api/orders/stats/events",
+        "GET /api/orders/menu",
         "POST /api/orders/chaos",
         "GET /api/orders/chaos",
         "DELETE /api/orders/chaos",
@@ -1347,6 +1348,8 @@ async fn the_web_ui_runs_an_approval_end_to_end_in_a_real_browser() {
         "15-application-decommissioned",
         "17-release-at-the-gate",
         "18-release-reached-prod",
+        "19-order-delivered",
+        "20-orders-streamed",
     ] {
         assert!(screenshots.join(format!("{name}.png")).is_file(), "screenshot {name}");
     }

@@ -305,6 +305,7 @@ async fn the_openapi_document_has_the_orders_routes() {
         "/api/orders/stats/events",
         "/api/orders/chaos",
         "/api/orders/stream",
+        "/api/orders/menu",
     ] {
         assert!(doc["paths"][path].is_object(), "{path} is documented");
     }

@@ -49,6 +49,7 @@ fn router() -> axum::Router<crate::AppState> {
         routes::show_order,
         routes::batch_status,
         routes::order_stats,
+        routes::menu,
         live::order_events,
         live::stats_events,
         control::start_chaos,

@@ -36,6 +36,7 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/api/orders", post(place_order))
         .route("/api/orders/status", post(batch_status))
         .route("/api/orders/stats", get(order_stats))
+        .route("/api/orders/menu", get(menu))
         .route("/api/orders/{id}", get(show_order))
         .layer(DefaultBodyLimit::max(MAX_BODY))
 }
@@ -236,6 +237,27 @@ pub(crate) async fn batch_status(
 pub(crate) async fn order_stats(State(state): State<AppState>) -> Result<Json<StatsView>, ApiError> {
     let controls = state.domain::<std::sync::Arc<super::control::Controls>>()?;
     Ok(Json(StatsView::read(state.domain::<OrdersClient>()?, controls).await?))
+}
+
+/// What an order may hold (the order form's choices).
+#[derive(Debug, serde::Serialize, ToSchema)]
+pub(crate) struct Menu {
+    /// Crusts, by the seed's enum names.
+    crusts: Vec<&'static str>,
+    /// Cheeses, by the seed's enum names.
+    cheeses: Vec<&'static str>,
+    /// Toppings to choose from (any topping of 1–60 characters is accepted).
+    toppings: &'static [&'static str],
+}
+
+/// The crusts, cheeses and toppings the order form offers.
+#[utoipa::path(get, path = "/api/orders/menu", tag = "orders", responses((status = 200, body = Menu)))]
+pub(crate) async fn menu() -> Json<Menu> {
+    Json(Menu {
+        crusts: ordo_orders::Crust::ALL.iter().map(|c| c.as_str()).collect(),
+        cheeses: ordo_orders::Cheese::ALL.iter().map(|c| c.as_str()).collect(),
+        toppings: ordo_orders::stream::TOPPINGS,
+    })
 }
 
 /// The order of a `/orderStatus` request as the seed's API echoed it for an unknown order: read

@@ -45,12 +45,26 @@ const ASSETS: &[(&str, &str)] = assets![
     "application/view.js",
     "release/board.js",
     "release/index.js",
+    "orders/index.js",
+    "orders/order.js",
+    "orders/stats.js",
 ];
 
 /// The paths the UI has pages for (the routes of `web/app.js` and of its domains): each serves
 /// `index.html`, whose script picks the page. Listed, not a catch-all, so other paths stay 404s.
-const PAGES: &[&str] =
-    &["/", "/signin", "/inbox", "/runs/{id}", "/applications", "/applications/{id}", "/releases", "/releases/{key}"];
+const PAGES: &[&str] = &[
+    "/",
+    "/signin",
+    "/inbox",
+    "/runs/{id}",
+    "/applications",
+    "/applications/{id}",
+    "/releases",
+    "/releases/{key}",
+    "/orders",
+    "/orders/stats",
+    "/orders/{id}",
+];
 
 /// Scripts and styles only from this server; no inline code, no framing.
 const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
