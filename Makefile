@@ -31,3 +31,4 @@ bench: setup
 	$(CARGO) build --release --bin ordo --bin ordo-bench
 	./target/release/ordo-bench provision --runs 300 --concurrency 20 --pin --parked 1000
 	./target/release/ordo-bench chaos --runs 200 --workers 4 --kill-every-secs 3
+	./target/release/ordo-bench orders --orders 300 --chaos-orders 1000 --chaos-workers 3 --kill-every-secs 5 --failure-rate 0.3

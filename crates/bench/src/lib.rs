@@ -16,10 +16,13 @@
 //!   the parked-runs memory measurement.
 //! - [`chaos`]: workers SIGKILLed at random and the dev server restarted while runs execute; the
 //!   sim state proves no resource was applied twice.
+//! - [`orders`]: `ordo bench orders`: pizza orders against their skeleton, and checkpoint 2's
+//!   chaos run at size (the effects ledger proves no step was applied twice).
 //! - [`report`]: JSON and Markdown output under `bench/results/`.
 
 pub mod chaos;
 pub mod machine;
+pub mod orders;
 pub mod proc;
 pub mod process;
 pub mod provision;
