@@ -34,3 +34,4 @@ bench: setup
 	./target/release/ordo-bench chaos --runs 200 --workers 4 --kill-every-secs 3
 	./target/release/ordo-bench release --deploys 20 --error-rate 30 --rounds 3
 	./target/release/ordo-bench hooks --rate 200 --rate-requests 2000 --requests 3000 --process-requests 200
+	./target/release/ordo-bench orders --orders 300 --chaos-orders 1000 --chaos-workers 3 --kill-every-secs 5 --failure-rate 0.3

@@ -20,11 +20,14 @@
 //!   same shape, and the steps its audit logs show done twice.
 //! - [`hooks`]: `ordo bench hooks`: seed 004's `/invoke` served in-process against a process per
 //!   request, requests/s and p99.
+//! - [`orders`]: `ordo bench orders`: pizza orders against their skeleton, and checkpoint 2's
+//!   chaos run at size (the effects ledger proves no step was applied twice).
 //! - [`report`]: JSON and Markdown output under `bench/results/`.
 
 pub mod chaos;
 pub mod hooks;
 pub mod machine;
+pub mod orders;
 pub mod proc;
 pub mod process;
 pub mod provision;
