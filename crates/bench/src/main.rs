@@ -214,6 +214,10 @@ struct HooksBenchArgs {
     /// Requests in flight in the throughput phase (both designs).
     #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u32).range(1..=1024))]
     concurrency: u32,
+    #[command(flatten)]
+    paths: Paths,
+}
+
 /// `ordo bench orders` settings.
 #[derive(Debug, Clone, clap::Args)]
 struct OrdersArgs {
@@ -419,6 +423,8 @@ async fn hooks(args: HooksBenchArgs) -> anyhow::Result<ExitCode> {
     eprintln!("wrote {} and {}", json.display(), md.display());
     let failed: usize = report.results.iter().map(|p| p.failed).sum();
     Ok(if failed == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+}
+
 async fn orders(args: OrdersArgs) -> anyhow::Result<ExitCode> {
     refuse_codecs()?;
     anyhow::ensure!((0.0..1.0).contains(&args.failure_rate), "--failure-rate must be in [0, 1)");

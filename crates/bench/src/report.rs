@@ -307,6 +307,9 @@ pub fn hooks_markdown(r: &HooksReport) -> String {
         f1(r.throughput_ratio),
         if r.ratio_goal_met { "yes" } else { "no" }
     );
+    md
+}
+
 /// The orders benchmark as Markdown.
 pub fn orders_markdown(r: &OrdersReport) -> String {
     let mut md = String::new();
