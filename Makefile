@@ -25,10 +25,13 @@ record-histories: setup
 	$(CARGO) test -p ordo --test application -- --ignored record --nocapture
 
 # Benchmarks on a release build (about 20 minutes on 2 cores): Ordo against the skeleton, trivial and
-# Python references, shared and pinned, 1,000 parked runs; then the chaos suite at its large size.
+# Python references, shared and pinned, 1,000 parked runs; then the chaos suite at its large size; then a
+# release of 20 deploys x 4 environments against its no-op skeleton.
 # Reports go to bench/results/ (see bench/README.md).
 bench: setup
 	$(CARGO) build --release --bin ordo --bin ordo-bench
 	./target/release/ordo-bench provision --runs 300 --concurrency 20 --pin --parked 1000
 	./target/release/ordo-bench chaos --runs 200 --workers 4 --kill-every-secs 3
+	./target/release/ordo-bench release --deploys 20 --error-rate 30 --rounds 3
 	./target/release/ordo-bench hooks --rate 200 --rate-requests 2000 --requests 3000 --process-requests 200
+	./target/release/ordo-bench orders --orders 300 --chaos-orders 1000 --chaos-workers 3 --kill-every-secs 5 --failure-rate 0.3

@@ -1,8 +1,8 @@
 // Ordo's web UI shell: plain JavaScript modules, no build step. Every page path serves
 // index.html, which loads this module; it builds the navigation from the domains below, then
 // renders the page the path names with the domain that owns it. Runs of seed 001 live in
-// provision/, seed 000's application requests in application/, seed 003's releases in release/;
-// seed 004's lifecycle hooks in hooks/; shared/ holds what they share.
+// provision/, seed 000's application requests in application/, seed 003's releases in release/,
+// seed 004's lifecycle hooks in hooks/, seed 002's pizza orders in orders/; shared/ holds what they share.
 //
 // A domain is a folder whose index.js exports by default:
 //   nav:    [{key, href, label}]                  its links in the header, in order;
@@ -23,6 +23,7 @@ const DOMAINS = [
   import('./application/index.js'),
   import('./release/index.js'),
   import('./hooks/index.js'),
+  import('./orders/index.js'),
 ];
 
 const INBOX = { key: 'inbox', href: '/inbox', label: 'Inbox' };

@@ -124,7 +124,7 @@ try {
     }
     assert(await alice.locator('script[type=module][src="/assets/app.js"]').count() === 1, 'app.js is an ES module');
     const nav = await alice.locator('header nav a').allTextContents();
-    assert(nav.join(',') === 'Runs,Applications,Releases,Hooks,Inbox', `the domains' navigation, then the inbox: ${nav}`);
+    assert(nav.join(',') === 'Runs,Applications,Releases,Hooks,Orders,Inbox', `the domains' navigation, then the inbox: ${nav}`);
   });
 
   await step('a signed-out visitor is sent to the sign-in page, and a wrong password is refused inline', async () => {
@@ -351,6 +351,7 @@ try {
     await alice.waitForURL(new RegExp(`/releases/${key}$`), { timeout: TIMEOUT });
     const open = alice.getByRole('button', { name: 'Open the gate to PROD' });
     await open.waitFor({ timeout: TIMEOUT });
+    await alice.locator('p.live', { hasText: 'Live' }).waitFor({ timeout: TIMEOUT }); // pushed by the board's event stream
     await shot(alice, '17-release-at-the-gate');
     await alice.fill('#release-reason', 'QC signed off');
     await open.click();
@@ -393,6 +394,37 @@ try {
     assert(fired[1][0] === 'after-install' && fired[1][1] === 'post-install' && fired[1][4] === 'started', `then: ${fired[1]}`);
     assert(fired.every((row) => row[3] && row[3] !== '–'), `each hook shows its workflow id: ${JSON.stringify(fired)}`);
     await shot(alice, '19-hooks-lifecycle');
+  });
+
+  await step('the admin orders a pizza (crust, cheese, toppings) and its page shows it delivered, pushed live', async () => {
+    const admin = await newPage({ width: 1280, height: 900 });
+    await signIn(admin, 'admin', 'admin-demo');
+    await admin.goto(`${base}/orders`);
+    await admin.locator('#order-crust').selectOption('CRUST_GARLIC');
+    await admin.locator('#order-cheese').selectOption('CHEESE_ALL');
+    await admin.locator('#order-toppings').selectOption(['basil', 'mushrooms']);
+    await admin.fill('#order-step-ms', '100');
+    await admin.click('form.card button[type=submit]');
+    await admin.waitForURL(/\/orders\/manual-/, { timeout: TIMEOUT });
+    await admin.getByTestId('order-status').filter({ hasText: /^ORDER_DELIVERED$/ }).waitFor({ timeout: TIMEOUT });
+    assert(await admin.getByText('basil, mushrooms').count() === 1, 'the toppings are shown');
+    await shot(admin, '20-order-delivered');
+
+    await admin.goto(`${base}/orders/stats`);
+    const delivered = admin.getByTestId('stat-delivered');
+    await delivered.waitFor({ timeout: TIMEOUT });
+    const before = Number(await delivered.textContent());
+    await admin.fill('#stream-count', '20');
+    await admin.fill('#stream-rate', '20');
+    await admin.fill('#stream-step-ms', '50');
+    await admin.locator('[data-testid=stream-form] button[type=submit]').click();
+    await admin.getByTestId('stream-status').filter({ hasText: 'Placed 20 of 20' }).waitFor({ timeout: TIMEOUT });
+    await delivered.filter({ hasText: new RegExp(`^${before + 20}$`) }).waitFor({ timeout: 2 * TIMEOUT });
+    await admin.getByTestId('stat-running').filter({ hasText: /^0$/ }).waitFor({ timeout: TIMEOUT });
+    const failedOrders = await admin.getByTestId('stat-failed').textContent();
+    assert(failedOrders === '0', `no order failed (${failedOrders})`);
+    assert(await admin.locator('svg.chart rect.bar').count() >= 1, 'the throughput chart has bars');
+    await shot(admin, '21-orders-streamed');
   });
 
   await step('on a narrow screen the home, run, application and inbox pages fit the width', async () => {

@@ -18,10 +18,11 @@ const RETRY_MS = 2000;
  * polled every second while the workflow runs.
  *
  * `status` is the element that says how fresh the page is (`ended` once it will not change);
- * `missing(error)` draws the page when the server has no such workflow.
+ * `missing(error)` draws the page when the server has no such workflow. `running(view)` says
+ * whether the view may still change (by default: its `execution_status` is 'Running').
  * Returns `refresh()`, which reads now (after an action) and supersedes a read in flight.
  */
-export function follow({ url, events, status, ended, render, missing }) {
+export function follow({ url, events, status, ended, render, missing, running = (view) => view.execution_status === 'Running' }) {
   let stream = null;
   let timer = null;
   let reads = 0;
@@ -54,7 +55,7 @@ export function follow({ url, events, status, ended, render, missing }) {
     }
     if (mine !== reads || stopped) return;
     render(view);
-    if (view.execution_status !== 'Running') {
+    if (!running(view)) {
       stop();
       replace(status, ended);
     } else if (events) {

@@ -45,6 +45,12 @@ impl Wiring<'_> {
         self.watched.push(Arc::clone(&hub) as Arc<dyn Watched>);
         self.domains.insert(TypeId::of::<Arc<Hub<W>>>(), Box::new(hub));
     }
+
+    /// Shares `value` (one per type) with the domain's handlers, found later with
+    /// [`AppState::domain`].
+    pub(crate) fn share<T: Any + Send + Sync>(&mut self, value: T) {
+        self.domains.insert(TypeId::of::<T>(), Box::new(value));
+    }
 }
 
 /// Builds an [`AppState`]: [`AppState::builder`], then one [`with`](Self::with) per domain.

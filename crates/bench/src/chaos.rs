@@ -5,8 +5,10 @@
 //!
 //! Each run gets its own copy of the namespace stack. That keeps the runs independent (the
 //! workspace lock would otherwise serialise them), and it makes a double apply unambiguous: a
-//! fresh directory must end with every resource applied exactly once, so any `apply_count` above 1
-//! or `total_applies` above the stack's resource count is a duplicate.
+//! fresh directory must end with every resource applied exactly once. The witness is the sim's
+//! effects journal (`ordo_iac::sim::effects`), an append-only log each resource operation writes
+//! before it acts, apart from the state it changes: an address in it twice is a duplicate, and so
+//! is an `apply_count` above 1 in the state.
 //!
 //! What the histories can and cannot say: Temporal records only the last attempt of a retried
 //! activity, so `apply_attempts_failed` (attempts of `terraform_apply` beyond the first, summed) is
@@ -124,7 +126,7 @@ pub struct ChaosReport {
     pub unfinished: usize,
     /// Resources applied more than once (sum over directories).
     pub duplicates: u64,
-    /// Resource applies the sim state recorded, all directories.
+    /// Resource operations the sim's effects journals recorded, all directories.
     pub resources_applied: u64,
     /// Resource applies expected (directories × resources per stack).
     pub resources_expected: u64,
@@ -384,16 +386,23 @@ pub async fn run(config: ChaosConfig) -> Result<ChaosReport, BenchError> {
     report.slowest_run_seconds = slowest.as_secs_f64();
     pool.stop_all().await;
 
-    // The sim state of every directory: each resource applied exactly once.
+    // The effects journal of every directory: each resource applied exactly once.
     let state_root = data_dir.join("sim");
     report.resources_expected = resources_per_stack * dirs.len() as u64;
     for dir in &dirs {
-        let summary = ordo_iac::sim::state_summary(&state_root, &root.path().join(dir))
+        let path = root.path().join(dir);
+        let effects = ordo_iac::sim::effects(&state_root, &path)
+            .map_err(|e| BenchError::Process(format!("reading the sim effects of {dir}: {e}")))?;
+        let summary = ordo_iac::sim::state_summary(&state_root, &path)
             .map_err(|e| BenchError::Process(format!("reading the sim state of {dir}: {e}")))?;
-        report.resources_applied += summary.total_applies;
-        let over_count: u64 = summary.apply_counts.values().map(|c| c.saturating_sub(1)).sum();
-        let over_total = summary.total_applies.saturating_sub(resources_per_stack);
-        let duplicates = over_count.max(over_total);
+        report.resources_applied += effects.len() as u64;
+        let mut per_address: HashMap<&str, u64> = HashMap::new();
+        for effect in &effects {
+            *per_address.entry(effect.address.as_str()).or_default() += 1;
+        }
+        let journalled: u64 = per_address.values().map(|c| c.saturating_sub(1)).sum();
+        let counted: u64 = summary.apply_counts.values().map(|c| c.saturating_sub(1)).sum();
+        let duplicates = journalled.max(counted);
         if duplicates > 0 {
             note(&mut report.problems, format!("{dir}: {duplicates} duplicate applies ({summary:?})"));
         }

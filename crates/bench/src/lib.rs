@@ -16,17 +16,23 @@
 //!   the parked-runs memory measurement.
 //! - [`chaos`]: workers SIGKILLed at random and the dev server restarted while runs execute; the
 //!   sim state proves no resource was applied twice.
+//! - [`release`]: `ordo bench release`: one release of seed 003 against a no-op skeleton of the
+//!   same shape, and the steps its audit logs show done twice.
 //! - [`hooks`]: `ordo bench hooks`: seed 004's `/invoke` served in-process against a process per
 //!   request, requests/s and p99.
+//! - [`orders`]: `ordo bench orders`: pizza orders against their skeleton, and checkpoint 2's
+//!   chaos run at size (the effects ledger proves no step was applied twice).
 //! - [`report`]: JSON and Markdown output under `bench/results/`.
 
 pub mod chaos;
 pub mod hooks;
 pub mod machine;
+pub mod orders;
 pub mod proc;
 pub mod process;
 pub mod provision;
 pub mod reference;
+pub mod release;
 pub mod report;
 pub mod shape;
 pub mod stats;

@@ -1,6 +1,9 @@
 //! `ordo-bench …`: Ordo measured against its references (`provision`), the chaos suite at large
 //! sizes (`chaos`), seed 004's `/invoke` against a process per request (`hooks`), and the
 //! reference workers those runs spawn as separate processes (`worker`, hidden). Reports go to `bench/results/` as JSON and Markdown; progress goes to stderr.
+//! `ordo-bench …`: Ordo measured against its references (`provision`, `orders`), the chaos suite
+//! at large sizes (`chaos`, and `orders`' chaos run), and the reference workers those runs spawn as separate processes (`worker`,
+//! hidden). Reports go to `bench/results/` as JSON and Markdown; progress goes to stderr.
 //!
 //! A binary of its own, not a command of `ordo`: the product ships what users run. It drives the
 //! `ordo` binary found next to it (`--ordo-bin` overrides).
@@ -51,9 +54,15 @@ enum BenchCommand {
     /// Workers SIGKILLed at random (and optionally the dev server restarted) while runs execute
     /// with failing sim operations: every run completes, nothing is applied twice.
     Chaos(ChaosArgs),
+    /// One release of seed 003 (deploys × environments, injected errors) against a no-op skeleton
+    /// of the same shape: wall time, worker CPU, steps done twice (from the audit logs).
+    Release(ReleaseArgs),
     /// Seed 004's `POST /invoke/{client}` served in-process by Ordo's API against the seed's
     /// process per request (temp file + `temporal workflow start`): requests/s, p50/p99, ratio.
     Hooks(HooksBenchArgs),
+    /// Pizza orders against a no-op skeleton of the same shape (orders/s, worker CPU per order),
+    /// then checkpoint 2's chaos run: workers SIGKILLed, kitchen steps failing, 0 failed orders.
+    Orders(OrdersArgs),
     /// Run a reference worker (spawned by `ordo bench provision`, one process per subject).
     #[command(hide = true)]
     Worker(ReferenceWorkerArgs),
@@ -165,6 +174,28 @@ struct ChaosArgs {
     paths: Paths,
 }
 
+/// `ordo bench release` settings.
+#[derive(Debug, Clone, clap::Args)]
+struct ReleaseArgs {
+    /// Deploys in the release (each goes through DEV, TEST, QC and PROD).
+    #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..=100))]
+    deploys: u32,
+    /// Chance, in percent, that each step attempt fails (the seed's knobs are 10, 30, 60).
+    #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u8).range(0..=90))]
+    error_rate: u8,
+    /// First retry interval of a failed step, in milliseconds (backs off to 5×).
+    #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u64).range(10..=60_000))]
+    retry_initial_ms: u64,
+    /// Rounds, each with fresh workers for both subjects; medians are reported.
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u64).range(1..=20))]
+    rounds: u64,
+    /// Upper bound on one release's end-to-end time, in seconds.
+    #[arg(long, default_value_t = 600)]
+    release_timeout_secs: u64,
+    #[command(flatten)]
+    paths: Paths,
+}
+
 /// `ordo bench hooks` settings.
 #[derive(Debug, Clone, clap::Args)]
 struct HooksBenchArgs {
@@ -187,10 +218,50 @@ struct HooksBenchArgs {
     paths: Paths,
 }
 
+/// `ordo bench orders` settings.
+#[derive(Debug, Clone, clap::Args)]
+struct OrdersArgs {
+    /// Measured orders per subject (Ordo, skeleton).
+    #[arg(long, default_value_t = 300, value_parser = clap::value_parser!(u64).range(1..=100_000))]
+    orders: u64,
+    /// Orders in flight.
+    #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u64).range(1..=1_000))]
+    concurrency: u64,
+    /// Split the orders into this many rounds, interleaving the subjects.
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u64).range(1..=100))]
+    rounds: u64,
+    /// Upper bound on one order's end-to-end time, in seconds.
+    #[arg(long, default_value_t = 120, value_parser = clap::value_parser!(u64).range(1..=3_600))]
+    order_timeout_secs: u64,
+    /// Orders streamed through the chaos run (0: no chaos run).
+    #[arg(long, default_value_t = 1_000, value_parser = clap::value_parser!(u64).range(0..=100_000))]
+    chaos_orders: u64,
+    /// Orders placed per second in the chaos run.
+    #[arg(long, default_value_t = 20.0)]
+    chaos_rate: f64,
+    /// Worker processes in the chaos run.
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u64).range(1..=16))]
+    chaos_workers: u64,
+    /// Mean seconds between SIGKILLs of a random worker (0: never).
+    #[arg(long, default_value_t = 5.0)]
+    kill_every_secs: f64,
+    /// Share of kitchen steps that fail retryably, on any attempt.
+    #[arg(long, default_value_t = 0.3)]
+    failure_rate: f64,
+    /// Every kitchen step of the chaos orders takes this many milliseconds.
+    #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u64).range(0..=120_000))]
+    step_ms: u64,
+    /// Give up waiting for the chaos orders after this many seconds.
+    #[arg(long, default_value_t = 600, value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    chaos_deadline_secs: u64,
+    #[command(flatten)]
+    paths: Paths,
+}
+
 /// `ordo bench worker <kind>` settings.
 #[derive(Debug, Clone, clap::Args)]
 struct ReferenceWorkerArgs {
-    /// `skeleton` or `trivial`.
+    /// `skeleton`, `trivial` or `release-skeleton`.
     #[arg(value_parser = parse_kind)]
     kind: ReferenceKind,
     /// Task queue to poll.
@@ -213,7 +284,8 @@ fn parse_kind(s: &str) -> Result<ReferenceKind, String> {
     match s {
         "skeleton" => Ok(ReferenceKind::Skeleton),
         "trivial" => Ok(ReferenceKind::Trivial),
-        other => Err(format!("unknown reference {other:?} (skeleton, trivial)")),
+        "release-skeleton" => Ok(ReferenceKind::ReleaseSkeleton),
+        other => Err(format!("unknown reference {other:?} (skeleton, trivial, release-skeleton)")),
     }
 }
 
@@ -221,7 +293,9 @@ async fn run(temporal: ordo_core::TemporalArgs, command: BenchCommand) -> anyhow
     match command {
         BenchCommand::Provision(args) => provision(args).await,
         BenchCommand::Chaos(args) => chaos(args).await,
+        BenchCommand::Release(args) => release(args).await,
         BenchCommand::Hooks(args) => hooks(args).await,
+        BenchCommand::Orders(args) => orders(args).await,
         BenchCommand::Worker(args) => reference_worker(temporal, args).await,
     }
 }
@@ -312,6 +386,26 @@ async fn chaos(args: ChaosArgs) -> anyhow::Result<ExitCode> {
     Ok(if report.all_good() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }
 
+async fn release(args: ReleaseArgs) -> anyhow::Result<ExitCode> {
+    refuse_codecs()?;
+    let config = ordo_bench::release::ReleaseBenchConfig {
+        ordo_bin: ordo_bin(&args.paths)?,
+        bench_bin: std::env::current_exe().context("locating ordo-bench")?,
+        temporal_bin: temporal_bin(&args.paths),
+        deploys: args.deploys,
+        error_rate: args.error_rate,
+        retry_initial_ms: args.retry_initial_ms,
+        rounds: args.rounds as usize,
+        release_timeout: Duration::from_secs(args.release_timeout_secs),
+    };
+    let report = ordo_bench::release::run(config).await?;
+    let markdown = ordo_bench::release::markdown(&report);
+    let (json, md) = ordo_bench::report::write(&args.paths.results_dir, "release", &report, &markdown)?;
+    println!("{markdown}");
+    eprintln!("wrote {} and {}", json.display(), md.display());
+    Ok(if report.steps_done_twice == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+}
+
 async fn hooks(args: HooksBenchArgs) -> anyhow::Result<ExitCode> {
     refuse_codecs()?;
     let config = ordo_bench::hooks::HooksBenchConfig {
@@ -329,6 +423,43 @@ async fn hooks(args: HooksBenchArgs) -> anyhow::Result<ExitCode> {
     eprintln!("wrote {} and {}", json.display(), md.display());
     let failed: usize = report.results.iter().map(|p| p.failed).sum();
     Ok(if failed == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+}
+
+async fn orders(args: OrdersArgs) -> anyhow::Result<ExitCode> {
+    refuse_codecs()?;
+    anyhow::ensure!((0.0..1.0).contains(&args.failure_rate), "--failure-rate must be in [0, 1)");
+    anyhow::ensure!(args.chaos_rate > 0.0 && args.chaos_rate <= 1_000.0, "--chaos-rate must be in (0, 1000]");
+    anyhow::ensure!(
+        args.kill_every_secs == 0.0 || (0.1..=3_600.0).contains(&args.kill_every_secs),
+        "--kill-every-secs must be 0 or in [0.1, 3600]"
+    );
+    let chaos = (args.chaos_orders > 0).then(|| ordo_bench::orders::OrdersChaosConfig {
+        orders: args.chaos_orders,
+        rate: args.chaos_rate,
+        workers: args.chaos_workers as usize,
+        kill_every_secs: args.kill_every_secs,
+        failure_rate: args.failure_rate,
+        step_ms: args.step_ms,
+        deadline_secs: args.chaos_deadline_secs,
+    });
+    let config = ordo_bench::orders::OrdersBenchConfig {
+        ordo_bin: ordo_bin(&args.paths)?,
+        bench_bin: std::env::current_exe().context("locating ordo-bench")?,
+        temporal_bin: temporal_bin(&args.paths),
+        orders: args.orders as usize,
+        concurrency: args.concurrency as usize,
+        rounds: args.rounds as usize,
+        order_timeout: Duration::from_secs(args.order_timeout_secs),
+        chaos,
+    };
+    let report = ordo_bench::orders::run(config).await?;
+    let markdown = ordo_bench::report::orders_markdown(&report);
+    let (json, md) = ordo_bench::report::write(&args.paths.results_dir, "orders", &report, &markdown)?;
+    println!("{markdown}");
+    eprintln!("wrote {} and {}", json.display(), md.display());
+    let failed: usize = report.subjects.iter().map(|s| s.failed).sum();
+    let chaos_ok = report.chaos.as_ref().is_none_or(ordo_bench::orders::OrdersChaosResult::all_good);
+    Ok(if failed == 0 && chaos_ok { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }
 
 async fn reference_worker(temporal: ordo_core::TemporalArgs, args: ReferenceWorkerArgs) -> anyhow::Result<ExitCode> {

@@ -41,7 +41,7 @@ const SERVER_CPUS: &str = "0";
 /// CPU the worker under measurement runs on when pinned.
 const WORKER_CPUS: &str = "1";
 /// How long a worker gets to shut down gracefully before SIGKILL.
-const STOP_GRACE: Duration = Duration::from_secs(10);
+pub(crate) const STOP_GRACE: Duration = Duration::from_secs(10);
 
 /// What to measure.
 #[derive(Debug, Clone)]
@@ -170,7 +170,7 @@ pub struct Ratios {
 }
 
 impl Ratios {
-    fn of(ordo: &SubjectResult, reference: &SubjectResult) -> Self {
+    pub(crate) fn of(ordo: &SubjectResult, reference: &SubjectResult) -> Self {
         Self {
             runs_per_second: ratio(ordo.runs_per_second, reference.runs_per_second),
             worker_cpu_per_run: ratio(ordo.worker_cpu_ms_per_run, reference.worker_cpu_ms_per_run),
@@ -290,17 +290,17 @@ impl HasWorkflowDefinition for PythonPeerWorkflow {
 
 /// One subject's raw measurements, summed over rounds.
 #[derive(Debug, Default)]
-struct Measured {
-    latencies: Vec<Duration>,
-    failures: Vec<String>,
-    wall: f64,
-    worker_cpu: f64,
-    server_cpu: f64,
-    peak_rss_kib: u64,
+pub(crate) struct Measured {
+    pub(crate) latencies: Vec<Duration>,
+    pub(crate) failures: Vec<String>,
+    pub(crate) wall: f64,
+    pub(crate) worker_cpu: f64,
+    pub(crate) server_cpu: f64,
+    pub(crate) peak_rss_kib: u64,
 }
 
 impl Measured {
-    fn add(&mut self, other: Self) {
+    pub(crate) fn add(&mut self, other: Self) {
         self.latencies.extend(other.latencies);
         self.failures.extend(other.failures);
         self.wall += other.wall;
@@ -309,7 +309,7 @@ impl Measured {
         self.peak_rss_kib = self.peak_rss_kib.max(other.peak_rss_kib);
     }
 
-    fn result(self, subject: Subject) -> SubjectResult {
+    pub(crate) fn result(self, subject: Subject) -> SubjectResult {
         let completed = self.latencies.len();
         let per_run = |cpu: f64| if completed > 0 { cpu * 1000.0 / completed as f64 } else { f64::NAN };
         SubjectResult {
@@ -329,17 +329,22 @@ impl Measured {
     }
 }
 
-type RunFuture = Pin<Box<dyn Future<Output = Result<(), String>> + Send>>;
+pub(crate) type RunFuture = Pin<Box<dyn Future<Output = Result<(), String>> + Send>>;
 
 /// A measured batch.
-struct Batch {
-    latencies: Vec<Duration>,
-    failures: Vec<String>,
-    wall: Duration,
+pub(crate) struct Batch {
+    pub(crate) latencies: Vec<Duration>,
+    pub(crate) failures: Vec<String>,
+    pub(crate) wall: Duration,
 }
 
 /// Runs `count` runs at `concurrency` in flight; `start(i)` starts run `i` and awaits its end.
-async fn drive(count: usize, concurrency: usize, timeout: Duration, start: impl Fn(usize) -> RunFuture) -> Batch {
+pub(crate) async fn drive(
+    count: usize,
+    concurrency: usize,
+    timeout: Duration,
+    start: impl Fn(usize) -> RunFuture,
+) -> Batch {
     let began = Instant::now();
     let outcomes: Vec<(Duration, Result<(), String>)> = futures::stream::iter(0..count)
         .map(|i| {
@@ -380,6 +385,19 @@ struct Bench {
     history: Option<OrdoHistory>,
     skeleton_history: Option<OrdoHistory>,
     python_history: Option<HistoryCounts>,
+}
+
+/// The id of a workflow matching `query` (visibility may lag the run's end by a moment).
+pub(crate) async fn first_id(client: &Client, query: &str) -> Result<String, BenchError> {
+    for _ in 0..100 {
+        let mut stream = client.list_workflows(query.to_owned(), WorkflowListOptions::builder().limit(1).build());
+        if let Some(execution) = stream.next().await {
+            let execution = execution.map_err(|e| BenchError::temporal("listing workflows", e))?;
+            return Ok(execution.id().to_owned());
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    Err(BenchError::Timeout(format!("no workflow matches {query}")))
 }
 
 /// Runs the whole benchmark and returns its report.
@@ -749,18 +767,8 @@ impl Bench {
         Ok((shape::shape_of(&run_events), OrdoHistory { run, lock, total: run + lock }))
     }
 
-    /// The id of a workflow matching `query` (visibility may lag the run's end by a moment).
     async fn first_id(&self, query: &str) -> Result<String, BenchError> {
-        for _ in 0..100 {
-            let mut stream =
-                self.client.list_workflows(query.to_owned(), WorkflowListOptions::builder().limit(1).build());
-            if let Some(execution) = stream.next().await {
-                let execution = execution.map_err(|e| BenchError::temporal("listing workflows", e))?;
-                return Ok(execution.id().to_owned());
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        Err(BenchError::Timeout(format!("no workflow matches {query}")))
+        first_id(&self.client, query).await
     }
 
     /// Starts `count` runs that stop at the approval gate and samples the worker once all wait.

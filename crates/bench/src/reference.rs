@@ -15,7 +15,8 @@ use temporalio_common::search_attributes::SearchAttributeKey;
 use temporalio_macros::{activities, workflow, workflow_methods};
 use temporalio_sdk::activities::{ActivityContext, ActivityError};
 use temporalio_sdk::{
-    ActivityOptions, SignalWorkflowOptions, SyncWorkflowContext, WorkerOptions, WorkflowContext, WorkflowResult,
+    ActivityOptions, LocalActivityOptions, SignalWorkflowOptions, SyncWorkflowContext, WorkerOptions, WorkflowContext,
+    WorkflowResult,
 };
 
 /// Workflow type of the skeleton.
@@ -46,6 +47,13 @@ pub struct Shape {
     /// and wait for the `bench_approve` signal (the parked-runs measurement).
     #[serde(default)]
     pub park_before: Option<usize>,
+    /// Patches the run checks at its start (each a marker and an upsert).
+    #[serde(default)]
+    pub patches: u32,
+    /// The lock is taken by a local activity doing update-with-start, granted in the update's
+    /// answer, and given back by a local activity (`light-run`), instead of the signal round trip.
+    #[serde(default)]
+    pub local_lock: bool,
 }
 
 impl Shape {
@@ -91,7 +99,7 @@ impl NoopActivities {
         ctx.client()
             .signal_with_start_workflow(
                 SkeletonLockWorkflow::run,
-                (),
+                false,
                 SkeletonLockWorkflow::acquire,
                 requester,
                 options,
@@ -99,6 +107,43 @@ impl NoopActivities {
             .await?;
         Ok(lock_id)
     }
+
+    /// Takes the skeleton lock in one round trip (update-with-start), as `light-run` does.
+    #[activity(name = "bench_take_lock")]
+    pub async fn take_lock(ctx: ActivityContext, requester: String) -> Result<String, ActivityError> {
+        let lock_id = format!("bench-lock-{requester}");
+        let task_queue = ctx.info().task_queue.clone();
+        let options = temporalio_client::WorkflowUpdateWithStartOptions::new(
+            task_queue,
+            lock_id.clone(),
+            temporalio_client::WorkflowIdConflictPolicy::UseExisting,
+        )
+        .build();
+        ctx.client()
+            .execute_update_with_start_workflow(
+                SkeletonLockWorkflow::run,
+                true,
+                SkeletonLockWorkflow::take,
+                requester,
+                options,
+            )
+            .await?;
+        Ok(lock_id)
+    }
+
+    /// Gives the skeleton lock back (a signal from a local activity).
+    #[activity(name = "bench_give_back_lock")]
+    pub async fn give_back_lock(ctx: ActivityContext, lock_id: String) -> Result<(), ActivityError> {
+        ctx.client()
+            .get_workflow_handle::<SkeletonLockWorkflow>(lock_id)
+            .signal(SkeletonLockWorkflow::release, (), temporalio_client::WorkflowSignalOptions::default())
+            .await?;
+        Ok(())
+    }
+}
+
+fn local_options() -> LocalActivityOptions {
+    LocalActivityOptions::builder().start_to_close_timeout(Duration::from_secs(30)).build()
 }
 
 fn activity_options() -> ActivityOptions {
@@ -120,6 +165,13 @@ impl SkeletonWorkflow {
     pub async fn run(ctx: &mut WorkflowContext<Self>, shape: Shape) -> WorkflowResult<SkeletonResult> {
         let mut lock_id = None;
         let mut done = SkeletonResult::default();
+        for patch in 0..shape.patches {
+            ctx.patched(&format!("bench-patch-{patch}"));
+        }
+        if shape.local_lock {
+            let requester = ctx.workflow_id().to_owned();
+            lock_id = Some(ctx.execute_local_activity(NoopActivities::take_lock, requester, local_options()).await?);
+        }
         for (step, upserts) in shape.upserts_before.iter().enumerate() {
             if shape.park_before == Some(step) {
                 ctx.upsert_search_attributes([STATUS.value_set("awaiting_approval".to_owned())]);
@@ -129,7 +181,7 @@ impl SkeletonWorkflow {
                 ctx.upsert_search_attributes([STATUS.value_set(format!("step-{step}"))]);
                 done.upserts += 1;
             }
-            if step == 0 && shape.lock {
+            if step == 0 && shape.lock && !shape.local_lock {
                 let requester = ctx.workflow_id().to_owned();
                 let id = ctx.execute_activity(NoopActivities::request_lock, requester, activity_options()).await?;
                 ctx.wait_condition(|s: &Self| s.granted).await?;
@@ -142,7 +194,9 @@ impl SkeletonWorkflow {
         for _ in 0..shape.timers {
             ctx.timer(Duration::from_millis(1)).await;
         }
-        if let Some(id) = lock_id {
+        if let (Some(id), true) = (&lock_id, shape.local_lock) {
+            ctx.execute_local_activity(NoopActivities::give_back_lock, id.clone(), local_options()).await?;
+        } else if let Some(id) = lock_id {
             ctx.external_workflow(id, None)
                 .signal(SkeletonLockWorkflow::release, (), SignalWorkflowOptions::default())
                 .await?;
@@ -178,16 +232,26 @@ pub struct SkeletonLockWorkflow {
 
 #[workflow_methods]
 impl SkeletonLockWorkflow {
-    /// Grants the requester, then waits for its release.
+    /// Grants the requester (by signal, or in the `take` update's answer when `local`), then
+    /// waits for its release.
     #[run(name = "BenchSkeletonLockWorkflow")]
-    pub async fn run(ctx: &mut WorkflowContext<Self>, _input: ()) -> WorkflowResult<()> {
+    pub async fn run(ctx: &mut WorkflowContext<Self>, local: bool) -> WorkflowResult<()> {
         ctx.wait_condition(|s: &Self| s.requester.is_some()).await?;
-        let requester = ctx.state(|s| s.requester.clone().unwrap_or_default());
-        ctx.external_workflow(requester, None)
-            .signal(SkeletonWorkflow::granted, (), SignalWorkflowOptions::default())
-            .await?;
+        if !local {
+            let requester = ctx.state(|s| s.requester.clone().unwrap_or_default());
+            ctx.external_workflow(requester, None)
+                .signal(SkeletonWorkflow::granted, (), SignalWorkflowOptions::default())
+                .await?;
+        }
         ctx.wait_condition(|s: &Self| s.released).await?;
         Ok(())
+    }
+
+    /// Take the lock (delivered with the start); granted in the answer.
+    #[update(name = "bench_take")]
+    pub fn take(&mut self, _ctx: &mut SyncWorkflowContext<Self>, requester: String) -> bool {
+        self.requester = Some(requester);
+        true
     }
 
     /// Queue a requester (delivered with the start).
@@ -225,14 +289,18 @@ pub enum ReferenceKind {
     Skeleton,
     /// [`TrivialWorkflow`].
     Trivial,
+    /// The release skeleton ([`crate::release::ReleaseSkeletonWorkflow`] and its deploys).
+    #[serde(rename = "release-skeleton")]
+    ReleaseSkeleton,
 }
 
 impl ReferenceKind {
-    /// `skeleton` or `trivial`.
+    /// `skeleton`, `trivial` or `release-skeleton`.
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Skeleton => "skeleton",
             Self::Trivial => "trivial",
+            Self::ReleaseSkeleton => "release-skeleton",
         }
     }
 }
@@ -250,6 +318,10 @@ pub fn worker_options(
             options.register_workflow::<SkeletonWorkflow>()?.register_workflow::<SkeletonLockWorkflow>()?
         }
         ReferenceKind::Trivial => options.register_workflow::<TrivialWorkflow>()?,
+        ReferenceKind::ReleaseSkeleton => options
+            .register_workflow::<crate::release::ReleaseSkeletonWorkflow>()?
+            .register_workflow::<crate::release::DeploySkeletonWorkflow>()?
+            .register_activities(crate::release::SkeletonSteps),
     };
     Ok(options.register_activities(NoopActivities).build())
 }

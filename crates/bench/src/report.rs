@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use crate::chaos::ChaosReport;
 use crate::hooks::HooksReport;
+use crate::orders::OrdersReport;
 use crate::provision::{ModeResult, ProvisionReport, Ratios, Subject};
 use crate::BenchError;
 
@@ -307,5 +308,109 @@ pub fn hooks_markdown(r: &HooksReport) -> String {
         f1(r.throughput_ratio),
         if r.ratio_goal_met { "yes" } else { "no" }
     );
+    md
+}
+
+/// The orders benchmark as Markdown.
+pub fn orders_markdown(r: &OrdersReport) -> String {
+    let mut md = String::new();
+    let _ = writeln!(md, "# `ordo bench orders` — {}\n", r.started_at);
+    let _ = writeln!(md, "Machine: {}; load average at start {}\n", r.machine.one_line(), r.load_average);
+    let h = &r.ordo_history;
+    let _ = writeln!(
+        md,
+        "## Throughput\n\n{} measured orders per subject at {} in flight, in {} rounds with the subjects interleaved \
+         (each round a fresh worker process and a warm-up); every kitchen step 0 ms, no failures; one in-memory dev \
+         server. An order's history: {} events, {} activities, {} upserts, {} timers, {} workflow tasks; the skeleton \
+         runs the same upserts and activities as no-ops.\n",
+        r.orders, r.concurrency, r.rounds, h.events, h.activities, h.upserts, h.timers, h.workflow_tasks
+    );
+    let _ = writeln!(
+        md,
+        "| subject | orders | failed | orders/s | p50 ms | p99 ms | worker CPU ms/order | server CPU ms/order |"
+    );
+    let _ = writeln!(md, "|---|---:|---:|---:|---:|---:|---:|---:|");
+    for s in &r.subjects {
+        let _ = writeln!(
+            md,
+            "| {} | {} | {} | {} | {} | {} | {} | {} |",
+            s.subject.as_str(),
+            s.runs,
+            s.failed,
+            f1(s.runs_per_second),
+            f1(s.latency.p50_ms),
+            f1(s.latency.p99_ms),
+            f2(s.worker_cpu_ms_per_run),
+            f2(s.server_cpu_ms_per_run)
+        );
+    }
+    let ratio = &r.ordo_vs_skeleton;
+    let _ = writeln!(
+        md,
+        "\nOrdo / skeleton: orders/s **{}×** (goal ≥ 0.9×), worker CPU per order {}×.\n",
+        f2(ratio.runs_per_second),
+        f2(ratio.worker_cpu_per_run)
+    );
+    if let Some(c) = &r.chaos {
+        let k = &c.config;
+        let _ = writeln!(
+            md,
+            "## Chaos\n\n{} orders streamed at {}/s through {} `ordo worker --domains orders` processes, a random one \
+             SIGKILLed every {} s on average (0.5–1.5×) and restarted 0.5 s later, {} % of kitchen steps failing \
+             retryably on any attempt, every step {} ms.\n",
+            k.orders,
+            k.rate,
+            k.workers,
+            k.kill_every_secs,
+            k.failure_rate * 100.0,
+            k.step_ms
+        );
+        let _ = writeln!(
+            md,
+            "| placed | delivered | rejected | failed | unfinished | kills | workers started | injected failures | effects missing | effects applied twice | repeats skipped | orders moved between workers | orders/s | p50 ms | p99 ms |"
+        );
+        let _ = writeln!(md, "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        let ms = |v: Option<u64>| v.map_or("–".into(), |v| v.to_string());
+        let _ = writeln!(
+            md,
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |\n",
+            c.placed,
+            c.delivered,
+            c.rejected,
+            c.failed,
+            c.unfinished,
+            c.controller.kills,
+            c.controller.started,
+            c.injected_failures,
+            c.effects_missing,
+            c.effects_applied_twice,
+            c.repeats_skipped,
+            c.orders_moved_between_workers,
+            f1(c.orders_per_second),
+            ms(c.p50_ms),
+            ms(c.p99_ms)
+        );
+        let _ = writeln!(
+            md,
+            "Wall time {} s (first placement until every order was over); order times come from visibility's \
+             start and close times, which have 1-s resolution. Each step's effect is a marker file created \
+             exclusively per order, step and make, holding the pid of the worker that applied it: an attempt that \
+             finds its marker applies nothing (\"repeats skipped\"), and the markers are the evidence for \"effects \
+             missing\" and \"applied twice\".\n",
+            f1(c.wall_seconds)
+        );
+        let _ = writeln!(
+            md,
+            "Verdict: **{}**\n",
+            if c.all_good() {
+                "every order delivered or rejected, none failed, every effect applied once"
+            } else {
+                "problems found"
+            }
+        );
+    }
+    for note in &r.notes {
+        let _ = writeln!(md, "- {note}");
+    }
     md
 }

@@ -24,6 +24,12 @@ pub struct HistoryCounts {
     pub signals_received: usize,
     /// Signals sent to other workflows.
     pub signals_sent: usize,
+    /// Markers recorded (local activities and patches).
+    #[serde(default)]
+    pub markers: usize,
+    /// Updates completed.
+    #[serde(default)]
+    pub updates: usize,
     /// Encoded size of the history (protobuf), in bytes: what the server stores and ships.
     #[serde(default)]
     pub bytes: usize,
@@ -40,6 +46,8 @@ impl std::ops::Add for HistoryCounts {
             upserts: self.upserts + o.upserts,
             signals_received: self.signals_received + o.signals_received,
             signals_sent: self.signals_sent + o.signals_sent,
+            markers: self.markers + o.markers,
+            updates: self.updates + o.updates,
             bytes: self.bytes + o.bytes,
         }
     }
@@ -60,11 +68,20 @@ pub fn count(events: &[HistoryEvent]) -> HistoryCounts {
             Some(Attributes::UpsertWorkflowSearchAttributesEventAttributes(_)) => c.upserts += 1,
             Some(Attributes::WorkflowExecutionSignaledEventAttributes(_)) => c.signals_received += 1,
             Some(Attributes::SignalExternalWorkflowExecutionInitiatedEventAttributes(_)) => c.signals_sent += 1,
+            Some(Attributes::MarkerRecordedEventAttributes(_)) => c.markers += 1,
+            Some(Attributes::WorkflowExecutionUpdateCompletedEventAttributes(_)) => c.updates += 1,
             _ => {}
         }
     }
     c
 }
+
+/// Marker name of a local activity's result (Temporal core's).
+const LOCAL_ACTIVITY_MARKER: &str = "core_local_activity";
+/// Marker name of a patch (Temporal core's).
+const PATCH_MARKER: &str = "core_patch";
+/// The search attribute a patch upserts along with its marker.
+const PATCH_SEARCH_ATTRIBUTE: &str = "TemporalChangeVersion";
 
 /// The skeleton shape of a run's history: the upserts before each activity, the upserts after the
 /// last one, the run's own timers, and whether it took a lock (a signal arrived and one was sent).
@@ -72,9 +89,24 @@ pub fn shape_of(run: &[HistoryEvent]) -> Shape {
     let mut shape = Shape::default();
     let mut pending = 0;
     let (mut received, mut sent) = (false, false);
+    let mut local_activities = 0;
     for event in run {
         match &event.attributes {
-            Some(Attributes::UpsertWorkflowSearchAttributesEventAttributes(_)) => pending += 1,
+            Some(Attributes::UpsertWorkflowSearchAttributesEventAttributes(upsert)) => {
+                // A patch's own upsert comes with its marker; the skeleton's patch makes it too.
+                let of_patch = upsert
+                    .search_attributes
+                    .as_ref()
+                    .is_some_and(|sa| sa.indexed_fields.contains_key(PATCH_SEARCH_ATTRIBUTE));
+                if !of_patch {
+                    pending += 1;
+                }
+            }
+            Some(Attributes::MarkerRecordedEventAttributes(marker)) => match marker.marker_name.as_str() {
+                PATCH_MARKER => shape.patches += 1,
+                LOCAL_ACTIVITY_MARKER => local_activities += 1,
+                _ => {}
+            },
             Some(Attributes::ActivityTaskScheduledEventAttributes(_)) => {
                 shape.upserts_before.push(pending);
                 pending = 0;
@@ -87,6 +119,8 @@ pub fn shape_of(run: &[HistoryEvent]) -> Shape {
     }
     shape.final_upserts = pending;
     shape.lock = received && sent && !shape.upserts_before.is_empty();
+    // `light-run`: the lock taken and given back by two local activities.
+    shape.local_lock = local_activities >= 2;
     shape
 }
 

@@ -23,6 +23,17 @@ fn python() -> PathBuf {
 
 /// Runs the Python codec on `payloads` and returns its output payloads.
 fn run_python(operation: &str, key: Option<(&str, &[u8; 32])>, payloads: &[Payload]) -> Vec<Payload> {
+    let out = python_output(operation, key, payloads);
+    assert!(
+        out.status.success(),
+        "seed_codec.py {operation} failed (run `make setup` for cryptography and cramjam): {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    parse_payloads(&out.stdout).expect("python prints Payloads JSON")
+}
+
+/// Runs the Python codec on `payloads`, however it ends.
+fn python_output(operation: &str, key: Option<(&str, &[u8; 32])>, payloads: &[Payload]) -> std::process::Output {
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/python/seed_codec.py");
     let mut request = payloads_to_json(payloads);
     if let Some((id, bytes)) = key {
@@ -38,14 +49,7 @@ fn run_python(operation: &str, key: Option<(&str, &[u8; 32])>, payloads: &[Paylo
         .spawn()
         .expect("python starts");
     child.stdin.take().unwrap().write_all(request.to_string().as_bytes()).unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(
-        out.status.success(),
-        "{} {operation} failed (run `make setup` for cryptography and cramjam): {}",
-        script.display(),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    parse_payloads(&out.stdout).expect("python prints Payloads JSON")
+    child.wait_with_output().unwrap()
 }
 
 fn samples() -> Vec<Payload> {
@@ -103,6 +107,30 @@ fn ordo_ciphertext_decrypts_in_python() {
     let codec = ordo_codec();
     let sealed: Vec<Payload> = samples().into_iter().map(|p| codec.encode(p).unwrap()).collect();
     assert_eq!(run_python("decrypt", Some((KEY_ID, &key())), &sealed), samples());
+}
+
+/// Under a key id the other side does not have, neither opens the other's ciphertext: Python
+/// refuses Ordo's naming the id, and Ordo refuses Python's as an unknown key naming it (never a
+/// decryption attempt with whatever key it has).
+#[test]
+fn a_wrong_key_id_is_refused_both_ways() {
+    let codec = ordo_codec();
+    let sealed: Vec<Payload> = samples().into_iter().map(|p| codec.encode(p).unwrap()).collect();
+    let refused = python_output("decrypt", Some(("another-key", &key())), &sealed);
+    assert!(!refused.status.success(), "python opened a payload sealed under {KEY_ID}");
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(stderr.contains("unrecognized key id") && stderr.contains(KEY_ID), "{stderr}");
+
+    // The same key bytes under another id: refused for the id, not tried.
+    let foreign = run_python("encrypt", Some(("another-key", &key())), &samples());
+    for payload in foreign {
+        match codec.decode(payload) {
+            Err(ordo_codec::CodecError::UnknownKey { key_id, known }) => {
+                assert_eq!((key_id.as_str(), known.as_str()), ("another-key", KEY_ID));
+            }
+            other => panic!("expected an unknown key id, got {other:?}"),
+        }
+    }
 }
 
 /// Snappy: cramjam's output decompresses in Ordo and Ordo's in cramjam (the framed format).

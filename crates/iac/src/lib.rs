@@ -77,7 +77,9 @@ pub struct Workspace {
 pub struct PlanArtifact {
     /// Human-readable plan text (ANSI colours stripped).
     pub human: String,
-    /// Terraform's `show -json` plan document.
+    /// Terraform's `show -json` plan document. Left out of a plan whose policy was checked where it
+    /// was made (it stays on the worker; the workflow keeps what it needs of it).
+    #[serde(default, skip_serializing_if = "serde_json::Value::is_null")]
     pub json: serde_json::Value,
     /// The saved plan file, opaque; apply uses exactly these bytes.
     #[serde(with = "b64")]
@@ -177,17 +179,42 @@ pub struct Progress {
 }
 
 /// Plan-file bytes travel through history as standard base64.
-mod b64 {
+/// Bytes as standard base64 in JSON (`#[serde(with = "ordo_iac::b64")]`), and optional bytes
+/// (`ordo_iac::b64::option`).
+pub mod b64 {
     use base64::Engine;
     use serde::{Deserialize, Deserializer, Serializer};
 
-    pub(super) fn serialize<S: Serializer>(bytes: &[u8], s: S) -> Result<S::Ok, S::Error> {
+    /// Serializes bytes as a base64 string.
+    pub fn serialize<S: Serializer>(bytes: &[u8], s: S) -> Result<S::Ok, S::Error> {
         s.serialize_str(&base64::engine::general_purpose::STANDARD.encode(bytes))
     }
 
-    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
+    /// Reads a base64 string.
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
         let text = String::deserialize(d)?;
         base64::engine::general_purpose::STANDARD.decode(text).map_err(serde::de::Error::custom)
+    }
+
+    /// `Option<Vec<u8>>` as an optional base64 string.
+    pub mod option {
+        use serde::{Deserialize, Deserializer, Serializer};
+
+        /// Serializes present bytes as base64, absent ones as `null`.
+        #[allow(clippy::ref_option)] // serde's `with` passes the field by reference
+        pub fn serialize<S: Serializer>(bytes: &Option<Vec<u8>>, s: S) -> Result<S::Ok, S::Error> {
+            match bytes {
+                Some(bytes) => super::serialize(bytes, s),
+                None => s.serialize_none(),
+            }
+        }
+
+        /// Reads an optional base64 string.
+        pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<u8>>, D::Error> {
+            #[derive(Deserialize)]
+            struct Bytes(#[serde(deserialize_with = "super::deserialize")] Vec<u8>);
+            Ok(Option::<Bytes>::deserialize(d)?.map(|b| b.0))
+        }
     }
 }
 
@@ -217,6 +244,13 @@ pub struct SimKnobs {
     pub latency_ms: Option<u64>,
     /// Probability (0..=1) that an operation fails retryably, overriding the stack file's.
     pub failure_rate: Option<f64>,
+}
+
+impl SimKnobs {
+    /// Whether no knob is set (so a step's input can leave them out).
+    pub fn is_default(&self) -> bool {
+        self.latency_ms.is_none() && self.failure_rate.is_none()
+    }
 }
 
 /// A driver ready to run operations.

@@ -9,7 +9,7 @@ use std::time::Duration;
 use temporalio_macros::activities;
 use temporalio_sdk::activities::{ActivityContext, ActivityError};
 
-use crate::effects::Ledger;
+use crate::effects::{Applied, Ledger};
 use crate::error::{self, failure};
 use crate::model::{Crust, Faults, KitchenStep, PizzaOrderInfo};
 use crate::policy::{check_kitchen, check_order, pick_fault, Fault, Step, Timings};
@@ -42,15 +42,28 @@ impl KitchenActivities {
     fn apply(&self, ctx: &ActivityContext, step: &str, input: &KitchenStep) -> Result<(), ActivityError> {
         let Some(ledger) = &self.config.ledger else { return Ok(()) };
         let order = ctx.info().workflow_id.clone().unwrap_or_else(|| input.order.id.clone());
-        ledger
+        let applied = ledger
             .apply(&order, step, input.make)
-            .map(|_| ())
-            .map_err(|e| failure(error::INJECTED, format!("recording the {step} of {order}: {e}")))
+            .map_err(|e| failure(error::INJECTED, format!("recording the {step} of {order}: {e}")))?;
+        if applied == Applied::Already {
+            // Counted for the chaos report: an earlier attempt did it, then lost its completion.
+            if let Err(error) = ledger.note_repeated() {
+                tracing::warn!(%error, "counting a repeated application");
+            }
+        }
+        Ok(())
     }
 
     fn fault(&self, step: Step, ctx: &ActivityContext, input: &KitchenStep) -> Fault {
         let faults = input.kitchen.faults.or(&self.config.faults);
-        pick_fault(step, &faults, &input.order, ctx.info().attempt, input.make, fastrand::f64)
+        let fault = pick_fault(step, &faults, &input.order, ctx.info().attempt, input.make, fastrand::f64);
+        if let (Fault::Injected, Some(ledger)) = (&fault, &self.config.ledger) {
+            // Only counted, for the stats page: a count that misses one is no reason to fail.
+            if let Err(error) = ledger.note_injected() {
+                tracing::warn!(%error, "counting an injected failure");
+            }
+        }
+        fault
     }
 }
 

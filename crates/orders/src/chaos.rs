@@ -1,8 +1,9 @@
 //! Checkpoint 2: the chaos controller. It keeps N worker processes running, SIGKILLs a random one
 //! at a configured pace and starts a replacement; the activity failure rate is handed to the
 //! workers it starts. It knows nothing of how a worker is launched: the host passes a launcher
-//! (`ordo worker --domains orders --orders-failure-rate …`).
+//! (`ordo worker --domains orders --orders-failure-rate …`), as a [`Launcher`].
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
@@ -52,13 +53,52 @@ pub struct ChaosReport {
     pub started: u64,
     /// Workers SIGKILLed.
     pub kills: u64,
+    /// Workers running now (0 once the controller stopped).
+    #[serde(default)]
+    pub alive: u64,
+}
+
+/// How a host starts one orders worker process with a given activity failure rate (the closure),
+/// and where its workers count injected failures (their effects ledger, when they keep one).
+#[derive(Clone)]
+pub struct Launcher {
+    launch: Arc<dyn Fn(f64) -> std::io::Result<Child> + Send + Sync>,
+    ledger: Option<crate::effects::Ledger>,
+}
+
+impl Launcher {
+    /// A launcher running `launch(failure_rate)`; its workers record effects in `ledger`.
+    pub fn new(
+        launch: impl Fn(f64) -> std::io::Result<Child> + Send + Sync + 'static,
+        ledger: Option<crate::effects::Ledger>,
+    ) -> Self {
+        Self { launch: Arc::new(launch), ledger }
+    }
+
+    /// Starts one worker.
+    pub fn launch(&self, failure_rate: f64) -> std::io::Result<Child> {
+        (self.launch)(failure_rate)
+    }
+
+    /// Injected failures its workers counted so far (0 without a ledger).
+    pub fn injected(&self) -> u64 {
+        self.ledger.as_ref().map_or(0, crate::effects::Ledger::injected)
+    }
+}
+
+impl std::fmt::Debug for Launcher {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Launcher").field("ledger", &self.ledger).finish_non_exhaustive()
+    }
 }
 
 /// Runs the workers until `stop` resolves, killing and replacing them as `options` say; then
-/// kills every worker it started and waits for each.
+/// kills every worker it started and waits for each. `progress` sees the report after every
+/// change (a start, a kill, the end).
 pub async fn run(
     options: &ChaosOptions,
     mut launch: impl FnMut(f64) -> std::io::Result<Child>,
+    mut progress: impl FnMut(&ChaosReport),
     stop: impl std::future::Future<Output = ()>,
 ) -> anyhow::Result<ChaosReport> {
     options.check()?;
@@ -68,6 +108,8 @@ pub async fn run(
         for _ in 0..options.workers {
             workers.push(launch(options.failure_rate)?);
             report.started += 1;
+            report.alive += 1;
+            progress(&report);
         }
         tokio::pin!(stop);
         loop {
@@ -86,18 +128,24 @@ pub async fn run(
             // SIGKILL: no chance to finish or hand anything back, as in a crash.
             workers[victim].kill().await?;
             report.kills += 1;
+            report.alive -= 1;
+            progress(&report);
             tokio::select! {
                 () = &mut stop => return anyhow::Ok(()),
                 () = tokio::time::sleep(options.restart_after) => {}
             }
             workers[victim] = launch(options.failure_rate)?;
             report.started += 1;
+            report.alive += 1;
+            progress(&report);
         }
     }
     .await;
     for worker in &mut workers {
         let _ = worker.kill().await;
     }
+    report.alive = 0;
+    progress(&report);
     outcome.map(|()| report)
 }
 

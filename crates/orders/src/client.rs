@@ -146,6 +146,17 @@ impl OrdersClient {
         }
     }
 
+    /// Fails with [`OrdersError::NotFound`] unless an order has this id (one describe call, no
+    /// query: it answers without a worker).
+    pub async fn exists(&self, id: &str) -> Result<(), OrdersError> {
+        let handle = self.client.get_workflow_handle::<PizzaWorkflow>(id);
+        let description = handle.describe(WorkflowDescribeOptions::default()).await.map_err(|e| interaction(id, e))?;
+        if description.workflow_type() != WORKFLOW_TYPE {
+            return Err(OrdersError::NotFound(id.to_owned()));
+        }
+        Ok(())
+    }
+
     /// The order's status: the `getOrderStatus` query when a worker answers within the timeout,
     /// else the `orderStatus` visibility holds, marked stale.
     pub async fn status(&self, id: &str) -> Result<OrderView, OrdersError> {

@@ -3,6 +3,9 @@
 //! marker (an earlier attempt did the work, then its worker died before reporting it) does not
 //! apply the effect again. The markers are the evidence a chaos run is checked against: one per
 //! step per make, whatever was killed; each holds the process id of the worker that applied it.
+//! Injected failures (chaos) are counted in the same directory, one byte each in `.injected`, and
+//! attempts that found their step's effect already applied (and so did not apply it again) in
+//! `.repeated` (no order's directory can be named so: see `file_name`).
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -54,6 +57,47 @@ impl Ledger {
         }
     }
 
+    /// Counts one injected failure (chaos): one byte appended to `.injected`, which every worker
+    /// on the machine shares (appends of one byte do not interleave).
+    pub fn note_injected(&self) -> std::io::Result<()> {
+        self.note(INJECTED)
+    }
+
+    /// Injected failures counted so far (0 when none was).
+    pub fn injected(&self) -> u64 {
+        self.count(INJECTED)
+    }
+
+    /// Counts one attempt that found its effect applied by an earlier one (and did nothing).
+    pub fn note_repeated(&self) -> std::io::Result<()> {
+        self.note(REPEATED)
+    }
+
+    /// Attempts so far that found their effect already applied.
+    pub fn repeated(&self) -> u64 {
+        self.count(REPEATED)
+    }
+
+    fn note(&self, counter: &str) -> std::io::Result<()> {
+        std::fs::create_dir_all(&self.dir)?;
+        let mut file = std::fs::OpenOptions::new().append(true).create(true).open(self.dir.join(counter))?;
+        file.write_all(b".")
+    }
+
+    fn count(&self, counter: &str) -> u64 {
+        std::fs::metadata(self.dir.join(counter)).map_or(0, |m| m.len())
+    }
+
+    /// The process ids that applied `order`'s effects (one per marker, in no particular order).
+    pub fn appliers(&self, order: &str) -> std::io::Result<Vec<u32>> {
+        let mut pids = Vec::new();
+        for (step, make) in self.applied(order)? {
+            let text = std::fs::read_to_string(self.marker(order, &step, make))?;
+            pids.extend(text.trim().parse::<u32>().ok());
+        }
+        Ok(pids)
+    }
+
     /// The markers of `order`: `(step, make)` pairs, sorted.
     pub fn applied(&self, order: &str) -> std::io::Result<Vec<(String, u32)>> {
         let dir = self.dir.join(file_name(order));
@@ -70,6 +114,11 @@ impl Ledger {
         Ok(found)
     }
 }
+
+/// The file injected failures are counted in.
+const INJECTED: &str = ".injected";
+/// The file repeated applications (found applied, skipped) are counted in.
+const REPEATED: &str = ".repeated";
 
 /// An order id as one file name: letters, digits, `-`, `_`, `.` kept, anything else `_`.
 fn file_name(order: &str) -> String {
@@ -94,10 +143,16 @@ mod tests {
         let ledger = Ledger::new(&dir);
         assert_eq!(ledger.apply("a--1", "bake", 0).unwrap(), Applied::Now);
         assert_eq!(ledger.apply("a--1", "bake", 0).unwrap(), Applied::Already);
+        assert_eq!(ledger.appliers("a--1").unwrap(), vec![std::process::id()]);
         assert_eq!(ledger.apply("a--1", "bake", 1).unwrap(), Applied::Now);
         assert_eq!(ledger.applied("a--1").unwrap(), vec![("bake".into(), 0), ("bake".into(), 1)]);
         assert!(ledger.marker("../x/..", "prepare", 0).starts_with(&dir));
         assert_eq!(file_name(".."), "_..");
+        assert_eq!(file_name(INJECTED), "_.injected", "no order's directory is the failure count");
+        assert_eq!(ledger.injected(), 0);
+        ledger.note_injected().unwrap();
+        ledger.note_injected().unwrap();
+        assert_eq!(ledger.injected(), 2);
         std::fs::remove_dir_all(dir).unwrap();
     }
 }

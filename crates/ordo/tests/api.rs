@@ -1178,6 +1178,7 @@ async fn scenarios_and_the_openapi_document_cover_every_route() {
         "GET /api/releases",
         "GET /api/releases/catalogue",
         "GET /api/releases/{key}",
+        "GET /api/releases/{key}/events",
         "POST /api/releases",
         "POST /api/releases/{key}/abort",
         "POST /api/releases/{key}/approvals",
@@ -1190,6 +1191,15 @@ async fn scenarios_and_the_openapi_document_cover_every_route() {
         "POST /api/orders/status",
         "POST /orderPizza",
         "POST /orderStatus",
+        "GET /api/orders/{id}/events",
+        "GET /api/orders/stats/events",
+        "GET /api/orders/menu",
+        "POST /api/orders/chaos",
+        "GET /api/orders/chaos",
+        "DELETE /api/orders/chaos",
+        "POST /api/orders/stream",
+        "GET /api/orders/stream",
+        "DELETE /api/orders/stream",
     ];
     // Seed 004's routes, at its long paths (`{dig}` is the DIG's path, or not).
     const DIG: &str =
@@ -1383,6 +1393,8 @@ async fn the_web_ui_runs_an_approval_end_to_end_in_a_real_browser() {
         "17-release-at-the-gate",
         "18-release-reached-prod",
         "19-hooks-lifecycle",
+        "20-order-delivered",
+        "21-orders-streamed",
     ] {
         assert!(screenshots.join(format!("{name}.png")).is_file(), "screenshot {name}");
     }

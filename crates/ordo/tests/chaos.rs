@@ -1,6 +1,8 @@
 //! The chaos and crash suite at small sizes (`ordo bench chaos` runs the large ones): real
 //! `ordo worker` processes SIGKILLed at random, a real dev server stopped and restarted on its
-//! SQLite file, and the sim driver's state as the witness that nothing was applied twice.
+//! SQLite file, and the sim driver's effects journal (an append-only log each resource operation
+//! writes before it acts, apart from the state it changes) as the witness that nothing was
+//! applied twice.
 //! Nothing here asserts a time; the deadlines only bound a hung run.
 
 use std::path::{Path, PathBuf};

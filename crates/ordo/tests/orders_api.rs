@@ -11,6 +11,7 @@ use http_body_util::BodyExt as _;
 use ordo_api::auth::token_sha256;
 use ordo_api::{AppConfig, AppState, Users};
 use ordo_core::devserver::{bound_command, find_temporal_binary, spawn_bound, DevServer, DevServerOptions};
+use ordo_orders::effects::Ledger;
 use ordo_orders::OrdersClient;
 use serde_json::{json, Value};
 use tower::ServiceExt as _;
@@ -32,50 +33,95 @@ async fn server() -> &'static str {
 /// The API over orders on a fresh task queue, with a worker unless `worker` is false.
 struct Api {
     state: AppState,
-    worker: Option<Child>,
+    workers: Vec<Child>,
+    queue: String,
+    /// The workers' data dir (their effects ledger and injected-failure count).
+    data: tempfile::TempDir,
 }
 
 impl Drop for Api {
     fn drop(&mut self) {
-        if let Some(mut child) = self.worker.take() {
+        for mut child in self.workers.drain(..) {
             let _ = child.kill();
             let _ = child.wait();
         }
     }
 }
 
+/// `ordo worker --domains orders` on `queue`, with `failure_rate` of kitchen steps failing.
+fn worker_command(queue: &str, data: &std::path::Path, failure_rate: f64) -> std::process::Command {
+    let mut command = bound_command(env!("CARGO_BIN_EXE_ordo"));
+    command
+        .args(["worker", "--domains", "orders"])
+        .env("TEMPORAL_ADDRESS", SERVER_ADDRESS.get().expect("the dev server runs"))
+        .env("ORDO_ORDERS_TASK_QUEUE", queue)
+        .env("ORDO_ORDERS_FAILURE_RATE", failure_rate.to_string())
+        .env("ORDO_DATA_DIR", data)
+        .env_remove("TEMPORAL_PROFILE")
+        .env_remove("ORDO_METRICS_ADDR")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit());
+    command
+}
+
+static SERVER_ADDRESS: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+
 impl Api {
     async fn start(worker: bool) -> Self {
+        let mut api = Self::without_launcher(false).await;
+        if worker {
+            api.spawn_worker();
+        }
+        api
+    }
+
+    /// No worker, but the chaos controller can start some (as `ordo serve` registers it).
+    async fn with_launcher() -> Self {
+        Self::without_launcher(true).await
+    }
+
+    async fn without_launcher(launcher: bool) -> Self {
         let address = server().await;
+        SERVER_ADDRESS.get_or_init(|| address.to_owned());
         let queue = format!("orders-api-{}", uuid::Uuid::new_v4());
-        let worker = worker.then(|| {
-            let mut command = bound_command(env!("CARGO_BIN_EXE_ordo"));
-            command
-                .args(["worker", "--domains", "orders"])
-                .env("TEMPORAL_ADDRESS", address)
-                .env("ORDO_ORDERS_TASK_QUEUE", &queue)
-                .env("ORDO_DATA_DIR", std::env::temp_dir().join(&queue))
-                .env_remove("TEMPORAL_PROFILE")
-                .stdin(Stdio::null())
-                .stdout(Stdio::null())
-                .stderr(Stdio::inherit());
-            spawn_bound(command).expect("ordo worker starts")
-        });
+        let data = tempfile::tempdir().unwrap();
         let client = ordo_core::connect(&ordo_core::TemporalArgs::at(address)).await.unwrap();
         let users = Users::from_toml(&format!(
-            "[[user]]\nname = \"admin\"\nrole = \"admin\"\ntoken_sha256 = \"{}\"\n",
-            token_sha256("token-admin")
+            "[[user]]\nname = \"admin\"\nrole = \"admin\"\ntoken_sha256 = \"{}\"\n\
+             [[user]]\nname = \"bob\"\nrole = \"requester\"\ntoken_sha256 = \"{}\"\n",
+            token_sha256("token-admin"),
+            token_sha256("token-bob"),
         ))
         .unwrap();
-        let orders = OrdersClient::new(client.clone(), queue).with_query_timeout(Duration::from_millis(700));
-        let state = AppState::builder(&client, AppConfig::new(users)).with(orders).build();
-        Self { state, worker }
+        let orders = OrdersClient::new(client.clone(), queue.clone()).with_query_timeout(Duration::from_millis(700));
+        let mut builder = AppState::builder(&client, AppConfig::new(users)).with(orders);
+        if launcher {
+            let (queue, dir) = (queue.clone(), data.path().to_owned());
+            let launch = move |rate: f64| {
+                let mut command = tokio::process::Command::from(worker_command(&queue, &dir, rate));
+                command.kill_on_drop(true).spawn()
+            };
+            let ledger = Ledger::new(ordo_orders::domain::ledger_dir(data.path()));
+            builder = builder.with(ordo_orders::chaos::Launcher::new(launch, Some(ledger)));
+        }
+        Self { state: builder.build(), workers: Vec::new(), queue, data }
+    }
+
+    fn spawn_worker(&mut self) {
+        let command = worker_command(&self.queue, self.data.path(), 0.0);
+        self.workers.push(spawn_bound(command).expect("ordo worker starts"));
     }
 
     async fn call(&self, method: Method, uri: &str, body: Option<Value>, admin: bool) -> (StatusCode, Value) {
+        self.call_as(method, uri, body, admin.then_some("admin")).await
+    }
+
+    /// A JSON call with `who`'s token (none: signed out).
+    async fn call_as(&self, method: Method, uri: &str, body: Option<Value>, who: Option<&str>) -> (StatusCode, Value) {
         let mut request = Request::builder().method(method).uri(uri);
-        if admin {
-            request = request.header(header::AUTHORIZATION, "Bearer token-admin");
+        if let Some(who) = who {
+            request = request.header(header::AUTHORIZATION, format!("Bearer token-{who}"));
         }
         let body = match body {
             Some(json) => {
@@ -88,6 +134,69 @@ impl Api {
         let status = response.status();
         let bytes = response.into_body().collect().await.unwrap().to_bytes();
         (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
+    }
+
+    /// Opens `uri`'s server-sent events (a 200 `text/event-stream`), or answers the refusal.
+    async fn events(&self, uri: &str) -> Result<Events, (StatusCode, Value)> {
+        let request = Request::builder().uri(uri).body(Body::empty()).unwrap();
+        let response = ordo_api::app(self.state.clone()).oneshot(request).await.unwrap();
+        if response.status() != StatusCode::OK {
+            let status = response.status();
+            let bytes = response.into_body().collect().await.unwrap().to_bytes();
+            return Err((status, serde_json::from_slice(&bytes).unwrap_or(Value::Null)));
+        }
+        let kind = response.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default();
+        assert!(kind.starts_with("text/event-stream"), "{kind}");
+        Ok(Events { body: response.into_body().into_data_stream(), text: String::new() })
+    }
+
+    /// GETs `uri` as the admin until `done(answer)` (at most `limit`, to bound a hung run); the
+    /// last answer.
+    async fn until(&self, uri: &str, limit: Duration, done: impl Fn(&Value) -> bool) -> Value {
+        let deadline = std::time::Instant::now() + limit;
+        loop {
+            let (status, answer) = self.call(Method::GET, uri, None, true).await;
+            assert_eq!(status, StatusCode::OK, "{uri}: {answer}");
+            if done(&answer) {
+                return answer;
+            }
+            assert!(std::time::Instant::now() < deadline, "{uri} never got there: {answer}");
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+}
+
+/// A server-sent event stream being read.
+struct Events {
+    body: axum::body::BodyDataStream,
+    text: String,
+}
+
+impl Events {
+    /// The next event's name and JSON data; `None` when the stream ended. Keep-alive comments
+    /// are skipped.
+    async fn next(&mut self) -> Option<(String, Value)> {
+        use futures::StreamExt as _;
+        loop {
+            if let Some(end) = self.text.find("\n\n") {
+                let frame: String = self.text.drain(..end + 2).collect();
+                let mut name = "message".to_owned();
+                let mut data = String::new();
+                for line in frame.lines() {
+                    if let Some(value) = line.strip_prefix("event:") {
+                        name = value.trim().to_owned();
+                    } else if let Some(value) = line.strip_prefix("data:") {
+                        data.push_str(value.trim_start());
+                    }
+                }
+                if data.is_empty() {
+                    continue;
+                }
+                return Some((name, serde_json::from_str(&data).expect("event data is JSON")));
+            }
+            let chunk = self.body.next().await?.expect("the stream reads");
+            self.text.push_str(std::str::from_utf8(&chunk).expect("UTF-8"));
+        }
     }
 }
 
@@ -185,12 +294,32 @@ async fn the_openapi_document_has_the_orders_routes() {
     let api = Api::start(false).await;
     let (status, doc) = api.call(Method::GET, "/api/openapi.json", None, false).await;
     assert_eq!(status, StatusCode::OK);
-    for path in
-        ["/orderPizza", "/orderStatus", "/api/orders", "/api/orders/{id}", "/api/orders/status", "/api/orders/stats"]
-    {
+    for path in [
+        "/orderPizza",
+        "/orderStatus",
+        "/api/orders",
+        "/api/orders/{id}",
+        "/api/orders/status",
+        "/api/orders/stats",
+        "/api/orders/{id}/events",
+        "/api/orders/stats/events",
+        "/api/orders/chaos",
+        "/api/orders/stream",
+        "/api/orders/menu",
+    ] {
         assert!(doc["paths"][path].is_object(), "{path} is documented");
     }
-    for schema in ["PizzaOrderInfo", "PizzaOrderStatus", "OrderView", "OrderSummary", "OrderStats"] {
+    for schema in [
+        "PizzaOrderInfo",
+        "PizzaOrderStatus",
+        "OrderView",
+        "OrderSummary",
+        "OrderStats",
+        "ChaosRequest",
+        "ChaosRun",
+        "StreamRequest",
+        "OrderStream",
+    ] {
         assert!(doc["components"]["schemas"][schema].is_object(), "{schema} is documented");
     }
 }
@@ -218,4 +347,156 @@ async fn placing_is_rate_limited_per_client() {
     let limited = statuses.iter().filter(|s| **s == StatusCode::TOO_MANY_REQUESTS).count();
     assert!(ok >= 30 && limited >= 10 && ok + limited == 60, "{ok} placed, {limited} refused: {statuses:?}");
     assert_eq!(place([198, 51, 100, 8]).await.unwrap().status(), StatusCode::OK, "another client is not limited");
+}
+
+/// An order's page and the stats are pushed: the order's stream starts at ORDER_RECEIVED (no
+/// worker yet: stale), and once a worker runs it pushes each change until ORDER_DELIVERED and
+/// `end`; the stats stream, opened before, pushes the delivered count from 0 to 1, failed 0.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_order_and_the_stats_are_pushed_live_until_delivered() {
+    let mut api = Api::start(false).await;
+    let body = json!({"id": "live", "crust": "CRUST_THIN", "kitchen": quick()});
+    let (status, placed) = api.call(Method::POST, "/api/orders", Some(body), true).await;
+    assert_eq!(status, StatusCode::CREATED, "{placed}");
+    let id = placed["order"]["id"].as_str().unwrap().to_owned();
+    tokio::time::timeout(Duration::from_secs(120), async {
+        let mut stats = api.events("/api/orders/stats/events").await.expect("stats stream opens");
+        let (name, first) = stats.next().await.expect("a first stats event");
+        assert_eq!(name, "stats");
+        assert_eq!((&first["running"], &first["delivered"], &first["failed"]), (&json!(1), &json!(0), &json!(0)));
+
+        let mut order = api.events(&format!("/api/orders/{id}/events")).await.expect("order stream opens");
+        let (name, first) = order.next().await.expect("a first order event");
+        assert_eq!(name, "order");
+        assert_eq!((&first["status"]["status"], &first["stale"]), (&json!("ORDER_RECEIVED"), &json!(true)), "{first}");
+
+        api.spawn_worker();
+        let mut last = first;
+        loop {
+            match order.next().await.expect("the order stream ends with `end`") {
+                (name, view) if name == "order" => last = view,
+                (name, _) => {
+                    assert_eq!(name, "end");
+                    break;
+                }
+            }
+        }
+        assert_eq!(last["status"]["status"], "ORDER_DELIVERED", "{last}");
+        assert_eq!(last["executionStatus"], "Completed", "{last}");
+        assert!(order.next().await.is_none(), "nothing after `end`");
+
+        loop {
+            let (name, now) = stats.next().await.expect("the stats stream stays open");
+            assert_eq!((name.as_str(), &now["failed"]), ("stats", &json!(0)), "{now}");
+            if now["delivered"] == 1 {
+                break;
+            }
+        }
+    })
+    .await
+    .expect("delivered and pushed within 2 minutes");
+
+    let (status, error) = api.events("/api/orders/nobody--0/events").await.err().expect("no stream of nothing");
+    assert_eq!(status, StatusCode::NOT_FOUND, "{error}");
+    let long = "x".repeat(400);
+    let (status, error) = api.events(&format!("/api/orders/{long}/events")).await.err().expect("refused");
+    assert_eq!((status, &error["field"]), (StatusCode::UNPROCESSABLE_ENTITY, &json!("id")));
+}
+
+/// The chaos and stream controls are for a signed-in admin (401 signed out, 403 for a
+/// requester), every number is bounded (422 naming the field), and nothing starts on refusal.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_chaos_and_stream_controls_are_admin_only_and_bounded() {
+    let api = Api::with_launcher().await;
+    let chaos = json!({"workers": 2, "killEveryMs": 1000, "failureRate": 0.3});
+    let stream = json!({"count": 5, "rate": 10.0});
+    for (method, uri, body) in [
+        (Method::POST, "/api/orders/chaos", Some(chaos.clone())),
+        (Method::GET, "/api/orders/chaos", None),
+        (Method::DELETE, "/api/orders/chaos", None),
+        (Method::POST, "/api/orders/stream", Some(stream.clone())),
+        (Method::GET, "/api/orders/stream", None),
+        (Method::DELETE, "/api/orders/stream", None),
+    ] {
+        let (status, error) = api.call_as(method.clone(), uri, body.clone(), None).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "{method} {uri}: {error}");
+        let (status, error) = api.call_as(method.clone(), uri, body, Some("bob")).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{method} {uri}: {error}");
+    }
+    let with = |base: &Value, field: &str, value: Value| {
+        let mut body = base.clone();
+        body[field] = value;
+        body
+    };
+    for (uri, body, field) in [
+        ("/api/orders/chaos", with(&chaos, "workers", json!(0)), "workers"),
+        ("/api/orders/chaos", with(&chaos, "workers", json!(17)), "workers"),
+        ("/api/orders/chaos", with(&chaos, "workers", json!(-1)), "workers"),
+        ("/api/orders/chaos", with(&chaos, "killEveryMs", json!(5)), "killEveryMs"),
+        ("/api/orders/chaos", with(&chaos, "killEveryMs", json!(4_000_000)), "killEveryMs"),
+        ("/api/orders/chaos", with(&chaos, "restartAfterMs", json!(700_000)), "restartAfterMs"),
+        ("/api/orders/chaos", with(&chaos, "failureRate", json!(1.5)), "failureRate"),
+        ("/api/orders/chaos", with(&chaos, "durationS", json!(0)), "durationS"),
+        ("/api/orders/chaos", json!({"workers": 2, "failureRate": 0.3}), "killEveryMs"),
+        ("/api/orders/stream", with(&stream, "count", json!(0)), "count"),
+        ("/api/orders/stream", with(&stream, "count", json!(100_001)), "count"),
+        ("/api/orders/stream", with(&stream, "rate", json!(0)), "rate"),
+        ("/api/orders/stream", with(&stream, "rate", json!(5000)), "rate"),
+        ("/api/orders/stream", with(&stream, "stepMs", json!(200_000)), "stepMs"),
+        ("/api/orders/stream", with(&stream, "first", json!(2_000_000_000u64)), "first"),
+        ("/api/orders/stream", json!({"rate": 1.0}), "count"),
+    ] {
+        let (status, error) = api.call(Method::POST, uri, Some(body.clone()), true).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{uri} {body}: {error}");
+        assert_eq!(error["field"], field, "{uri} {body}: {error}");
+    }
+    for uri in ["/api/orders/chaos", "/api/orders/stream"] {
+        let (status, error) = api.call(Method::GET, uri, None, true).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "nothing started: {error}");
+    }
+    let (status, stats) = api.call(Method::GET, "/api/orders/stats", None, false).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(stats["byStatus"].as_object().unwrap().is_empty() && stats.get("chaos").is_none(), "{stats}");
+}
+
+/// A small chaos run from the API: two workers this API starts, one SIGKILLed every second or so
+/// and restarted, 30 % of kitchen steps failing, 10 orders streamed from the API: every order is
+/// delivered or rejected, none failed; a second chaos run is refused while one runs; stopping the
+/// run leaves no worker alive, and the stats page's numbers show what it did.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_chaos_run_and_a_stream_from_the_api_fail_no_order() {
+    let api = Api::with_launcher().await;
+    let chaos = json!({"workers": 2, "killEveryMs": 1000, "restartAfterMs": 200, "failureRate": 0.3});
+    let (status, run) = api.call(Method::POST, "/api/orders/chaos", Some(chaos.clone()), true).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{run}");
+    assert_eq!(run["running"], true);
+    let (status, error) = api.call(Method::POST, "/api/orders/chaos", Some(chaos), true).await;
+    assert_eq!(status, StatusCode::CONFLICT, "one chaos run at a time: {error}");
+
+    let stream = json!({"count": 10, "rate": 20.0, "stepMs": 50});
+    let (status, started) = api.call(Method::POST, "/api/orders/stream", Some(stream), true).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{started}");
+    let streamed = api.until("/api/orders/stream", Duration::from_secs(60), |s| s["running"] == false).await;
+    assert_eq!(streamed["placed"], 10, "{streamed}");
+    assert!(streamed.get("error").is_none(), "{streamed}");
+
+    let run =
+        api.until("/api/orders/chaos", Duration::from_secs(60), |c| c["report"]["kills"].as_u64() >= Some(1)).await;
+    assert_eq!(run["running"], true, "{run}");
+    // Bounds a hung run: a killed worker's step is retried after its timeout.
+    let stats = api
+        .until("/api/orders/stats", Duration::from_secs(240), |s| {
+            s["running"] == 0 && s["delivered"].as_u64().unwrap_or(0) + s["rejected"].as_u64().unwrap_or(0) == 10
+        })
+        .await;
+    assert_eq!(stats["failed"], 0, "{stats}");
+    assert_eq!(stats["chaos"]["running"], true, "the stats page shows the chaos run: {stats}");
+
+    let (status, end) = api.call(Method::DELETE, "/api/orders/chaos", None, true).await;
+    assert_eq!(status, StatusCode::OK, "{end}");
+    assert_eq!((&end["running"], &end["report"]["alive"]), (&json!(false), &json!(0)), "{end}");
+    assert!(end["report"]["kills"].as_u64().unwrap() >= 1, "{end}");
+    assert!(end["report"]["started"].as_u64().unwrap() >= 3, "replacements were started: {end}");
+    assert!(end["injected"].as_u64().unwrap() >= 1, "failures were injected: {end}");
+    assert!(end.get("error").is_none(), "{end}");
 }

@@ -1,4 +1,5 @@
-//! Platform plumbing on a real dev server: search-attribute registration and cancellation.
+//! Platform plumbing on a real dev server: search-attribute registration and cancellation
+//! reaching the tool process.
 
 mod support;
 
@@ -36,26 +37,81 @@ async fn search_attributes_are_registered_and_other_types_reported() {
     assert!(second.contains(&Registration::Present("provisionStatus".into())), "{second:?}");
 }
 
-/// Cancelling a run mid-apply stops the driver (the simulated apply saves what it finished) and
-/// the run ends cancelled, with its workspace released for the next run.
+/// Whether process `pid` still exists (a zombie, exited but not yet reaped, counts as gone).
+fn process_alive(pid: u32) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        // The state follows the command name in parentheses: `pid (comm) S …`.
+        Ok(stat) => stat.rsplit_once(") ").is_some_and(|(_, rest)| !rest.starts_with('Z')),
+        Err(_) => false,
+    }
+}
+
+/// Cancelling a run mid-apply stops the real tool process: a `terraform` whose `apply` records
+/// its pid and sleeps (the real Terraform does init and plan) is gone after the cancel, the run
+/// ends cancelled, and its workspace is released for the next run (which applies for real).
 #[tokio::test]
-async fn cancelling_mid_apply_stops_the_driver_and_releases_the_workspace() {
-    let env = Env::start().await;
-    let mut slow = env.scenario("happy_path");
-    slow.sim.latency_ms = Some(3000);
-    let id = env.client.start(&slow, false).await.unwrap();
-    env.wait_status(&id, status::APPLYING).await;
+async fn cancelling_mid_apply_stops_the_tool_process_and_releases_the_workspace() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let mut env = Env::without_worker().await;
+    let pid_file = env.data.path().join("apply.pid");
+    let hang = env.data.path().join("hang-apply");
+    std::fs::write(&hang, "").unwrap();
+    let wrapper = env.data.path().join("hanging-terraform");
+    std::fs::write(
+        &wrapper,
+        format!(
+            "#!/bin/sh\nif [ \"$1\" = apply ] && [ -e '{hang}' ]; then echo $$ > '{pid}.tmp' && mv '{pid}.tmp' '{pid}'; exec sleep 600; fi\nexec '{terraform}' \"$@\"\n",
+            hang = hang.display(),
+            pid = pid_file.display(),
+            terraform = support::terraform_binary().display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&wrapper, std::fs::Permissions::from_mode(0o755)).unwrap();
+    env.spawn_worker_with_env(&[("ORDO_TERRAFORM_BIN", wrapper.to_str().unwrap())], &[]);
+
+    let mut request = ordo_provision::model::ProvisionRequest::for_directory("terraform/outputs_module");
+    request.driver = ordo_iac::DriverKind::Terraform;
+    request.vars.insert("prefix".into(), "cancel".into());
+    let id = env.client.start(&request, false).await.unwrap();
+    let pid = support::poll("the tool's apply to start", std::time::Duration::from_secs(120), async || {
+        match std::fs::read_to_string(&pid_file) {
+            Ok(text) => text.trim().parse::<u32>().map_err(|e| e.to_string()),
+            Err(e) => Err(e.to_string()),
+        }
+    })
+    .await;
+    // Should the test fail before the cancel stops it, the sleeping tool must not outlive it.
+    struct KillOnDrop(u32);
+    impl Drop for KillOnDrop {
+        fn drop(&mut self) {
+            if process_alive(self.0) {
+                let _ = std::process::Command::new("kill").args(["-KILL", &self.0.to_string()]).status();
+            }
+        }
+    }
+    let _tool = KillOnDrop(pid);
+    assert!(process_alive(pid), "the tool (pid {pid}) runs until the cancel");
+
     let handle = env.client.temporal().get_workflow_handle::<ProvisionInfraWorkflow>(id.as_str());
     handle.cancel(WorkflowCancelOptions::builder().reason("changed my mind".to_owned()).build()).await.unwrap();
     let outcome = handle.get_result(WorkflowGetResultOptions::default()).await;
     assert!(outcome.is_err(), "a cancelled run has no result: {outcome:?}");
     let view = env.wait_for(&id, "the run to close", |v| v.execution_status != "Running").await;
     assert_eq!(view.execution_status, "Canceled");
-    let sim = env.sim_state("stacks/tcloud_namespace");
-    assert!(sim.resources < 2, "the apply stopped before finishing: {sim:?}");
+    // Left alone, the tool would sleep for ten minutes: gone means the cancel stopped it.
+    support::poll("the tool process to be stopped", std::time::Duration::from_secs(30), async || {
+        if process_alive(pid) {
+            Err(format!("pid {pid} still runs"))
+        } else {
+            Ok(())
+        }
+    })
+    .await;
 
-    // The workspace was released: a new run on the same directory completes.
-    let next = env.client.start(&env.scenario("happy_path"), false).await.unwrap();
+    // The workspace was released: a new run on the same directory applies for real.
+    std::fs::remove_file(&hang).unwrap();
+    let next = env.client.start(&request, false).await.unwrap();
     assert_eq!(env.client.result(&next).await.unwrap().status, status::APPLIED);
 }
 

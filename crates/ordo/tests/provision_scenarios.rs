@@ -102,6 +102,7 @@ async fn human_in_the_loop_signal_approves_by_signal() {
     let env = Env::start().await;
     let id = env.client.start(&env.scenario("human_in_the_loop_signal"), false).await.unwrap();
     let view = env.wait_status(&id, status::AWAITING_APPROVAL).await;
+    let shown = view.state.plan_hash.clone().expect("the plan shown to the approver");
     assert!(view.state.approval_pending);
     assert_eq!(view.state.progress, 60);
     assert!(view.state.policy_results.iter().any(|r| r.message.contains("admin")), "{:?}", view.state.policy_results);
@@ -114,7 +115,11 @@ async fn human_in_the_loop_signal_approves_by_signal() {
     let view = env.client.view(&id).await.unwrap();
     let approval = view.state.approval.expect("approval recorded");
     assert_eq!(approval.via, "signal");
-    assert_eq!(Some(approval.plan_hash), result.applied_plan_hash, "the approval is bound to the applied plan");
+    assert_eq!(approval.plan_hash, shown, "the approval is bound to the plan that was shown");
+    // What the driver applied, from its own journal (not the workflow's state): that plan.
+    let effects = env.sim_effects(ADMIN_STACK);
+    assert!(!effects.is_empty() && effects.iter().all(|e| e.plan == shown), "{shown}: {effects:?}");
+    assert_eq!(result.applied_plan_hash.as_deref(), Some(shown.as_str()));
 }
 
 /// A rejection applies nothing and ends as `rejected`.
@@ -136,6 +141,8 @@ async fn human_in_the_loop_update_validates_reason_and_approver() {
     let env = Env::start().await;
     let mut request = env.scenario("human_in_the_loop_update");
     request.approvers = vec!["alice".into()];
+    // Slow resources (3 s each), so the run is still applying when decided again below.
+    request.sim.latency_ms = Some(3000);
     let id = env.client.start(&request, false).await.unwrap();
     env.wait_status(&id, status::AWAITING_APPROVAL).await;
 
@@ -153,6 +160,13 @@ async fn human_in_the_loop_update_validates_reason_and_approver() {
     assert_eq!(env.client.view(&id).await.unwrap().state.status, status::AWAITING_APPROVAL);
 
     env.decide(&id, decision(true, "reviewed the admin grant", Some("alice")), false).await.unwrap();
+    // Once decided, no other decision is accepted while the run goes on: the validator refuses it
+    // as not pending (the run is still open, so this is the validator speaking, not a closed run).
+    env.wait_status(&id, status::APPLYING).await;
+    match env.decide(&id, decision(true, "again", Some("alice")), false).await {
+        Err(RunError::Refused(r)) => assert_eq!(r.kind, RefusalKind::NotPending, "{r}"),
+        other => panic!("a second decision must be refused as not pending, got {other:?}"),
+    }
     let result = env.client.result(&id).await.unwrap();
     assert_eq!(result.status, status::APPLIED);
     let approval = env.client.view(&id).await.unwrap().state.approval.unwrap();
@@ -161,8 +175,6 @@ async fn human_in_the_loop_update_validates_reason_and_approver() {
         (Some("alice"), "reviewed the admin grant", "update")
     );
     assert!(approval.decided_at.is_some());
-    // No decision is accepted once nothing is pending.
-    assert!(env.decide(&id, decision(true, "again", Some("alice")), false).await.is_err());
 }
 
 /// Non-recoverable failure: a hard policy failure completes as `policy_hard_failed`, nothing applied.
@@ -496,7 +508,6 @@ async fn replan_continues_as_new_with_the_same_input() {
     let first = env.wait_status(&id, status::AWAITING_APPROVAL).await;
     let first_run = support::run_id(&env, &id).await;
     env.client.replan(&id).await.unwrap();
-    env.wait_for(&id, "a new run", |_| true).await;
     poll("continue-as-new to start a new run", std::time::Duration::from_secs(10), async || {
         let run = support::run_id(&env, &id).await;
         if run != first_run {
@@ -512,26 +523,52 @@ async fn replan_continues_as_new_with_the_same_input() {
     assert_eq!(env.client.result(&id).await.unwrap().status, status::APPLIED);
 }
 
-/// A plan approved after the workspace drifted is stale: it is re-planned and re-checked, never
-/// forced, and nothing is applied twice.
+/// A plan approved after the workspace drifted is stale: it is re-planned and re-checked (the new
+/// plan still grants admin, so it waits for a new approval), never forced, and what is applied is
+/// the new plan, once.
 #[tokio::test]
 async fn stale_plan_is_replanned_not_forced() {
     let env = Env::start().await;
     let id = env.client.start(&env.scenario("human_in_the_loop_update"), false).await.unwrap();
     let first = env.wait_status(&id, status::AWAITING_APPROVAL).await;
-    // Drift: someone applies the same stack outside this run while it waits for approval.
+    let first_hash = first.state.plan_hash.clone().unwrap();
+    // Drift: someone applies part of the stack (the namespace, not the admin user) outside this
+    // run while it waits, so the re-plan still has the admin grant to check.
+    let stack = env.root.path().join(ADMIN_STACK).join("stack.json");
+    let original = std::fs::read_to_string(&stack).unwrap();
+    let mut partial: serde_json::Value = serde_json::from_str(&original).unwrap();
+    partial["resources"].as_array_mut().unwrap().retain(|r| r["type"] != "temporalcloud_user");
+    partial["outputs"].as_object_mut().unwrap().remove("user_id");
+    std::fs::write(&stack, partial.to_string()).unwrap();
     support::apply_outside_ordo(&env, ADMIN_STACK).await;
-    let drifted = env.sim_state(ADMIN_STACK);
+    std::fs::write(&stack, original).unwrap();
+    let drift = env.sim_effects(ADMIN_STACK).len();
+    assert!(drift > 0);
 
-    env.decide(&id, decision(true, "approved the old plan", None), false).await.unwrap();
+    let mut old = decision(true, "approved the old plan", None);
+    old.plan_hash = Some(first_hash.clone());
+    env.decide(&id, old, false).await.unwrap();
+    let again = env
+        .wait_for(&id, "a new plan to wait for approval", |v| {
+            v.state.status == status::AWAITING_APPROVAL && v.state.plan_hash.as_deref() != Some(first_hash.as_str())
+        })
+        .await;
+    assert_eq!(again.state.plan_attempts, 2, "the stale plan was replaced by a new one");
+    let second_hash = again.state.plan_hash.clone().unwrap();
+    assert!(env.sim_effects(ADMIN_STACK).len() == drift, "nothing applied on the old approval");
+
+    env.decide(&id, decision(true, "approved the new plan", None), false).await.unwrap();
     let result = env.client.result(&id).await.unwrap();
     assert_eq!(result.status, status::APPLIED);
-    let view = env.client.view(&id).await.unwrap();
-    assert_eq!(view.state.plan_attempts, 2, "the stale plan was replaced by a new one");
-    assert_ne!(view.state.plan_hash, first.state.plan_hash);
-    assert_eq!(result.applied_plan_hash, view.state.plan_hash);
-    let after = env.sim_state(ADMIN_STACK);
-    assert_eq!(after.apply_counts, drifted.apply_counts, "the old plan was not forced over the drift");
+    assert_eq!(result.applied_plan_hash.as_deref(), Some(second_hash.as_str()));
+    // The driver's journal: after the drift, only the new plan's operations, each once.
+    let applied = &env.sim_effects(ADMIN_STACK)[drift..];
+    assert!(!applied.is_empty() && applied.iter().all(|e| e.plan == second_hash), "{applied:?}");
+    assert!(applied.iter().any(|e| e.address == "temporalcloud_user.admin"), "{applied:?}");
+    let mut addresses: Vec<&str> = applied.iter().map(|e| e.address.as_str()).collect();
+    addresses.sort_unstable();
+    addresses.dedup();
+    assert_eq!(addresses.len(), applied.len(), "an operation applied twice: {applied:?}");
 }
 
 /// A lock whose holder is terminated (so it never releases) sleeps while nobody waits — no timer —
@@ -609,4 +646,80 @@ async fn runs_on_one_workspace_take_turns() {
     let result = env.client.result(&second).await.unwrap();
     assert_eq!(result.status, status::APPLIED);
     assert!(env.sim_state(ADMIN_STACK).apply_counts.values().all(|n| *n == 1));
+}
+
+/// The run's history events, by attribute kind name (`ActivityTaskScheduled`, `MarkerRecorded`, …)
+/// and activity type where there is one.
+async fn history_kinds(env: &Env, id: &str) -> Vec<String> {
+    use temporalio_client::WorkflowFetchHistoryOptions;
+    use temporalio_common::protos::temporal::api::history::v1::history_event::Attributes;
+    let handle = env.client.temporal().get_workflow_handle::<ordo_provision::workflows::ProvisionInfraWorkflow>(id);
+    let events = handle.fetch_history(WorkflowFetchHistoryOptions::default()).into_events().await.unwrap();
+    events
+        .iter()
+        .map(|e| match &e.attributes {
+            Some(Attributes::ActivityTaskScheduledEventAttributes(a)) => {
+                format!("ActivityTaskScheduled {}", a.activity_type.as_ref().map(|t| t.name.as_str()).unwrap_or(""))
+            }
+            Some(Attributes::MarkerRecordedEventAttributes(m)) => format!("MarkerRecorded {}", m.marker_name),
+            Some(Attributes::WorkflowExecutionSignaledEventAttributes(s)) => format!("Signaled {}", s.signal_name),
+            Some(Attributes::SignalExternalWorkflowExecutionInitiatedEventAttributes(s)) => {
+                format!("SignalExternal {}", s.signal_name)
+            }
+            Some(Attributes::UpsertWorkflowSearchAttributesEventAttributes(_)) => "Upsert".to_owned(),
+            Some(Attributes::WorkflowTaskCompletedEventAttributes(_)) => "WorkflowTaskCompleted".to_owned(),
+            _ => "other".to_owned(),
+        })
+        .collect()
+}
+
+/// A run on a free workspace (`light-run`): the lock is taken and given back by local activities
+/// (no signal in or out), the policy is checked inside `terraform_plan` (no `policy_check`), each
+/// status the run waits in is published once, and the apply used the plan this worker kept (one
+/// `terraform_apply`).
+#[tokio::test]
+async fn a_run_on_a_free_workspace_takes_the_lock_in_one_round_trip_and_checks_policy_in_the_plan() {
+    let env = Env::start().await;
+    let id = env.client.start(&env.scenario("advanced_visibility"), false).await.unwrap();
+    assert_eq!(env.client.result(&id).await.unwrap().status, status::APPLIED);
+    let kinds = history_kinds(&env, &id).await;
+    let count = |k: &str| kinds.iter().filter(|e| e.as_str() == k).count();
+    assert_eq!(count("MarkerRecorded core_local_activity"), 2, "lock taken and given back locally: {kinds:#?}");
+    assert!(!kinds.iter().any(|k| k.starts_with("Signal")), "no signal round trip for a free workspace: {kinds:#?}");
+    assert_eq!(count("ActivityTaskScheduled policy_check"), 0, "{kinds:#?}");
+    assert_eq!(count("ActivityTaskScheduled terraform_apply"), 1, "{kinds:#?}");
+    // initializing, planning, applying, applied (+ the patch's own upsert).
+    assert_eq!(count("Upsert"), 5, "{kinds:#?}");
+    assert!(kinds.len() < 49, "fewer events than seed 001's run: {} {kinds:#?}", kinds.len());
+    let results = activity_results(&env, &id, "terraform_plan").await;
+    assert!(!results[0].contains("\"format_version\""), "the plan document stays on the worker: {}", results[0]);
+    let view = env.client.view(&id).await.unwrap();
+    assert!(!view.state.resource_changes.is_empty(), "the plan's changes still reach the run's state");
+}
+
+/// An apply on a worker that does not hold the approved plan (its kept copy is gone) is answered
+/// `PlanNotLocal`, and the workflow sends the plan's bytes: the run applies exactly what was
+/// approved.
+#[tokio::test]
+async fn an_apply_without_the_kept_plan_is_sent_the_approved_bytes() {
+    let env = Env::start().await;
+    let id = env.client.start(&env.scenario("human_in_the_loop_update"), false).await.unwrap();
+    let plan_hash = env.wait_status(&id, status::AWAITING_APPROVAL).await.state.plan_hash;
+    let kept = env.data.path().join("plans");
+    assert_eq!(std::fs::read_dir(&kept).unwrap().count(), 1, "the planning worker kept the plan");
+    std::fs::remove_dir_all(&kept).unwrap();
+    let approve = ApplyDecision {
+        is_approved: true,
+        reason: Some("reviewed".into()),
+        plan_hash: plan_hash.clone(),
+        ..Default::default()
+    };
+    env.decide(&id, approve, false).await.unwrap();
+    let result = env.client.result(&id).await.unwrap();
+    assert_eq!(result.status, status::APPLIED);
+    assert_eq!(result.applied_plan_hash, plan_hash);
+    let kinds = history_kinds(&env, &id).await;
+    let applies = kinds.iter().filter(|k| k.as_str() == "ActivityTaskScheduled terraform_apply").count();
+    assert_eq!(applies, 2, "the first apply found no plan, the second carried it: {kinds:#?}");
+    assert_eq!(env.sim_state(ADMIN_STACK).resources, 2, "the approved plan was applied");
 }

@@ -154,3 +154,41 @@ async fn record_decision_bound_to_the_plan() {
     assert_eq!(env.client.result(&id).await.unwrap().status, status::APPLIED);
     save(&env, &id, "provision_decision_bound").await;
 }
+
+/// Records `light-run` histories: a happy run (lock taken and given back by local activities,
+/// policy checked in `terraform_plan`, apply from the plan the worker kept), an approved run whose
+/// apply found no kept plan (the worker's copy removed: the workflow sent the bytes), a run that
+/// queued behind it (granted by signal), and the lock that served them.
+#[tokio::test]
+#[ignore = "writes fixtures; run with `make record-histories`"]
+async fn record_light_run() {
+    let env = Env::start().await;
+    let id = env.client.start(&env.scenario("advanced_visibility"), false).await.unwrap();
+    assert_eq!(env.client.result(&id).await.unwrap().status, status::APPLIED);
+    save(&env, &id, "provision_light_run").await;
+
+    let first = env.client.start(&env.scenario("human_in_the_loop_update"), false).await.unwrap();
+    let plan_hash = env.wait_status(&first, status::AWAITING_APPROVAL).await.state.plan_hash;
+    let second = env.client.start(&env.scenario("human_in_the_loop_update"), false).await.unwrap();
+    env.wait_status(&second, status::WAITING_FOR_WORKSPACE).await;
+    std::fs::remove_dir_all(env.data.path().join("plans")).unwrap();
+    let approve = ApplyDecision { is_approved: true, reason: Some("recorded".into()), plan_hash, ..Default::default() };
+    env.client.decide(&first, approve, false).await.unwrap();
+    assert_eq!(env.client.result(&first).await.unwrap().status, status::APPLIED);
+    // The admin user exists now: the queued run's plan changes nothing and passes.
+    assert_eq!(env.client.result(&second).await.unwrap().status, status::APPLIED);
+    save(&env, &first, "provision_light_plan_not_local").await;
+    save(&env, &second, "provision_light_queued").await;
+    // The lock of the approval stack (its id is the hash of the canonical directory).
+    let dir = env.root.path().join(env.scenario("human_in_the_loop_update").directory).canonicalize().unwrap();
+    let lock = format!("workspace-lock-{}", &ordo_iac::sha256_hex(dir.to_string_lossy().as_bytes())[..16]);
+    support::poll("the lock closed", std::time::Duration::from_secs(30), async || {
+        let handle = env.client.temporal().get_workflow_handle::<temporalio_client::UntypedWorkflow>(lock.as_str());
+        match handle.describe(temporalio_client::WorkflowDescribeOptions::default()).await {
+            Ok(d) if d.status() == temporalio_client::WorkflowExecutionStatus::Completed => Ok(()),
+            other => Err(format!("{:?}", other.map(|d| d.status()))),
+        }
+    })
+    .await;
+    save(&env, &lock, "lock_light_queued").await;
+}

@@ -358,3 +358,126 @@ async fn the_release_api_checks_input_and_roles_and_drives_a_release_through_its
     let (status, catalogue) = call(&state, "GET", "/api/releases/catalogue", "bob", None).await;
     assert_eq!((status, catalogue["releases"].as_array().map(Vec::len)), (200, Some(6)));
 }
+
+/// A server-sent event stream read through the router: `(event, data)` pairs.
+struct Events(axum::body::Body, String);
+
+impl Events {
+    /// Opens `/api/releases/{key}/events` as `who`.
+    async fn open(state: &ordo_api::AppState, key: &str, who: &str) -> Self {
+        use tower::ServiceExt as _;
+        let request = axum::http::Request::get(format!("/api/releases/{key}/events"))
+            .header("authorization", format!("Bearer token-{who}"))
+            .body(axum::body::Body::empty())
+            .unwrap();
+        let response = ordo_api::app(state.clone()).oneshot(request).await.expect("the router never fails");
+        assert_eq!(response.status(), 200);
+        assert_eq!(response.headers()["content-type"], "text/event-stream");
+        Self(response.into_body(), String::new())
+    }
+
+    /// The next event, or `None` when the stream has ended.
+    async fn next(&mut self) -> Option<(String, serde_json::Value)> {
+        use http_body_util::BodyExt as _;
+        loop {
+            if let Some(at) = self.1.find("\n\n") {
+                let block: String = self.1.drain(..at + 2).collect();
+                let name = block.lines().find_map(|l| l.strip_prefix("event: "));
+                let data: String = block.lines().filter_map(|l| l.strip_prefix("data: ")).collect();
+                match name {
+                    Some(name) => return Some((name.to_owned(), serde_json::from_str(&data).expect("JSON data"))),
+                    None => continue, // a keep-alive comment
+                }
+            }
+            let frame =
+                tokio::time::timeout(Duration::from_secs(60), self.0.frame()).await.expect("an event within 60 s");
+            match frame {
+                None => return None,
+                Some(frame) => {
+                    if let Ok(data) = frame.expect("a readable stream").into_data() {
+                        self.1.push_str(std::str::from_utf8(&data).unwrap());
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// `GET /api/releases/{key}/events` pushes the board as it changes: the release waiting at the
+/// gate with PROD not deployed, then (after the gate opens) PROD deployed, then `end`; unknown
+/// releases are a 404 and bad keys a 422; the watcher stops with the release.
+#[tokio::test]
+async fn the_release_board_streams_the_matrix_as_deploys_reach_each_environment() {
+    let address = server().await.to_owned();
+    let temporal = ordo_core::connect(&ordo_core::TemporalArgs::at(address.clone())).await.expect("connects");
+    let task_queue = format!("release-sse-{}", uuid::Uuid::new_v4());
+    let dir = tempfile::tempdir().unwrap();
+    let environments = dir.path().join("environments.json");
+    std::fs::write(&environments, "{}").unwrap();
+    let mut command = ordo(&address, &task_queue, dir.path(), &environments);
+    command.args(["worker", "--domains", "release"]).stdout(Stdio::null()).stderr(Stdio::inherit());
+    let _workers = Workers(vec![spawn_bound(command).expect("ordo worker starts")]);
+    let state = ordo_api::AppState::builder(&temporal, ordo_api::AppConfig::new(api_users()))
+        .with(ReleaseClient::new(temporal.clone(), task_queue.clone()))
+        .with(ordo_release::catalogue::Catalogue::built_in())
+        .build();
+    let key = format!("SSE-{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
+    assert_eq!(call(&state, "GET", &format!("/api/releases/{key}/events"), "bob", None).await.0, 404);
+    assert_eq!(call(&state, "GET", "/api/releases/no%20spaces/events", "bob", None).await.0, 422);
+
+    let deploys: Vec<serde_json::Value> = ["web", "api"]
+        .iter()
+        .map(|c| {
+            serde_json::json!({"deploy_key": format!("{key}:{c}"), "container_id": c, "container_version": "2.0",
+                "approved": true, "envs": ["QC", "PROD"], "release_key": key})
+        })
+        .collect();
+    let body = serde_json::json!({"release_key": key, "approved": true, "retry_initial_ms": 10,
+        "promotion_gate": {"approval": true}, "deploys": deploys});
+    assert_eq!(call(&state, "POST", "/api/releases", "bob", Some(body)).await.0, 201);
+    let mut events = Events::open(&state, &key, "bob").await;
+    let cells_done = |view: &serde_json::Value, env: &str| {
+        view["state"]["cells"].as_array().unwrap().iter().filter(|c| c["env"] == env && c["state"] == "done").count()
+    };
+
+    // Up to the gate: QC deployed, PROD not.
+    loop {
+        let (name, view) = events.next().await.expect("the stream stays open while the release runs");
+        assert_eq!(name, "release", "{view}");
+        if view["state"]["status"] == "waiting_for_gate" {
+            assert_eq!((cells_done(&view, "QC"), cells_done(&view, "PROD")), (2, 0), "{view}");
+            break;
+        }
+    }
+    let gate = format!("/api/releases/{key}/gate");
+    let opened = serde_json::json!({"approved": true, "reason": "QC signed off"});
+    assert_eq!(call(&state, "POST", &gate, "alice", Some(opened)).await.0, 200);
+
+    // After it: PROD deployed, pushed without asking, then the end. (The very last view may be
+    // visibility's, once the workflow has closed; the one before it carries the matrix.)
+    let mut reached_prod = None;
+    let mut ended = false;
+    while let Some((name, view)) = events.next().await {
+        match name.as_str() {
+            "release" if cells_done(&view, "PROD") == 2 => reached_prod = Some(view),
+            "release" => {}
+            "end" => {
+                ended = true;
+                break;
+            }
+            other => panic!("unexpected event {other}"),
+        }
+    }
+    assert!(ended, "the stream ends with `end`");
+    let view = reached_prod.expect("a view with both deploys done in PROD");
+    assert_eq!(view["state"]["result"], format!("Release {key}: SUCCESS"), "{view}");
+    assert!(events.next().await.is_none(), "nothing follows `end`");
+    // The watcher goes with the release.
+    for _ in 0..100 {
+        if state.active_watchers() == 0 {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the release's watcher outlived it");
+}

@@ -1,5 +1,5 @@
-//! The one place that decides which failures are retryable. Type names are wire contracts: the
-//! workflow's retry policies list the non-retryable ones by name.
+//! The one place that decides which failures are retryable: each failure carries its own
+//! non-retryable flag. Type names are wire contracts (the workflow branches on some of them).
 
 use temporalio_sdk::activities::ActivityError;
 use temporalio_sdk::ApplicationFailure;
@@ -13,6 +13,8 @@ pub const STALE_PLAN: &str = "StalePlan";
 pub const INVALID_WORKSPACE: &str = "InvalidWorkspace";
 /// The plan offered to apply is not the one that was approved.
 pub const PLAN_HASH_MISMATCH: &str = "PlanHashMismatch";
+/// Apply was sent no plan bytes and this worker holds no copy: the workflow sends the bytes.
+pub const PLAN_NOT_LOCAL: &str = "PlanNotLocal";
 /// A policy bundle failed to load or evaluate.
 pub const POLICY_ERROR: &str = "PolicyCheckError";
 /// Another run holds the workspace (retryable).
@@ -25,7 +27,7 @@ pub const RECOVERABLE: &str = "TerraformRecoverableError";
 pub const API_FAILURE: &str = "TerraformAPIFailureError";
 
 /// Types that no retry can fix.
-pub const NON_RETRYABLE: &[&str] = &[STALE_PLAN, INVALID_WORKSPACE, PLAN_HASH_MISMATCH, POLICY_ERROR];
+pub const NON_RETRYABLE: &[&str] = &[STALE_PLAN, INVALID_WORKSPACE, PLAN_HASH_MISMATCH, PLAN_NOT_LOCAL, POLICY_ERROR];
 
 /// An application failure of the given type; retryable unless the type is listed in [`NON_RETRYABLE`].
 pub fn failure(type_name: &str, message: impl Into<String>) -> ActivityError {

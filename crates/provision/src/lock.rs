@@ -10,8 +10,8 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use temporalio_macros::{workflow, workflow_methods};
 use temporalio_sdk::{
-    ActivityOptions, ContinueAsNewOptions, SignalWorkflowOptions, SyncWorkflowContext, WorkflowCancellationToken,
-    WorkflowContext, WorkflowContextView, WorkflowResult,
+    ActivityOptions, ContinueAsNewOptions, LocalActivityOptions, SignalWorkflowOptions, SyncWorkflowContext,
+    WorkflowCancellationToken, WorkflowContext, WorkflowContextView, WorkflowResult,
 };
 
 use std::path::PathBuf;
@@ -86,6 +86,13 @@ pub struct WorkspaceLockWorkflow {
     notified: bool,
     /// Bumped on every signal so the main loop wakes.
     version: u64,
+    /// The run has taken its input (the carried-over holder and queue).
+    started: bool,
+    /// A run asked for the workspace by signal (runs before `light-run`).
+    acquired_by_signal: bool,
+    /// Requesters an update queued before the run took its input: told by signal even if the
+    /// input names one of them as the holder (its earlier grant was answered `queued`).
+    queued_early: Vec<String>,
 }
 
 #[workflow_methods]
@@ -100,16 +107,23 @@ impl WorkspaceLockWorkflow {
             queue.dedup();
             s.lock.queue = queue;
             if input.holder.is_some() {
+                s.notified = !input.holder.as_ref().is_some_and(|h| s.queued_early.contains(h));
                 s.lock.holder = input.holder;
-                s.notified = true;
             }
             s.lock.directory = input.directory;
+            s.started = true;
         });
         let lock_id = ctx.workflow_id().to_owned();
-        // Locks started before this check only their holder while someone waits for it; older
-        // ones (replaying without the marker) check on a timer all the time.
-        let check_only_when_queued = ctx.patched(CHECK_WHEN_QUEUED_PATCH);
+        // Locks started after `lock-check-when-queued` check their holder only while someone waits
+        // for it; older ones (replaying without the marker) check on a timer all the time. A lock
+        // only ever taken by update (`light-run`) is newer than both and asks nothing: no marker.
+        let continued = ctx.info().continued_from_run_id().is_some();
+        let mut check_only_when_queued = None;
         loop {
+            if check_only_when_queued.is_none() && (continued || ctx.state(|s| s.acquired_by_signal)) {
+                check_only_when_queued = Some(ctx.patched(CHECK_WHEN_QUEUED_PATCH));
+            }
+            let check_only_when_queued = check_only_when_queued.unwrap_or(true);
             let next = ctx.state_mut(|s| {
                 if s.lock.holder.is_none() && !s.lock.queue.is_empty() {
                     s.lock.holder = Some(s.lock.queue.remove(0));
@@ -179,12 +193,38 @@ impl WorkspaceLockWorkflow {
     /// Queue a run (or re-notify it if it already holds the workspace).
     #[signal(name = "acquire_workspace")]
     pub fn acquire_workspace(&mut self, _ctx: &mut SyncWorkflowContext<Self>, request: LockRequest) {
+        self.acquired_by_signal = true;
         if self.lock.holder.as_ref() == Some(&request.requester) {
             self.notified = false;
         } else if !self.lock.queue.contains(&request.requester) {
             self.lock.queue.push(request.requester);
         }
         self.version += 1;
+    }
+
+    /// Take the workspace if it is free (`true`: granted, no signal follows), or queue for it
+    /// (`false`: the grant arrives later as the `workspace_granted` signal). Sent with
+    /// update-with-start, so a free workspace is granted in one round trip.
+    #[update(name = "take_workspace")]
+    pub fn take_workspace(&mut self, ctx: &mut SyncWorkflowContext<Self>, request: LockRequest) -> bool {
+        self.version += 1;
+        // Handlers run before the run takes its input. A fresh lock's input holds no holder and
+        // no queue, so the state here is whole; a continued lock's carried-over holder and queue
+        // are not known yet, so the request queues and the run grants it in turn.
+        let known = self.started || ctx.info().continued_from_run_id().is_none();
+        let free = self.lock.holder.is_none() && self.lock.queue.is_empty();
+        if known && (free || self.lock.holder.as_ref() == Some(&request.requester)) {
+            self.lock.holder = Some(request.requester);
+            self.notified = true;
+            return true;
+        }
+        if !self.started {
+            self.queued_early.push(request.requester.clone());
+        }
+        if !self.lock.queue.contains(&request.requester) {
+            self.lock.queue.push(request.requester);
+        }
+        false
     }
 
     /// Give the workspace back (or leave the queue).
@@ -216,6 +256,49 @@ pub(crate) async fn acquire<W: HoldsWorkspace>(
     Ok(lock_id)
 }
 
+/// A run's place at its workspace's lock (`light-run`): the lock's id, and whether the workspace
+/// was granted at once.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct LockTicket {
+    /// The lock workflow's id.
+    pub lock_id: String,
+    /// Granted in the same round trip; otherwise the grant arrives as a signal.
+    pub granted: bool,
+}
+
+/// Takes the run's workspace, or queues for it (`light-run`): one local activity doing
+/// update-with-start on the lock. When the ticket says queued, wait with [`wait_for_grant`].
+pub(crate) async fn take<W: HoldsWorkspace>(
+    ctx: &mut WorkflowContext<W>,
+    directory: &str,
+    retry: temporalio_common::RetryPolicy,
+) -> WorkflowResult<LockTicket> {
+    ctx.state_mut(|s| *s.granted_mut() = false);
+    let options = LocalActivityOptions::builder().start_to_close_timeout(LOCK_STEP_TIMEOUT).retry_policy(retry).build();
+    Ok(ctx.execute_local_activity(LockActivities::take_workspace_lock, directory.to_owned(), options).await?)
+}
+
+/// Waits for the `workspace_granted` signal.
+pub(crate) async fn wait_for_grant<W: HoldsWorkspace>(ctx: &mut WorkflowContext<W>) -> WorkflowResult<()> {
+    ctx.wait_condition(|s: &W| s.granted()).await?;
+    Ok(())
+}
+
+/// Gives the workspace back (`light-run`) from a local activity, which needs no round trip of
+/// its own; a run that cannot (its worker's client failing) falls back to the signal.
+pub(crate) async fn give_back<W>(ctx: &WorkflowContext<W>, lock_id: &str) {
+    let options = LocalActivityOptions::builder()
+        .start_to_close_timeout(LOCK_STEP_TIMEOUT)
+        .retry_policy(temporalio_common::RetryPolicy::builder().maximum_attempts(3).build())
+        // Its own token: a cancelled run still gives the workspace back.
+        .cancellation_token(WorkflowCancellationToken::new())
+        .build();
+    let released = ctx.execute_local_activity(LockActivities::give_back_workspace_lock, lock_id.to_owned(), options);
+    if released.await.is_err() {
+        release(ctx, lock_id).await;
+    }
+}
+
 /// Workflows that take a workspace lock.
 pub(crate) trait HoldsWorkspace: 'static {
     fn granted(&self) -> bool;
@@ -233,6 +316,9 @@ pub(crate) async fn release<W>(ctx: &WorkflowContext<W>, lock_id: &str) {
         .await;
 }
 
+/// Start-to-close timeout of the lock's local activities.
+const LOCK_STEP_TIMEOUT: Duration = Duration::from_secs(30);
+
 /// The lock's activities: queueing a run for its workspace, and checking on a holder.
 #[derive(Debug)]
 pub struct LockActivities {
@@ -244,6 +330,13 @@ impl LockActivities {
     /// Lock activities for workspaces under `iac_root`.
     pub fn new(iac_root: PathBuf) -> Self {
         Self { iac_root }
+    }
+
+    /// The lock of a directory (keyed by its canonical path) and the lock's initial state.
+    fn lock_of(&self, directory: &str) -> Result<(String, LockState), ActivityError> {
+        let dir = workspace::resolve(&self.iac_root, directory).map_err(error::from_iac)?;
+        let lock_id = format!("workspace-lock-{}", &ordo_iac::sha256_hex(dir.to_string_lossy().as_bytes())[..16]);
+        Ok((lock_id, LockState { directory: dir.display().to_string(), ..LockState::default() }))
     }
 }
 
@@ -258,12 +351,10 @@ impl LockActivities {
         ctx: ActivityContext,
         request: ProvisionRequest,
     ) -> Result<String, ActivityError> {
-        let dir = workspace::resolve(&self.iac_root, &request.directory).map_err(error::from_iac)?;
-        let lock_id = format!("workspace-lock-{}", &ordo_iac::sha256_hex(dir.to_string_lossy().as_bytes())[..16]);
+        let (lock_id, initial) = self.lock_of(&request.directory)?;
         let info = ctx.info();
         let requester = info.workflow_id.clone().unwrap_or_default();
         let options = temporalio_client::WorkflowStartOptions::new(info.task_queue.clone(), lock_id.clone()).build();
-        let initial = LockState { directory: dir.display().to_string(), ..LockState::default() };
         ctx.client()
             .signal_with_start_workflow(
                 WorkspaceLockWorkflow::run,
@@ -275,6 +366,63 @@ impl LockActivities {
             .await
             .map_err(|e| failure(error::WORKSPACE_LOCKED, format!("could not queue for the workspace lock: {e}")))?;
         Ok(lock_id)
+    }
+
+    /// Takes the workspace's lock or queues for it (update-with-start of the lock workflow on
+    /// this task queue); run as a local activity by `light-run` runs.
+    #[activity(name = "take_workspace_lock")]
+    #[tracing::instrument(name = "take_workspace_lock", skip_all, fields(workflow_id = ctx.info().workflow_id.as_deref(), attempt = ctx.info().attempt))]
+    pub async fn take_workspace_lock(
+        self: Arc<Self>,
+        ctx: ActivityContext,
+        directory: String,
+    ) -> Result<LockTicket, ActivityError> {
+        let (lock_id, initial) = self.lock_of(&directory)?;
+        let info = ctx.info();
+        let requester = info.workflow_id.clone().unwrap_or_default();
+        let options = temporalio_client::WorkflowUpdateWithStartOptions::new(
+            info.task_queue.clone(),
+            lock_id.clone(),
+            temporalio_client::WorkflowIdConflictPolicy::UseExisting,
+        )
+        .build();
+        let granted = ctx
+            .client()
+            .execute_update_with_start_workflow(
+                WorkspaceLockWorkflow::run,
+                initial,
+                WorkspaceLockWorkflow::take_workspace,
+                LockRequest { requester },
+                options,
+            )
+            .await
+            .map_err(|e| failure(error::WORKSPACE_LOCKED, format!("could not reach the workspace lock: {e}")))?;
+        Ok(LockTicket { lock_id, granted })
+    }
+
+    /// Gives the workspace back (signals the lock); run as a local activity by `light-run` runs.
+    #[activity(name = "give_back_workspace_lock")]
+    #[tracing::instrument(name = "give_back_workspace_lock", skip_all, fields(workflow_id = ctx.info().workflow_id.as_deref(), attempt = ctx.info().attempt))]
+    pub async fn give_back_workspace_lock(
+        self: Arc<Self>,
+        ctx: ActivityContext,
+        lock_id: String,
+    ) -> Result<(), ActivityError> {
+        let requester = ctx.info().workflow_id.clone().unwrap_or_default();
+        let handle = ctx.client().get_workflow_handle::<WorkspaceLockWorkflow>(lock_id);
+        match handle
+            .signal(
+                WorkspaceLockWorkflow::release_workspace,
+                LockRequest { requester },
+                temporalio_client::WorkflowSignalOptions::default(),
+            )
+            .await
+        {
+            Ok(()) => Ok(()),
+            // The lock is gone: nothing is held.
+            Err(e) if ordo_core::errors::is_not_found(&e.to_string()) => Ok(()),
+            Err(e) => Err(failure(error::IAC_FAILED, format!("could not give the workspace back: {e}"))),
+        }
     }
 
     /// Whether a workflow is still running (the lock's check on its holder).

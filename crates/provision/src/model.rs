@@ -131,6 +131,45 @@ pub struct ProvisionRequest {
     pub requested_by: Option<String>,
 }
 
+/// What a tool step (init, plan, apply, output, destroy) needs of a request: the workspace, the
+/// driver and what reaches the tool. Activities take this instead of the whole request, so each
+/// step's input in history is a few dozen bytes; its fields are the request's own names, so a
+/// step scheduled with a whole request (runs started before the `light-run` patch) reads the same.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct ToolStep {
+    /// The IaC directory, relative to the worker's IaC root.
+    pub directory: String,
+    /// Which tool runs.
+    #[serde(default)]
+    pub driver: DriverKind,
+    /// Simulation knobs (the sim driver only).
+    #[serde(default, skip_serializing_if = "SimKnobs::is_default")]
+    pub sim: SimKnobs,
+    /// Terraform variables.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub vars: BTreeMap<String, serde_json::Value>,
+    /// Environment variables for the tool (checked against the worker's policy).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub env_vars: BTreeMap<String, String>,
+    /// Seed 001's API-failure scenario: apply fails its first attempts.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub simulate_api_failure: bool,
+}
+
+impl ProvisionRequest {
+    /// The part of this request a tool step reads.
+    pub fn tool_step(&self) -> ToolStep {
+        ToolStep {
+            directory: self.directory.clone(),
+            driver: self.driver,
+            sim: self.sim,
+            vars: self.vars.clone(),
+            env_vars: self.env_vars.clone(),
+            simulate_api_failure: self.simulate_api_failure,
+        }
+    }
+}
+
 mod defaults {
     pub(super) fn yes() -> bool {
         true
@@ -558,6 +597,28 @@ pub struct ResourceChange {
     pub ty: String,
     /// Actions (`create`, `update`, `delete`, `no-op`, …).
     pub actions: Vec<String>,
+}
+
+impl ResourceChange {
+    /// A plan document's resource changes, for people (`get_state`, the CLI and the UI).
+    pub fn from_plan(plan: &serde_json::Value) -> Vec<ResourceChange> {
+        plan.get("resource_changes")
+            .and_then(|v| v.as_array())
+            .map(|changes| {
+                changes
+                    .iter()
+                    .map(|c| ResourceChange {
+                        address: c["address"].as_str().unwrap_or_default().to_owned(),
+                        ty: c["type"].as_str().unwrap_or_default().to_owned(),
+                        actions: c["change"]["actions"]
+                            .as_array()
+                            .map(|a| a.iter().filter_map(|x| x.as_str().map(str::to_owned)).collect())
+                            .unwrap_or_default(),
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
 }
 
 /// What a provisioning run ended with.

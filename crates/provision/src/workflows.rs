@@ -18,14 +18,14 @@ use ordo_core::time::{elapsed_since, epoch_ms, rfc3339, rfc3339_ms};
 use ordo_iac::heartbeat::ChangeReport;
 use ordo_iac::PlanArtifact;
 
-use crate::activities::{ApplyInput, PolicyInput, ProvisionActivities};
+use crate::activities::{ApplyInput, PlanInput, PlanOutcome, PolicyInput, ProvisionActivities};
 use crate::error;
 use crate::lock::{self, HoldsWorkspace, LockGrant};
 use crate::metrics::{self, GateOutcome};
 use crate::model::attribute;
 use crate::model::{
     mask_outputs, status, ApplyDecision, Approval, ExtendTtl, ProvisionRequest, ProvisionResult, ProvisionState,
-    Refusal, RefusalKind, ResourceChange, PROVISION_WORKFLOW,
+    Refusal, RefusalKind, ResourceChange, ToolStep, PROVISION_WORKFLOW,
 };
 use crate::notify::{Notification, NotificationEvent};
 use crate::policy::{decide, Verdict};
@@ -54,6 +54,12 @@ const NOTIFY_DESTROY_PATCH: &str = "notify-destroy";
 /// decision's role claim).
 const DECISION_PLAN_HASH_PATCH: &str = "decision-plan-hash";
 
+/// Patch marker of the lighter run: the workspace lock taken and given back by local activities
+/// (update-with-start), the policy checked inside `terraform_plan`, the plan's bytes not sent
+/// again to an apply on the worker that holds them, each step given only what it reads, and
+/// `provisionStatus` written once per workflow task, for the status the run waits in.
+const LIGHT_RUN_PATCH: &str = "light-run";
+
 /// Attempts at delivering one notification before the run gives up on it.
 const NOTIFY_ATTEMPTS: u32 = 5;
 
@@ -80,6 +86,10 @@ pub struct ProvisionInfraWorkflow {
     /// Decisions name the plan they approve, and role claims grant nothing (patch
     /// `decision-plan-hash`; runs whose gate opened before it replay without).
     bind_plan_hash: bool,
+    /// The run follows `light-run`.
+    light: bool,
+    /// The `provisionStatus` last written (`light-run` writes it only where the run waits).
+    published: Option<String>,
 }
 
 #[workflow_methods]
@@ -90,7 +100,9 @@ impl ProvisionInfraWorkflow {
     pub async fn run(ctx: &mut WorkflowContext<Self>, input: serde_json::Value) -> WorkflowResult<ProvisionResult> {
         let request = ProvisionRequest::parse(input.clone())
             .map_err(|e| ApplicationFailure::non_retryable(format!("invalid provisioning request: {e}")))?;
+        let light = ctx.patched(LIGHT_RUN_PATCH);
         ctx.state_mut(|s| {
+            s.light = light;
             s.state.driver = request.driver.as_str().to_owned();
             s.state.directory = request.directory.clone();
             s.state.scenario = request.scenario.clone();
@@ -102,18 +114,18 @@ impl ProvisionInfraWorkflow {
         set_status(ctx, sa, status::UNINITIALIZED, 0);
 
         set_status(ctx, sa, status::WAITING_FOR_WORKSPACE, 0);
-        let lock_id = lock::acquire(ctx, &request, step_options(&request, 0)).await?;
+        let lock_id = take_workspace(ctx, &request, sa).await?;
         let outcome = provision_locked(ctx, &request, input, sa).await;
-        lock::release(ctx, &lock_id).await;
+        give_back_workspace(ctx, &lock_id).await;
         let (report_status, applied_hash) = match outcome? {
             Locked::Done(result) => return Ok(result),
             Locked::Applied(hash) => (status::APPLIED, hash),
         };
         if request.ephemeral {
             wait_for_ttl(ctx, &request, sa).await?;
-            let lock_id = lock::acquire(ctx, &request, step_options(&request, 0)).await?;
+            let lock_id = take_workspace(ctx, &request, sa).await?;
             let destroyed = destroy_locked(ctx, &request, sa).await;
-            lock::release(ctx, &lock_id).await;
+            give_back_workspace(ctx, &lock_id).await;
             destroyed?;
             return Ok(finish(ctx, sa, status::DESTROYED, applied_hash));
         }
@@ -331,8 +343,11 @@ async fn provision_locked(
     input: serde_json::Value,
     sa: bool,
 ) -> WorkflowResult<Locked> {
+    let light = ctx.state(|s| s.light);
+    let step = request.tool_step();
     set_status(ctx, sa, status::INITIALIZING, 10);
-    ctx.execute_activity(ProvisionActivities::terraform_init, request.clone(), tool_step_options(request, 5)).await?;
+    publish_status(ctx, sa);
+    ctx.execute_activity(ProvisionActivities::terraform_init, step.clone(), tool_step_options(request, 5)).await?;
     set_status(ctx, sa, status::INITIALIZED, 20);
 
     let report = loop {
@@ -348,19 +363,21 @@ async fn provision_locked(
         }
 
         set_status(ctx, sa, status::PLANNING, 30);
-        let plan =
-            ctx.execute_activity(ProvisionActivities::terraform_plan, request.clone(), plan_options(request)).await?;
-        record_plan(ctx, &plan);
+        publish_status(ctx, sa);
+        let plan_input = PlanInput { step: step.clone(), check_policy: light, policy: request.policy.clone() };
+        let mut plan =
+            ctx.execute_activity(ProvisionActivities::terraform_plan, plan_input, plan_options(request)).await?;
+        record_plan(ctx, &mut plan);
         set_status(ctx, sa, status::PLANNED, 40);
 
         set_status(ctx, sa, status::CHECKING_POLICY, 50);
-        let results = ctx
-            .execute_activity(
-                ProvisionActivities::policy_check,
-                PolicyInput { policy: request.policy.clone(), plan: plan.json.clone() },
-                step_options(request, 5),
-            )
-            .await?;
+        let results = match plan.policy_results.take() {
+            Some(results) => results,
+            None => {
+                let input = PolicyInput { policy: request.policy.clone(), plan: plan.plan.json.clone() };
+                ctx.execute_activity(ProvisionActivities::policy_check, input, step_options(request, 5)).await?
+            }
+        };
         let verdict = decide(&results, request.hard_fail_policy);
         if !ctx.is_replaying() {
             let event = format!("{}/policy/{attempt}", ctx.run_id());
@@ -387,8 +404,8 @@ async fn provision_locked(
         }
 
         set_status(ctx, sa, status::APPLYING, 70);
-        let apply = ApplyInput { request: request.clone(), approved_hash: plan.hash.clone(), plan };
-        match ctx.execute_activity(ProvisionActivities::terraform_apply, apply, apply_options(request)).await {
+        publish_status(ctx, sa);
+        match apply(ctx, request, &step, plan.plan).await {
             Ok(report) => break report,
             Err(err) if failure_type(&err).as_deref() == Some(error::STALE_PLAN) => {
                 // The state moved since the plan was approved: the approval does not carry over.
@@ -401,12 +418,31 @@ async fn provision_locked(
     let applied_hash = ctx.state(|s| s.state.plan_hash.clone());
     record_changes(ctx, report);
     set_status(ctx, sa, status::APPLIED, 80);
+    publish_status(ctx, sa);
 
-    let outputs =
-        ctx.execute_activity(ProvisionActivities::terraform_output, request.clone(), apply_options(request)).await?;
+    let outputs = ctx.execute_activity(ProvisionActivities::terraform_output, step, apply_options(request)).await?;
     ctx.state_mut(|s| s.state.outputs = mask_outputs(&outputs));
 
     Ok(Locked::Applied(applied_hash))
+}
+
+/// Applies the approved plan. `light-run` sends no bytes at first: the worker that planned holds
+/// them; any other worker answers `PlanNotLocal` and gets them in a second attempt.
+async fn apply(
+    ctx: &mut WorkflowContext<ProvisionInfraWorkflow>,
+    request: &ProvisionRequest,
+    step: &ToolStep,
+    plan: PlanArtifact,
+) -> Result<ChangeReport, ActivityExecutionError> {
+    let input = |file| ApplyInput { request: step.clone(), approved_hash: plan.hash.clone(), file, plan: None };
+    if ctx.state(|s| s.light) {
+        match ctx.execute_activity(ProvisionActivities::terraform_apply, input(None), apply_options(request)).await {
+            Err(err) if failure_type(&err).as_deref() == Some(error::PLAN_NOT_LOCAL) => {}
+            done => return done,
+        }
+    }
+    let input = input(Some(plan.file.clone()));
+    ctx.execute_activity(ProvisionActivities::terraform_apply, input, apply_options(request)).await
 }
 
 /// destroy → output, holding the workspace.
@@ -416,6 +452,7 @@ async fn destroy_locked(
     sa: bool,
 ) -> WorkflowResult<()> {
     set_status(ctx, sa, status::DESTROYING, 90);
+    publish_status(ctx, sa);
     destroy_and_read_outputs(ctx, request).await?;
     Ok(())
 }
@@ -446,6 +483,7 @@ async fn await_decision(
         s.state.approval_deadline = deadline;
     });
     set_status(ctx, sa, status::AWAITING_APPROVAL, 60);
+    publish_status(ctx, sa);
     // Runs started before notifications existed replay without them.
     let notifying = ctx.patched(NOTIFY_PATCH);
     if notifying {
@@ -566,6 +604,7 @@ async fn wait_for_ttl(
         s.state.destroy_at = Some(rfc3339_ms(s.destroy_at_ms));
     });
     set_status(ctx, sa, status::WAITING_FOR_DESTROY, 80);
+    publish_status(ctx, sa);
     // Runs started before destroy reminders existed replay without them.
     let remind_before_ms = match request.destroy_reminder_secs {
         Some(secs) if ctx.patched(NOTIFY_DESTROY_PATCH) => secs * 1000,
@@ -612,13 +651,61 @@ fn continue_as_new(
 }
 
 fn set_status<W: HasState>(ctx: &WorkflowContext<W>, search_attributes: bool, value: &str, progress: i32) {
-    ctx.state_mut(|s| {
+    let deferred = ctx.state_mut(|s| {
         let state = s.state_mut();
         state.status = value.to_owned();
         state.progress = progress;
+        s.published_mut().is_some()
     });
-    if search_attributes {
+    if search_attributes && !deferred {
         ctx.upsert_search_attributes([PROVISION_STATUS.value_set(status::search_attribute_value(value).to_owned())]);
+    }
+}
+
+/// Writes the run's status to `provisionStatus` if it changed since the last write (`light-run`;
+/// older runs wrote every status as it was set). Called where the run is about to wait, so
+/// visibility shows every status a run rests in, and none it passes within one workflow task.
+fn publish_status<W: HasState>(ctx: &WorkflowContext<W>, search_attributes: bool) {
+    if !search_attributes {
+        return;
+    }
+    let changed = ctx.state_mut(|s| {
+        let current = s.state_mut().status.clone();
+        let published = s.published_mut()?;
+        (published.as_deref() != Some(current.as_str())).then(|| {
+            *published = Some(current.clone());
+            current
+        })
+    });
+    if let Some(value) = changed {
+        ctx.upsert_search_attributes([PROVISION_STATUS.value_set(status::search_attribute_value(&value).to_owned())]);
+    }
+}
+
+/// Takes the run's workspace (`light-run`: a local activity, and the grant in the same round trip
+/// when the workspace is free) or queues for it, and waits for the grant; returns the lock's id.
+async fn take_workspace<W: HoldsWorkspace + HasState>(
+    ctx: &mut WorkflowContext<W>,
+    request: &ProvisionRequest,
+    sa: bool,
+) -> WorkflowResult<String> {
+    if ctx.state_mut(|s| s.published_mut().is_none()) {
+        return lock::acquire(ctx, request, step_options(request, 0)).await;
+    }
+    let ticket = lock::take(ctx, &request.directory, retry(request, 0)).await?;
+    if !ticket.granted {
+        publish_status(ctx, sa);
+        lock::wait_for_grant(ctx).await?;
+    }
+    Ok(ticket.lock_id)
+}
+
+/// Gives the workspace back: `light-run` from a local activity, older runs by signal.
+async fn give_back_workspace<W: HasState>(ctx: &WorkflowContext<W>, lock_id: &str) {
+    if ctx.state_mut(|s| s.published_mut().is_some()) {
+        lock::give_back(ctx, lock_id).await;
+    } else {
+        lock::release(ctx, lock_id).await;
     }
 }
 
@@ -631,6 +718,7 @@ fn finish(
     let progress = ctx.state(|s| s.state.progress);
     // Seed 001: a rejected run keeps its progress until the very end, then reports 100.
     set_status(ctx, sa, final_status, progress.max(60));
+    publish_status(ctx, sa);
     ctx.state_mut(|s| s.state.progress = 100);
     ctx.state(|s| ProvisionResult {
         status: final_status.to_owned(),
@@ -639,8 +727,9 @@ fn finish(
     })
 }
 
-fn record_plan(ctx: &WorkflowContext<ProvisionInfraWorkflow>, plan: &PlanArtifact) {
-    let changes = resource_changes(&plan.json);
+fn record_plan(ctx: &WorkflowContext<ProvisionInfraWorkflow>, outcome: &mut PlanOutcome) {
+    let changes = outcome.resource_changes.take().unwrap_or_else(|| ResourceChange::from_plan(&outcome.plan.json));
+    let plan = &outcome.plan;
     ctx.state_mut(|s| {
         s.state.plan = plan.human.clone();
         s.state.plan_hash = Some(plan.hash.clone());
@@ -657,26 +746,6 @@ fn record_changes<W: HasState>(ctx: &WorkflowContext<W>, report: ChangeReport) {
         state.changes = Some(report.changes);
         state.resource_events = report.events;
     });
-}
-
-/// The plan's resource changes, for people (`get_state`, the CLI and the UI).
-fn resource_changes(plan: &serde_json::Value) -> Vec<ResourceChange> {
-    plan.get("resource_changes")
-        .and_then(|v| v.as_array())
-        .map(|changes| {
-            changes
-                .iter()
-                .map(|c| ResourceChange {
-                    address: c["address"].as_str().unwrap_or_default().to_owned(),
-                    ty: c["type"].as_str().unwrap_or_default().to_owned(),
-                    actions: c["change"]["actions"]
-                        .as_array()
-                        .map(|a| a.iter().filter_map(|x| x.as_str().map(str::to_owned)).collect())
-                        .unwrap_or_default(),
-                })
-                .collect()
-        })
-        .unwrap_or_default()
 }
 
 /// The application failure type at the root of an activity failure.
@@ -701,12 +770,14 @@ fn root_message(err: &ActivityExecutionError) -> String {
 
 fn retry(request: &ProvisionRequest, maximum_attempts: u32) -> RetryPolicy {
     let initial = Duration::from_millis(request.retry_initial_interval_ms);
-    // Seed 001 retries from 3 s up to 5 s; keep that shape for any initial interval.
+    // Seed 001 retries from 3 s up to 5 s; keep that shape for any initial interval. The
+    // non-retryable failure types are not listed here: every activity failure says itself
+    // whether it is retryable (`error::failure`), and the list would be written into every
+    // scheduled activity's event.
     RetryPolicy::builder()
         .initial_interval(initial)
         .maximum_interval(initial * 5 / 3)
         .maximum_attempts(maximum_attempts)
-        .non_retryable_error_types(error::NON_RETRYABLE.iter().copied())
         .build()
 }
 
@@ -739,13 +810,21 @@ fn apply_options(request: &ProvisionRequest) -> ActivityOptions {
 }
 
 /// Workflows whose state carries a [`ProvisionState`].
-trait HasState {
+trait HasState: 'static {
     fn state_mut(&mut self) -> &mut ProvisionState;
+    /// The status last written to `provisionStatus`, for runs that write it only where they wait
+    /// (`light-run`); `None` for runs that write every status as it is set.
+    fn published_mut(&mut self) -> Option<&mut Option<String>> {
+        None
+    }
 }
 
 impl HasState for ProvisionInfraWorkflow {
     fn state_mut(&mut self) -> &mut ProvisionState {
         &mut self.state
+    }
+    fn published_mut(&mut self) -> Option<&mut Option<String>> {
+        self.light.then_some(&mut self.published)
     }
 }
 
@@ -842,7 +921,8 @@ async fn deprovision_locked(
     sa: bool,
 ) -> WorkflowResult<ordo_iac::Outputs> {
     set_status(ctx, sa, status::INITIALIZING, 10);
-    ctx.execute_activity(ProvisionActivities::terraform_init, request.clone(), tool_step_options(request, 5)).await?;
+    ctx.execute_activity(ProvisionActivities::terraform_init, request.tool_step(), tool_step_options(request, 5))
+        .await?;
     set_status(ctx, sa, status::INITIALIZED, 33);
     set_status(ctx, sa, status::DESTROYING, 66);
     destroy_and_read_outputs(ctx, request).await
@@ -853,11 +933,13 @@ async fn destroy_and_read_outputs<W: HasState + 'static>(
     ctx: &mut WorkflowContext<W>,
     request: &ProvisionRequest,
 ) -> WorkflowResult<ordo_iac::Outputs> {
-    let report =
-        ctx.execute_activity(ProvisionActivities::terraform_destroy, request.clone(), apply_options(request)).await?;
+    let report = ctx
+        .execute_activity(ProvisionActivities::terraform_destroy, request.tool_step(), apply_options(request))
+        .await?;
     record_changes(ctx, report);
-    let outputs =
-        ctx.execute_activity(ProvisionActivities::terraform_output, request.clone(), apply_options(request)).await?;
+    let outputs = ctx
+        .execute_activity(ProvisionActivities::terraform_output, request.tool_step(), apply_options(request))
+        .await?;
     let masked = mask_outputs(&outputs);
     ctx.state_mut(|s| s.state_mut().outputs = masked.clone());
     Ok(masked)

@@ -54,6 +54,10 @@ async fn recorded_histories_replay_deterministically() {
         "provision_destroy_reminded.json",
         "lock_workspace_queued.json",
         "provision_decision_bound.json",
+        "provision_light_run.json",
+        "provision_light_plan_not_local.json",
+        "provision_light_queued.json",
+        "lock_light_queued.json",
     ] {
         assert!(names.contains(&patched), "a history recorded after each patch is kept: {names:?}");
     }

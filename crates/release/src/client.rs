@@ -6,8 +6,8 @@ use futures::StreamExt as _;
 use serde::{Deserialize, Serialize};
 use temporalio_client::errors::{WorkflowGetResultError, WorkflowUpdateError};
 use temporalio_client::{
-    Client, WorkflowDescribeOptions, WorkflowExecuteUpdateOptions, WorkflowGetResultOptions, WorkflowListOptions,
-    WorkflowQueryOptions, WorkflowStartOptions,
+    Client, WorkflowDescribeOptions, WorkflowExecuteUpdateOptions, WorkflowExecutionDescription,
+    WorkflowGetResultOptions, WorkflowListOptions, WorkflowQueryOptions, WorkflowStartOptions,
 };
 use temporalio_common::search_attributes::SearchAttributes;
 
@@ -132,10 +132,7 @@ impl ReleaseClient {
     pub async fn view(&self, release_key: &str) -> Result<ReleaseView, ReleaseError> {
         let id = release_workflow_id(release_key);
         let handle = self.client.get_workflow_handle::<ReleaseWorkflow>(&id);
-        let description = handle
-            .describe(WorkflowDescribeOptions::default())
-            .await
-            .map_err(|e| not_found_or(release_key, e.to_string()))?;
+        let description = self.describe(release_key).await?;
         let execution_status = format!("{:?}", description.status());
         let query = handle.query(ReleaseWorkflow::get_state, (), WorkflowQueryOptions::default());
         match tokio::time::timeout(std::time::Duration::from_secs(5), query).await {
@@ -153,6 +150,20 @@ impl ReleaseClient {
                 Ok(ReleaseView { workflow_id: id, execution_status, state, stale: true })
             }
         }
+    }
+
+    /// The release's Temporal execution status (`Running`, `Completed`, …), without asking a
+    /// worker: `NotFound` when there is no such release.
+    pub async fn execution_status(&self, release_key: &str) -> Result<String, ReleaseError> {
+        Ok(format!("{:?}", self.describe(release_key).await?.status()))
+    }
+
+    async fn describe(&self, release_key: &str) -> Result<WorkflowExecutionDescription, ReleaseError> {
+        self.client
+            .get_workflow_handle::<ReleaseWorkflow>(&release_workflow_id(release_key))
+            .describe(WorkflowDescribeOptions::default())
+            .await
+            .map_err(|e| not_found_or(release_key, e.to_string()))
     }
 
     /// The parent knows a deploy is in flight; its child knows the step (building, deploying,

@@ -12,12 +12,12 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use ordo_orders::client::{OrderSummary, MAX_BATCH};
 use ordo_orders::model::{parse_order_json, MAX_ID_LEN};
-use ordo_orders::stats::OrderStats;
 use ordo_orders::{OrderStatus, OrderView, OrdersClient, PizzaOrderInfo, PizzaOrderStatus};
 use serde::Deserialize;
 use serde_json::Value;
 use utoipa::ToSchema;
 
+use super::live::StatsView;
 use super::schema::{
     OrderStatsDoc, OrderStatusRequestDoc, OrderSummaryDoc, OrderViewDoc, PizzaOrderInfoDoc, PizzaOrderStatusDoc,
 };
@@ -36,6 +36,7 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/api/orders", post(place_order))
         .route("/api/orders/status", post(batch_status))
         .route("/api/orders/stats", get(order_stats))
+        .route("/api/orders/menu", get(menu))
         .route("/api/orders/{id}", get(show_order))
         .layer(DefaultBodyLimit::max(MAX_BODY))
 }
@@ -227,13 +228,36 @@ pub(crate) async fn batch_status(
     Ok(Json(state.domain::<OrdersClient>()?.batch_status(&body.ids).await?))
 }
 
-/// Orders by status, delivered, rejected, failed (must stay 0), order time p50/p99, throughput.
+/// Orders by status, delivered, rejected, failed (must stay 0), order time p50/p99, throughput;
+/// and this API's chaos run and stream, if one was started.
 #[utoipa::path(
     get, path = "/api/orders/stats", tag = "orders",
     responses((status = 200, body = OrderStatsDoc))
 )]
-pub(crate) async fn order_stats(State(state): State<AppState>) -> Result<Json<OrderStats>, ApiError> {
-    Ok(Json(state.domain::<OrdersClient>()?.stats().await?))
+pub(crate) async fn order_stats(State(state): State<AppState>) -> Result<Json<StatsView>, ApiError> {
+    let controls = state.domain::<std::sync::Arc<super::control::Controls>>()?;
+    Ok(Json(StatsView::read(state.domain::<OrdersClient>()?, controls).await?))
+}
+
+/// What an order may hold (the order form's choices).
+#[derive(Debug, serde::Serialize, ToSchema)]
+pub(crate) struct Menu {
+    /// Crusts, by the seed's enum names.
+    crusts: Vec<&'static str>,
+    /// Cheeses, by the seed's enum names.
+    cheeses: Vec<&'static str>,
+    /// Toppings to choose from (any topping of 1–60 characters is accepted).
+    toppings: &'static [&'static str],
+}
+
+/// The crusts, cheeses and toppings the order form offers.
+#[utoipa::path(get, path = "/api/orders/menu", tag = "orders", responses((status = 200, body = Menu)))]
+pub(crate) async fn menu() -> Json<Menu> {
+    Json(Menu {
+        crusts: ordo_orders::Crust::ALL.iter().map(|c| c.as_str()).collect(),
+        cheeses: ordo_orders::Cheese::ALL.iter().map(|c| c.as_str()).collect(),
+        toppings: ordo_orders::stream::TOPPINGS,
+    })
 }
 
 /// The order of a `/orderStatus` request as the seed's API echoed it for an unknown order: read

@@ -114,4 +114,8 @@ pub(crate) struct OrderStatsDoc {
     p99Ms: Option<u64>,
     /// Delivered orders per 10 s: `[bucket start ms, count]`, oldest first.
     throughput: Vec<Vec<u64>>,
+    /// This API's chaos run, if one was started.
+    chaos: Option<super::control::ChaosRunDoc>,
+    /// This API's stream of orders, if one was started.
+    stream: Option<super::control::OrderStreamDoc>,
 }

@@ -1,9 +1,10 @@
 //! Seed 003's releases over HTTP: `/api/releases…` (start from the catalogue or a definition,
 //! list, show with the matrix, approve the release or a deploy, decide the gate, pause / resume /
-//! abort) and `/api/releases/catalogue`.
+//! abort, a board's server-sent events) and `/api/releases/catalogue`.
 //!
 //! # Layout
 //! - `routes`: the routes (requesters start, approvers approve and pause, admins abort, as runs);
+//!   `events`: a release's server-sent events (its [`ReleaseWatch`](events::ReleaseWatch) hub);
 //!   `error`: `ReleaseError` and the workflow's refusals as HTTP statuses.
 //!
 //! Handlers reach the client with `state.domain::<ReleaseClient>()` and the catalogue the API
@@ -11,17 +12,23 @@
 //! `AppState::builder(..).with(release_client).with(catalogue)`.
 
 mod error;
+mod events;
 mod routes;
 
+use axum::Router;
 use ordo_release::catalogue::Catalogue;
 use ordo_release::client::ReleaseClient;
 use utoipa::OpenApi;
 
-use crate::state::Hosted;
-use crate::Domain;
+use crate::state::{Hosted, Wiring};
+use crate::{AppState, Domain};
 
 /// The release domain's part of the API.
-pub(crate) const DOMAIN: Domain = Domain { router: routes::router, openapi: Doc::openapi };
+pub(crate) const DOMAIN: Domain = Domain { router, openapi: Doc::openapi };
+
+fn router() -> Router<AppState> {
+    Router::new().merge(routes::router()).merge(events::router())
+}
 
 #[derive(OpenApi)]
 #[openapi(
@@ -35,13 +42,17 @@ pub(crate) const DOMAIN: Domain = Domain { router: routes::router, openapi: Doc:
         routes::pause,
         routes::resume,
         routes::abort,
+        events::release_events,
     ),
     tags((name = "releases", description = "Seed 003's releases: DEV → TEST → QC → PROD with approvals, a gate and rollback"))
 )]
 struct Doc;
 
-/// Nothing to wire: releases have no event stream (yet).
-impl Hosted for ReleaseClient {}
+impl Hosted for ReleaseClient {
+    fn wire(&self, wiring: &mut Wiring<'_>) {
+        wiring.hub(events::ReleaseWatch(self.clone()));
+    }
+}
 
 /// The catalogue starts are checked against (the workers' own).
 impl Hosted for Catalogue {}

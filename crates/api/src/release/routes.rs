@@ -130,7 +130,7 @@ pub(crate) struct ReleaseKey {
     key: String,
 }
 
-fn check_key(key: &str) -> Result<(), ApiError> {
+pub(crate) fn check_key(key: &str) -> Result<(), ApiError> {
     ordo_release::rules::check_key("key", key).map_err(|r| ApiError::validation("key", r.message))
 }
 

@@ -47,6 +47,9 @@ const ASSETS: &[(&str, &str)] = assets![
     "release/index.js",
     "hooks/index.js",
     "hooks/page.js",
+    "orders/index.js",
+    "orders/order.js",
+    "orders/stats.js",
 ];
 
 /// The paths the UI has pages for (the routes of `web/app.js` and of its domains): each serves
@@ -62,6 +65,9 @@ const PAGES: &[&str] = &[
     "/releases/{key}",
     "/hooks",
     "/hooks/{project}/{app}/{version}/{dig}",
+    "/orders",
+    "/orders/stats",
+    "/orders/{id}",
 ];
 
 /// Scripts and styles only from this server; no inline code, no framing.

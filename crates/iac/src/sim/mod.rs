@@ -122,6 +122,37 @@ pub fn state_summary(state_root: &Path, dir: &Path) -> Result<SimStateSummary, I
     })
 }
 
+/// One line of a workspace's effects journal: an apply about to create, update or delete a
+/// resource.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SimEffect {
+    /// `create`, `update` or `delete`.
+    pub action: String,
+    /// The resource address.
+    pub address: String,
+    /// The plan's hash.
+    pub plan: String,
+}
+
+/// Reads the effects journal of workspace `dir` under `state_root` (see [`state_summary`]): every
+/// resource operation an apply made, in order, written before the operation and kept apart from
+/// the state, so a double apply shows even if the state does not count it.
+pub fn effects(state_root: &Path, dir: &Path) -> Result<Vec<SimEffect>, IacError> {
+    let dir = dir.canonicalize().unwrap_or_else(|_| dir.to_path_buf());
+    let path = state_root.join(dir_key(&dir)).join("effects.log");
+    let text = match std::fs::read_to_string(&path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(e.into()),
+    };
+    text.lines()
+        .map(|line| {
+            serde_json::from_str(line)
+                .map_err(|e| IacError::Invalid(format!("{}: a line that is not an effect: {e}", path.display())))
+        })
+        .collect()
+}
+
 // ---------------------------------------------------------------------------------------------
 // Stack file
 
@@ -506,6 +537,7 @@ impl SimDriver {
                     format!("simulated API failure while applying {} ({})", change.address, change.action.as_str()),
                 ));
             }
+            files.record_effect(change.action.as_str(), &change.address, &hash)?;
             match change.action {
                 Action::Delete => {
                     state.resources.remove(&change.address);
@@ -937,6 +969,7 @@ mod tests {
         let partial = fx.summary();
         assert_eq!(partial.total_applies, 1);
         assert_eq!(partial.resources, 1);
+        assert_eq!(effects(&fx.state_root, &fx.ws.dir).unwrap().len(), 1, "the journal has the one effect");
 
         // Another plan made now is based on the partial state; the old plan still resumes.
         let (p, mut rx, _cancel) = progress();
@@ -953,6 +986,11 @@ mod tests {
         assert!(drain(&mut rx).is_empty());
         assert_eq!(fx.summary().total_applies, 3);
         assert_eq!(fx.summary().serial, summary.serial, "a completed plan re-run writes nothing");
+        // The journal, kept apart from the state: each resource created once, by this plan.
+        let journal = effects(&fx.state_root, &fx.ws.dir).unwrap();
+        let addresses: BTreeSet<&str> = journal.iter().map(|e| e.address.as_str()).collect();
+        assert_eq!((journal.len(), addresses.len()), (3, 3), "{journal:?}");
+        assert!(journal.iter().all(|e| e.action == "create" && e.plan == plan.hash), "{journal:?}");
     }
 
     /// A partly applied plan cannot be resumed once something else changed the state.

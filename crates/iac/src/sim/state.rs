@@ -92,6 +92,22 @@ impl StateFiles {
         write_atomic(&self.state_path(), &bytes).await
     }
 
+    /// The append-only journal of effects, next to the state.
+    pub(super) fn effects_path(&self) -> PathBuf {
+        self.dir.join("effects.log")
+    }
+
+    /// Appends one line to the effects journal *before* the effect is made: kept outside the
+    /// state (which an apply rewrites and a retry resumes from), so a resource applied twice shows
+    /// as two lines whatever the state says. One `O_APPEND` write per line.
+    pub(super) fn record_effect(&self, action: &str, address: &str, plan: &str) -> Result<(), IacError> {
+        std::fs::create_dir_all(&self.dir)?;
+        let line = serde_json::json!({"action": action, "address": address, "plan": plan}).to_string() + "\n";
+        let mut file = std::fs::OpenOptions::new().create(true).append(true).open(self.effects_path())?;
+        file.write_all(line.as_bytes())?;
+        Ok(())
+    }
+
     /// Takes the workspace's exclusive lock for a mutating operation, or reports who holds it.
     pub(super) fn lock(&self, owner: &str) -> Result<StateLock, IacError> {
         std::fs::create_dir_all(&self.dir)?;

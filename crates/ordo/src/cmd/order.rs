@@ -9,7 +9,8 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use clap::Subcommand;
-use ordo_orders::chaos::{ChaosOptions, ChaosReport};
+use ordo_orders::chaos::{ChaosOptions, ChaosReport, Launcher};
+use ordo_orders::effects::Ledger;
 use ordo_orders::model::{parse_order_json, DEFAULT_TASK_QUEUE};
 use ordo_orders::stream::{StreamOptions, Tally};
 use ordo_orders::{Cheese, Crust, Kitchen, OrderStatus, OrdersClient, PizzaOrderStatus};
@@ -309,27 +310,10 @@ pub(crate) async fn run(temporal: ordo_core::TemporalArgs, command: OrderCommand
                 failure_rate: chaos.failure_rate,
             };
             options.check()?;
-            let exe = std::env::current_exe().context("finding the ordo binary")?;
-            let queue = common.orders_task_queue.clone();
-            let launch = |rate: f64| {
-                // Bound to this process: a chaos run that dies takes its workers with it.
-                let mut command = tokio::process::Command::from(ordo_core::devserver::bound_command(&exe));
-                command
-                    .args(["worker", "--domains", "orders"])
-                    .env("ORDO_ORDERS_TASK_QUEUE", &queue)
-                    .env("ORDO_ORDERS_FAILURE_RATE", rate.to_string())
-                    .env("TEMPORAL_NAMESPACE", &temporal.namespace)
-                    .stdin(std::process::Stdio::null())
-                    .stdout(std::process::Stdio::null())
-                    .stderr(std::process::Stdio::null())
-                    .kill_on_drop(true);
-                if let Some(address) = &temporal.address {
-                    command.env("TEMPORAL_ADDRESS", address);
-                }
-                command.spawn()
-            };
+            let launcher = worker_launcher(&temporal, &common.orders_task_queue, None)?;
             let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-            let controller = ordo_orders::chaos::run(&options, launch, async {
+            let launch = |rate: f64| launcher.launch(rate);
+            let controller = ordo_orders::chaos::run(&options, launch, |_| {}, async {
                 let _ = stop_rx.await;
             });
             let driver = async {
@@ -362,6 +346,42 @@ pub(crate) async fn run(temporal: ordo_core::TemporalArgs, command: OrderCommand
             Ok(exit_of(&end))
         }
     }
+}
+
+/// How a chaos controller in this process starts `ordo worker --domains orders` processes on
+/// `queue`, connected as `temporal` says; with `data_dir`, they keep their effects ledger (and
+/// count injected failures) under it, else under their default data dir.
+pub(crate) fn worker_launcher(
+    temporal: &ordo_core::TemporalArgs,
+    queue: &str,
+    data_dir: Option<&std::path::Path>,
+) -> anyhow::Result<Launcher> {
+    let exe = std::env::current_exe().context("finding the ordo binary")?;
+    let (temporal, queue, dir) = (temporal.clone(), queue.to_owned(), data_dir.map(std::path::Path::to_path_buf));
+    let ledger = dir.as_deref().map(|dir| Ledger::new(ordo_orders::domain::ledger_dir(dir)));
+    let launch = move |rate: f64| {
+        // Bound to this process: a controller that dies takes its workers with it.
+        let mut command = tokio::process::Command::from(ordo_core::devserver::bound_command(&exe));
+        command
+            .args(["worker", "--domains", "orders"])
+            .env("ORDO_ORDERS_TASK_QUEUE", &queue)
+            .env("ORDO_ORDERS_FAILURE_RATE", rate.to_string())
+            .env("TEMPORAL_NAMESPACE", &temporal.namespace)
+            // A metrics port inherited from the host would clash with the host's and each other's.
+            .env_remove("ORDO_METRICS_ADDR")
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .kill_on_drop(true);
+        if let Some(address) = &temporal.address {
+            command.env("TEMPORAL_ADDRESS", address);
+        }
+        if let Some(dir) = &dir {
+            command.env("ORDO_DATA_DIR", dir);
+        }
+        command.spawn()
+    };
+    Ok(Launcher::new(launch, ledger))
 }
 
 /// Streams orders, printing each workflow id on stdout; the ids and how many were placed.

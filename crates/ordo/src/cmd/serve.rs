@@ -166,6 +166,7 @@ pub(crate) async fn run(temporal: ordo_core::TemporalArgs, args: ServeArgs) -> a
     announce(&listener, &config.users)?;
     let catalogue = release_catalogue(args.release_catalogue.as_deref())?;
     let hooks = args.hooks.client(client.clone(), &args.data_dir).await.context("opening the hooks store")?;
+    let order_workers = super::order::worker_launcher(&temporal, &args.orders_task_queue, Some(&args.data_dir))?;
     let builder = args.http.open_invoke(AppState::builder(&client, config), addr);
     let state = builder
         .with(ProvisionClient::new(client.clone(), args.task_queue))
@@ -174,6 +175,7 @@ pub(crate) async fn run(temporal: ordo_core::TemporalArgs, args: ServeArgs) -> a
         .with(ReleaseClient::new(client, args.release_task_queue))
         .with(catalogue)
         .with(hooks)
+        .with(order_workers)
         .build();
     ordo_api::serve(listener, state, shutdown_signal()).await.context("serving HTTP")?;
     Ok(ExitCode::SUCCESS)

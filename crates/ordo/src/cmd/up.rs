@@ -77,6 +77,8 @@ pub(crate) async fn run(mut temporal: ordo_core::TemporalArgs, args: UpArgs) -> 
     let hooks = args.worker.hosted.hooks.client(client.clone(), &args.worker.data_dir).await?;
     let hosted = &args.worker.hosted;
     let catalogue = super::serve::release_catalogue(hosted.release.release_catalogue.as_deref())?;
+    let order_workers =
+        super::order::worker_launcher(&temporal, &hosted.orders.orders_task_queue, Some(&args.worker.data_dir))?;
     let clients = |builder: ordo_api::AppStateBuilder| {
         Ok(builder
             .with(ProvisionClient::new(client.clone(), &hosted.provision.task_queue))
@@ -84,7 +86,8 @@ pub(crate) async fn run(mut temporal: ordo_core::TemporalArgs, args: UpArgs) -> 
             .with(OrdersClient::new(client.clone(), &hosted.orders.orders_task_queue))
             .with(ReleaseClient::new(client.clone(), hosted.release.release_task_queue.clone()))
             .with(catalogue)
-            .with(hooks))
+            .with(hooks)
+            .with(order_workers))
     };
     let stop_http =
         super::serve::start_in_background(&args.http, client.clone(), &hosted.iac.iac_root, clients).await?;

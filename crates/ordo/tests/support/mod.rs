@@ -189,6 +189,13 @@ impl Env {
         self.wait_for(id, status, |v| v.state.status == status).await
     }
 
+    /// The sim's effects journal of a stack directory (relative to the IaC root): every resource
+    /// operation, with the hash of the plan it came from, as the driver wrote it before acting.
+    pub fn sim_effects(&self, dir: &str) -> Vec<ordo_iac::sim::SimEffect> {
+        let dir = self.root.path().join(dir).canonicalize().unwrap();
+        ordo_iac::sim::effects(&self.data.path().canonicalize().unwrap().join("sim"), &dir).expect("sim effects")
+    }
+
     /// The sim state of a stack directory (relative to the IaC root).
     pub fn sim_state(&self, dir: &str) -> ordo_iac::sim::SimStateSummary {
         let dir = self.root.path().join(dir).canonicalize().unwrap();
