@@ -7,7 +7,8 @@
 //!
 //! Measured, side by side in one run: Ordo at a fixed rate (`--rate`, 200/s by default) for a fixed
 //! count, its p50/p99; then both at the same concurrency for a fixed count each: requests/s and
-//! p50/p99. Every workflow started is counted back from Temporal's visibility (one task queue per
+//! p50/p99, with the Temporal client alone (the same starts without HTTP: the dev server's ceiling
+//! on this machine) as a reference. Every workflow started is counted back from Temporal's visibility (one task queue per
 //! subject, polled by nobody: the workflows only need to start, as the seed's client only starts).
 
 use std::path::PathBuf;
@@ -176,6 +177,23 @@ pub async fn run(config: HooksBenchConfig) -> Result<HooksReport, BenchError> {
         count(&client, &queue_ordo).await?,
     ));
 
+    // The ceiling: the same starts through the Temporal client alone, no HTTP (what the dev server
+    // itself can take on this machine).
+    let queue_direct = queue("direct");
+    eprintln!("hooks: the Temporal client alone, {} starts at {} in flight …", config.requests, config.concurrency);
+    let direct = Arc::new(DirectStart { client: client.clone() });
+    let (latencies, failed, elapsed) = closed_loop(&direct, &queue_direct, config.requests, config.concurrency).await;
+    results.push(phase(
+        "temporal-client-alone",
+        "throughput",
+        config.requests,
+        format!("{} in flight", config.concurrency),
+        &latencies,
+        failed,
+        elapsed,
+        count(&client, &queue_direct).await?,
+    ));
+
     let queue_process = queue("process");
     eprintln!(
         "hooks: a process per request, {} requests at {} in flight …",
@@ -200,7 +218,7 @@ pub async fn run(config: HooksBenchConfig) -> Result<HooksReport, BenchError> {
     drop(client);
     server.stop().await.map_err(|e| BenchError::Process(format!("stopping the dev server: {e:#}")))?;
 
-    let throughput_ratio = results[1].requests_per_sec / results[2].requests_per_sec;
+    let throughput_ratio = results[1].requests_per_sec / results[3].requests_per_sec;
     Ok(HooksReport {
         started_at,
         machine,
@@ -292,6 +310,20 @@ impl Start for Invoke {
             .send()
             .await;
         matches!(sent, Ok(response) if response.status() == reqwest::StatusCode::NO_CONTENT)
+    }
+}
+
+/// The reference ceiling: the spec parsed and started through the Temporal client, no HTTP.
+struct DirectStart {
+    client: temporalio_client::Client,
+}
+
+impl Start for DirectStart {
+    async fn start(&self, task_queue: &str, n: usize) -> bool {
+        match ordo_hooks::spec::WfTemporalSpec::parse(&spec(task_queue, n), "") {
+            Ok(parsed) => ordo_hooks::starter::start(&self.client, &parsed).await.is_ok(),
+            Err(_) => false,
+        }
     }
 }
 

@@ -267,8 +267,9 @@ pub fn hooks_markdown(r: &HooksReport) -> String {
          benchmark's process (HTTP on loopback, bearer token, the spec parsed and started through the shared \
          Temporal client); **process-per-request** is the seed's design: the spec written to a read-only temp file \
          and one process exec'd per request to start it (the Temporal CLI's `workflow start --input-file`, standing \
-         in for the seed's Go `workflowclient`). Workflows are counted back from visibility; nobody polls their \
-         task queues (the seed's client only starts them).\n"
+         in for the seed's Go `workflowclient`); **temporal-client-alone** is the same starts through the Temporal \
+         client without HTTP, the ceiling the dev server sets on this machine. Workflows are counted back from \
+         visibility; nobody polls their task queues (the seed's client only starts them).\n"
     );
     let _ = writeln!(
         md,
