@@ -338,7 +338,7 @@ async fn orders(args: OrdersArgs) -> anyhow::Result<ExitCode> {
         args.kill_every_secs == 0.0 || (0.1..=3_600.0).contains(&args.kill_every_secs),
         "--kill-every-secs must be 0 or in [0.1, 3600]"
     );
-    let chaos = (args.chaos_orders > 0).then(|| ordo_bench::orders::OrdersChaosConfig {
+    let chaos = (args.chaos_orders > 0).then_some(ordo_bench::orders::OrdersChaosConfig {
         orders: args.chaos_orders,
         rate: args.chaos_rate,
         workers: args.chaos_workers as usize,
