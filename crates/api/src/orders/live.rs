@@ -97,7 +97,7 @@ impl Watch for StatsWatch {
     get, path = "/api/orders/{id}/events", tag = "orders",
     params(("id" = String, Path, description = "The workflow id (`<id>--<uuid>`)")),
     responses(
-        (status = 200, description = "`text/event-stream` of `order` events (an OrderView as JSON) and a final `end`", content_type = "text/event-stream", body = String),
+        (status = 200, description = "`text/event-stream` of `order` events (an OrderView as JSON) and a final `end`", content_type = "text/event-stream", body = super::schema::OrdersEventDoc),
         (status = 404, body = ErrorBody),
         (status = 422, body = ErrorBody),
     )
@@ -120,7 +120,7 @@ pub(crate) async fn order_events(
 #[utoipa::path(
     get, path = "/api/orders/stats/events", tag = "orders",
     responses(
-        (status = 200, description = "`text/event-stream` of `stats` events (the /api/orders/stats answer as JSON)", content_type = "text/event-stream", body = String),
+        (status = 200, description = "`text/event-stream` of `stats` events (the /api/orders/stats answer as JSON)", content_type = "text/event-stream", body = super::schema::OrdersEventDoc),
     )
 )]
 pub(crate) async fn stats_events(

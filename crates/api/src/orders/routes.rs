@@ -7,7 +7,7 @@
 use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::header::LOCATION;
 use axum::http::StatusCode;
-use axum::response::IntoResponse;
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use ordo_orders::client::{OrderSummary, MAX_BATCH};
@@ -53,7 +53,7 @@ impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Client {
 }
 
 /// 429 when `client` placed too many orders lately.
-fn limited(client: &Client) -> Option<axum::response::Response> {
+fn limited(client: &Client) -> Option<Response> {
     if super::limit::admit(client.0) {
         return None;
     }
@@ -98,14 +98,26 @@ pub(crate) async fn order_pizza(
     client: Client,
     user: Result<User, ApiError>,
     ApiJson(body): ApiJson<Value>,
-) -> Result<axum::response::Response, ApiError> {
-    let (order, kitchen) = read_order(&body, &user)?;
-    if let Some(refusal) = limited(&client) {
-        return Ok(refusal);
-    }
-    let placed: PizzaOrderStatus = state.domain::<OrdersClient>()?.place(&order, kitchen).await?;
+) -> Result<Response, Response> {
+    let placed = place(&state, &client, &user, &body).await?;
     tracing::info!(workflow_id = %placed.order.id, "order placed");
     Ok(Json(placed).into_response())
+}
+
+/// What both placing routes do: read the order (the `kitchen` knobs only from an admin), take a
+/// token of the client's rate limit (the 429 otherwise), place it.
+async fn place(
+    state: &AppState,
+    client: &Client,
+    user: &Result<User, ApiError>,
+    body: &Value,
+) -> Result<PizzaOrderStatus, Response> {
+    let (order, kitchen) = read_order(body, user).map_err(IntoResponse::into_response)?;
+    if let Some(refusal) = limited(client) {
+        return Err(refusal);
+    }
+    let orders = state.domain::<OrdersClient>().map_err(IntoResponse::into_response)?;
+    orders.place(&order, kitchen).await.map_err(|e| ApiError::from(e).into_response())
 }
 
 /// The seed's status request: `{status, order: {id, …}, runId}`.
@@ -172,12 +184,8 @@ pub(crate) async fn place_order(
     client: Client,
     user: Result<User, ApiError>,
     ApiJson(body): ApiJson<Value>,
-) -> Result<axum::response::Response, ApiError> {
-    let (order, kitchen) = read_order(&body, &user)?;
-    if let Some(refusal) = limited(&client) {
-        return Ok(refusal);
-    }
-    let placed = state.domain::<OrdersClient>()?.place(&order, kitchen).await?;
+) -> Result<Response, Response> {
+    let placed = place(&state, &client, &user, &body).await?;
     let location = format!("/api/orders/{}", placed.order.id);
     Ok((StatusCode::CREATED, [(LOCATION, location)], Json(placed)).into_response())
 }

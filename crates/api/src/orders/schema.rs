@@ -119,3 +119,14 @@ pub(crate) struct OrderStatsDoc {
     /// This API's stream of orders, if one was started.
     stream: Option<super::control::OrderStreamDoc>,
 }
+
+/// One server-sent event of an orders stream, as a client reads it: its name and its data.
+#[derive(ToSchema)]
+#[schema(as = OrdersEvent)]
+pub(crate) struct OrdersEventDoc {
+    /// `order` (data: an OrderView), `stats` (data: the OrderStats answer) or `end` (data: `{}`).
+    #[schema(pattern = "^(order|stats|end)$")]
+    event: String,
+    /// The event's data, JSON text.
+    data: String,
+}
