@@ -473,14 +473,28 @@ async fn reference_worker(temporal: ordo_core::TemporalArgs, args: ReferenceWork
         .transpose()
         .context("ORDO_MAX_CACHED_WORKFLOWS must be a number")?;
     let options = ordo_bench::reference::worker_options(args.kind, &args.task_queue, cache)?;
-    let mut worker = Worker::new(&runtime, client, options).context("creating the worker")?;
-    let shutdown = worker.shutdown_handle();
-    let run = worker.run();
+    let mut worker = Worker::new(&runtime, client.clone(), options).context("creating the worker")?;
+    // The skeleton's locks taken by update have a worker of their own, as Ordo's do.
+    let mut locks = match args.kind {
+        ordo_bench::reference::ReferenceKind::Skeleton => {
+            let options = ordo_bench::reference::lock_worker_options(&args.task_queue, cache)?;
+            Some(Worker::new(&runtime, client, options).context("creating the lock worker")?)
+        }
+        _ => None,
+    };
+    let shutdowns: Vec<_> =
+        std::iter::once(worker.shutdown_handle()).chain(locks.as_ref().map(Worker::shutdown_handle)).collect();
+    let run = async {
+        match locks.as_mut() {
+            Some(locks) => tokio::try_join!(worker.run(), locks.run()).map(|_| ()),
+            None => worker.run().await,
+        }
+    };
     tokio::pin!(run);
     tokio::select! {
         result = &mut run => result.context("worker stopped")?,
         () = shutdown_signal() => {
-            shutdown();
+            shutdowns.iter().for_each(|shutdown| shutdown());
             run.await.context("worker shutdown")?;
         }
     }

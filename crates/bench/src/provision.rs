@@ -751,8 +751,12 @@ impl Bench {
             .map_err(|e| BenchError::temporal("fetching an Ordo history", e))?;
         let lock_events = match lock_type {
             Some(lock_type) => {
-                let lock_id =
-                    self.first_id(&format!("WorkflowType = '{lock_type}' AND TaskQueue = '{task_queue}'")).await?;
+                // Locks of `light-run` runs have a task queue of their own.
+                let lock_queue = ordo_provision::lock::lock_task_queue(task_queue);
+                let query = format!(
+                    "WorkflowType = '{lock_type}' AND (TaskQueue = '{task_queue}' OR TaskQueue = '{lock_queue}')"
+                );
+                let lock_id = self.first_id(&query).await?;
                 self.client
                     .get_workflow_handle::<WorkspaceLockWorkflow>(lock_id)
                     .fetch_history(WorkflowFetchHistoryOptions::default())

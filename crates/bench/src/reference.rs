@@ -112,7 +112,7 @@ impl NoopActivities {
     #[activity(name = "bench_take_lock")]
     pub async fn take_lock(ctx: ActivityContext, requester: String) -> Result<String, ActivityError> {
         let lock_id = format!("bench-lock-{requester}");
-        let task_queue = ctx.info().task_queue.clone();
+        let task_queue = ordo_provision::lock::lock_task_queue(&ctx.info().task_queue);
         let options = temporalio_client::WorkflowUpdateWithStartOptions::new(
             task_queue,
             lock_id.clone(),
@@ -323,5 +323,17 @@ pub fn worker_options(
             .register_workflow::<crate::release::DeploySkeletonWorkflow>()?
             .register_activities(crate::release::SkeletonSteps),
     };
+    Ok(options.register_activities(NoopActivities).build())
+}
+
+/// Worker options for the skeleton's locks taken by update (`light-run`'s shape), on their own
+/// task queue as Ordo's are.
+pub fn lock_worker_options(
+    task_queue: &str,
+    max_cached_workflows: Option<usize>,
+) -> Result<WorkerOptions, temporalio_sdk::WorkflowRegistrationError> {
+    let options = WorkerOptions::new(ordo_provision::lock::lock_task_queue(task_queue))
+        .maybe_max_cached_workflows(max_cached_workflows)
+        .register_workflow::<SkeletonLockWorkflow>()?;
     Ok(options.register_activities(NoopActivities).build())
 }

@@ -117,9 +117,17 @@ fn show(env: &Env, id: &str, extra: &[&str]) -> Vec<(String, Vec<u8>)> {
         for attributes in event.as_object_mut().unwrap().values_mut() {
             if let Some(object) = attributes.as_object_mut() {
                 object.remove("searchAttributes");
+                // Temporal core's own bookkeeping in a marker (a patch's id; a local activity's
+                // sequence, type and times) is plain JSON by design and holds no user data; a
+                // local activity's result (`details.result`) goes through the codec and stays.
+                if let Some(details) = object.get_mut("details").and_then(Value::as_object_mut) {
+                    details.remove("data");
+                    details.remove("patch_data");
+                }
             }
         }
     }
+
     let mut payloads = Vec::new();
     payloads_in(&history, &mut payloads);
     payloads

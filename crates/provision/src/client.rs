@@ -20,6 +20,7 @@ use temporalio_common::protos::temporal::api::history::v1::history_event::Attrib
 use temporalio_common::protos::temporal::api::workflowservice::v1::ResetWorkflowExecutionRequest;
 use temporalio_common::search_attributes::SearchAttributes;
 
+use crate::lock::GIVE_BACK_ACTIVITY;
 use crate::model::{
     ApplyDecision, ExtendTtl, ProvisionRequest, ProvisionResult, ProvisionState, Refusal, RefusalKind, RequestError,
     PROVISION_WORKFLOW,
@@ -331,11 +332,18 @@ impl ProvisionClient {
             })?;
         // Past the reset point the run gave its workspace back (it applied, or ended): the lock
         // is not reset with it, so a reset run would plan and apply without holding it.
+        // By signal, or (`light-run`) by the local activity whose marker names it.
         let released = events.iter().any(|e| {
             e.event_id > reset_to
-                && matches!(&e.attributes,
-                    Some(Attributes::SignalExternalWorkflowExecutionInitiatedEventAttributes(a))
-                        if a.signal_name == "release_workspace")
+                && match &e.attributes {
+                    Some(Attributes::SignalExternalWorkflowExecutionInitiatedEventAttributes(a)) => {
+                        a.signal_name == "release_workspace"
+                    }
+                    Some(Attributes::MarkerRecordedEventAttributes(m)) => m.details.get("data").is_some_and(|d| {
+                        d.payloads.iter().any(|p| String::from_utf8_lossy(&p.data).contains(GIVE_BACK_ACTIVITY))
+                    }),
+                    _ => false,
+                }
         });
         if released {
             let message = "the run has already given its workspace back (it applied or ended); \

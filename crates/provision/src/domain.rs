@@ -102,7 +102,12 @@ impl Domain for ProvisionDomain {
             .register_activities(ProvisionActivities::new(self.config.clone()))
             .register_activities(LockActivities::new(self.config.iac_root.clone()))
             .build();
-        Ok(vec![options])
+        // The workspace locks of `light-run` runs, on their own worker (see `lock_task_queue`).
+        let locks = WorkerOptions::new(crate::lock::lock_task_queue(&self.task_queue))
+            .register_workflow::<WorkspaceLockWorkflow>()?
+            .register_activities(LockActivities::new(self.config.iac_root.clone()))
+            .build();
+        Ok(vec![options, locks])
     }
 
     fn gauges(&self, client: Client, meter: Arc<dyn CoreMeter>, every: Duration) -> Option<BoxFuture<'static, ()>> {

@@ -316,6 +316,18 @@ pub(crate) async fn release<W>(ctx: &WorkflowContext<W>, lock_id: &str) {
         .await;
 }
 
+/// The task queue of the workspace locks of runs on `run_queue` (`light-run`). Locks get a worker
+/// of their own: a run's workflow task waits for its local activity, which waits for the lock's
+/// workflow task; on one worker, a burst of runs could hold every workflow-task slot while their
+/// locks wait for one.
+pub fn lock_task_queue(run_queue: &str) -> String {
+    format!("{run_queue}-workspace-locks")
+}
+
+/// Activity type of giving a workspace back (its local-activity marker names it; a reset looks
+/// for it).
+pub const GIVE_BACK_ACTIVITY: &str = "give_back_workspace_lock";
+
 /// Start-to-close timeout of the lock's local activities.
 const LOCK_STEP_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -381,7 +393,7 @@ impl LockActivities {
         let info = ctx.info();
         let requester = info.workflow_id.clone().unwrap_or_default();
         let options = temporalio_client::WorkflowUpdateWithStartOptions::new(
-            info.task_queue.clone(),
+            lock_task_queue(&info.task_queue),
             lock_id.clone(),
             temporalio_client::WorkflowIdConflictPolicy::UseExisting,
         )

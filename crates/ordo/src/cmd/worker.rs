@@ -34,8 +34,9 @@ pub(crate) struct WorkerArgs {
     pub(crate) domain_metrics_interval: u64,
     /// How many workflows each worker keeps in memory between tasks (the SDK's sticky cache; an
     /// evicted run replays its history on its next task). Lower it to trade CPU for memory when
-    /// many runs are parked waiting for approval.
-    #[arg(long, env = "ORDO_MAX_CACHED_WORKFLOWS", default_value_t = 1000, value_parser = clap::value_parser!(u64).range(0..=1_000_000))]
+    /// many runs are parked waiting for approval. At least 1: a run takes its workspace lock in a
+    /// local activity, which Temporal core cannot finish for a workflow it keeps no cache of.
+    #[arg(long, env = "ORDO_MAX_CACHED_WORKFLOWS", default_value_t = 1000, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
     pub(crate) max_cached_workflows: u64,
     /// Never register missing search attributes: refuse to start and print the command that
     /// registers them (for namespaces where workers must not change the schema).
