@@ -122,7 +122,7 @@ fn show(env: &Env, id: &str, extra: &[&str]) -> Vec<(String, Vec<u8>)> {
                 // local activity's result (`details.result`) goes through the codec and stays.
                 if let Some(details) = object.get_mut("details").and_then(Value::as_object_mut) {
                     details.remove("data");
-                    details.remove("patch_data");
+                    details.remove("patch-data");
                 }
             }
         }

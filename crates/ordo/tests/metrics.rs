@@ -152,15 +152,18 @@ const FAILURE_ONLY: &[&str] = &[
 ];
 
 /// A worker with a one-workflow cache (`--max-cached-workflows 1`, the least it takes: a run takes
-/// its lock in a local activity) evicts the run whenever its workspace lock needs the cache, so
-/// the run rebuilds from history; it still completes, and the domain series count its policy
-/// check and its approval wait once, not once per replay.
+/// its lock in a local activity) evicts a run parked at its approval gate when another run needs
+/// the cache, so the parked run rebuilds from history when approved; it still completes, and the
+/// domain series count its policy check and its approval wait once, not once per replay.
 #[tokio::test]
 async fn with_a_one_workflow_cache_runs_replay_and_each_event_counts_once() {
     let env = Env::without_worker().await;
     let (port, _worker) = metrics_worker(&env, &["--max-cached-workflows", "1"]);
     let id = env.client.start(&env.scenario("human_in_the_loop_signal"), false).await.unwrap();
     env.wait_status(&id, status::AWAITING_APPROVAL).await;
+    // Another run needs the one cached place: the waiting run is evicted, and replays on approval.
+    let other = env.client.start(&env.scenario("advanced_visibility"), false).await.unwrap();
+    assert_eq!(env.client.result(&other).await.unwrap().status, status::APPLIED);
     let approve = ApplyDecision { is_approved: true, reason: Some("no cache".into()), ..Default::default() };
     env.client.decide(&id, approve, true).await.unwrap();
     assert_eq!(env.client.result(&id).await.unwrap().status, status::APPLIED);
