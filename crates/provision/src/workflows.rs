@@ -689,7 +689,7 @@ async fn take_workspace<W: HoldsWorkspace + HasState>(
     request: &ProvisionRequest,
     sa: bool,
 ) -> WorkflowResult<String> {
-    if ctx.state_mut(|s| s.published_mut().is_none()) {
+    if !ctx.state(HasState::light) {
         return lock::acquire(ctx, request, step_options(request, 0)).await;
     }
     let ticket = lock::take(ctx, &request.directory, retry(request, 0)).await?;
@@ -702,7 +702,7 @@ async fn take_workspace<W: HoldsWorkspace + HasState>(
 
 /// Gives the workspace back: `light-run` from a local activity, older runs by signal.
 async fn give_back_workspace<W: HasState>(ctx: &WorkflowContext<W>, lock_id: &str) {
-    if ctx.state_mut(|s| s.published_mut().is_some()) {
+    if ctx.state(HasState::light) {
         lock::give_back(ctx, lock_id).await;
     } else {
         lock::release(ctx, lock_id).await;
@@ -812,6 +812,10 @@ fn apply_options(request: &ProvisionRequest) -> ActivityOptions {
 /// Workflows whose state carries a [`ProvisionState`].
 trait HasState: 'static {
     fn state_mut(&mut self) -> &mut ProvisionState;
+    /// The run follows `light-run`.
+    fn light(&self) -> bool {
+        false
+    }
     /// The status last written to `provisionStatus`, for runs that write it only where they wait
     /// (`light-run`); `None` for runs that write every status as it is set.
     fn published_mut(&mut self) -> Option<&mut Option<String>> {
@@ -822,6 +826,9 @@ trait HasState: 'static {
 impl HasState for ProvisionInfraWorkflow {
     fn state_mut(&mut self) -> &mut ProvisionState {
         &mut self.state
+    }
+    fn light(&self) -> bool {
+        self.light
     }
     fn published_mut(&mut self) -> Option<&mut Option<String>> {
         self.light.then_some(&mut self.published)
