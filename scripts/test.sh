@@ -1,19 +1,57 @@
 #!/usr/bin/env bash
-# Runs the whole test suite. Every test binary runs even when an earlier one fails (--no-fail-fast);
-# the run closes with one summary line over all of them ("N passed, N failed, N skipped in B test
-# binaries"), the binaries that failed, and any process the run left behind (a dev server, an
-# `ordo worker`, …), which fails the run too. Exits non-zero when anything failed.
+# Runs the whole test suite. Builds every test target once (`cargo test --workspace --all-targets
+# --no-run`), then runs each test binary from its package's directory, as cargo would, but under a
+# time limit of its own (ORDO_TEST_BINARY_LIMIT, 20 minutes by default): a test that hangs fails its
+# binary ("timed out") instead of holding the whole run until CI gives up. Every binary runs even
+# when an earlier one fails; the run closes with one summary line over all of them ("N passed, N
+# failed, N skipped in B test binaries"), the binaries that failed, and any process the run left
+# behind (a dev server, an `ordo worker`, …), which fails the run too. Exits non-zero when anything
+# failed. Arguments are passed to every test binary (a name filter, `--nocapture`, …).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 started=$SECONDS
+limit=${ORDO_TEST_BINARY_LIMIT:-20m}
 log=$(mktemp)
-trap 'rm -f "$log"' EXIT
+binaries=$(mktemp)
+trap 'rm -f "$log" "$binaries"' EXIT
 
 # Every process the tests start inherits this mark, so what outlives the run is told apart from
 # other people's servers and workers on the same machine.
 export ORDO_TEST_RUN="$$-$RANDOM$RANDOM"
 mark="ORDO_TEST_RUN=$ORDO_TEST_RUN"
-cargo test --workspace --all-targets --no-fail-fast "$@" -- --test-threads=2 2>&1 | tee "$log"
+
+# One line per test binary: executable, package directory, package name, and what cargo would call
+# it ("unittests src/lib.rs", "tests/api.rs").
+cargo test --workspace --all-targets --no-run --message-format=json-render-diagnostics \
+    | jq -r 'select(.reason == "compiler-artifact" and .profile.test and .executable != null)
+             | (.manifest_path | rtrimstr("/Cargo.toml")) as $dir
+             | (.package_id | split("#")) as $id
+             | [.executable, $dir,
+                (if ($id[1] | contains("@")) then ($id[1] | split("@")[0]) else ($id[0] | split("/")[-1]) end),
+                (if .target.kind[0] == "test" then "" else "unittests " end) + (.target.src_path | ltrimstr($dir + "/"))]
+             | @tsv' \
+    > "$binaries"
+status=${PIPESTATUS[0]}
+if [ "$status" -ne 0 ]; then
+    echo "the test targets did not build (see above)"
+    exit "$status"
+fi
+
+run_binaries() {
+    local exe dir package source code failed=0
+    while IFS=$'\t' read -r exe dir package source; do
+        echo "     Running $source (${exe#"$PWD"/})"
+        (cd "$dir" && CARGO_MANIFEST_DIR="$dir" CARGO_PKG_NAME="$package" \
+            timeout --kill-after=30s "$limit" "$exe" --test-threads=2 "$@" </dev/null)
+        code=$?
+        if [ "$code" -eq 124 ] || [ "$code" -eq 137 ]; then
+            echo "timed out: ${exe##*/} ran longer than $limit and was stopped (its tests still running are named above)"
+        fi
+        [ "$code" -ne 0 ] && failed=1
+    done < "$binaries"
+    return "$failed"
+}
+run_binaries "$@" 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
 unset ORDO_TEST_RUN
 
