@@ -6,7 +6,7 @@ use temporalio_client::{
     Client, WorkflowGetResultOptions, WorkflowListOptions, WorkflowQueryOptions, WorkflowStartOptions,
 };
 
-use crate::intent::DigRef;
+use crate::intent::{DigRef, HookType};
 use crate::model::{
     lifecycle_id_prefix, lifecycle_workflow_id, HookCall, LifecycleAction, LifecycleRequest, LifecycleState,
 };
@@ -65,11 +65,8 @@ impl HooksClient {
     /// Starts `action` on `dig`: its pre and post hooks are read from the store now, in creation
     /// order, so the workflow's history says exactly which intents it ran.
     pub async fn start_action(&self, dig: &DigRef, action: LifecycleAction) -> anyhow::Result<ActionStarted> {
-        let calls = |intents: Vec<crate::intent::HookIntent>| {
-            intents.iter().map(HookCall::from_intent).collect::<Result<Vec<_>, _>>()
-        };
-        let pre = calls(self.store.list_intents(dig, Some(action.pre_hook())).await?)?;
-        let post = calls(self.store.list_intents(dig, Some(action.post_hook())).await?)?;
+        let pre = self.calls(dig, action.pre_hook()).await?;
+        let post = self.calls(dig, action.post_hook()).await?;
         // EMCO's app context ids are decimal numbers.
         let app_context_id = (uuid::Uuid::new_v4().as_u128() % 10u128.pow(19)).to_string();
         let workflow_id = lifecycle_workflow_id(dig, action, &app_context_id);
@@ -90,6 +87,19 @@ impl HooksClient {
             )
             .await?;
         Ok(ActionStarted { workflow_id, run_id: handle.run_id().unwrap_or_default().to_owned(), app_context_id })
+    }
+
+    /// The hooks of `hook_type` on `dig`, in creation order, each with the workers registered on
+    /// its intent (checked for readiness before it starts).
+    async fn calls(&self, dig: &DigRef, hook_type: HookType) -> anyhow::Result<Vec<HookCall>> {
+        let mut calls = Vec::new();
+        for intent in self.store.list_intents(dig, Some(hook_type)).await? {
+            let mut call = HookCall::from_intent(&intent)?;
+            let workers = self.store.list_workers(dig, intent.name()).await?;
+            call.workers = workers.iter().map(|w| w.check(&call.spec.start.task_queue)).collect();
+            calls.push(call);
+        }
+        Ok(calls)
     }
 
     /// Runs `action` on `dig` to its end.
