@@ -25,12 +25,12 @@ use temporalio_sdk::{
 
 use crate::activities::HookActivities;
 use crate::intent::MAX_BLOCKING_TIMEOUT;
-use crate::workers::MAX_START_TO_CLOSE_MS;
 use crate::model::{
     ApplyActionRequest, AwaitHookRequest, HookCall, HookOutcome, HookRecord, LifecycleOutcome, LifecycleRequest,
     LifecycleState, StartHookRequest, StartHookResult, WorkerCheck, EMCO_PARAMS, MAX_HOOKS,
 };
 use crate::spec::with_activity_params;
+use crate::workers::MAX_START_TO_CLOSE_MS;
 
 /// Patch marker of the worker readiness checks before a hook starts.
 const WORKER_READINESS_PATCH: &str = "worker-readiness";

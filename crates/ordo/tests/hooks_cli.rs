@@ -206,13 +206,16 @@ async fn the_hook_cli_manages_workers_and_their_readiness() {
     let intent = write(&env, "intent.json", &intent);
     ok(env.ordo(&["hook", "intents", "create", &intent]).args(DIG).output().unwrap());
     // Judged on `spec.taskQueue`, the queue the hosted worker polls…
-    let ready = write(&env, "ready.json", &serde_json::json!({"metadata": {"name": "w-ready"}, "spec": {"taskQueue": queue}}));
+    let ready =
+        write(&env, "ready.json", &serde_json::json!({"metadata": {"name": "w-ready"}, "spec": {"taskQueue": queue}}));
     // … and, without one, on the hook's queue, which nobody polls.
-    let idle =
-        write(&env, "idle.json", &serde_json::json!({"metadata": {"name": "w-idle"}, "spec": {"startToCloseTimeout": 300}}));
-    let workers = |args: &[&str]| {
-        env.ordo(&["hook", "workers"]).args(args).args(["--intent", "pre"]).args(DIG).output().unwrap()
-    };
+    let idle = write(
+        &env,
+        "idle.json",
+        &serde_json::json!({"metadata": {"name": "w-idle"}, "spec": {"startToCloseTimeout": 300}}),
+    );
+    let workers =
+        |args: &[&str]| env.ordo(&["hook", "workers"]).args(args).args(["--intent", "pre"]).args(DIG).output().unwrap();
 
     ok(workers(&["create", &ready]));
     ok(workers(&["create", &idle]));
@@ -240,7 +243,8 @@ async fn the_hook_cli_manages_workers_and_their_readiness() {
     assert!(refused(no_intent).contains("intent \"nope\" not found"));
 
     // Bad input, refused before anything is stored or asked.
-    let bad = write(&env, "bad.json", &serde_json::json!({"metadata": {"name": "w"}, "spec": {"startToCloseTimeout": 0}}));
+    let bad =
+        write(&env, "bad.json", &serde_json::json!({"metadata": {"name": "w"}, "spec": {"startToCloseTimeout": 0}}));
     assert!(refused(workers(&["create", &bad])).contains("spec.startToCloseTimeout"));
     assert!(refused(workers(&["status", "w-ready", "--max-wait-ms", "0"])).contains("--max-wait-ms"));
     let bad_intent = env.ordo(&["hook", "workers", "list", "--intent", "a b"]).args(DIG).output().unwrap();

@@ -135,7 +135,11 @@ pub(crate) async fn run(temporal: &ordo_core::TemporalArgs, command: WorkersComm
             if status.ready {
                 return Ok(ExitCode::SUCCESS);
             }
-            eprintln!("{} is not ready: task queue {:?} has no live poller", worker_name(&on, &name), status.task_queue);
+            eprintln!(
+                "{} is not ready: task queue {:?} has no live poller",
+                worker_name(&on, &name),
+                status.task_queue
+            );
             Ok(ExitCode::from(4))
         }
     }

@@ -55,9 +55,11 @@ impl WorkflowArgs {
     /// `--workflow-id`, else the intent's fixed id; an error naming the flag when neither is set.
     fn workflow_id(&self, intent: &WorkflowIntent) -> anyhow::Result<String> {
         let fixed = intent.temporal()?.start.id.filter(|id| !id.is_empty());
-        Ok(self.workflow_id.clone().or(fixed).ok_or_else(|| {
-            RequestError::new("--workflow-id", "is required: the intent has no fixed workflow id")
-        })?)
+        Ok(self
+            .workflow_id
+            .clone()
+            .or(fixed)
+            .ok_or_else(|| RequestError::new("--workflow-id", "is required: the intent has no fixed workflow id"))?)
     }
 }
 
@@ -232,8 +234,13 @@ pub(crate) async fn run(
             at_most("--detail", &details)?;
             intent.parse()?;
             let workflow_id = workflow.workflow_id(&intent.read(&open(&store).await?).await?)?;
-            let request =
-                CancelRequest { workflow_id: Some(workflow_id.clone()), run_id: workflow.run_id, terminate, reason, details };
+            let request = CancelRequest {
+                workflow_id: Some(workflow_id.clone()),
+                run_id: workflow.run_id,
+                terminate,
+                reason,
+                details,
+            };
             let client = ordo_core::connect(temporal).await?;
             control::cancel(&client, &workflow_id, &request)
                 .await
