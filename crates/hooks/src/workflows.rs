@@ -1,8 +1,9 @@
 //! `HookLifecycle`: one lifecycle action on a DIG. Orchestration only.
 //!
-//! 1. The pre hooks, in order: the workers registered on the hook's intent must be ready first
-//!    (`CheckWorkerReady`: their task queue has a live poller, retried by Temporal until each
-//!    worker's `startToCloseTimeout`; patch `worker-readiness`); then each hook's spec gets
+//! 1. The pre hooks, in order: the workers the hook needs (registered on its intent, or on another
+//!    intent of the DIG for its task queue) must be ready first (`CheckWorkerReady`: their task
+//!    queue has a live poller, retried by Temporal until each worker's `startToCloseTimeout`;
+//!    patch `worker-readiness`); then each hook's spec gets
 //!    `activityParams.emco` filled in and its workflow is started (`StartHook`); a blocking hook
 //!    is then awaited (`AwaitHook`) until its `hookBlockingTimeout`. A worker not ready in time, or
 //!    a hook that cannot be started, fails or times out fails the action with a reason naming it;

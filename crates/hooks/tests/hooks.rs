@@ -356,6 +356,28 @@ async fn a_hook_whose_worker_never_polls_fails_the_action_naming_it() {
     assert!(!state.action_applied);
 }
 
+/// A worker registered on another intent of the DIG that serves the same task queue is checked
+/// too: readiness is the task queue's, whichever intent the worker was registered on.
+#[tokio::test]
+async fn a_worker_of_another_intent_on_the_hooks_queue_is_checked() {
+    let l = lifecycle().await;
+    let dig = dig();
+    let idle = support::task_queue("idle");
+    // Non-blocking: without the check, it would start (nobody needs to poll for that) and the
+    // action would succeed.
+    l.add(&dig, probe_intent("pre-a", "pre-install", &idle, false, "30s", "ok")).await;
+    l.add(&dig, probe_intent("post-b", "post-termination", &idle, false, "30s", "ok")).await;
+    add_worker(&l, &dig, "post-b", "idle-worker", None, 300).await;
+    let client = l.hooks.temporal().clone();
+    let state = support::with_workers(&client, l.workers, l.hooks.run_action(&dig, LifecycleAction::Instantiate))
+        .await
+        .unwrap();
+    let Some(LifecycleOutcome::Failed { reason }) = &state.outcome else { panic!("{state:?}") };
+    assert!(reason.contains("pre-install hook \"pre-a\" failed"), "{reason}");
+    assert!(reason.contains(&format!("worker \"idle-worker\" (task queue {idle:?})")), "{reason}");
+    assert_eq!(state.hooks[0].workflow_id, None);
+}
+
 /// A hook whose id is taken under error-when-already-started is not started, and the action fails
 /// naming it.
 #[tokio::test]
