@@ -3,12 +3,11 @@
 //! 1. The pre hooks, in order: the workers the hook needs (registered on its intent, or on another
 //!    intent of the DIG for its task queue) must be ready first (`CheckWorkerReady`: their task
 //!    queue has a live poller, retried by Temporal until each worker's `startToCloseTimeout`;
-//!    patch `worker-readiness`); then each hook's spec gets
-//!    `activityParams.emco` filled in and its workflow is started (`StartHook`); a blocking hook
-//!    is then awaited (`AwaitHook`) until its `hookBlockingTimeout`. A worker not ready in time, or
-//!    a hook that cannot be started, fails or times out fails the action with a reason naming it;
-//!    nothing after it runs (as the seed's TAC, which failed the lifecycle call when an invoke
-//!    failed).
+//!    patch `worker-readiness`); then each hook's spec gets `activityParams.emco` filled in and
+//!    its workflow is started (`StartHook`); a blocking hook is then awaited (`AwaitHook`) until
+//!    its `hookBlockingTimeout`. A worker not ready in time, or a hook that cannot be started,
+//!    fails or times out fails the action with a reason naming it; nothing after it runs (as the
+//!    seed's TAC, which failed the lifecycle call when an invoke failed).
 //! 2. The action (`ApplyLifecycleAction`).
 //! 3. The post hooks, the same way.
 //!
@@ -128,7 +127,7 @@ async fn run_hook(
         run_id: None,
         outcome: HookOutcome::Started,
     };
-    // Workers registered on the intent must be ready before its workflow is started (patch
+    // The workers the hook needs must be ready before its workflow is started (patch
     // `worker-readiness`; lifecycles recorded before it replay without the checks).
     if !hook.workers.is_empty() && ctx.patched(WORKER_READINESS_PATCH) {
         for worker in &hook.workers {

@@ -189,6 +189,7 @@ pub(super) async fn worker_status(
     let dig = dig(&(project, app, version, d))?;
     let hooks = state.domain::<HooksClient>()?;
     let worker = hooks.store().get_worker(&dig, &intent, &name).await.map_err(store_error(WORKER))?;
+    // The hook's task queue is only read when the worker names none.
     let hook_queue = match &worker.spec.task_queue {
         Some(_) => String::new(),
         None => {
