@@ -23,6 +23,7 @@ lint:
 record-histories: setup
 	$(CARGO) test -p ordo --test record_histories -- --ignored --nocapture
 	$(CARGO) test -p ordo --test application -- --ignored record --nocapture
+	$(CARGO) test -p ordo-hooks --test hooks -- --ignored record_lifecycle_histories  # writes only missing files
 
 # Benchmarks on a release build (about 20 minutes on 2 cores): Ordo against the skeleton, trivial and
 # Python references, shared and pinned, 1,000 parked runs; then the chaos suite at its large size; then a

@@ -15,9 +15,11 @@ use tokio::sync::OnceCell;
 
 use crate::model::{
     ApplyActionRequest, ApplyActionResult, AwaitHookRequest, HookOutcome, StartHookRequest, StartHookResult,
+    WorkerCheck,
 };
 use crate::starter::{self, StartError};
 use crate::store::{DigState, Store};
+use crate::workers;
 
 /// Where the store is: opened on first use, so building a worker needs no database round trip.
 #[derive(Debug)]
@@ -56,6 +58,9 @@ impl HookActivities {
         Self { store }
     }
 }
+
+/// The failure type of a readiness check that found no poller (retried until the worker's timeout).
+pub const WORKER_NOT_READY: &str = "WorkerNotReady";
 
 fn retryable(message: String) -> ActivityError {
     ApplicationFailure::builder(message).type_name("HookActivityFailed".to_owned()).build().into()
@@ -129,6 +134,28 @@ impl HookActivities {
             }
             Ok(Err(other)) => return Err(retryable(format!("waiting for {}: {other}", request.workflow_id))),
         })
+    }
+
+    /// Whether the worker is ready now: its task queue has a live poller. Not ready is a retryable
+    /// failure, so Temporal asks again (the retry policy's back-off) until the worker's timeout,
+    /// the activity's schedule-to-close.
+    #[activity(name = "CheckWorkerReady")]
+    #[tracing::instrument(skip_all, fields(worker = %request.name, task_queue = %request.task_queue))]
+    pub async fn check_worker_ready(
+        self: Arc<Self>,
+        ctx: ActivityContext,
+        request: WorkerCheck,
+    ) -> Result<(), ActivityError> {
+        let ready = workers::has_pollers(&ctx.client(), &request.task_queue)
+            .await
+            .map_err(|e| retryable(format!("describing task queue {}: {e:#}", request.task_queue)))?;
+        if ready {
+            return Ok(());
+        }
+        Err(ApplicationFailure::builder(format!("task queue {} has no live poller", request.task_queue))
+            .type_name(WORKER_NOT_READY.to_owned())
+            .build()
+            .into())
     }
 
     /// Applies the action: records the state it leaves the DIG in (Ordo has no EMCO orchestrator

@@ -9,9 +9,21 @@ use temporalio_client::{
 use crate::intent::DigRef;
 use crate::model::{
     lifecycle_id_prefix, lifecycle_workflow_id, HookCall, LifecycleAction, LifecycleRequest, LifecycleState,
+    WorkerCheck,
 };
 use crate::store::Store;
 use crate::workflows::HookLifecycleWorkflow;
+
+/// The workers `call` needs ready, from the DIG's `(intent, worker)` pairs: those registered on its
+/// intent, and those of the DIG's other intents that serve its task queue (readiness is the
+/// queue's).
+fn needed(workers: &[(String, WorkerCheck)], call: &HookCall) -> Vec<WorkerCheck> {
+    workers
+        .iter()
+        .filter(|(intent, w)| *intent == call.intent || w.task_queue == call.spec.start.task_queue)
+        .map(|(_, w)| w.clone())
+        .collect()
+}
 
 /// A lifecycle action just started.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -63,13 +75,27 @@ impl HooksClient {
     }
 
     /// Starts `action` on `dig`: its pre and post hooks are read from the store now, in creation
-    /// order, so the workflow's history says exactly which intents it ran.
+    /// order, each with the workers it needs ready, so the workflow's history says exactly which
+    /// intents it ran and which workers it checked.
     pub async fn start_action(&self, dig: &DigRef, action: LifecycleAction) -> anyhow::Result<ActionStarted> {
-        let calls = |intents: Vec<crate::intent::HookIntent>| {
-            intents.iter().map(HookCall::from_intent).collect::<Result<Vec<_>, _>>()
+        let intents = self.store.list_intents(dig, None).await?;
+        let mut workers = Vec::new();
+        for intent in &intents {
+            let queue = intent.temporal()?.start.task_queue;
+            for worker in self.store.list_workers(dig, intent.name()).await? {
+                workers.push((intent.name().to_owned(), worker.check(&queue)));
+            }
+        }
+        let calls = |hook_type| -> anyhow::Result<Vec<HookCall>> {
+            let mut calls = Vec::new();
+            for intent in intents.iter().filter(|i| i.spec.hook_type == hook_type) {
+                let mut call = HookCall::from_intent(intent)?;
+                call.workers = needed(&workers, &call);
+                calls.push(call);
+            }
+            Ok(calls)
         };
-        let pre = calls(self.store.list_intents(dig, Some(action.pre_hook())).await?)?;
-        let post = calls(self.store.list_intents(dig, Some(action.post_hook())).await?)?;
+        let (pre, post) = (calls(action.pre_hook())?, calls(action.post_hook())?);
         // EMCO's app context ids are decimal numbers.
         let app_context_id = (uuid::Uuid::new_v4().as_u128() % 10u128.pow(19)).to_string();
         let workflow_id = lifecycle_workflow_id(dig, action, &app_context_id);

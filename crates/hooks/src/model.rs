@@ -86,6 +86,21 @@ pub struct HookCall {
     pub blocking_timeout: Duration,
     /// What to start.
     pub spec: WfTemporalSpec,
+    /// The workers (TAC's `workers` of the intent) that must be ready before the hook starts.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub workers: Vec<WorkerCheck>,
+}
+
+/// A worker a hook needs: ready once its task queue has a live poller, awaited until its timeout.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WorkerCheck {
+    /// The worker intent's name.
+    pub name: String,
+    /// The task queue whose pollers make it ready.
+    pub task_queue: String,
+    /// How long readiness is awaited (its `startToCloseTimeout`), in milliseconds.
+    pub timeout_ms: u64,
 }
 
 impl HookCall {
@@ -97,6 +112,7 @@ impl HookCall {
             blocking: intent.spec.hook_blocking,
             blocking_timeout: intent.blocking_timeout(),
             spec: intent.temporal()?,
+            workers: Vec::new(),
         })
     }
 }

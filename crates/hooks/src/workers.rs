@@ -17,6 +17,7 @@ use temporalio_common::protos::temporal::api::taskqueue::v1::TaskQueue;
 use temporalio_common::protos::temporal::api::workflowservice::v1::DescribeTaskQueueRequest;
 
 use crate::intent::{check_name, Metadata, MAX_TEXT};
+use crate::model::WorkerCheck;
 
 /// `startToCloseTimeout` when none is given (the seed's default, in ms).
 pub const DEFAULT_START_TO_CLOSE_MS: u64 = 1_000_000;
@@ -104,6 +105,22 @@ impl WorkerIntent {
     pub fn name(&self) -> &str {
         &self.metadata.name
     }
+
+    /// The task queue whose pollers make this worker ready: its `spec.taskQueue`, else its hook's
+    /// (`hook_queue`).
+    pub fn task_queue_or<'a>(&'a self, hook_queue: &'a str) -> &'a str {
+        self.spec.task_queue.as_deref().unwrap_or(hook_queue)
+    }
+
+    /// What the lifecycle checks before starting the hook this worker serves (whose task queue is
+    /// `hook_queue`).
+    pub fn check(&self, hook_queue: &str) -> WorkerCheck {
+        WorkerCheck {
+            name: self.name().to_owned(),
+            task_queue: self.task_queue_or(hook_queue).to_owned(),
+            timeout_ms: self.spec.start_to_close_timeout,
+        }
+    }
 }
 
 /// Whether `task_queue` has a live workflow poller now.
@@ -131,6 +148,39 @@ pub async fn wait_ready(client: &Client, task_queue: &str, timeout: Duration, ev
         }
         tokio::time::sleep(every).await;
     }
+}
+
+/// How often [`readiness`] checks while it waits.
+pub const READY_EVERY: Duration = Duration::from_millis(200);
+
+/// A worker's readiness as the API and the CLI report it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Readiness {
+    /// The worker intent.
+    pub name: String,
+    /// The task queue checked: the worker's `spec.taskQueue`, else its hook's.
+    pub task_queue: String,
+    /// Whether the task queue had a live poller within the wait.
+    pub ready: bool,
+    /// The longest the check waited, in ms (its `startToCloseTimeout`, at most the caller's
+    /// `max_wait`).
+    pub wait_ms: u64,
+}
+
+/// Waits for `worker` (serving a hook on `hook_queue`) to be ready, at most its
+/// `startToCloseTimeout` and `max_wait`.
+pub async fn readiness(
+    client: &Client,
+    worker: &WorkerIntent,
+    hook_queue: &str,
+    max_wait: Duration,
+) -> anyhow::Result<Readiness> {
+    let task_queue = worker.task_queue_or(hook_queue).to_owned();
+    let wait = Duration::from_millis(worker.spec.start_to_close_timeout).min(max_wait);
+    let ready = wait_ready(client, &task_queue, wait, READY_EVERY).await?;
+    let wait_ms = u64::try_from(wait.as_millis()).unwrap_or(u64::MAX);
+    Ok(Readiness { name: worker.name().to_owned(), task_queue, ready, wait_ms })
 }
 
 #[cfg(test)]

@@ -1,10 +1,13 @@
 //! `HookLifecycle`: one lifecycle action on a DIG. Orchestration only.
 //!
-//! 1. The pre hooks, in order: each hook's spec gets `activityParams.emco` filled in and its
-//!    workflow is started (`StartHook`); a blocking hook is then awaited (`AwaitHook`) until its
-//!    `hookBlockingTimeout`. A hook that cannot be started, fails or times out fails the action
-//!    with a reason naming it; nothing after it runs (as the seed's TAC, which failed the
-//!    lifecycle call when an invoke failed).
+//! 1. The pre hooks, in order: the workers the hook needs (registered on its intent, or on another
+//!    intent of the DIG for its task queue) must be ready first (`CheckWorkerReady`: their task
+//!    queue has a live poller, retried by Temporal until each worker's `startToCloseTimeout`;
+//!    patch `worker-readiness`); then each hook's spec gets `activityParams.emco` filled in and
+//!    its workflow is started (`StartHook`); a blocking hook is then awaited (`AwaitHook`) until
+//!    its `hookBlockingTimeout`. A worker not ready in time, or a hook that cannot be started,
+//!    fails or times out fails the action with a reason naming it; nothing after it runs (as the
+//!    seed's TAC, which failed the lifecycle call when an invoke failed).
 //! 2. The action (`ApplyLifecycleAction`).
 //! 3. The post hooks, the same way.
 //!
@@ -16,15 +19,24 @@ use std::time::Duration;
 
 use temporalio_common::RetryPolicy;
 use temporalio_macros::{workflow, workflow_methods};
-use temporalio_sdk::{ActivityOptions, ApplicationFailure, WorkflowContext, WorkflowContextView, WorkflowResult};
+use temporalio_sdk::{
+    ActivityCloseTimeouts, ActivityOptions, ApplicationFailure, WorkflowContext, WorkflowContextView, WorkflowResult,
+};
 
 use crate::activities::HookActivities;
 use crate::intent::MAX_BLOCKING_TIMEOUT;
 use crate::model::{
     ApplyActionRequest, AwaitHookRequest, HookCall, HookOutcome, HookRecord, LifecycleOutcome, LifecycleRequest,
-    LifecycleState, StartHookRequest, StartHookResult, EMCO_PARAMS, MAX_HOOKS,
+    LifecycleState, StartHookRequest, StartHookResult, WorkerCheck, EMCO_PARAMS, MAX_HOOKS,
 };
 use crate::spec::with_activity_params;
+use crate::workers::MAX_START_TO_CLOSE_MS;
+
+/// Patch marker of the worker readiness checks before a hook starts.
+const WORKER_READINESS_PATCH: &str = "worker-readiness";
+
+/// The longest one readiness check (one describe of a task queue) may take.
+const READY_CHECK_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The lifecycle of one action on a DIG (type `HookLifecycle`).
 #[workflow]
@@ -115,6 +127,16 @@ async fn run_hook(
         run_id: None,
         outcome: HookOutcome::Started,
     };
+    // The workers the hook needs must be ready before its workflow is started (patch
+    // `worker-readiness`; lifecycles recorded before it replay without the checks).
+    if !hook.workers.is_empty() && ctx.patched(WORKER_READINESS_PATCH) {
+        for worker in &hook.workers {
+            if let Some(reason) = check_worker(ctx, worker).await {
+                record.outcome = HookOutcome::NotStarted { reason };
+                return push(ctx, record);
+            }
+        }
+    }
     let start = StartHookRequest { intent: hook.intent.clone(), spec };
     let started = ctx.execute_activity(HookActivities::start_hook, start, short_options()).await;
     let (workflow_id, run_id) = match started {
@@ -146,6 +168,32 @@ async fn run_hook(
         };
     }
     push(ctx, record)
+}
+
+/// Awaits `worker`'s readiness: `CheckWorkerReady` is retried by Temporal until the worker's
+/// timeout (schedule-to-close); `Some(reason)`, naming the worker and its task queue, when it did
+/// not become ready in time.
+async fn check_worker(ctx: &mut WorkflowContext<HookLifecycleWorkflow>, worker: &WorkerCheck) -> Option<String> {
+    // Bounded here too: the request may not come from Ordo's client.
+    let timeout = Duration::from_millis(worker.timeout_ms.clamp(1, MAX_START_TO_CLOSE_MS));
+    let timeouts = ActivityCloseTimeouts::ScheduleAndStartToClose {
+        schedule_to_close: timeout,
+        start_to_close: READY_CHECK_TIMEOUT.min(timeout),
+    };
+    let retry = RetryPolicy::builder()
+        .initial_interval(Duration::from_millis(200))
+        .backoff_coefficient(2.0)
+        .maximum_interval(Duration::from_secs(5))
+        .maximum_attempts(0)
+        .build();
+    let options = ActivityOptions::with_close_timeouts(timeouts).retry_policy(retry).build();
+    match ctx.execute_activity(HookActivities::check_worker_ready, worker.clone(), options).await {
+        Ok(()) => None,
+        Err(err) => Some(format!(
+            "worker {:?} (task queue {:?}) was not ready within {} ms: {err}",
+            worker.name, worker.task_queue, worker.timeout_ms
+        )),
+    }
 }
 
 /// Records `record`; the reason the action stops when its outcome is not OK.

@@ -285,6 +285,99 @@ async fn a_non_blocking_hook_only_starts_its_workflow() {
     slow.terminate(Default::default()).await.unwrap();
 }
 
+/// A worker intent on hook intent `intent` of `dig`: `spec.taskQueue` when given, a readiness
+/// timeout of `timeout_ms`.
+async fn add_worker(l: &Lifecycle, dig: &DigRef, intent: &str, name: &str, queue: Option<&str>, timeout_ms: u64) {
+    let mut spec = json!({"startToCloseTimeout": timeout_ms});
+    if let Some(queue) = queue {
+        spec["taskQueue"] = json!(queue);
+    }
+    let worker = WorkerIntent::parse(&json!({"metadata": {"name": name}, "spec": spec})).unwrap();
+    l.hooks.store().create_worker(dig, intent, &worker).await.unwrap();
+}
+
+/// The activity types a workflow scheduled, in order.
+async fn scheduled_activities(client: &temporalio_client::Client, workflow_id: &str) -> Vec<String> {
+    let handle = client.get_workflow_handle::<UntypedWorkflow>(workflow_id.to_owned());
+    let events = handle.fetch_history(WorkflowFetchHistoryOptions::default()).into_events().await.unwrap();
+    events
+        .into_iter()
+        .filter_map(|e| match e.attributes {
+            Some(Attributes::ActivityTaskScheduledEventAttributes(a)) => a.activity_type.map(|t| t.name),
+            _ => None,
+        })
+        .collect()
+}
+
+/// A hook whose worker is ready (its task queue, the hook's, has a live poller) runs: the
+/// lifecycle checked the worker before starting the hook, then went on to the action.
+#[tokio::test]
+async fn a_hook_whose_worker_is_ready_runs() {
+    let l = lifecycle().await;
+    let dig = dig();
+    l.add(&dig, probe_intent("pre-a", "pre-install", &l.probe_queue, true, "30s", "ok")).await;
+    add_worker(&l, &dig, "pre-a", "probe-worker", None, 30_000).await;
+    let client = l.hooks.temporal().clone();
+    let (state, activities) = support::with_workers(&client, l.workers, async {
+        let started = l.hooks.start_action(&dig, LifecycleAction::Instantiate).await.unwrap();
+        let state = l.hooks.wait(&started.workflow_id).await.unwrap();
+        (state, scheduled_activities(&client, &started.workflow_id).await)
+    })
+    .await;
+    assert_eq!(state.outcome, Some(LifecycleOutcome::Succeeded), "{state:?}");
+    assert_eq!(state.hooks[0].outcome, HookOutcome::Completed);
+    assert_eq!(activities, ["CheckWorkerReady", "StartHook", "AwaitHook", "ApplyLifecycleAction"]);
+}
+
+/// A hook whose worker never polls its task queue is not started: once the worker's timeout has
+/// passed (Temporal retrying the check until then), the action fails naming the worker and its
+/// task queue, and nothing after it runs.
+#[tokio::test]
+async fn a_hook_whose_worker_never_polls_fails_the_action_naming_it() {
+    let l = lifecycle().await;
+    let dig = dig();
+    let idle = support::task_queue("idle");
+    l.add(&dig, probe_intent("pre-a", "pre-update", &l.probe_queue, true, "30s", "ok")).await;
+    l.add(&dig, probe_intent("post-a", "post-update", &l.probe_queue, false, "30s", "ok")).await;
+    add_worker(&l, &dig, "pre-a", "probe-worker", None, 30_000).await;
+    add_worker(&l, &dig, "pre-a", "gone-worker", Some(&idle), 500).await;
+    let client = l.hooks.temporal().clone();
+    let state =
+        support::with_workers(&client, l.workers, l.hooks.run_action(&dig, LifecycleAction::Update)).await.unwrap();
+    let Some(LifecycleOutcome::Failed { reason }) = &state.outcome else { panic!("{state:?}") };
+    assert!(reason.contains("pre-update hook \"pre-a\" failed"), "{reason}");
+    assert!(
+        reason.contains(&format!("worker \"gone-worker\" (task queue {idle:?}) was not ready within 500 ms")),
+        "{reason}"
+    );
+    assert_eq!(state.hooks.len(), 1);
+    assert!(matches!(state.hooks[0].outcome, HookOutcome::NotStarted { .. }));
+    assert_eq!(state.hooks[0].workflow_id, None, "the hook was not started");
+    assert!(!state.action_applied);
+}
+
+/// A worker registered on another intent of the DIG that serves the same task queue is checked
+/// too: readiness is the task queue's, whichever intent the worker was registered on.
+#[tokio::test]
+async fn a_worker_of_another_intent_on_the_hooks_queue_is_checked() {
+    let l = lifecycle().await;
+    let dig = dig();
+    let idle = support::task_queue("idle");
+    // Non-blocking: without the check, it would start (nobody needs to poll for that) and the
+    // action would succeed.
+    l.add(&dig, probe_intent("pre-a", "pre-install", &idle, false, "30s", "ok")).await;
+    l.add(&dig, probe_intent("post-b", "post-termination", &idle, false, "30s", "ok")).await;
+    add_worker(&l, &dig, "post-b", "idle-worker", None, 300).await;
+    let client = l.hooks.temporal().clone();
+    let state = support::with_workers(&client, l.workers, l.hooks.run_action(&dig, LifecycleAction::Instantiate))
+        .await
+        .unwrap();
+    let Some(LifecycleOutcome::Failed { reason }) = &state.outcome else { panic!("{state:?}") };
+    assert!(reason.contains("pre-install hook \"pre-a\" failed"), "{reason}");
+    assert!(reason.contains(&format!("worker \"idle-worker\" (task queue {idle:?})")), "{reason}");
+    assert_eq!(state.hooks[0].workflow_id, None);
+}
+
 /// A hook whose id is taken under error-when-already-started is not started, and the action fails
 /// naming it.
 #[tokio::test]
@@ -538,21 +631,35 @@ async fn worker_readiness_is_live_pollers_on_the_task_queue() {
 }
 
 /// Records the lifecycle histories `tests/replay.rs` replays (run on purpose:
-/// `cargo test -p ordo-hooks --test hooks -- --ignored record_lifecycle_histories`).
+/// `cargo test -p ordo-hooks --test hooks -- --ignored record_lifecycle_histories`). Only missing
+/// files are written: a history recorded by older code is kept, since replaying it is the point.
 #[tokio::test]
-#[ignore = "writes tests/histories; run when the recorded histories must change"]
+#[ignore = "writes tests/histories; run when a recorded history must be added"]
 async fn record_lifecycle_histories() {
     let l = lifecycle().await;
     let dig_ok = dig();
     let dig_failed = dig();
+    let dig_worker = dig();
     l.add(&dig_ok, probe_intent("pre-a", "pre-install", &l.probe_queue, true, "30s", "ok")).await;
     l.add(&dig_ok, probe_intent("post-a", "post-install", &l.probe_queue, false, "30s", "ok")).await;
     l.add(&dig_failed, probe_intent("pre-bad", "pre-install", &l.probe_queue, true, "30s", "fail")).await;
+    // Patch `worker-readiness`: a worker ready for the pre hook, one for the post hook.
+    l.add(&dig_worker, probe_intent("pre-a", "pre-install", &l.probe_queue, true, "30s", "ok")).await;
+    l.add(&dig_worker, probe_intent("post-a", "post-install", &l.probe_queue, false, "30s", "ok")).await;
+    add_worker(&l, &dig_worker, "pre-a", "probe-worker", None, 30_000).await;
+    add_worker(&l, &dig_worker, "post-a", "probe-worker", Some(&l.probe_queue), 30_000).await;
     let client = l.hooks.temporal().clone();
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/histories");
     std::fs::create_dir_all(&dir).unwrap();
     support::with_workers(&client, l.workers, async {
-        for (dig, name) in [(&dig_ok, "lifecycle_succeeded.json"), (&dig_failed, "lifecycle_hook_failed.json")] {
+        for (dig, name) in [
+            (&dig_ok, "lifecycle_succeeded.json"),
+            (&dig_failed, "lifecycle_hook_failed.json"),
+            (&dig_worker, "lifecycle_worker_ready.json"),
+        ] {
+            if dir.join(name).exists() {
+                continue;
+            }
             let started = l.hooks.start_action(dig, LifecycleAction::Instantiate).await.unwrap();
             l.hooks.wait(&started.workflow_id).await.unwrap();
             let handle = client.get_workflow_handle::<UntypedWorkflow>(started.workflow_id);

@@ -18,12 +18,13 @@ fn history(name: &str) -> Vec<u8> {
     std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
-/// A lifecycle whose hooks succeeded and one stopped by a failed blocking hook replay without
+/// A lifecycle whose hooks succeeded, one stopped by a failed blocking hook (both recorded before
+/// patch `worker-readiness`) and one whose hooks' workers were checked (after it) replay without
 /// non-determinism.
 #[tokio::test]
 async fn recorded_lifecycle_histories_replay_deterministically() {
     let replayer = replayer();
-    for name in ["lifecycle_succeeded.json", "lifecycle_hook_failed.json"] {
+    for name in ["lifecycle_succeeded.json", "lifecycle_hook_failed.json", "lifecycle_worker_ready.json"] {
         let history = WorkflowHistory::from_json(&history(name)).unwrap_or_else(|e| panic!("{name}: {e}"));
         replayer.replay_workflow(history).await.unwrap_or_else(|e| panic!("{name} no longer replays: {e}"));
     }

@@ -173,3 +173,129 @@ async fn ordo_serve_opens_invoke_only_with_the_flag() {
         child.kill().await.unwrap();
     }
 }
+
+/// A failed command's stderr (the test fails when it succeeded).
+fn refused(output: Output) -> String {
+    assert!(!output.status.success(), "expected a failure, got: {}", String::from_utf8_lossy(&output.stdout));
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+const DIG: [&str; 8] = ["--project", "proj1", "--app", "c1", "--app-version", "v1", "--dig", "d1"];
+
+/// Writes `body` to `name` in the environment's data directory; its path.
+fn write(env: &support::Env, name: &str, body: &Value) -> String {
+    let path = env.data.path().join(name);
+    std::fs::write(&path, body.to_string()).unwrap();
+    path.to_str().unwrap().to_owned()
+}
+
+/// `ordo hook workers …`: the workers of a hook intent created (a taken name refused), listed,
+/// read, checked for readiness (ready on a polled task queue, exit 4 on one nobody polls), deleted
+/// (then not found); bad input is refused naming the field or the flag.
+#[tokio::test]
+async fn the_hook_cli_manages_workers_and_their_readiness() {
+    let mut env = support::Env::without_worker().await;
+    let queue = format!("{}-hooks", env.task_queue);
+    env.spawn_worker_with_env(
+        &[("ORDO_HOOKS_TASK_QUEUE", &queue), ("ORDO_HOOKS_NO_MIGRATE", "true")],
+        &["--domains", "hooks"],
+    );
+    let intent = serde_json::json!({"metadata": {"name": "pre"}, "spec": {"hookType": "pre-install",
+        "workflowClient": {"clientEndpointName": "c", "clientEndpointPort": 9090},
+        "temporal": {"workflowStartOptions": {"taskqueue": "nobody-polls-the-hook"}}}});
+    let intent = write(&env, "intent.json", &intent);
+    ok(env.ordo(&["hook", "intents", "create", &intent]).args(DIG).output().unwrap());
+    // Judged on `spec.taskQueue`, the queue the hosted worker polls…
+    let ready =
+        write(&env, "ready.json", &serde_json::json!({"metadata": {"name": "w-ready"}, "spec": {"taskQueue": queue}}));
+    // … and, without one, on the hook's queue, which nobody polls.
+    let idle = write(
+        &env,
+        "idle.json",
+        &serde_json::json!({"metadata": {"name": "w-idle"}, "spec": {"startToCloseTimeout": 300}}),
+    );
+    let workers =
+        |args: &[&str]| env.ordo(&["hook", "workers"]).args(args).args(["--intent", "pre"]).args(DIG).output().unwrap();
+
+    ok(workers(&["create", &ready]));
+    ok(workers(&["create", &idle]));
+    let again = refused(workers(&["create", &ready]));
+    assert!(again.contains("worker \"w-ready\" of intent \"pre\" already exists"), "{again}");
+    let listed = ok(workers(&["list"]));
+    let names: Vec<&str> = listed.as_array().unwrap().iter().map(|w| w["metadata"]["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["w-ready", "w-idle"]);
+    let got = ok(workers(&["get", "w-idle"]));
+    assert_eq!(got["spec"]["startToCloseTimeout"], 300, "{got}");
+
+    let status = ok(workers(&["status", "w-ready", "--max-wait-ms", "60000"]));
+    assert_eq!((status["ready"].as_bool(), status["taskQueue"].as_str()), (Some(true), Some(queue.as_str())));
+    let not_ready = workers(&["status", "w-idle"]);
+    assert_eq!(not_ready.status.code(), Some(4), "{}", String::from_utf8_lossy(&not_ready.stderr));
+    let status: Value = serde_json::from_slice(&not_ready.stdout).unwrap();
+    assert_eq!((status["ready"].as_bool(), status["taskQueue"].as_str()), (Some(false), Some("nobody-polls-the-hook")));
+    assert_eq!(status["waitMs"], 300, "the worker's own timeout bounds the wait");
+
+    ok(workers(&["delete", "w-idle"]));
+    let gone = refused(workers(&["delete", "w-idle"]));
+    assert!(gone.contains("worker \"w-idle\" of intent \"pre\" not found"), "{gone}");
+    assert!(refused(workers(&["get", "w-idle"])).contains("not found"));
+    let no_intent = env.ordo(&["hook", "workers", "list", "--intent", "nope"]).args(DIG).output().unwrap();
+    assert!(refused(no_intent).contains("intent \"nope\" not found"));
+
+    // Bad input, refused before anything is stored or asked.
+    let bad =
+        write(&env, "bad.json", &serde_json::json!({"metadata": {"name": "w"}, "spec": {"startToCloseTimeout": 0}}));
+    assert!(refused(workers(&["create", &bad])).contains("spec.startToCloseTimeout"));
+    assert!(refused(workers(&["status", "w-ready", "--max-wait-ms", "0"])).contains("--max-wait-ms"));
+    let bad_intent = env.ordo(&["hook", "workers", "list", "--intent", "a b"]).args(DIG).output().unwrap();
+    assert!(refused(bad_intent).contains("--intent"));
+    assert_eq!(ok(workers(&["list"])).as_array().unwrap().len(), 1);
+}
+
+/// `ordo hook workflow-intents …`: created (a taken name refused), listed, read; started (a second
+/// start of its fixed id under error-when-already-started refused), its status described, then
+/// terminated with a reason, which the status and the history show; deleted (then not found).
+#[tokio::test]
+async fn the_hook_cli_manages_workflow_intents_and_their_workflows() {
+    let env = support::Env::without_worker().await;
+    let id = format!("wf-intent-{}", uuid::Uuid::new_v4().simple());
+    let intent = serde_json::json!({"metadata": {"name": "migrate-now"}, "spec": {
+        "workflowClient": {"clientEndpointName": "c", "clientEndpointPort": 9090},
+        "temporal": {"workflowType": "Nothing", "workflowStartOptions": {
+            "id": id, "taskqueue": "nobody-polls-this", "workflowexecutionerrorwhenalreadystarted": true}}}});
+    let file = write(&env, "intent.json", &intent);
+    let wf = |args: &[&str]| env.ordo(&["hook", "workflow-intents"]).args(args).args(DIG).output().unwrap();
+
+    ok(wf(&["create", &file]));
+    let again = refused(wf(&["create", &file]));
+    assert!(again.contains("workflow intent \"migrate-now\" already exists"), "{again}");
+    assert_eq!(ok(wf(&["list"])).as_array().unwrap().len(), 1);
+    assert_eq!(ok(wf(&["get", "migrate-now"]))["metadata"]["name"], "migrate-now");
+    assert!(refused(wf(&["get", "nope"])).contains("workflow intent \"nope\" not found"));
+    assert!(refused(wf(&["start", "nope"])).contains("workflow intent \"nope\" not found"));
+
+    let started = ok(wf(&["start", "migrate-now"]));
+    assert_eq!(started["workflowId"], id.as_str());
+    assert!(refused(wf(&["start", "migrate-now"])).contains("already started"));
+    let status = ok(wf(&["status", "migrate-now", "--describe"]));
+    assert_eq!(status["runID"], started["runId"]);
+    assert_eq!(status["workflowExecutionDescription"]["status"], "Running", "{status}");
+    assert_eq!(status["workflowExecutionDescription"]["type"], "Nothing", "{status}");
+
+    ok(wf(&["cancel", "migrate-now", "--terminate", "--reason", "no longer needed"]));
+    let status = ok(wf(&["status", "migrate-now", "--describe", "--history"]));
+    assert_eq!(status["workflowExecutionDescription"]["status"], "Terminated", "{status}");
+    assert!(status["workflowHistory"].to_string().contains("no longer needed"), "{status}");
+    let unknown = refused(wf(&["status", "migrate-now", "--workflow-id", "no-such-workflow", "--describe"]));
+    assert!(unknown.contains("workflow not found"), "{unknown}");
+
+    // Bad input, refused naming the flag.
+    let many: Vec<String> = (0..21).flat_map(|i| ["--query-param".to_owned(), i.to_string()]).collect();
+    let many: Vec<&str> = many.iter().map(String::as_str).collect();
+    assert!(refused(wf(&[&["status", "migrate-now"], many.as_slice()].concat())).contains("--query-param"));
+    assert!(refused(wf(&["status", "migrate-now", "--wait-secs", "301"])).contains("--wait-secs"));
+    assert!(refused(wf(&["cancel", "migrate-now", "--detail", "{not json"])).contains("--detail"));
+
+    ok(wf(&["delete", "migrate-now"]));
+    assert!(refused(wf(&["delete", "migrate-now"])).contains("workflow intent \"migrate-now\" not found"));
+}

@@ -13,7 +13,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use ordo_core::RequestError;
 use ordo_hooks::client::HooksClient;
-use ordo_hooks::workers::{wait_ready, WorkerIntent};
+use ordo_hooks::workers::{readiness, WorkerIntent};
 use serde::Serialize;
 
 use super::routes::{body_json, dig, schema, store_error, DigParams, BASE};
@@ -23,8 +23,6 @@ use crate::AppState;
 
 /// The longest a readiness call waits; a caller polls again for longer timeouts.
 pub(super) const READY_WAIT: Duration = Duration::from_secs(10);
-/// How often readiness is checked while waiting.
-const READY_EVERY: Duration = Duration::from_millis(200);
 
 const WORKER: &str = "worker";
 
@@ -191,14 +189,14 @@ pub(super) async fn worker_status(
     let dig = dig(&(project, app, version, d))?;
     let hooks = state.domain::<HooksClient>()?;
     let worker = hooks.store().get_worker(&dig, &intent, &name).await.map_err(store_error(WORKER))?;
-    let task_queue = match worker.spec.task_queue {
-        Some(queue) => queue,
+    // The hook's task queue is only read when the worker names none.
+    let hook_queue = match &worker.spec.task_queue {
+        Some(_) => String::new(),
         None => {
             let hook = hooks.store().get_intent(&dig, &intent).await.map_err(store_error("workflow hook intent"))?;
             hook.temporal().map_err(ApiError::from)?.start.task_queue
         }
     };
-    let wait = Duration::from_millis(worker.spec.start_to_close_timeout).min(READY_WAIT);
-    let ready = wait_ready(hooks.temporal(), &task_queue, wait, READY_EVERY).await.map_err(ApiError::Internal)?;
-    Ok(Json(WorkerStatus { name, task_queue, ready, wait_ms: u64::try_from(wait.as_millis()).unwrap_or(u64::MAX) }))
+    let r = readiness(hooks.temporal(), &worker, &hook_queue, READY_WAIT).await.map_err(ApiError::Internal)?;
+    Ok(Json(WorkerStatus { name: r.name, task_queue: r.task_queue, ready: r.ready, wait_ms: r.wait_ms }))
 }

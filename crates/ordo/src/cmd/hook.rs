@@ -1,8 +1,10 @@
 //! `ordo hook …`: seed 004's lifecycle hooks. TAC intents of a deployment intent group (create,
 //! put, get, list, delete), lifecycle actions on it (instantiate, update, terminate, each running
 //! its hooks), an action's history, the DIG's actions, and `invoke` (the seed's workflow client,
-//! in-process). Data (JSON) goes to stdout, messages to stderr.
-//! Exit codes: 0 success, 1 error, 3 the lifecycle action failed (a hook or the action).
+//! in-process); an intent's `workers` ([`super::hook_workers`]) and the DIG's `workflow-intents`
+//! ([`super::hook_workflows`]). Data (JSON) goes to stdout, messages to stderr.
+//! Exit codes: 0 success, 1 error, 3 the lifecycle action failed (a hook or the action), 4 a
+//! worker is not ready.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -13,7 +15,7 @@ use ordo_hooks::client::HooksClient;
 use ordo_hooks::intent::{DigRef, HookIntent};
 use ordo_hooks::model::{LifecycleAction, LifecycleOutcome, LifecycleState};
 use ordo_hooks::spec::WfTemporalSpec;
-use ordo_hooks::store::Store;
+use ordo_hooks::store::{Store, StoreError};
 use serde_json::Value;
 
 /// Where intents are stored.
@@ -45,7 +47,8 @@ pub(crate) struct DigArgs {
 }
 
 impl DigArgs {
-    fn dig(&self) -> anyhow::Result<DigRef> {
+    /// The DIG, each segment checked against the seed's name rule.
+    pub(super) fn dig(&self) -> anyhow::Result<DigRef> {
         Ok(DigRef::parse(&self.project, &self.composite_app, &self.composite_app_version, &self.dig)?)
     }
 }
@@ -70,6 +73,12 @@ pub(crate) enum HookCommand {
     /// TAC intents of a DIG.
     #[command(subcommand)]
     Intents(IntentsCommand),
+    /// TAC's workers of a hook intent (what its workflow needs ready) and their readiness.
+    #[command(subcommand)]
+    Workers(super::hook_workers::WorkersCommand),
+    /// Workflow intents of a DIG (`temporal-workflow-intents`): create, list, start, status, cancel.
+    #[command(subcommand)]
+    WorkflowIntents(super::hook_workflows::WorkflowIntentsCommand),
     /// Instantiate a DIG: pre-install hooks, the action, post-install hooks.
     Instantiate {
         #[command(flatten)]
@@ -162,7 +171,7 @@ pub(crate) enum IntentsCommand {
     },
 }
 
-fn read_json(path: &PathBuf) -> anyhow::Result<Value> {
+pub(super) fn read_json(path: &PathBuf) -> anyhow::Result<Value> {
     let text = if path.as_os_str() == "-" {
         std::io::read_to_string(std::io::stdin()).context("reading stdin")?
     } else {
@@ -172,19 +181,32 @@ fn read_json(path: &PathBuf) -> anyhow::Result<Value> {
         .map_err(|e| ordo_core::RequestError::new("input", format!("malformed JSON: {e}")))?)
 }
 
-fn intents_in(value: &Value) -> anyhow::Result<Vec<HookIntent>> {
+/// The items of a JSON file holding one item or a list, each parsed (errors name the field).
+pub(super) fn items<T>(
+    value: &Value,
+    parse: impl Fn(&Value) -> Result<T, ordo_core::RequestError>,
+) -> anyhow::Result<Vec<T>> {
     match value {
-        Value::Array(items) => Ok(items.iter().map(HookIntent::parse).collect::<Result<_, _>>()?),
-        one => Ok(vec![HookIntent::parse(one)?]),
+        Value::Array(items) => Ok(items.iter().map(parse).collect::<Result<_, _>>()?),
+        one => Ok(vec![parse(one)?]),
     }
 }
 
-async fn open(store: &StoreArgs) -> anyhow::Result<Store> {
+/// The store's refusals in the words of the item (`what`: `worker "w" of intent "i"`, …).
+pub(super) fn refused(what: String) -> impl FnOnce(StoreError) -> anyhow::Error {
+    move |err| match err {
+        StoreError::Conflict => anyhow::anyhow!("{what} already exists"),
+        StoreError::NotFound => anyhow::anyhow!("{what} not found"),
+        other => anyhow::Error::new(other).context(what),
+    }
+}
+
+pub(super) async fn open(store: &StoreArgs) -> anyhow::Result<Store> {
     std::fs::create_dir_all(&store.data_dir).with_context(|| format!("creating {}", store.data_dir.display()))?;
     Store::open(store.database_url.as_deref(), &store.data_dir).await.context("opening the hooks store")
 }
 
-fn print(value: &impl serde::Serialize) -> anyhow::Result<()> {
+pub(super) fn print(value: &impl serde::Serialize) -> anyhow::Result<()> {
     println!("{}", serde_json::to_string_pretty(value)?);
     Ok(())
 }
@@ -192,6 +214,8 @@ fn print(value: &impl serde::Serialize) -> anyhow::Result<()> {
 pub(crate) async fn run(temporal: ordo_core::TemporalArgs, command: HookCommand) -> anyhow::Result<ExitCode> {
     match command {
         HookCommand::Intents(command) => intents(command).await,
+        HookCommand::Workers(command) => super::hook_workers::run(&temporal, command).await,
+        HookCommand::WorkflowIntents(command) => super::hook_workflows::run(&temporal, command).await,
         HookCommand::Instantiate { dig, lifecycle: l, store } => {
             lifecycle(&temporal, dig, l, store, LifecycleAction::Instantiate).await
         }
@@ -300,7 +324,7 @@ async fn intents(command: IntentsCommand) -> anyhow::Result<ExitCode> {
 /// Creates (or, with `put`, creates or overwrites) the intents in `file`.
 async fn save(dig: DigArgs, file: PathBuf, store: StoreArgs, put: bool) -> anyhow::Result<ExitCode> {
     let dig = dig.dig()?;
-    let intents = intents_in(&read_json(&file)?)?;
+    let intents = items(&read_json(&file)?, HookIntent::parse)?;
     let store = open(&store).await?;
     for intent in &intents {
         if put {

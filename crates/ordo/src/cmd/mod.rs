@@ -4,6 +4,8 @@ pub(crate) mod app;
 pub(crate) mod codec_server;
 pub(crate) mod domains;
 pub(crate) mod hook;
+pub(crate) mod hook_workers;
+pub(crate) mod hook_workflows;
 pub(crate) mod input;
 pub(crate) mod order;
 pub(crate) mod provision;
@@ -54,7 +56,8 @@ enum Command {
     /// Releases (seed 003): start, status, approve, pause, resume, abort, list, catalogue.
     #[command(subcommand)]
     Release(release::ReleaseCommand),
-    /// Lifecycle hooks (seed 004): intents, instantiate, update, terminate, history, actions, invoke.
+    /// Lifecycle hooks (seed 004): intents, workers, workflow intents, instantiate, update, terminate,
+    /// history, actions, invoke.
     #[command(subcommand)]
     Hook(hook::HookCommand),
 }
