@@ -474,6 +474,28 @@ mod tests {
         assert_eq!(process_start_time(pid), None, "reaped");
     }
 
+    /// A streamed tool writes to files, not pipes (so it outlives a killed worker); its lines,
+    /// a last one without a line end, its standard error and its exit status all arrive.
+    #[tokio::test]
+    async fn streamed_output_is_read_from_files() {
+        let ws = Workspace {
+            dir: std::env::temp_dir(),
+            env: Default::default(),
+            vars: Default::default(),
+            owner: "test".into(),
+        };
+        let tool = Tool { name: "sh", binary: Path::new("/bin/sh"), setting: None };
+        let script = "[ -p /dev/stdout ] || echo 'stdout is not a pipe'; seq 3; printf tail; echo oops >&2; exit 3";
+        let running = tool.start(tool.command(&ws, &["-c".into(), script.into()]), "script").unwrap();
+        let (_cancel_tx, cancel) = watch::channel(false);
+        let mut lines = Vec::new();
+        let exited = running.stream(cancel, |line| lines.push(line.to_owned())).await.unwrap();
+        assert_eq!(lines, ["stdout is not a pipe", "1", "2", "3", "tail"]);
+        assert_eq!(exited.stderr.trim(), "oops");
+        assert_eq!(exited.status.code(), Some(3));
+        assert!(!exited.cancelled);
+    }
+
     /// A tool sees the base environment and the workspace's variables, nothing else of the
     /// worker's: this test process has `CARGO_*` variables, and the tool must not.
     #[tokio::test]
