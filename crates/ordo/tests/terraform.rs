@@ -118,7 +118,7 @@ async fn worker_killed_mid_apply_completes_on_a_new_worker() {
     assert!(log.interrupted(pid), "the orphan got SIGINT: {log:?}");
     assert_eq!(log.exit(pid), Some(1), "terraform shut down on SIGINT: {log:?}");
     assert_eq!(state_serial(&dir), serial, "the orphan applied nothing");
-    assert_eq!(log.starts().len(), 1, "the next apply waited for the orphan to exit: {log:?}");
+    assert_eq!(log.started_before(pid, "exit"), 1, "the next apply waited for the orphan to exit: {log:?}");
 
     // (c) Released, the run applies once and completes.
     lock.release().await;
@@ -207,6 +207,11 @@ impl ApplyLog {
     /// The applies started, in order: pid and start time.
     fn starts(&self) -> Vec<(u32, u64)> {
         self.events().filter(|e| e.1 == "start").filter_map(|(pid, _, started)| Some((pid, started?))).collect()
+    }
+
+    /// How many applies had started when `pid` logged `event`.
+    fn started_before(&self, pid: u32, event: &str) -> usize {
+        self.events().take_while(|e| !(e.0 == pid && e.1 == event)).filter(|e| e.1 == "start").count()
     }
 
     fn interrupted(&self, pid: u32) -> bool {
