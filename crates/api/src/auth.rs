@@ -329,7 +329,8 @@ impl SessionKey {
 
 /// What the API remembers about sessions: cookies signed out before they expire, and recent failed
 /// sign-ins by name. In memory, per process: replicas behind one address each keep their own (a
-/// signed-out cookie is refused by the replica that signed it out; document that with replicas).
+/// signed-out cookie is refused only by the replica that signed it out, and each replica counts its
+/// own failures); README § "Trust model" tells operators what that means for them.
 #[derive(Debug, Default)]
 pub(crate) struct Sessions {
     /// Signed-out cookie values, with their expiry (seconds since the epoch).

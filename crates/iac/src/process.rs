@@ -7,17 +7,22 @@
 //! must get the signal too. Cancelling an operation interrupts its group; dropping an operation
 //! while its tool runs does as well, so no tool keeps running unsupervised. A group an earlier
 //! attempt left running (its worker was killed) can be recognised and stopped the same way.
+//! Such a tool outlives its worker because a streamed command writes its output to files, not to
+//! pipes that break with the worker ([`Tool::start`]).
 
 use std::ffi::OsString;
+use std::fs::File;
+use std::os::unix::fs::FileExt as _;
 use std::path::Path;
 use std::process::{ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
 use nix::sys::signal::{killpg, Signal};
 use nix::unistd::Pid;
-use tokio::io::{AsyncBufReadExt as _, AsyncReadExt as _, AsyncWriteExt as _, BufReader};
+use tokio::io::AsyncWriteExt as _;
 use tokio::process::{Child, Command};
 use tokio::sync::watch;
+use tokio::time::MissedTickBehavior;
 
 use super::{IacError, Workspace};
 
@@ -74,14 +79,29 @@ impl<'a> Tool<'a> {
         cmd
     }
 
-    /// Starts `cmd` (the tool's `sub` command). A missing or non-executable binary is
-    /// [`IacError::Invalid`], naming it.
+    /// Starts `cmd` (the tool's `sub` command) for [`Running::stream`], its standard output and
+    /// error going to anonymous temporary files rather than pipes. A pipe breaks when the worker
+    /// dies, and a Go tool (Terraform, Pulumi) exits at its next write to a broken stdout or stderr
+    /// (the runtime raises `SIGPIPE`), mid-apply, without saving its state; writing to a file it
+    /// carries on, so the next attempt finds it and stops it cleanly
+    /// ([`Tool::stop_orphan`]). The files have no name (gone once both sides close them) and are
+    /// only readable by this user. A missing or non-executable binary is [`IacError::Invalid`],
+    /// naming it.
     pub(super) fn start(&self, mut cmd: Command, sub: &'a str) -> Result<Running<'a>, IacError> {
+        let stdout = tempfile::tempfile()?;
+        let stderr = tempfile::tempfile()?;
+        cmd.stdout(stdout.try_clone()?).stderr(stderr.try_clone()?);
+        let (child, guard) = self.spawn(cmd, sub)?;
+        Ok(Running { child, guard, tool: self.name, sub, stdout, stderr })
+    }
+
+    /// Spawns `cmd`, with a guard that interrupts its process group if it is dropped armed.
+    fn spawn(&self, mut cmd: Command, sub: &str) -> Result<(Child, GroupGuard), IacError> {
         match cmd.spawn() {
             Ok(child) => {
                 tracing::debug!(tool = self.name, command = sub, pid = ?child.id(), "started");
                 let guard = GroupGuard { pgid: child.id(), armed: true };
-                Ok(Running { child, guard, tool: self.name, sub })
+                Ok((child, guard))
             }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 let setting = self.setting.map(|s| format!(" (set {s})")).unwrap_or_default();
@@ -104,7 +124,7 @@ impl<'a> Tool<'a> {
         if stdin.is_some() {
             cmd.stdin(Stdio::piped());
         }
-        let Running { mut child, mut guard, .. } = self.start(cmd, sub)?;
+        let (mut child, mut guard) = self.spawn(cmd, sub)?;
         if let (Some(bytes), Some(mut pipe)) = (stdin, child.stdin.take()) {
             pipe.write_all(&bytes).await?;
             // Closing stdin is the end of input.
@@ -169,6 +189,10 @@ pub(super) struct Running<'a> {
     guard: GroupGuard,
     tool: &'a str,
     sub: &'a str,
+    /// The file the tool writes its standard output to.
+    stdout: File,
+    /// The file the tool writes its standard error to.
+    stderr: File,
 }
 
 impl Running<'_> {
@@ -179,50 +203,26 @@ impl Running<'_> {
 
     /// Hands each line of the tool's output (lossy UTF-8) to `on_line` until the tool exits,
     /// forwarding cancellation (`cancel` turning true, also before the first line) as SIGINT to its
-    /// process group, once.
+    /// process group, once. New output is read every [`OUTPUT_POLL`], and all of it once the tool
+    /// has exited.
     pub(super) async fn stream(
         self,
         mut cancel: watch::Receiver<bool>,
         mut on_line: impl FnMut(&str),
     ) -> Result<Exited, IacError> {
-        let Running { mut child, mut guard, tool, sub } = self;
-        let stdout = child.stdout.take().ok_or_else(|| std::io::Error::other("tool stdout is not captured"))?;
-        let stderr = child.stderr.take();
-        let stderr_task = tokio::spawn(async move {
-            let mut buf = Vec::new();
-            if let Some(mut pipe) = stderr {
-                let _ = pipe.read_to_end(&mut buf).await;
-            }
-            String::from_utf8_lossy(&buf).into_owned()
-        });
-
-        let mut lines = BufReader::new(stdout).split(b'\n');
+        let Running { mut child, mut guard, tool, sub, stdout, stderr } = self;
+        let mut lines = OutputLines { file: stdout, offset: 0, partial: Vec::new(), broken: false };
         let mut watching = true;
         let mut cancelled = false;
         if *cancel.borrow_and_update() {
             cancelled = interrupt(tool, sub, guard.pgid);
         }
-        loop {
-            tokio::select! {
-                line = lines.next_segment() => match line {
-                    Ok(Some(line)) => on_line(&String::from_utf8_lossy(&line)),
-                    Ok(None) => break,
-                    Err(e) => {
-                        tracing::warn!(tool, error = %e, "reading the tool's output failed");
-                        break;
-                    }
-                },
-                changed = cancel.changed(), if watching && !cancelled => match changed {
-                    Ok(()) if *cancel.borrow_and_update() => cancelled = interrupt(tool, sub, guard.pgid),
-                    Ok(()) => {}
-                    Err(_) => watching = false,
-                },
-            }
-        }
-        // Output closed; the process may still be finishing.
+        let mut poll = tokio::time::interval(OUTPUT_POLL);
+        poll.set_missed_tick_behavior(MissedTickBehavior::Delay);
         let status = loop {
             tokio::select! {
                 status = child.wait() => break status?,
+                _ = poll.tick() => lines.read_new(tool, &mut on_line),
                 changed = cancel.changed(), if watching && !cancelled => match changed {
                     Ok(()) if *cancel.borrow_and_update() => cancelled = interrupt(tool, sub, guard.pgid),
                     Ok(()) => {}
@@ -231,8 +231,79 @@ impl Running<'_> {
             }
         };
         guard.armed = false;
-        let stderr = stderr_task.await.unwrap_or_default();
-        Ok(Exited { status, stderr, cancelled })
+        lines.read_new(tool, &mut on_line);
+        lines.finish(&mut on_line);
+        let mut text = Vec::new();
+        if let Err(e) = read_from(&stderr, 0, &mut text) {
+            tracing::warn!(tool, error = %e, "reading the tool's standard error failed");
+        }
+        Ok(Exited { status, stderr: String::from_utf8_lossy(&text).into_owned(), cancelled })
+    }
+}
+
+/// How often a streamed tool's output file is read for new lines.
+const OUTPUT_POLL: Duration = Duration::from_millis(100);
+
+/// The lines of a growing output file, read from an offset of our own (`read_at`: the tool's
+/// writes move the file's shared offset, our reads do not). The file is a temporary one, read
+/// from the page cache: reading it does not block.
+struct OutputLines {
+    file: File,
+    offset: u64,
+    /// The start of a line whose end has not been written yet.
+    partial: Vec<u8>,
+    /// Reading failed once (logged); the rest of the output is not read.
+    broken: bool,
+}
+
+impl OutputLines {
+    /// Hands every complete line written since the last call to `on_line`.
+    fn read_new(&mut self, tool: &str, on_line: &mut impl FnMut(&str)) {
+        if self.broken {
+            return;
+        }
+        let start = self.partial.len();
+        match read_from(&self.file, self.offset, &mut self.partial) {
+            Ok(read) => self.offset += read,
+            Err(e) => {
+                tracing::warn!(tool, error = %e, "reading the tool's output failed");
+                self.broken = true;
+            }
+        }
+        if self.partial.len() == start {
+            return;
+        }
+        let mut done = 0;
+        while let Some(end) = self.partial[done..].iter().position(|b| *b == b'\n') {
+            on_line(&String::from_utf8_lossy(&self.partial[done..done + end]));
+            done += end + 1;
+        }
+        self.partial.drain(..done);
+    }
+
+    /// Hands a last line without a line end, if any, to `on_line`.
+    fn finish(&mut self, on_line: &mut impl FnMut(&str)) {
+        if !self.partial.is_empty() {
+            on_line(&String::from_utf8_lossy(&self.partial));
+            self.partial.clear();
+        }
+    }
+}
+
+/// Appends what `file` holds from `offset` on to `out`; returns how many bytes that was.
+fn read_from(file: &File, offset: u64, out: &mut Vec<u8>) -> std::io::Result<u64> {
+    let mut buf = [0u8; 16 * 1024];
+    let mut read = 0u64;
+    loop {
+        match file.read_at(&mut buf, offset + read) {
+            Ok(0) => return Ok(read),
+            Ok(n) => {
+                out.extend_from_slice(&buf[..n]);
+                read += n as u64;
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
     }
 }
 
@@ -401,6 +472,28 @@ mod tests {
         let status = child.wait().unwrap();
         assert!(!status.success(), "the recorded process got SIGINT: {status:?}");
         assert_eq!(process_start_time(pid), None, "reaped");
+    }
+
+    /// A streamed tool writes to files, not pipes (so it outlives a killed worker); its lines,
+    /// a last one without a line end, its standard error and its exit status all arrive.
+    #[tokio::test]
+    async fn streamed_output_is_read_from_files() {
+        let ws = Workspace {
+            dir: std::env::temp_dir(),
+            env: Default::default(),
+            vars: Default::default(),
+            owner: "test".into(),
+        };
+        let tool = Tool { name: "sh", binary: Path::new("/bin/sh"), setting: None };
+        let script = "[ -p /dev/stdout ] || echo 'stdout is not a pipe'; seq 3; printf tail; echo oops >&2; exit 3";
+        let running = tool.start(tool.command(&ws, &["-c".into(), script.into()]), "script").unwrap();
+        let (_cancel_tx, cancel) = watch::channel(false);
+        let mut lines = Vec::new();
+        let exited = running.stream(cancel, |line| lines.push(line.to_owned())).await.unwrap();
+        assert_eq!(lines, ["stdout is not a pipe", "1", "2", "3", "tail"]);
+        assert_eq!(exited.stderr.trim(), "oops");
+        assert_eq!(exited.status.code(), Some(3));
+        assert!(!exited.cancelled);
     }
 
     /// A tool sees the base environment and the workspace's variables, nothing else of the
