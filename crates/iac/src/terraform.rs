@@ -1,7 +1,8 @@
 //! The `terraform` / `tofu` command-line driver.
 //!
-//! Every command is an argument vector run in the workspace directory (never through a shell), with
-//! the worker's environment plus the run's `env_vars`, `TF_IN_AUTOMATION=1` and `TF_INPUT=0`. Plans
+//! Every command is an argument vector run in the workspace directory (never through a shell), in an
+//! environment Ordo chose (the allow-listed part of the worker's, see [`crate::env`], plus the run's
+//! checked `env_vars`), with `TF_IN_AUTOMATION=1` and `TF_INPUT=0`. Plans
 //! are saved (`plan -out`), shown (`show -json`) and applied from exactly those bytes; apply and
 //! destroy stream Terraform's machine-readable UI (`-json`) into per-resource events.
 //!
