@@ -332,8 +332,10 @@ pub fn lock_worker_options(
     task_queue: &str,
     max_cached_workflows: Option<usize>,
 ) -> Result<WorkerOptions, temporalio_sdk::WorkflowRegistrationError> {
+    // Capped as Ordo's own lock worker is.
+    let cache = max_cached_workflows.unwrap_or(usize::MAX).min(ordo_provision::lock::LOCK_CACHE_SIZE);
     let options = WorkerOptions::new(ordo_provision::lock::lock_task_queue(task_queue))
-        .maybe_max_cached_workflows(max_cached_workflows)
+        .max_cached_workflows(cache)
         .register_workflow::<SkeletonLockWorkflow>()?;
     Ok(options.register_activities(NoopActivities).build())
 }

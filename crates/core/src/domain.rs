@@ -57,7 +57,8 @@ pub trait Domain: Send + Sync {
     fn search_attributes(&self) -> &'static [SearchAttributeSpec];
 
     /// One set of worker options per task queue this domain serves, with its workflows and
-    /// activities registered. The host sets the cache size and creates the workers.
+    /// activities registered. The host caps each worker's cache at its own setting (a domain may
+    /// ask for less, never more) and creates the workers.
     fn workers(&self) -> anyhow::Result<Vec<WorkerOptions>>;
 
     /// Bucket boundaries (in the series' unit) for the histograms this domain records, by name.

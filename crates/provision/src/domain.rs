@@ -104,6 +104,7 @@ impl Domain for ProvisionDomain {
             .build();
         // The workspace locks of `light-run` runs, on their own worker (see `lock_task_queue`).
         let locks = WorkerOptions::new(crate::lock::lock_task_queue(&self.task_queue))
+            .max_cached_workflows(crate::lock::LOCK_CACHE_SIZE)
             .register_workflow::<WorkspaceLockWorkflow>()?
             .register_activities(LockActivities::new(self.config.iac_root.clone()))
             .build();

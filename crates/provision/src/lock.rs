@@ -324,6 +324,12 @@ pub fn lock_task_queue(run_queue: &str) -> String {
     format!("{run_queue}-workspace-locks")
 }
 
+/// How many workspace locks the lock worker keeps in memory between tasks. A lock has a task only
+/// when a run takes or gives back its workspace (or queues behind another); between those it sleeps,
+/// so a lock evicted while its run waits for approval costs one replay of its short history later,
+/// while 1,000 cached locks of parked runs cost the worker tens of megabytes.
+pub const LOCK_CACHE_SIZE: usize = 100;
+
 /// Activity type of giving a workspace back (its local-activity marker names it; a reset looks
 /// for it).
 pub const GIVE_BACK_ACTIVITY: &str = "give_back_workspace_lock";

@@ -11,7 +11,7 @@ use anyhow::Context as _;
 use ordo_core::search_attributes::{self, Registration};
 use ordo_core::{Domain, HostSettings};
 use temporalio_client::Client;
-use temporalio_sdk::Worker;
+use temporalio_sdk::{Worker, WorkerOptions};
 
 use super::domains::{DomainArgs, DomainName};
 use super::telemetry::{AbortOnDrop, Telemetry};
@@ -35,7 +35,8 @@ pub(crate) struct WorkerArgs {
     /// How many workflows each worker keeps in memory between tasks (the SDK's sticky cache; an
     /// evicted run replays its history on its next task). Lower it to trade CPU for memory when
     /// many runs are parked waiting for approval. At least 1: a run takes its workspace lock in a
-    /// local activity, which Temporal core cannot finish for a workflow it keeps no cache of.
+    /// local activity, which Temporal core cannot finish for a workflow it keeps no cache of. A
+    /// ceiling: workers that need less keep less (the workspace locks' keeps 100).
     #[arg(long, env = "ORDO_MAX_CACHED_WORKFLOWS", default_value_t = 1000, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
     pub(crate) max_cached_workflows: u64,
     /// Never register missing search attributes: refuse to start and print the command that
@@ -91,6 +92,17 @@ pub(crate) async fn ensure_search_attributes(
     Ok(())
 }
 
+/// `domain`'s worker options, each cache capped at the host's `max_cached_workflows` (a worker that
+/// asks for less keeps less).
+fn worker_options(domain: &dyn Domain, max_cached_workflows: u64) -> anyhow::Result<Vec<WorkerOptions>> {
+    let cap = usize::try_from(max_cached_workflows).unwrap_or(usize::MAX);
+    let mut workers = domain.workers()?;
+    for options in &mut workers {
+        options.max_cached_workflows = options.max_cached_workflows.min(cap);
+    }
+    Ok(workers)
+}
+
 /// Runs every domain's workers until `stop` resolves, then shuts them down gracefully.
 pub(crate) async fn run_worker(
     client: Client,
@@ -110,8 +122,7 @@ pub(crate) async fn run_worker(
     };
     let mut workers = Vec::new();
     for domain in domains {
-        for mut options in domain.workers()? {
-            options.max_cached_workflows = usize::try_from(args.max_cached_workflows).unwrap_or(usize::MAX);
+        for options in worker_options(domain.as_ref(), args.max_cached_workflows)? {
             eprintln!("{}: polling task queue {:?}", domain.name(), options.task_queue);
             let name = format!("creating the {} worker on {:?}", domain.name(), options.task_queue);
             workers.push(Worker::new(&telemetry.runtime, client.clone(), options).context(name)?);
@@ -136,5 +147,38 @@ pub(crate) async fn shutdown_signal() {
     tokio::select! {
         _ = tokio::signal::ctrl_c() => {}
         _ = async { match term.as_mut() { Some(t) => { t.recv().await; } None => std::future::pending().await } } => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser as _;
+
+    use super::*;
+
+    #[derive(clap::Parser)]
+    struct Cli {
+        #[command(flatten)]
+        worker: WorkerArgs,
+    }
+
+    /// Each worker's cache size, provisioning's (the runs', then the workspace locks') first.
+    fn caches(max_cached: &str) -> Vec<usize> {
+        let data = tempfile::tempdir().unwrap();
+        let dir = data.path().to_str().unwrap();
+        let args =
+            ["--domains", "provision", "--data-dir", dir, "--iac-root", dir, "--max-cached-workflows", max_cached];
+        let cli = Cli::try_parse_from(std::iter::once("ordo").chain(args)).unwrap();
+        let domains = cli.worker.domains().unwrap();
+        let options = worker_options(domains[0].as_ref(), cli.worker.max_cached_workflows).unwrap();
+        options.iter().map(|o| o.max_cached_workflows).collect()
+    }
+
+    /// The host's setting is a ceiling: the runs' worker takes it, the locks' worker keeps its
+    /// own smaller cache, and a lower setting caps both.
+    #[test]
+    fn the_cache_setting_caps_every_worker_and_the_locks_keep_less() {
+        assert_eq!(caches("1000"), [1000, ordo_provision::lock::LOCK_CACHE_SIZE]);
+        assert_eq!(caches("10"), [10, 10]);
     }
 }
