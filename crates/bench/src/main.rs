@@ -129,8 +129,9 @@ struct ProvisionArgs {
     /// Upper bound on one run's end-to-end time, in seconds.
     #[arg(long, default_value_t = 120)]
     run_timeout_secs: u64,
-    /// Measure only these subjects (comma-separated: ordo, skeleton, trivial, python; the
-    /// skeleton brings Ordo along, it needs Ordo's history for its shape).
+    /// Measure only these subjects (comma-separated: ordo, ordo-encrypted, skeleton, trivial,
+    /// python; the skeleton brings Ordo along, it needs Ordo's history for its shape).
+    /// `ordo-encrypted` is Ordo with every payload encrypted, the driver's client too.
     #[arg(long, value_delimiter = ',', value_parser = parse_subject)]
     only: Vec<ordo_bench::provision::Subject>,
     /// Record each worker with `perf record -g` during its batch into this directory.
@@ -273,10 +274,11 @@ fn parse_subject(s: &str) -> Result<ordo_bench::provision::Subject, String> {
     use ordo_bench::provision::Subject;
     match s {
         "ordo" => Ok(Subject::Ordo),
+        "ordo-encrypted" => Ok(Subject::OrdoEncrypted),
         "skeleton" => Ok(Subject::Skeleton),
         "trivial" => Ok(Subject::Trivial),
         "python" => Ok(Subject::Python),
-        other => Err(format!("unknown subject {other:?} (ordo, skeleton, trivial, python)")),
+        other => Err(format!("unknown subject {other:?} (ordo, ordo-encrypted, skeleton, trivial, python)")),
     }
 }
 

@@ -22,7 +22,7 @@ use ordo_provision::model::{status, ProvisionRequest};
 use ordo_provision::workflows::{ProvisionInfraWorkflow, PROVISION_STATUS, TF_DIRECTORY};
 use serde::{Deserialize, Serialize};
 use temporalio_client::{
-    Client, WorkflowCountOptions, WorkflowFetchHistoryOptions, WorkflowGetResultOptions, WorkflowListOptions,
+    Client, ClientOptions, WorkflowCountOptions, WorkflowFetchHistoryOptions, WorkflowGetResultOptions, WorkflowListOptions,
     WorkflowStartOptions,
 };
 use temporalio_common::search_attributes::SearchAttributes;
@@ -84,10 +84,13 @@ pub struct ProvisionBenchConfig {
 
 /// Who is measured.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[serde(rename_all = "kebab-case")]
 pub enum Subject {
     /// `ordo worker` running `ProvisionInfraWorkflow` with the sim driver.
     Ordo,
+    /// The same with every payload encrypted (`ENCRYPT_PAYLOADS=true`, AES-256-GCM, a key of the
+    /// bench's own), the driver's client encrypting too: what encryption costs.
+    OrdoEncrypted,
     /// The skeleton reference (Ordo's shape, no-op activities).
     Skeleton,
     /// The trivial reference (one no-op activity).
@@ -101,10 +104,16 @@ impl Subject {
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Ordo => "ordo",
+            Self::OrdoEncrypted => "ordo-encrypted",
             Self::Skeleton => "skeleton",
             Self::Trivial => "trivial",
             Self::Python => "python",
         }
+    }
+
+    /// Ordo's own worker, plain or encrypted.
+    pub fn is_ordo(self) -> bool {
+        matches!(self, Self::Ordo | Self::OrdoEncrypted)
     }
 }
 
@@ -200,6 +209,9 @@ pub struct ModeResult {
     pub ordo_vs_trivial: Option<Ratios>,
     /// Ordo / Python peer.
     pub ordo_vs_python: Option<Ratios>,
+    /// Ordo with encrypted payloads / Ordo.
+    #[serde(default)]
+    pub encrypted_vs_ordo: Option<Ratios>,
 }
 
 impl ModeResult {
@@ -378,6 +390,8 @@ struct Bench {
     config: ProvisionBenchConfig,
     server: DevServer,
     client: Client,
+    /// The driver's client for [`Subject::OrdoEncrypted`] and the worker's key (`id:base64`).
+    encrypted: (Client, String),
     root: IacRoot,
     data: tempfile::TempDir,
     logs: tempfile::TempDir,
@@ -385,6 +399,23 @@ struct Bench {
     history: Option<OrdoHistory>,
     skeleton_history: Option<OrdoHistory>,
     python_history: Option<HistoryCounts>,
+}
+
+/// Id of the bench's payload key.
+const BENCH_KEY_ID: &str = "bench";
+
+/// A client on `plain`'s connection whose payloads are encrypted under a fresh key, and that key
+/// as `ORDO_CODEC_KEYS` holds it.
+fn encrypted_client(plain: &Client) -> Result<(Client, String), BenchError> {
+    let key = ordo_codec::keys::Key::generate();
+    let keys = format!("{BENCH_KEY_ID}:{}", key.to_base64());
+    let keyring = ordo_codec::Keyring::new([(BENCH_KEY_ID.to_owned(), key)], Some(BENCH_KEY_ID))
+        .map_err(|e| BenchError::Setup(format!("the bench's key: {e}")))?;
+    let codec = ordo_codec::CodecConfig { encrypt: true, keyring: Some(keyring), ..Default::default() };
+    let options = ClientOptions::new("default").data_converter(codec.data_converter()).build();
+    let client = Client::new(plain.connection().clone(), options)
+        .map_err(|e| BenchError::temporal("creating the encrypting client", e))?;
+    Ok((client, keys))
 }
 
 /// The id of a workflow matching `query` (visibility may lag the run's end by a moment).
@@ -436,7 +467,9 @@ pub async fn run(config: ProvisionBenchConfig) -> Result<ProvisionReport, BenchE
     ordo_core::search_attributes::register(&client, "default", ordo_provision::SEARCH_ATTRIBUTES)
         .await
         .map_err(|e| BenchError::temporal("registering search attributes", format!("{e:#}")))?;
+    let encrypted = encrypted_client(&client)?;
     let mut bench = Bench {
+        encrypted,
         root: IacRoot::new(&config.examples)?,
         data: tempdir("ordo-bench-data-")?,
         logs: tempdir("ordo-bench-logs-")?,
@@ -538,7 +571,7 @@ impl Bench {
             process::pin(self.server_pid()?, SERVER_CPUS)?;
             process::pin(std::process::id(), SERVER_CPUS)?;
         }
-        let mut subjects = vec![Subject::Ordo, Subject::Skeleton, Subject::Trivial];
+        let mut subjects = vec![Subject::Ordo, Subject::OrdoEncrypted, Subject::Skeleton, Subject::Trivial];
         if self.config.python.is_some() {
             subjects.push(Subject::Python);
         }
@@ -586,6 +619,7 @@ impl Bench {
             ordo_vs_skeleton: vs(Subject::Skeleton),
             ordo_vs_trivial: vs(Subject::Trivial),
             ordo_vs_python: vs(Subject::Python),
+            encrypted_vs_ordo: find(Subject::OrdoEncrypted).zip(ordo).map(|(e, o)| Ratios::of(e, o)),
             subjects: results,
         })
     }
@@ -593,7 +627,7 @@ impl Bench {
     fn spawn_worker(&self, subject: Subject, task_queue: &str, cpus: Option<&str>) -> Result<Managed, BenchError> {
         let program = match subject {
             Subject::Python => self.config.python.clone().unwrap_or_else(|| "python3".into()),
-            Subject::Ordo => self.config.ordo_bin.clone(),
+            Subject::Ordo | Subject::OrdoEncrypted => self.config.ordo_bin.clone(),
             Subject::Skeleton | Subject::Trivial => self.config.bench_bin.clone(),
         };
         let mut command = process::command_on(cpus, &program);
@@ -603,7 +637,7 @@ impl Bench {
             .env("TEMPORAL_TASK_QUEUE", task_queue)
             .env_remove("TEMPORAL_PROFILE");
         match subject {
-            Subject::Ordo => {
+            Subject::Ordo | Subject::OrdoEncrypted => {
                 command.arg("worker").env("ORDO_IAC_ROOT", self.root.path()).env("ORDO_DATA_DIR", self.data.path());
             }
             Subject::Skeleton | Subject::Trivial => {
@@ -613,13 +647,19 @@ impl Bench {
                 command.arg(self.config.peer_dir.join("worker.py"));
             }
         }
+        if subject == Subject::OrdoEncrypted {
+            command
+                .env(ordo_codec::config::ENCRYPT_ENV, "true")
+                .env(ordo_codec::keys::KEYS_ENV, &self.encrypted.1)
+                .env(ordo_codec::keys::ACTIVE_KEY_ENV, BENCH_KEY_ID);
+        }
         let log = self.logs.path().join(format!("{task_queue}.log"));
         Managed::spawn(command, format!("{} worker", subject.as_str()), &log)
     }
 
     /// A function that starts run `i` of `subject` on `task_queue` and awaits its end.
     fn starter(&self, subject: Subject, task_queue: &str, dirs: Vec<String>) -> impl Fn(usize) -> RunFuture {
-        let client = self.client.clone();
+        let client = if subject == Subject::OrdoEncrypted { self.encrypted.0.clone() } else { self.client.clone() };
         let task_queue = task_queue.to_owned();
         let shape = self.shape.clone().unwrap_or_default();
         move |i| {
@@ -645,7 +685,7 @@ impl Bench {
         let mut worker = self.spawn_worker(subject, &task_queue, cpus)?;
         let warmup = config.concurrency.clamp(1, 20);
         let prefix = format!("{}/{}/{round}", mode.as_str(), subject.as_str());
-        let (warm_dirs, dirs) = if subject == Subject::Ordo {
+        let (warm_dirs, dirs) = if subject.is_ordo() {
             (
                 self.root.copies(NAMESPACE_STACK, &format!("{prefix}/warmup"), warmup)?,
                 self.root.copies(NAMESPACE_STACK, &prefix, runs)?,
@@ -675,6 +715,9 @@ impl Bench {
         if subject == Subject::Python && self.python_history.is_none() {
             let (_, counts) = self.history_of(&task_queue, "ProvisionInfraWorkflow", None).await?;
             self.python_history = Some(counts.run);
+        }
+        if subject == Subject::OrdoEncrypted {
+            self.check_encrypted(&task_queue).await?;
         }
         if subject == Subject::Ordo && self.shape.is_none() {
             let history = self.history_of(&task_queue, "ProvisionInfraWorkflow", Some("WorkspaceLockWorkflow")).await?;
@@ -769,6 +812,34 @@ impl Bench {
         let run = shape::count(&run_events);
         let lock = shape::count(&lock_events);
         Ok((shape::shape_of(&run_events), OrdoHistory { run, lock, total: run + lock }))
+    }
+
+    /// Refuses to measure an "encrypted" worker whose runs' input and result are not encrypted in
+    /// history (the subject would measure nothing).
+    async fn check_encrypted(&self, task_queue: &str) -> Result<(), BenchError> {
+        use temporalio_common::protos::temporal::api::history::v1::history_event::Attributes;
+        let run_id =
+            self.first_id(&format!("WorkflowType = 'ProvisionInfraWorkflow' AND TaskQueue = '{task_queue}'")).await?;
+        let events = self
+            .client
+            .get_workflow_handle::<ProvisionInfraWorkflow>(run_id.clone())
+            .fetch_history(WorkflowFetchHistoryOptions::default())
+            .into_events()
+            .await
+            .map_err(|e| BenchError::temporal("fetching an encrypted run's history", e))?;
+        let payloads = events.iter().filter_map(|e| match &e.attributes {
+            Some(Attributes::WorkflowExecutionStartedEventAttributes(a)) => a.input.as_ref(),
+            Some(Attributes::WorkflowExecutionCompletedEventAttributes(a)) => a.result.as_ref(),
+            _ => None,
+        });
+        let encodings: Vec<_> = payloads.flat_map(|p| &p.payloads).map(ordo_codec::encoding_of).collect();
+        let sealed = encodings.iter().all(|e| *e == Some(ordo_codec::encryption::ENCRYPTED_ENCODING));
+        if encodings.len() < 2 || !sealed {
+            return Err(BenchError::Process(format!(
+                "ordo-encrypted: run {run_id}'s input and result are not encrypted in history ({encodings:?})"
+            )));
+        }
+        Ok(())
     }
 
     async fn first_id(&self, query: &str) -> Result<String, BenchError> {
@@ -889,7 +960,7 @@ async fn start_and_wait(
     shape: Shape,
 ) -> Result<(), String> {
     match subject {
-        Subject::Ordo => {
+        Subject::Ordo | Subject::OrdoEncrypted => {
             let provision = ProvisionClient::new(client.clone(), task_queue);
             let id = provision.start(&bench_request(directory), false).await.map_err(|e| format!("start: {e:#}"))?;
             let result = provision.result(&id).await.map_err(|e| e.to_string())?;
@@ -945,7 +1016,7 @@ async fn start_only(
     shape: Shape,
 ) -> Result<(), String> {
     match subject {
-        Subject::Ordo => ProvisionClient::new(client.clone(), task_queue)
+        Subject::Ordo | Subject::OrdoEncrypted => ProvisionClient::new(client.clone(), task_queue)
             .start(&bench_request(directory), false)
             .await
             .map(|_| ())

@@ -171,6 +171,7 @@ fn mode_table(md: &mut String, mode: &ModeResult) {
         ("Ordo / skeleton", mode.ordo_vs_skeleton),
         ("Ordo / trivial", mode.ordo_vs_trivial),
         ("Ordo / Python peer", mode.ordo_vs_python),
+        ("Ordo encrypted / Ordo", mode.encrypted_vs_ordo),
     ] {
         if let Some(Ratios { runs_per_second, worker_cpu_per_run, worker_peak_rss }) = ratios {
             let _ = writeln!(
