@@ -22,8 +22,8 @@ use ordo_provision::model::{status, ProvisionRequest};
 use ordo_provision::workflows::{ProvisionInfraWorkflow, PROVISION_STATUS, TF_DIRECTORY};
 use serde::{Deserialize, Serialize};
 use temporalio_client::{
-    Client, ClientOptions, WorkflowCountOptions, WorkflowFetchHistoryOptions, WorkflowGetResultOptions, WorkflowListOptions,
-    WorkflowStartOptions,
+    Client, ClientOptions, WorkflowCountOptions, WorkflowFetchHistoryOptions, WorkflowGetResultOptions,
+    WorkflowListOptions, WorkflowStartOptions,
 };
 use temporalio_common::search_attributes::SearchAttributes;
 use temporalio_common::{HasWorkflowDefinition, WorkflowDefinition};

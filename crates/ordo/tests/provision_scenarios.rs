@@ -36,10 +36,12 @@ async fn happy_path_applies_and_masks_sensitive_outputs() {
     assert!(sim.resources > 0);
     assert!(sim.apply_counts.values().all(|n| *n == 1), "{sim:?}");
 
-    // The raw history, as the Temporal Web UI and `temporal workflow show` print it: the outputs
-    // activity's result is already masked, so the key never entered history.
-    let results = activity_results(&env, &id, "terraform_output").await;
-    assert_eq!(results.len(), 1, "one terraform_output result");
+    // The raw history, as the Temporal Web UI and `temporal workflow show` print it: the apply
+    // read the outputs (`apply-outputs`: no `terraform_output` step) and masked them, so the key
+    // never entered history.
+    assert!(activity_results(&env, &id, "terraform_output").await.is_empty(), "the apply read the outputs");
+    let results = activity_results(&env, &id, "terraform_apply").await;
+    assert_eq!(results.len(), 1, "one terraform_apply result");
     assert!(results[0].contains(SENSITIVE_MASK), "{}", results[0]);
     assert!(
         !results[0].contains("U0lNVUxBVEVELUtFWS1OT1QtQS1SRUFMLUtFWQ"),

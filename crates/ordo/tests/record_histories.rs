@@ -11,9 +11,15 @@ use support::Env;
 use temporalio_client::WorkflowFetchHistoryOptions;
 
 async fn save(env: &Env, id: &str, name: &str) {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../provision/tests/histories").join(format!("{name}.json"));
+    if path.exists() {
+        // A recorded history is what older code wrote: re-recording it with today's code would
+        // drop the very case the replay test protects. Delete the file to record it again.
+        eprintln!("kept {} (recorded earlier)", path.display());
+        return;
+    }
     let handle = env.client.temporal().get_workflow_handle::<ProvisionInfraWorkflow>(id);
     let json = handle.fetch_history(WorkflowFetchHistoryOptions::default()).to_json().await.unwrap();
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../provision/tests/histories").join(format!("{name}.json"));
     std::fs::write(&path, json).unwrap();
     eprintln!("wrote {}", path.display());
 }
@@ -153,6 +159,17 @@ async fn record_decision_bound_to_the_plan() {
     env.client.decide(&id, decision, false).await.unwrap();
     assert_eq!(env.client.result(&id).await.unwrap().status, status::APPLIED);
     save(&env, &id, "provision_decision_bound").await;
+}
+
+/// Records an `apply-outputs` run: a happy run whose apply reads the outputs (no
+/// `terraform_output` step, one patch marker).
+#[tokio::test]
+#[ignore = "writes fixtures; run with `make record-histories`"]
+async fn record_apply_outputs() {
+    let env = Env::start().await;
+    let id = env.client.start(&env.scenario("advanced_visibility"), false).await.unwrap();
+    assert_eq!(env.client.result(&id).await.unwrap().status, status::APPLIED);
+    save(&env, &id, "provision_apply_outputs").await;
 }
 
 /// Records `light-run` histories: a happy run (lock taken and given back by local activities,

@@ -137,6 +137,52 @@ async fn worker_killed_mid_apply_completes_on_a_new_worker() {
     assert!(support::apply_attempts(&env, &id).await >= 2, "the apply was retried on the new worker");
 }
 
+/// An apply whose outputs cannot be read right after it (`terraform output` fails once) is not
+/// applied again: the apply's result carries no outputs, the run reads them in a
+/// `terraform_output` step of their own and ends APPLIED with them.
+#[tokio::test]
+async fn outputs_the_apply_could_not_read_are_read_by_a_step_of_their_own() {
+    let mut env = Env::without_worker().await;
+    let dir = env.data.path().join("flaky-output");
+    std::fs::create_dir_all(&dir).unwrap();
+    let failed_once = dir.join("output-failed-once");
+    let bin = dir.join("terraform");
+    let script = format!(
+        "#!/bin/sh\nif [ \"$1\" = output ] && [ ! -e '{failed}' ]; then\n  : > '{failed}'\n  echo 'simulated: the state could not be read' >&2\n  exit 1\nfi\nexec '{terraform}' \"$@\"\n",
+        failed = failed_once.display(),
+        terraform = support::terraform_binary().display()
+    );
+    std::fs::write(&bin, script).unwrap();
+    std::fs::set_permissions(&bin, std::fs::Permissions::from_mode(0o755)).unwrap();
+    env.spawn_worker_with_env(&[("ORDO_TERRAFORM_BIN", bin.to_str().unwrap())], &[]);
+
+    let id = env.client.start(&request("flaky"), false).await.unwrap();
+    let result = env.client.result(&id).await.unwrap();
+    assert_eq!(result.status, status::APPLIED);
+    assert_eq!(result.outputs["namespace_name"].value, "flaky-ns-local");
+    assert!(failed_once.exists(), "the apply's own read of the outputs failed");
+    let steps = scheduled_activities(&env, &id).await;
+    let count = |name: &str| steps.iter().filter(|s| s.as_str() == name).count();
+    assert_eq!((count("terraform_apply"), count("terraform_output")), (1, 1), "{steps:?}");
+}
+
+/// The activity types run `id` scheduled, in order.
+async fn scheduled_activities(env: &Env, id: &str) -> Vec<String> {
+    use temporalio_client::WorkflowFetchHistoryOptions;
+    use temporalio_common::protos::temporal::api::history::v1::history_event::Attributes;
+    let handle = env.client.temporal().get_workflow_handle::<ordo_provision::workflows::ProvisionInfraWorkflow>(id);
+    let events = handle.fetch_history(WorkflowFetchHistoryOptions::default()).into_events().await.unwrap();
+    events
+        .iter()
+        .filter_map(|e| match &e.attributes {
+            Some(Attributes::ActivityTaskScheduledEventAttributes(a)) => {
+                a.activity_type.as_ref().map(|t| t.name.clone())
+            }
+            _ => None,
+        })
+        .collect()
+}
+
 fn state_serial(dir: &Path) -> u64 {
     let text = std::fs::read_to_string(dir.join("terraform.tfstate")).expect("terraform wrote its state");
     serde_json::from_str::<serde_json::Value>(&text).unwrap()["serial"].as_u64().expect("a state serial")

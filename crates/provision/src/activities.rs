@@ -75,6 +75,23 @@ pub struct ApplyInput {
     /// The whole plan artifact, as runs before `light-run` sent it (only its file is read).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub plan: Option<PlanArtifact>,
+    /// Read the outputs once applied, in this activity (`apply-outputs`; earlier runs read them in
+    /// `terraform_output`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub outputs: bool,
+}
+
+/// Result of `terraform_apply`: what changed and, when asked for, the outputs (sensitive values
+/// masked). Without `outputs` it is exactly the [`ChangeReport`] earlier runs recorded.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ApplyOutcome {
+    /// What the apply changed.
+    #[serde(flatten)]
+    pub report: ChangeReport,
+    /// The outputs, when the input asked for them and reading them worked; `None` tells the
+    /// workflow to read them with `terraform_output` (never a reason to apply again).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outputs: Option<Outputs>,
 }
 
 /// Input of `policy_check` (runs before `light-run`; newer runs check the policy in `terraform_plan`).
@@ -269,7 +286,7 @@ impl ProvisionActivities {
         self: Arc<Self>,
         ctx: ActivityContext,
         input: ApplyInput,
-    ) -> Result<ChangeReport, ActivityError> {
+    ) -> Result<ApplyOutcome, ActivityError> {
         if input.request.simulate_api_failure && ctx.info().attempt < 5 {
             return Err(failure(error::API_FAILURE, "Terraform cannot reach the API"));
         }
@@ -292,7 +309,22 @@ impl ProvisionActivities {
             // Applied or stale: nobody will apply this plan again.
             plans.forget(&input.approved_hash).await;
         }
-        applied.map_err(error::from_iac)
+        let report = applied.map_err(error::from_iac)?;
+        let outputs = match input.outputs {
+            // The apply is done: a failure to read the outputs must not fail (and so retry) it.
+            true => self.read_outputs(&ctx, &input.request).await.map(Some).inspect_err(|e| {
+                tracing::warn!(error = ?e, "reading the outputs after apply failed; the workflow reads them again");
+            }),
+            false => Ok(None),
+        };
+        Ok(ApplyOutcome { report, outputs: outputs.ok().flatten() })
+    }
+
+    /// The workspace's outputs, sensitive values masked (before they enter history: the Temporal
+    /// Web UI and `temporal workflow show` print activity results as they are).
+    async fn read_outputs(&self, ctx: &ActivityContext, step: &ToolStep) -> Result<Outputs, ActivityError> {
+        let (driver, ws) = self.workspace(ctx, step)?;
+        driver.output(&ws).await.map(|outputs| ordo_iac::mask_outputs(&outputs)).map_err(error::from_iac)
     }
 
     /// Destroys everything the workspace manages, heartbeating resource progress.
@@ -318,9 +350,6 @@ impl ProvisionActivities {
         ctx: ActivityContext,
         request: ToolStep,
     ) -> Result<Outputs, ActivityError> {
-        let (driver, ws) = self.workspace(&ctx, &request)?;
-        // Masked here, before the result enters history: the Temporal Web UI and
-        // `temporal workflow show` print activity results as they are.
-        driver.output(&ws).await.map(|outputs| ordo_iac::mask_outputs(&outputs)).map_err(error::from_iac)
+        self.read_outputs(&ctx, &request).await
     }
 }

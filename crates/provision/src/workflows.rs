@@ -18,7 +18,7 @@ use ordo_core::time::{elapsed_since, epoch_ms, rfc3339, rfc3339_ms};
 use ordo_iac::heartbeat::ChangeReport;
 use ordo_iac::PlanArtifact;
 
-use crate::activities::{ApplyInput, PlanInput, PlanOutcome, PolicyInput, ProvisionActivities};
+use crate::activities::{ApplyInput, ApplyOutcome, PlanInput, PlanOutcome, PolicyInput, ProvisionActivities};
 use crate::error;
 use crate::lock::{self, HoldsWorkspace, LockGrant};
 use crate::metrics::{self, GateOutcome};
@@ -60,6 +60,11 @@ const DECISION_PLAN_HASH_PATCH: &str = "decision-plan-hash";
 /// `provisionStatus` written once per workflow task, for the status the run waits in.
 const LIGHT_RUN_PATCH: &str = "light-run";
 
+/// Patch marker of a light run whose apply also reads the outputs (one activity and one workflow
+/// task fewer than `terraform_output` after it). It implies `light-run`: a run that has it asks for
+/// no other, so new runs carry one patch marker, not two.
+const APPLY_OUTPUTS_PATCH: &str = "apply-outputs";
+
 /// Attempts at delivering one notification before the run gives up on it.
 const NOTIFY_ATTEMPTS: u32 = 5;
 
@@ -70,7 +75,8 @@ const MAX_PLANS_PER_RUN: u32 = 3;
 type HandlerError = Box<dyn std::error::Error + Send + Sync>;
 
 /// Seed 001's provisioning workflow: init → plan → policy → (approval) → apply → output →
-/// (TTL → destroy).
+/// (TTL → destroy). Light runs check the policy in the plan step and (`apply-outputs`) read the
+/// outputs in the apply step.
 #[workflow]
 #[derive(Default)]
 pub struct ProvisionInfraWorkflow {
@@ -90,6 +96,8 @@ pub struct ProvisionInfraWorkflow {
     light: bool,
     /// The `provisionStatus` last written (`light-run` writes it only where the run waits).
     published: Option<String>,
+    /// The apply reads the outputs too (`apply-outputs`).
+    apply_outputs: bool,
 }
 
 #[workflow_methods]
@@ -100,9 +108,11 @@ impl ProvisionInfraWorkflow {
     pub async fn run(ctx: &mut WorkflowContext<Self>, input: serde_json::Value) -> WorkflowResult<ProvisionResult> {
         let request = ProvisionRequest::parse(input.clone())
             .map_err(|e| ApplicationFailure::non_retryable(format!("invalid provisioning request: {e}")))?;
-        let light = ctx.patched(LIGHT_RUN_PATCH);
+        let apply_outputs = ctx.patched(APPLY_OUTPUTS_PATCH);
+        let light = apply_outputs || ctx.patched(LIGHT_RUN_PATCH);
         ctx.state_mut(|s| {
             s.light = light;
+            s.apply_outputs = apply_outputs;
             s.state.driver = request.driver.as_str().to_owned();
             s.state.directory = request.directory.clone();
             s.state.scenario = request.scenario.clone();
@@ -416,11 +426,14 @@ async fn provision_locked(
         }
     };
     let applied_hash = ctx.state(|s| s.state.plan_hash.clone());
-    record_changes(ctx, report);
+    record_changes(ctx, report.report);
     set_status(ctx, sa, status::APPLIED, 80);
     publish_status(ctx, sa);
 
-    let outputs = ctx.execute_activity(ProvisionActivities::terraform_output, step, apply_options(request)).await?;
+    let outputs = match report.outputs {
+        Some(outputs) => outputs,
+        None => ctx.execute_activity(ProvisionActivities::terraform_output, step, apply_options(request)).await?,
+    };
     ctx.state_mut(|s| s.state.outputs = mask_outputs(&outputs));
 
     Ok(Locked::Applied(applied_hash))
@@ -428,13 +441,16 @@ async fn provision_locked(
 
 /// Applies the approved plan. `light-run` sends no bytes at first: the worker that planned holds
 /// them; any other worker answers `PlanNotLocal` and gets them in a second attempt.
+/// `apply-outputs` asks the apply for the outputs too.
 async fn apply(
     ctx: &mut WorkflowContext<ProvisionInfraWorkflow>,
     request: &ProvisionRequest,
     step: &ToolStep,
     plan: PlanArtifact,
-) -> Result<ChangeReport, ActivityExecutionError> {
-    let input = |file| ApplyInput { request: step.clone(), approved_hash: plan.hash.clone(), file, plan: None };
+) -> Result<ApplyOutcome, ActivityExecutionError> {
+    let outputs = ctx.state(|s| s.apply_outputs);
+    let input =
+        |file| ApplyInput { request: step.clone(), approved_hash: plan.hash.clone(), file, plan: None, outputs };
     if ctx.state(|s| s.light) {
         match ctx.execute_activity(ProvisionActivities::terraform_apply, input(None), apply_options(request)).await {
             Err(err) if failure_type(&err).as_deref() == Some(error::PLAN_NOT_LOCAL) => {}

@@ -57,6 +57,7 @@ async fn recorded_histories_replay_deterministically() {
         "provision_light_run.json",
         "provision_light_plan_not_local.json",
         "provision_light_queued.json",
+        "provision_apply_outputs.json",
         "lock_light_queued.json",
     ] {
         assert!(names.contains(&patched), "a history recorded after each patch is kept: {names:?}");
