@@ -4,20 +4,9 @@
 use std::process::{Child, Stdio};
 use std::time::Duration;
 
-use ordo_core::devserver::{bound_command, find_temporal_binary, spawn_bound, DevServer, DevServerOptions};
+use ordo_core::devserver::{bound_command, spawn_bound};
 use ordo_orders::{Cheese, Crust, Kitchen, OrderStatus, OrdersClient, PizzaOrderInfo, PizzaWorkflow};
 use temporalio_client::WorkflowFetchHistoryOptions;
-
-/// The address of this test binary's dev server (killed by the kernel when the binary exits).
-async fn server() -> &'static str {
-    static SERVER: tokio::sync::OnceCell<DevServer> = tokio::sync::OnceCell::const_new();
-    SERVER
-        .get_or_init(|| async {
-            DevServer::start(DevServerOptions::ephemeral(find_temporal_binary())).await.expect("dev server starts")
-        })
-        .await
-        .address()
-}
 
 /// `ordo worker` processes, each killed and waited on when dropped (also when a test panics).
 struct Workers {
@@ -69,7 +58,7 @@ impl Drop for Workers {
 /// bakes it again and delivers it, without preparing it a second time.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_killed_worker_s_order_is_finished_by_a_new_worker() {
-    let address = server().await.to_owned();
+    let address = ordo_core::testing::server().to_owned();
     let queue = format!("orders-kill-{}", uuid::Uuid::new_v4());
     let mut workers = Workers {
         address: address.clone(),
@@ -142,7 +131,7 @@ async fn a_killed_worker_s_order_is_finished_by_a_new_worker() {
 /// other finishes the order, without a restart.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn of_two_workers_the_survivor_finishes_the_killed_one_s_order() {
-    let address = server().await.to_owned();
+    let address = ordo_core::testing::server().to_owned();
     let queue = format!("orders-two-{}", uuid::Uuid::new_v4());
     let mut workers = Workers {
         address: address.clone(),
@@ -219,7 +208,7 @@ impl Drop for Group {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn chaos_with_kills_and_failures_fails_no_order() {
     use std::os::unix::process::CommandExt as _;
-    let address = server().await;
+    let address = ordo_core::testing::server();
     let data = tempfile::tempdir().unwrap();
     let mut command = bound_command(env!("CARGO_BIN_EXE_ordo"));
     command
@@ -267,7 +256,7 @@ async fn chaos_with_kills_and_failures_fails_no_order() {
 /// stats; a bad order is refused naming the field, nothing started.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_order_cli_places_shows_and_refuses() {
-    let address = server().await.to_owned();
+    let address = ordo_core::testing::server().to_owned();
     let queue = format!("orders-cli-{}", uuid::Uuid::new_v4());
     let mut workers = Workers {
         address: address.clone(),

@@ -10,24 +10,16 @@ use axum::http::{header, Method, Request, StatusCode};
 use http_body_util::BodyExt as _;
 use ordo_api::auth::token_sha256;
 use ordo_api::{AppConfig, AppState, Users};
-use ordo_core::devserver::{bound_command, find_temporal_binary, spawn_bound, DevServer, DevServerOptions};
+use ordo_core::devserver::{bound_command, spawn_bound};
 use ordo_orders::effects::Ledger;
 use ordo_orders::OrdersClient;
 use serde_json::{json, Value};
 use tower::ServiceExt as _;
 
+/// This binary's dev server (`ordo_core::testing::server`), with the orders search attribute
+/// registered.
 async fn server() -> &'static str {
-    static SERVER: tokio::sync::OnceCell<DevServer> = tokio::sync::OnceCell::const_new();
-    SERVER
-        .get_or_init(|| async {
-            let server =
-                DevServer::start(DevServerOptions::ephemeral(find_temporal_binary())).await.expect("dev server starts");
-            let client = ordo_core::connect(&ordo_core::TemporalArgs::at(server.address())).await.unwrap();
-            ordo_core::search_attributes::register(&client, "default", ordo_orders::SEARCH_ATTRIBUTES).await.unwrap();
-            server
-        })
-        .await
-        .address()
+    ordo_core::testing::server_with(ordo_orders::SEARCH_ATTRIBUTES).await
 }
 
 /// The API over orders on a fresh task queue, with a worker unless `worker` is false.

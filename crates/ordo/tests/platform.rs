@@ -16,7 +16,7 @@ use temporalio_client::{WorkflowCancelOptions, WorkflowGetResultOptions};
 /// namespace of its own: search attributes belong to a namespace.)
 #[tokio::test]
 async fn search_attributes_are_registered_and_other_types_reported() {
-    let address = support::shared_server().await;
+    let address = ordo_core::testing::server();
     let namespace = support::new_namespace(address).await;
     let created = std::process::Command::new(find_temporal_binary())
         .args(["operator", "search-attribute", "create", "--name", "scenario", "--type", "Text"])
