@@ -216,7 +216,7 @@ fn assert_error(response: &(StatusCode, Value), status: u16, field: Option<&str>
 }
 
 /// `run` and `end` events read from a server-sent event stream.
-struct Events(support::Sse);
+struct Events(support::sse::Sse);
 
 impl Events {
     async fn open(api: &Api, id: &str, who: &str) -> Self {
@@ -224,7 +224,7 @@ impl Events {
             .header(header::AUTHORIZATION, format!("Bearer token-{who}"))
             .body(Body::empty())
             .unwrap();
-        Self(support::Sse::new(api.send(request).await))
+        Self(support::sse::Sse::new(api.send(request).await))
     }
 
     /// The next event as (name, data), or `None` when the stream ends.

@@ -5,6 +5,7 @@ use std::process::{Child, Stdio};
 use std::time::Duration;
 
 use ordo_core::devserver::{bound_command, spawn_bound};
+use ordo_core::testing::poll;
 use ordo_orders::{Cheese, Crust, Kitchen, OrderStatus, OrdersClient, PizzaOrderInfo, PizzaWorkflow};
 use temporalio_client::WorkflowFetchHistoryOptions;
 
@@ -82,15 +83,15 @@ async fn a_killed_worker_s_order_is_finished_by_a_new_worker() {
         }
     };
     let id = placed.order.id;
-    let deadline = std::time::Instant::now() + Duration::from_secs(60);
-    loop {
+    poll("the order to be baking", Duration::from_secs(60), async || {
         let view = orders.status(&id).await.unwrap();
         if view.status.status == OrderStatus::Baking && !view.stale {
-            break;
+            Ok(())
+        } else {
+            Err(view)
         }
-        assert!(std::time::Instant::now() < deadline, "never baking: {view:?}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    })
+    .await;
     workers.kill(first);
     let stale = orders.status(&id).await.unwrap();
     assert!(stale.stale && stale.status.status == OrderStatus::Baking, "no worker: last known status, {stale:?}");
@@ -111,19 +112,19 @@ async fn a_killed_worker_s_order_is_finished_by_a_new_worker() {
         "the new worker counted the delivery once:\n{scraped}"
     );
     // The gauges, from visibility, refreshed every second.
-    let deadline = std::time::Instant::now() + Duration::from_secs(20);
-    loop {
+    poll("the gauges to show the delivery", Duration::from_secs(20), async || {
         let scraped = scrape(&metrics).await;
         let delivered = scraped.lines().any(|l| {
             l.starts_with("ordo_orders{") && l.contains("order_status=\"ORDER_DELIVERED\"") && l.ends_with(" 1")
         });
         let failed = scraped.lines().any(|l| l.starts_with("ordo_orders_failed{") && l.ends_with(" 0"));
         if delivered && failed {
-            break;
+            Ok(())
+        } else {
+            Err(scraped)
         }
-        assert!(std::time::Instant::now() < deadline, "gauges never showed the delivery:\n{scraped}");
-        tokio::time::sleep(Duration::from_millis(300)).await;
-    }
+    })
+    .await;
     drop(workers);
 }
 
@@ -148,8 +149,7 @@ async fn of_two_workers_the_survivor_finishes_the_killed_one_s_order() {
     knobs.heartbeat_ms = Some(1_000);
     let id = orders.place(&order, Some(knobs)).await.unwrap().order.id;
     let handle = client.get_workflow_handle::<PizzaWorkflow>(&id);
-    let deadline = std::time::Instant::now() + Duration::from_secs(60);
-    let baker = loop {
+    let baker = poll("a worker of ours to bake", Duration::from_secs(60), async || {
         let description = handle.describe(Default::default()).await.unwrap();
         let baking = description
             .raw()
@@ -159,12 +159,9 @@ async fn of_two_workers_the_survivor_finishes_the_killed_one_s_order() {
                 a.activity_type.as_ref().is_some_and(|t| t.name == "BakePizza") && !a.last_worker_identity.is_empty()
             })
             .map(|a| a.last_worker_identity.clone());
-        if let Some(identity) = baking {
-            break identity;
-        }
-        assert!(std::time::Instant::now() < deadline, "never baking");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    };
+        baking.ok_or_else(|| description.raw().pending_activities.clone())
+    })
+    .await;
     // The SDK's identity is `<pid>@<host>`: the baker is one of ours.
     let (victim, _) =
         pids.iter().find(|(_, pid)| baker.starts_with(&format!("{pid}@"))).copied().expect("a worker of ours bakes");

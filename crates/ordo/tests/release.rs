@@ -299,14 +299,15 @@ async fn the_release_api_checks_input_and_roles_and_drives_a_release_through_its
     let (status, refused) = call(&state, "POST", &approvals, "alice", Some(serde_json::json!({"reason": " "}))).await;
     assert_eq!((status, refused["field"].as_str()), (422, Some("reason")), "{refused}");
     let wait_status = async |wanted: &str| {
-        for _ in 0..300 {
+        support::poll(&format!("{key} to be {wanted}"), Duration::from_secs(30), async || {
             let (_, view) = call(&state, "GET", &format!("/api/releases/{key}"), "bob", None).await;
             if view["state"]["status"] == wanted {
-                return view;
+                Ok(view)
+            } else {
+                Err(view)
             }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        panic!("{key} never reached {wanted}");
+        })
+        .await
     };
     wait_status("waiting_for_release_approval").await;
     let (status, record) =
@@ -349,13 +350,13 @@ async fn the_release_api_checks_input_and_roles_and_drives_a_release_through_its
 }
 
 /// Opens `/api/releases/{key}/events` through the router as `who`.
-async fn events(state: &ordo_api::AppState, key: &str, who: &str) -> support::Sse {
+async fn events(state: &ordo_api::AppState, key: &str, who: &str) -> support::sse::Sse {
     use tower::ServiceExt as _;
     let request = axum::http::Request::get(format!("/api/releases/{key}/events"))
         .header("authorization", format!("Bearer token-{who}"))
         .body(axum::body::Body::empty())
         .unwrap();
-    support::Sse::new(ordo_api::app(state.clone()).oneshot(request).await.expect("the router never fails"))
+    support::sse::Sse::new(ordo_api::app(state.clone()).oneshot(request).await.expect("the router never fails"))
 }
 
 /// `GET /api/releases/{key}/events` pushes the board as it changes: the release waiting at the
@@ -428,11 +429,9 @@ async fn the_release_board_streams_the_matrix_as_deploys_reach_each_environment(
     assert_eq!(view["state"]["result"], format!("Release {key}: SUCCESS"), "{view}");
     assert!(events.next().await.is_none(), "nothing follows `end`");
     // The watcher goes with the release.
-    for _ in 0..100 {
-        if state.active_watchers() == 0 {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("the release's watcher outlived it");
+    support::poll("the release's watcher to stop", Duration::from_secs(10), async || match state.active_watchers() {
+        0 => Ok(()),
+        watchers => Err(watchers),
+    })
+    .await;
 }

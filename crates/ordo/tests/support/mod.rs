@@ -1,21 +1,20 @@
 //! Test fixtures: one real Temporal dev server per test binary, shared by its tests, each test
 //! with a namespace and a task queue of its own; `ordo worker` processes; and an IaC root copied
-//! from `examples/` into a temporary directory; and a server-sent event stream reader ([`Sse`]).
+//! from `examples/` into a temporary directory; and a server-sent event stream reader ([`sse::Sse`]).
 #![allow(dead_code, unreachable_pub)]
 
-mod sse;
+pub mod sse;
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use ordo_core::devserver::{bound_command, spawn_bound};
-pub use ordo_core::testing::{new_namespace, poll};
+pub use ordo_core::testing::poll;
 use ordo_iac::DriverKind;
 use ordo_provision::client::{ProvisionClient, RunView};
 use ordo_provision::model::ProvisionRequest;
 use ordo_provision::scenarios;
-pub use sse::Sse;
 
 /// One isolated Ordo: a namespace and task queue of its own on the shared server, workers, IaC
 /// root and data directory.
@@ -40,7 +39,7 @@ impl Env {
     /// A namespace, no worker yet.
     pub async fn without_worker() -> Self {
         let address = ordo_core::testing::server().to_owned();
-        let namespace = new_namespace(&address).await;
+        let namespace = ordo_core::testing::new_namespace(&address).await;
         ordo_core::testing::register_search_attributes(
             &address,
             &namespace,
