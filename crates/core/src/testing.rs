@@ -108,3 +108,29 @@ pub async fn poll<T, E: std::fmt::Debug>(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn poll_returns_the_first_ok_after_the_errs() {
+        let mut calls = 0;
+        let got = poll("the third call", Duration::from_secs(10), async || {
+            calls += 1;
+            if calls == 3 {
+                Ok(calls)
+            } else {
+                Err(calls)
+            }
+        })
+        .await;
+        assert_eq!((got, calls), (3, 3));
+    }
+
+    #[tokio::test]
+    #[should_panic(expected = "waiting for the impossible; last seen: \"still no\"")]
+    async fn poll_panics_naming_what_it_waited_for_and_the_last_err() {
+        poll("the impossible", Duration::from_millis(250), async || Err::<(), _>("still no")).await;
+    }
+}
