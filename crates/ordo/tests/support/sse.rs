@@ -22,18 +22,18 @@ impl Sse {
         Self { body: response.into_body(), buffer: String::new() }
     }
 
-    /// The next event as (name, data), or `None` when the stream ends; keep-alive comments are
-    /// skipped. Panics when nothing comes within 60 s.
+    /// The next event as (name, data) (`message` when unnamed), or `None` when the stream ends;
+    /// keep-alive comments are skipped. Panics when nothing comes within 60 s.
     pub async fn next(&mut self) -> Option<(String, Value)> {
         loop {
             if let Some(end) = self.buffer.find("\n\n") {
                 let block: String = self.buffer.drain(..end + 2).collect();
-                let name = block.lines().find_map(|l| l.strip_prefix("event: "));
-                let data: String = block.lines().filter_map(|l| l.strip_prefix("data: ")).collect();
-                match name {
-                    Some(name) => return Some((name.to_owned(), serde_json::from_str(&data).expect("JSON data"))),
-                    None => continue, // a keep-alive comment
+                let name = block.lines().find_map(|l| l.strip_prefix("event:")).map_or("message", str::trim);
+                let data: String = block.lines().filter_map(|l| l.strip_prefix("data:")).map(str::trim_start).collect();
+                if data.is_empty() {
+                    continue; // a keep-alive comment
                 }
+                return Some((name.to_owned(), serde_json::from_str(&data).expect("JSON data")));
             }
             let frame =
                 tokio::time::timeout(Duration::from_secs(60), self.body.frame()).await.expect("an event within 60 s");
