@@ -75,13 +75,14 @@ async fn a_killed_worker_s_order_is_finished_by_a_new_worker() {
     let mut knobs = Kitchen::quick(1_500);
     knobs.heartbeat_ms = Some(1_000);
     // The worker registers the search attribute at start: place once it has.
-    let placed = loop {
+    let placed = poll("the worker to register orderStatus", Duration::from_secs(60), async || {
         match orders.place(&order, Some(knobs.clone())).await {
-            Ok(placed) => break placed,
-            Err(e) if format!("{e:#}").contains("orderStatus") => tokio::time::sleep(Duration::from_millis(200)).await,
+            Ok(placed) => Ok(placed),
+            Err(e) if format!("{e:#}").contains("orderStatus") => Err(format!("{e:#}")),
             Err(e) => panic!("placing: {e}"),
         }
-    };
+    })
+    .await;
     let id = placed.order.id;
     poll("the order to be baking", Duration::from_secs(60), async || {
         let view = orders.status(&id).await.unwrap();
