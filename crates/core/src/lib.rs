@@ -10,6 +10,8 @@
 //! - [`metrics`]: the meter domain series are recorded on, each event once per process.
 //! - [`search_attributes`]: checks and registers the search attributes the hosted domains declare.
 //! - [`time`]: RFC 3339 and workflow-time durations.
+//! - `testing` (cargo feature `testing`, for integration tests only): the test binary's shared dev
+//!   server, namespaces and search attributes on it, and `poll`.
 
 pub mod config;
 pub mod devserver;
@@ -17,6 +19,8 @@ pub mod domain;
 pub mod errors;
 pub mod metrics;
 pub mod search_attributes;
+#[cfg(feature = "testing")]
+pub mod testing;
 pub mod time;
 
 pub use config::{connect, TemporalArgs};

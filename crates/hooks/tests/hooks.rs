@@ -1,4 +1,4 @@
-//! The hooks domain on a real dev server (one per binary, see `support::server`): the starter's
+//! The hooks domain on a real dev server (one per binary, see `ordo_core::testing::server`): the starter's
 //! options as Temporal records them, lifecycle actions with blocking and non-blocking hooks, the
 //! seed's example sequence, the reference migration; and the store on SQLite.
 

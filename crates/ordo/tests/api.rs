@@ -216,10 +216,7 @@ fn assert_error(response: &(StatusCode, Value), status: u16, field: Option<&str>
 }
 
 /// `run` and `end` events read from a server-sent event stream.
-struct Events {
-    body: Body,
-    buffer: String,
-}
+struct Events(support::sse::Sse);
 
 impl Events {
     async fn open(api: &Api, id: &str, who: &str) -> Self {
@@ -227,42 +224,12 @@ impl Events {
             .header(header::AUTHORIZATION, format!("Bearer token-{who}"))
             .body(Body::empty())
             .unwrap();
-        let response = api.send(request).await;
-        assert_eq!(response.status(), StatusCode::OK);
-        assert_eq!(response.headers()[header::CONTENT_TYPE], "text/event-stream");
-        Self { body: response.into_body(), buffer: String::new() }
+        Self(support::sse::Sse::new(api.send(request).await))
     }
 
     /// The next event as (name, data), or `None` when the stream ends.
     async fn next(&mut self) -> Option<(String, Value)> {
-        loop {
-            if let Some(end) = self.buffer.find("\n\n") {
-                let block: String = self.buffer.drain(..end + 2).collect();
-                let mut name = None;
-                let mut data = String::new();
-                for line in block.lines() {
-                    if let Some(v) = line.strip_prefix("event: ") {
-                        name = Some(v.to_owned());
-                    } else if let Some(v) = line.strip_prefix("data: ") {
-                        data.push_str(v);
-                    }
-                }
-                match name {
-                    Some(name) => return Some((name, serde_json::from_str(&data).expect("JSON data"))),
-                    None => continue, // a keep-alive comment
-                }
-            }
-            let frame =
-                tokio::time::timeout(Duration::from_secs(60), self.body.frame()).await.expect("an event within 60 s");
-            match frame {
-                None => return None,
-                Some(frame) => {
-                    if let Ok(data) = frame.expect("a readable stream").into_data() {
-                        self.buffer.push_str(std::str::from_utf8(&data).unwrap());
-                    }
-                }
-            }
-        }
+        self.0.next().await
     }
 
     /// Reads until the stream ends; returns every `run` event and whether `end` came last.

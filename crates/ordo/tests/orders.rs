@@ -4,20 +4,10 @@
 use std::process::{Child, Stdio};
 use std::time::Duration;
 
-use ordo_core::devserver::{bound_command, find_temporal_binary, spawn_bound, DevServer, DevServerOptions};
+use ordo_core::devserver::{bound_command, spawn_bound};
+use ordo_core::testing::poll;
 use ordo_orders::{Cheese, Crust, Kitchen, OrderStatus, OrdersClient, PizzaOrderInfo, PizzaWorkflow};
 use temporalio_client::WorkflowFetchHistoryOptions;
-
-/// The address of this test binary's dev server (killed by the kernel when the binary exits).
-async fn server() -> &'static str {
-    static SERVER: tokio::sync::OnceCell<DevServer> = tokio::sync::OnceCell::const_new();
-    SERVER
-        .get_or_init(|| async {
-            DevServer::start(DevServerOptions::ephemeral(find_temporal_binary())).await.expect("dev server starts")
-        })
-        .await
-        .address()
-}
 
 /// `ordo worker` processes, each killed and waited on when dropped (also when a test panics).
 struct Workers {
@@ -69,7 +59,7 @@ impl Drop for Workers {
 /// bakes it again and delivers it, without preparing it a second time.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_killed_worker_s_order_is_finished_by_a_new_worker() {
-    let address = server().await.to_owned();
+    let address = ordo_core::testing::server().to_owned();
     let queue = format!("orders-kill-{}", uuid::Uuid::new_v4());
     let mut workers = Workers {
         address: address.clone(),
@@ -85,23 +75,24 @@ async fn a_killed_worker_s_order_is_finished_by_a_new_worker() {
     let mut knobs = Kitchen::quick(1_500);
     knobs.heartbeat_ms = Some(1_000);
     // The worker registers the search attribute at start: place once it has.
-    let placed = loop {
+    let placed = poll("the worker to register orderStatus", Duration::from_secs(60), async || {
         match orders.place(&order, Some(knobs.clone())).await {
-            Ok(placed) => break placed,
-            Err(e) if format!("{e:#}").contains("orderStatus") => tokio::time::sleep(Duration::from_millis(200)).await,
+            Ok(placed) => Ok(placed),
+            Err(e) if format!("{e:#}").contains("orderStatus") => Err(format!("{e:#}")),
             Err(e) => panic!("placing: {e}"),
         }
-    };
+    })
+    .await;
     let id = placed.order.id;
-    let deadline = std::time::Instant::now() + Duration::from_secs(60);
-    loop {
+    poll("the order to be baking", Duration::from_secs(60), async || {
         let view = orders.status(&id).await.unwrap();
         if view.status.status == OrderStatus::Baking && !view.stale {
-            break;
+            Ok(())
+        } else {
+            Err(view)
         }
-        assert!(std::time::Instant::now() < deadline, "never baking: {view:?}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    })
+    .await;
     workers.kill(first);
     let stale = orders.status(&id).await.unwrap();
     assert!(stale.stale && stale.status.status == OrderStatus::Baking, "no worker: last known status, {stale:?}");
@@ -122,19 +113,19 @@ async fn a_killed_worker_s_order_is_finished_by_a_new_worker() {
         "the new worker counted the delivery once:\n{scraped}"
     );
     // The gauges, from visibility, refreshed every second.
-    let deadline = std::time::Instant::now() + Duration::from_secs(20);
-    loop {
+    poll("the gauges to show the delivery", Duration::from_secs(20), async || {
         let scraped = scrape(&metrics).await;
         let delivered = scraped.lines().any(|l| {
             l.starts_with("ordo_orders{") && l.contains("order_status=\"ORDER_DELIVERED\"") && l.ends_with(" 1")
         });
         let failed = scraped.lines().any(|l| l.starts_with("ordo_orders_failed{") && l.ends_with(" 0"));
         if delivered && failed {
-            break;
+            Ok(())
+        } else {
+            Err(scraped)
         }
-        assert!(std::time::Instant::now() < deadline, "gauges never showed the delivery:\n{scraped}");
-        tokio::time::sleep(Duration::from_millis(300)).await;
-    }
+    })
+    .await;
     drop(workers);
 }
 
@@ -142,7 +133,7 @@ async fn a_killed_worker_s_order_is_finished_by_a_new_worker() {
 /// other finishes the order, without a restart.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn of_two_workers_the_survivor_finishes_the_killed_one_s_order() {
-    let address = server().await.to_owned();
+    let address = ordo_core::testing::server().to_owned();
     let queue = format!("orders-two-{}", uuid::Uuid::new_v4());
     let mut workers = Workers {
         address: address.clone(),
@@ -159,8 +150,7 @@ async fn of_two_workers_the_survivor_finishes_the_killed_one_s_order() {
     knobs.heartbeat_ms = Some(1_000);
     let id = orders.place(&order, Some(knobs)).await.unwrap().order.id;
     let handle = client.get_workflow_handle::<PizzaWorkflow>(&id);
-    let deadline = std::time::Instant::now() + Duration::from_secs(60);
-    let baker = loop {
+    let baker = poll("a worker of ours to bake", Duration::from_secs(60), async || {
         let description = handle.describe(Default::default()).await.unwrap();
         let baking = description
             .raw()
@@ -170,12 +160,9 @@ async fn of_two_workers_the_survivor_finishes_the_killed_one_s_order() {
                 a.activity_type.as_ref().is_some_and(|t| t.name == "BakePizza") && !a.last_worker_identity.is_empty()
             })
             .map(|a| a.last_worker_identity.clone());
-        if let Some(identity) = baking {
-            break identity;
-        }
-        assert!(std::time::Instant::now() < deadline, "never baking");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    };
+        baking.ok_or_else(|| description.raw().pending_activities.clone())
+    })
+    .await;
     // The SDK's identity is `<pid>@<host>`: the baker is one of ours.
     let (victim, _) =
         pids.iter().find(|(_, pid)| baker.starts_with(&format!("{pid}@"))).copied().expect("a worker of ours bakes");
@@ -219,7 +206,7 @@ impl Drop for Group {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn chaos_with_kills_and_failures_fails_no_order() {
     use std::os::unix::process::CommandExt as _;
-    let address = server().await;
+    let address = ordo_core::testing::server();
     let data = tempfile::tempdir().unwrap();
     let mut command = bound_command(env!("CARGO_BIN_EXE_ordo"));
     command
@@ -267,7 +254,7 @@ async fn chaos_with_kills_and_failures_fails_no_order() {
 /// stats; a bad order is refused naming the field, nothing started.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_order_cli_places_shows_and_refuses() {
-    let address = server().await.to_owned();
+    let address = ordo_core::testing::server().to_owned();
     let queue = format!("orders-cli-{}", uuid::Uuid::new_v4());
     let mut workers = Workers {
         address: address.clone(),

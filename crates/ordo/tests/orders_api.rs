@@ -2,6 +2,8 @@
 //! socket) against a real dev server (one per test binary) and a real `ordo worker --domains
 //! orders` process on a task queue of each test's own.
 
+mod support;
+
 use std::process::{Child, Stdio};
 use std::time::Duration;
 
@@ -10,24 +12,16 @@ use axum::http::{header, Method, Request, StatusCode};
 use http_body_util::BodyExt as _;
 use ordo_api::auth::token_sha256;
 use ordo_api::{AppConfig, AppState, Users};
-use ordo_core::devserver::{bound_command, find_temporal_binary, spawn_bound, DevServer, DevServerOptions};
+use ordo_core::devserver::{bound_command, spawn_bound};
 use ordo_orders::effects::Ledger;
 use ordo_orders::OrdersClient;
 use serde_json::{json, Value};
 use tower::ServiceExt as _;
 
+/// This binary's dev server (`ordo_core::testing::server`), with the orders search attribute
+/// registered.
 async fn server() -> &'static str {
-    static SERVER: tokio::sync::OnceCell<DevServer> = tokio::sync::OnceCell::const_new();
-    SERVER
-        .get_or_init(|| async {
-            let server =
-                DevServer::start(DevServerOptions::ephemeral(find_temporal_binary())).await.expect("dev server starts");
-            let client = ordo_core::connect(&ordo_core::TemporalArgs::at(server.address())).await.unwrap();
-            ordo_core::search_attributes::register(&client, "default", ordo_orders::SEARCH_ATTRIBUTES).await.unwrap();
-            server
-        })
-        .await
-        .address()
+    ordo_core::testing::server_with(ordo_orders::SEARCH_ATTRIBUTES).await
 }
 
 /// The API over orders on a fresh task queue, with a worker unless `worker` is false.
@@ -137,7 +131,7 @@ impl Api {
     }
 
     /// Opens `uri`'s server-sent events (a 200 `text/event-stream`), or answers the refusal.
-    async fn events(&self, uri: &str) -> Result<Events, (StatusCode, Value)> {
+    async fn events(&self, uri: &str) -> Result<support::sse::Sse, (StatusCode, Value)> {
         let request = Request::builder().uri(uri).body(Body::empty()).unwrap();
         let response = ordo_api::app(self.state.clone()).oneshot(request).await.unwrap();
         if response.status() != StatusCode::OK {
@@ -145,58 +139,22 @@ impl Api {
             let bytes = response.into_body().collect().await.unwrap().to_bytes();
             return Err((status, serde_json::from_slice(&bytes).unwrap_or(Value::Null)));
         }
-        let kind = response.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default();
-        assert!(kind.starts_with("text/event-stream"), "{kind}");
-        Ok(Events { body: response.into_body().into_data_stream(), text: String::new() })
+        Ok(support::sse::Sse::new(response))
     }
 
     /// GETs `uri` as the admin until `done(answer)` (at most `limit`, to bound a hung run); the
     /// last answer.
     async fn until(&self, uri: &str, limit: Duration, done: impl Fn(&Value) -> bool) -> Value {
-        let deadline = std::time::Instant::now() + limit;
-        loop {
+        support::poll(&format!("{uri} to get there"), limit, async || {
             let (status, answer) = self.call(Method::GET, uri, None, true).await;
             assert_eq!(status, StatusCode::OK, "{uri}: {answer}");
             if done(&answer) {
-                return answer;
+                Ok(answer)
+            } else {
+                Err(answer)
             }
-            assert!(std::time::Instant::now() < deadline, "{uri} never got there: {answer}");
-            tokio::time::sleep(Duration::from_millis(200)).await;
-        }
-    }
-}
-
-/// A server-sent event stream being read.
-struct Events {
-    body: axum::body::BodyDataStream,
-    text: String,
-}
-
-impl Events {
-    /// The next event's name and JSON data; `None` when the stream ended. Keep-alive comments
-    /// are skipped.
-    async fn next(&mut self) -> Option<(String, Value)> {
-        use futures::StreamExt as _;
-        loop {
-            if let Some(end) = self.text.find("\n\n") {
-                let frame: String = self.text.drain(..end + 2).collect();
-                let mut name = "message".to_owned();
-                let mut data = String::new();
-                for line in frame.lines() {
-                    if let Some(value) = line.strip_prefix("event:") {
-                        name = value.trim().to_owned();
-                    } else if let Some(value) = line.strip_prefix("data:") {
-                        data.push_str(value.trim_start());
-                    }
-                }
-                if data.is_empty() {
-                    continue;
-                }
-                return Some((name, serde_json::from_str(&data).expect("event data is JSON")));
-            }
-            let chunk = self.body.next().await?.expect("the stream reads");
-            self.text.push_str(std::str::from_utf8(&chunk).expect("UTF-8"));
-        }
+        })
+        .await
     }
 }
 
@@ -217,17 +175,17 @@ async fn the_seeds_routes_place_and_follow_an_order() {
     assert_eq!(placed["order"]["crust"], "CRUST_GARLIC");
     assert!(placed["order"]["id"].as_str().unwrap().starts_with("web--"));
     assert!(!placed["runId"].as_str().unwrap().is_empty());
-    let deadline = std::time::Instant::now() + Duration::from_secs(60);
-    loop {
+    let delivered = support::poll("the order to be delivered", Duration::from_secs(60), async || {
         let (status, answer) = api.call(Method::POST, "/orderStatus", Some(placed.clone()), false).await;
         assert_eq!(status, StatusCode::OK, "{answer}");
         if answer["status"] == "ORDER_DELIVERED" {
-            assert_eq!(answer["order"]["id"], placed["order"]["id"]);
-            break;
+            Ok(answer)
+        } else {
+            Err(answer)
         }
-        assert!(std::time::Instant::now() < deadline, "never delivered: {answer}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    })
+    .await;
+    assert_eq!(delivered["order"]["id"], placed["order"]["id"]);
     let (status, unknown) = api.call(Method::POST, "/orderStatus", Some(json!({})), false).await;
     assert_eq!((status, unknown), (StatusCode::OK, json!({"status": "ORDER_UNKNOWN"})));
     let nobody = json!({"status": "ORDER_RECEIVED", "order": {"id": "nobody--0"}, "runId": ""});

@@ -16,8 +16,8 @@ use temporalio_client::{WorkflowCancelOptions, WorkflowGetResultOptions};
 /// namespace of its own: search attributes belong to a namespace.)
 #[tokio::test]
 async fn search_attributes_are_registered_and_other_types_reported() {
-    let address = support::shared_server().await;
-    let namespace = support::new_namespace(address).await;
+    let address = ordo_core::testing::server();
+    let namespace = ordo_core::testing::new_namespace(address).await;
     let created = std::process::Command::new(find_temporal_binary())
         .args(["operator", "search-attribute", "create", "--name", "scenario", "--type", "Text"])
         .args(["--address", address, "--namespace", &namespace])
@@ -122,7 +122,7 @@ async fn cancelling_mid_apply_stops_the_tool_process_and_releases_the_workspace(
 #[tokio::test]
 async fn a_worker_on_a_fresh_namespace_registers_its_search_attributes_or_says_how() {
     let mut env = Env::without_worker().await;
-    let namespace = support::new_namespace(&env.address).await;
+    let namespace = ordo_core::testing::new_namespace(&env.address).await;
     // The frontend learns of a new namespace on its next cache refresh: wait until it answers.
     let refusal = support::poll("the new namespace to be served", std::time::Duration::from_secs(60), async || {
         let out = env.ordo(&["search-attributes", "--check"]).env("TEMPORAL_NAMESPACE", &namespace).output().unwrap();

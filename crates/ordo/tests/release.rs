@@ -1,33 +1,22 @@
 //! Releases through the `ordo` binary: `ordo worker --domains release` processes SIGKILLed
 //! mid-release, and the release started and watched with `ordo release …`.
 
+mod support;
+
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use ordo_core::devserver::{bound_command, find_temporal_binary, spawn_bound, DevServer, DevServerOptions};
+use ordo_core::devserver::{bound_command, spawn_bound};
 use ordo_release::client::ReleaseClient;
 use ordo_release::model::Environment;
 use ordo_release::store::{ReleaseStore, ARTIFACTORY};
 
-/// This binary's dev server, started by the first test that asks and shared by its tests (each on
-/// a task queue and release keys of its own). Never stopped: the kernel kills it with this process.
+/// This binary's dev server (`ordo_core::testing::server`, shared by its tests, each on a task
+/// queue and release keys of its own), with the release search attributes registered here rather
+/// than by the workers, so no start can race them.
 async fn server() -> &'static str {
-    static SERVER: tokio::sync::OnceCell<(DevServer, String)> = tokio::sync::OnceCell::const_new();
-    &SERVER
-        .get_or_init(|| async {
-            let server =
-                DevServer::start(DevServerOptions::ephemeral(find_temporal_binary())).await.expect("dev server");
-            let address = server.address().to_owned();
-            let temporal = ordo_core::connect(&ordo_core::TemporalArgs::at(address.clone())).await.expect("connects");
-            // Registered here rather than by the workers, so no start can race them.
-            ordo_core::search_attributes::register(&temporal, "default", ordo_release::SEARCH_ATTRIBUTES)
-                .await
-                .unwrap();
-            (server, address)
-        })
-        .await
-        .1
+    ordo_core::testing::server_with(ordo_release::SEARCH_ATTRIBUTES).await
 }
 
 /// Worker processes, each killed and waited for when dropped (even when the test panics).
@@ -310,14 +299,15 @@ async fn the_release_api_checks_input_and_roles_and_drives_a_release_through_its
     let (status, refused) = call(&state, "POST", &approvals, "alice", Some(serde_json::json!({"reason": " "}))).await;
     assert_eq!((status, refused["field"].as_str()), (422, Some("reason")), "{refused}");
     let wait_status = async |wanted: &str| {
-        for _ in 0..300 {
+        support::poll(&format!("{key} to be {wanted}"), Duration::from_secs(30), async || {
             let (_, view) = call(&state, "GET", &format!("/api/releases/{key}"), "bob", None).await;
             if view["state"]["status"] == wanted {
-                return view;
+                Ok(view)
+            } else {
+                Err(view)
             }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        panic!("{key} never reached {wanted}");
+        })
+        .await
     };
     wait_status("waiting_for_release_approval").await;
     let (status, record) =
@@ -359,48 +349,14 @@ async fn the_release_api_checks_input_and_roles_and_drives_a_release_through_its
     assert_eq!((status, catalogue["releases"].as_array().map(Vec::len)), (200, Some(6)));
 }
 
-/// A server-sent event stream read through the router: `(event, data)` pairs.
-struct Events(axum::body::Body, String);
-
-impl Events {
-    /// Opens `/api/releases/{key}/events` as `who`.
-    async fn open(state: &ordo_api::AppState, key: &str, who: &str) -> Self {
-        use tower::ServiceExt as _;
-        let request = axum::http::Request::get(format!("/api/releases/{key}/events"))
-            .header("authorization", format!("Bearer token-{who}"))
-            .body(axum::body::Body::empty())
-            .unwrap();
-        let response = ordo_api::app(state.clone()).oneshot(request).await.expect("the router never fails");
-        assert_eq!(response.status(), 200);
-        assert_eq!(response.headers()["content-type"], "text/event-stream");
-        Self(response.into_body(), String::new())
-    }
-
-    /// The next event, or `None` when the stream has ended.
-    async fn next(&mut self) -> Option<(String, serde_json::Value)> {
-        use http_body_util::BodyExt as _;
-        loop {
-            if let Some(at) = self.1.find("\n\n") {
-                let block: String = self.1.drain(..at + 2).collect();
-                let name = block.lines().find_map(|l| l.strip_prefix("event: "));
-                let data: String = block.lines().filter_map(|l| l.strip_prefix("data: ")).collect();
-                match name {
-                    Some(name) => return Some((name.to_owned(), serde_json::from_str(&data).expect("JSON data"))),
-                    None => continue, // a keep-alive comment
-                }
-            }
-            let frame =
-                tokio::time::timeout(Duration::from_secs(60), self.0.frame()).await.expect("an event within 60 s");
-            match frame {
-                None => return None,
-                Some(frame) => {
-                    if let Ok(data) = frame.expect("a readable stream").into_data() {
-                        self.1.push_str(std::str::from_utf8(&data).unwrap());
-                    }
-                }
-            }
-        }
-    }
+/// Opens `/api/releases/{key}/events` through the router as `who`.
+async fn events(state: &ordo_api::AppState, key: &str, who: &str) -> support::sse::Sse {
+    use tower::ServiceExt as _;
+    let request = axum::http::Request::get(format!("/api/releases/{key}/events"))
+        .header("authorization", format!("Bearer token-{who}"))
+        .body(axum::body::Body::empty())
+        .unwrap();
+    support::sse::Sse::new(ordo_api::app(state.clone()).oneshot(request).await.expect("the router never fails"))
 }
 
 /// `GET /api/releases/{key}/events` pushes the board as it changes: the release waiting at the
@@ -435,7 +391,7 @@ async fn the_release_board_streams_the_matrix_as_deploys_reach_each_environment(
     let body = serde_json::json!({"release_key": key, "approved": true, "retry_initial_ms": 10,
         "promotion_gate": {"approval": true}, "deploys": deploys});
     assert_eq!(call(&state, "POST", "/api/releases", "bob", Some(body)).await.0, 201);
-    let mut events = Events::open(&state, &key, "bob").await;
+    let mut events = events(&state, &key, "bob").await;
     let cells_done = |view: &serde_json::Value, env: &str| {
         view["state"]["cells"].as_array().unwrap().iter().filter(|c| c["env"] == env && c["state"] == "done").count()
     };
@@ -473,11 +429,9 @@ async fn the_release_board_streams_the_matrix_as_deploys_reach_each_environment(
     assert_eq!(view["state"]["result"], format!("Release {key}: SUCCESS"), "{view}");
     assert!(events.next().await.is_none(), "nothing follows `end`");
     // The watcher goes with the release.
-    for _ in 0..100 {
-        if state.active_watchers() == 0 {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("the release's watcher outlived it");
+    support::poll("the release's watcher to stop", Duration::from_secs(10), async || match state.active_watchers() {
+        0 => Ok(()),
+        watchers => Err(watchers),
+    })
+    .await;
 }

@@ -345,7 +345,7 @@ async fn the_seed_shaped_input_started_with_the_temporal_cli_succeeds() {
     let output = std::process::Command::new(ordo_core::devserver::find_temporal_binary())
         .args(["workflow", "start", "--type", "ReleaseWorkflow", "--task-queue", &env.task_queue])
         .args(["--workflow-id", &format!("release-workflow:{key}"), "--input", &input])
-        .args(["--address", support::server(), "--namespace", "default"])
+        .args(["--address", support::server().await, "--namespace", "default"])
         .env_remove("TEMPORAL_PROFILE")
         .output()
         .expect("temporal runs");

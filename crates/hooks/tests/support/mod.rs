@@ -1,4 +1,4 @@
-//! Test fixtures: ONE Temporal dev server per test binary ([`server`], started lazily and shared),
+//! Test fixtures: ONE Temporal dev server per test binary (`ordo_core::testing::server`, shared),
 //! workers in-process on each test's own task queues ([`with_workers`]), and a probe workflow hooks
 //! can start ([`ProbeWorkflow`]).
 #![allow(dead_code, unreachable_pub)]
@@ -7,28 +7,15 @@ use std::future::Future;
 use std::sync::OnceLock;
 use std::time::Duration;
 
-use ordo_core::devserver::{find_temporal_binary, DevServer, DevServerOptions};
 use temporalio_client::Client;
 use temporalio_macros::{workflow, workflow_methods};
 use temporalio_sdk::runtime::RuntimeOptions;
 use temporalio_sdk::{ApplicationFailure, Runtime, Worker, WorkerOptions, WorkflowContext, WorkflowResult};
 
-/// The binary's dev server address, started by the first test that asks and shared by all. It is
-/// never stopped: the kernel kills it when the test process exits (`ordo_core::devserver` binds
-/// it to this process). The one place that starts a server here, so the fixture can be swapped.
-pub async fn server() -> &'static str {
-    static SERVER: tokio::sync::OnceCell<DevServer> = tokio::sync::OnceCell::const_new();
-    SERVER
-        .get_or_init(|| async {
-            DevServer::start(DevServerOptions::ephemeral(find_temporal_binary())).await.expect("dev server starts")
-        })
-        .await
-        .address()
-}
-
-/// A client of the binary's server, made on the calling test's runtime.
+/// A client of the binary's dev server (`ordo_core::testing::server`, shared by all its tests),
+/// made on the calling test's runtime.
 pub async fn client() -> Client {
-    ordo_core::connect(&ordo_core::TemporalArgs::at(server().await.to_owned())).await.expect("connects")
+    ordo_core::testing::client().await
 }
 
 /// A task queue of this test's own.

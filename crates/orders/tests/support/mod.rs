@@ -2,41 +2,22 @@
 //! in-process workers, each on a task queue of its own ([`Kitchen`]).
 #![allow(dead_code, unreachable_pub)]
 
-use std::future::Future;
-use std::time::Duration;
-
-use ordo_core::devserver::{find_temporal_binary, DevServer, DevServerOptions};
+use ordo_core::testing;
+pub use ordo_core::testing::poll;
 use ordo_core::Domain as _;
 use ordo_orders::domain::OrdersDomain;
 use ordo_orders::{KitchenConfig, OrdersClient};
 use temporalio_client::Client;
 
-/// The address of this test binary's dev server, started by the first test that asks, with the
-/// orders search attribute registered. It is never stopped: the kernel kills it when the test
-/// process exits (see `ordo_core::devserver`). The one place a test gets its server.
+/// The address of this test binary's dev server (`ordo_core::testing::server`), with the orders
+/// search attribute registered. The one place a test gets its server.
 pub async fn server() -> &'static str {
-    static SERVER: tokio::sync::OnceCell<DevServer> = tokio::sync::OnceCell::const_new();
-    SERVER
-        .get_or_init(|| async {
-            let server =
-                DevServer::start(DevServerOptions::ephemeral(find_temporal_binary())).await.expect("dev server starts");
-            let client = connect_to(server.address()).await;
-            ordo_core::search_attributes::register(&client, "default", ordo_orders::SEARCH_ATTRIBUTES)
-                .await
-                .expect("search attributes");
-            server
-        })
-        .await
-        .address()
-}
-
-async fn connect_to(address: &str) -> Client {
-    ordo_core::connect(&ordo_core::TemporalArgs::at(address.to_owned())).await.expect("connects")
+    testing::server_with(ordo_orders::SEARCH_ATTRIBUTES).await
 }
 
 /// A client of the shared server.
 pub async fn client() -> Client {
-    connect_to(server().await).await
+    testing::connect(server().await).await
 }
 
 /// A fresh task queue.
@@ -60,7 +41,7 @@ impl Worker {
         let thread = std::thread::spawn(move || {
             let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
             runtime.block_on(async move {
-                let client = connect_to(&address).await;
+                let client = testing::connect(&address).await;
                 let sdk = temporalio_sdk::Runtime::from_current_tokio(Default::default()).unwrap();
                 let domain = OrdersDomain::new(queue, kitchen);
                 let options = domain.workers().unwrap().remove(0);
@@ -124,21 +105,5 @@ impl Kitchen {
     pub async fn without_worker() -> Self {
         let queue = queue();
         Self { address: server().await, client: OrdersClient::new(client().await, queue.clone()), queue, worker: None }
-    }
-}
-
-/// Polls `probe` until it returns `Ok` (panics after `limit` with the last `Err`).
-pub async fn poll<T, E: std::fmt::Debug, F: Future<Output = Result<T, E>>>(
-    what: &str,
-    limit: Duration,
-    mut probe: impl FnMut() -> F,
-) -> T {
-    let deadline = tokio::time::Instant::now() + limit;
-    loop {
-        match probe().await {
-            Ok(value) => return value,
-            Err(last) if tokio::time::Instant::now() > deadline => panic!("timed out waiting for {what}: {last:?}"),
-            Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
-        }
     }
 }

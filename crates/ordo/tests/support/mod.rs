@@ -1,45 +1,20 @@
 //! Test fixtures: one real Temporal dev server per test binary, shared by its tests, each test
 //! with a namespace and a task queue of its own; `ordo worker` processes; and an IaC root copied
-//! from `examples/` into a temporary directory.
+//! from `examples/` into a temporary directory; and a server-sent event stream reader ([`sse::Sse`]).
 #![allow(dead_code, unreachable_pub)]
+
+pub mod sse;
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use ordo_core::devserver::{bound_command, find_temporal_binary, spawn_bound, DevServer, DevServerOptions};
+use ordo_core::devserver::{bound_command, spawn_bound};
+pub use ordo_core::testing::poll;
 use ordo_iac::DriverKind;
 use ordo_provision::client::{ProvisionClient, RunView};
 use ordo_provision::model::ProvisionRequest;
 use ordo_provision::scenarios;
-
-/// The address of this test binary's dev server, started by the first test that asks. It is never
-/// stopped: the kernel kills it when the test process exits (see `ordo_core::devserver`).
-pub async fn shared_server() -> &'static str {
-    static SERVER: tokio::sync::OnceCell<DevServer> = tokio::sync::OnceCell::const_new();
-    SERVER
-        .get_or_init(|| async {
-            DevServer::start(DevServerOptions::ephemeral(find_temporal_binary())).await.expect("dev server starts")
-        })
-        .await
-        .address()
-}
-
-/// Creates a namespace of its own, with nothing registered in it, on the server at `address`;
-/// returns its name.
-pub async fn new_namespace(address: &str) -> String {
-    use temporalio_client::grpc::WorkflowService;
-    use temporalio_common::protos::temporal::api::workflowservice::v1::RegisterNamespaceRequest;
-    let name = format!("test-{}", uuid::Uuid::new_v4().simple());
-    let client = ordo_core::connect(&ordo_core::TemporalArgs::at(address)).await.expect("connects");
-    let request = RegisterNamespaceRequest {
-        namespace: name.clone(),
-        workflow_execution_retention_period: Some(Duration::from_secs(24 * 3600).try_into().unwrap()),
-        ..Default::default()
-    };
-    client.clone().register_namespace(temporalio_client::tonic::Request::new(request)).await.expect("namespace");
-    name
-}
 
 /// One isolated Ordo: a namespace and task queue of its own on the shared server, workers, IaC
 /// root and data directory.
@@ -63,18 +38,17 @@ impl Env {
 
     /// A namespace, no worker yet.
     pub async fn without_worker() -> Self {
-        let address = shared_server().await.to_owned();
-        let namespace = new_namespace(&address).await;
-        let mut temporal = ordo_core::TemporalArgs::at(address.clone());
-        temporal.namespace = namespace.clone();
-        let client = ordo_core::connect(&temporal).await.expect("connects");
-        ordo_core::search_attributes::register(
-            &client,
+        let address = ordo_core::testing::server().to_owned();
+        let namespace = ordo_core::testing::new_namespace(&address).await;
+        ordo_core::testing::register_search_attributes(
+            &address,
             &namespace,
             &[ordo_provision::SEARCH_ATTRIBUTES, ordo_application::SEARCH_ATTRIBUTES].concat(),
         )
-        .await
-        .expect("search attributes");
+        .await;
+        let mut temporal = ordo_core::TemporalArgs::at(address.clone());
+        temporal.namespace = namespace.clone();
+        let client = ordo_core::connect(&temporal).await.expect("connects");
         let task_queue = format!("test-{}", uuid::Uuid::new_v4());
         let root = tempfile::tempdir().unwrap();
         copy_dir(&workspace_root().join("examples"), root.path());
@@ -208,26 +182,6 @@ impl Drop for Env {
         for worker in &mut self.workers {
             let _ = worker.kill();
             let _ = worker.wait();
-        }
-    }
-}
-
-/// Calls `probe` every 100 ms until it returns `Ok`, and returns that value. An `Err` is what the probe
-/// saw instead; once `timeout` has passed, the test panics naming `what` it waited for and showing
-/// the last of those.
-pub async fn poll<T, E: std::fmt::Debug>(
-    what: &str,
-    timeout: Duration,
-    mut probe: impl AsyncFnMut() -> Result<T, E>,
-) -> T {
-    let deadline = tokio::time::Instant::now() + timeout;
-    loop {
-        match probe().await {
-            Ok(done) => return done,
-            Err(last) if tokio::time::Instant::now() >= deadline => {
-                panic!("timed out after {timeout:?} waiting for {what}; last seen: {last:#?}")
-            }
-            Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
         }
     }
 }

@@ -3,10 +3,10 @@
 #![allow(dead_code, unreachable_pub)]
 
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
 use std::time::Duration;
 
-use ordo_core::devserver::{find_temporal_binary, DevServer, DevServerOptions};
+use ordo_core::testing;
+pub use ordo_core::testing::poll;
 use ordo_core::{Domain as _, HostSettings};
 use ordo_release::catalogue::Catalogue;
 use ordo_release::client::ReleaseClient;
@@ -15,37 +15,16 @@ use ordo_release::store::ReleaseStore;
 use ordo_release::ReleaseArgs;
 use temporalio_client::Client;
 
-/// The address of this test binary's dev server, started on first use and shared by its tests
-/// (each isolates itself by task queue and release keys). It is started from a runtime of its own
-/// (the tests' runtimes come and go) and never stopped: the kernel kills it when this process
-/// exits, however it exits (`ordo_core::devserver` binds it to the process).
-pub fn server() -> &'static str {
-    static ADDRESS: OnceLock<String> = OnceLock::new();
-    ADDRESS.get_or_init(|| {
-        std::thread::spawn(|| {
-            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-            runtime.block_on(async {
-                let server = DevServer::start(DevServerOptions::ephemeral(find_temporal_binary()))
-                    .await
-                    .expect("dev server starts");
-                let address = server.address().to_owned();
-                let client = ordo_core::connect(&ordo_core::TemporalArgs::at(address.clone())).await.expect("connects");
-                ordo_core::search_attributes::register(&client, "default", ordo_release::SEARCH_ATTRIBUTES)
-                    .await
-                    .expect("search attributes");
-                // Never dropped: dropping would kill the server under the other tests.
-                std::mem::forget(server);
-                address
-            })
-        })
-        .join()
-        .expect("dev server thread")
-    })
+/// The address of this test binary's dev server (`ordo_core::testing::server`, shared by its tests,
+/// each isolating itself by task queue and release keys), with the release search attributes
+/// registered.
+pub async fn server() -> &'static str {
+    testing::server_with(ordo_release::SEARCH_ATTRIBUTES).await
 }
 
 /// A client of the shared server.
 pub async fn connect() -> Client {
-    ordo_core::connect(&ordo_core::TemporalArgs::at(server().to_owned())).await.expect("connects")
+    testing::connect(server().await).await
 }
 
 /// One test's world: a worker (on a thread of its own), its task queue and data directory.
@@ -196,24 +175,6 @@ impl WorkerThread {
 impl Drop for WorkerThread {
     fn drop(&mut self) {
         self.halt();
-    }
-}
-
-/// Calls `probe` every 100 ms until it returns `Ok`; panics after `timeout` with the last `Err`.
-pub async fn poll<T, E: std::fmt::Debug>(
-    what: &str,
-    timeout: Duration,
-    mut probe: impl AsyncFnMut() -> Result<T, E>,
-) -> T {
-    let deadline = tokio::time::Instant::now() + timeout;
-    loop {
-        match probe().await {
-            Ok(done) => return done,
-            Err(last) if tokio::time::Instant::now() >= deadline => {
-                panic!("timed out after {timeout:?} waiting for {what}; last seen: {last:#?}")
-            }
-            Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
-        }
     }
 }
 
