@@ -52,10 +52,8 @@ async fn happy_path_applies_and_masks_sensitive_outputs() {
 
 /// The raw payloads (as text) of every completed `activity_type` of run `id`.
 async fn activity_results(env: &Env, id: &str, activity_type: &str) -> Vec<String> {
-    use temporalio_client::WorkflowFetchHistoryOptions;
     use temporalio_common::protos::temporal::api::history::v1::history_event::Attributes;
-    let handle = env.client.temporal().get_workflow_handle::<ordo_provision::workflows::ProvisionInfraWorkflow>(id);
-    let events = handle.fetch_history(WorkflowFetchHistoryOptions::default()).into_events().await.unwrap();
+    let events = env.history(id).await;
     let scheduled: Vec<i64> = events
         .iter()
         .filter(|e| {
@@ -423,7 +421,6 @@ fn approvals_required_is_checked_against_the_approvers() {
 /// server (a timer that loses a race stays open unless cancelled), and no reminder is sent.
 #[tokio::test]
 async fn a_decision_before_the_reminder_cancels_both_timers() {
-    use temporalio_client::WorkflowFetchHistoryOptions;
     use temporalio_common::protos::temporal::api::history::v1::history_event::Attributes;
 
     let (webhook, env) = notifying(200).await;
@@ -435,8 +432,7 @@ async fn a_decision_before_the_reminder_cancels_both_timers() {
     env.decide(&id, decision(false, "not today", None), false).await.unwrap();
     assert_eq!(env.client.result(&id).await.unwrap().status, status::REJECTED);
 
-    let handle = env.client.temporal().get_workflow_handle::<ordo_provision::workflows::ProvisionInfraWorkflow>(&id);
-    let events = handle.fetch_history(WorkflowFetchHistoryOptions::default()).into_events().await.unwrap();
+    let events = env.history(&id).await;
     let count =
         |matches: fn(&Attributes) -> bool| events.iter().filter(|e| e.attributes.as_ref().is_some_and(matches)).count();
     assert_eq!(count(|a| matches!(a, Attributes::TimerStartedEventAttributes(_))), 2, "deadline and reminder");
@@ -653,10 +649,8 @@ async fn runs_on_one_workspace_take_turns() {
 /// The run's history events, by attribute kind name (`ActivityTaskScheduled`, `MarkerRecorded`, …)
 /// and activity type where there is one.
 async fn history_kinds(env: &Env, id: &str) -> Vec<String> {
-    use temporalio_client::WorkflowFetchHistoryOptions;
     use temporalio_common::protos::temporal::api::history::v1::history_event::Attributes;
-    let handle = env.client.temporal().get_workflow_handle::<ordo_provision::workflows::ProvisionInfraWorkflow>(id);
-    let events = handle.fetch_history(WorkflowFetchHistoryOptions::default()).into_events().await.unwrap();
+    let events = env.history(id).await;
     events
         .iter()
         .map(|e| match &e.attributes {

@@ -168,10 +168,8 @@ async fn outputs_the_apply_could_not_read_are_read_by_a_step_of_their_own() {
 
 /// The activity types run `id` scheduled, in order.
 async fn scheduled_activities(env: &Env, id: &str) -> Vec<String> {
-    use temporalio_client::WorkflowFetchHistoryOptions;
     use temporalio_common::protos::temporal::api::history::v1::history_event::Attributes;
-    let handle = env.client.temporal().get_workflow_handle::<ordo_provision::workflows::ProvisionInfraWorkflow>(id);
-    let events = handle.fetch_history(WorkflowFetchHistoryOptions::default()).into_events().await.unwrap();
+    let events = env.history(id).await;
     events
         .iter()
         .filter_map(|e| match &e.attributes {

@@ -158,6 +158,13 @@ impl Env {
         self.client.decide(id, decision, via_signal).await
     }
 
+    /// The history events of provisioning run `id`.
+    pub async fn history(&self, id: &str) -> Vec<temporalio_common::protos::temporal::api::history::v1::HistoryEvent> {
+        let handle =
+            self.client.temporal().get_workflow_handle::<ordo_provision::workflows::ProvisionInfraWorkflow>(id);
+        handle.fetch_history(temporalio_client::WorkflowFetchHistoryOptions::default()).into_events().await.unwrap()
+    }
+
     /// Waits until the run's status is `status`.
     pub async fn wait_status(&self, id: &str, status: &str) -> RunView {
         self.wait_for(id, status, |v| v.state.status == status).await
@@ -284,10 +291,8 @@ pub async fn wait_for_activity_attempt(env: &Env, id: &str, activity: &str, atte
 
 /// The attempt on which `terraform_apply` completed, from the run's history.
 pub async fn apply_attempts(env: &Env, id: &str) -> i32 {
-    use temporalio_client::WorkflowFetchHistoryOptions;
     use temporalio_common::protos::temporal::api::history::v1::history_event::Attributes;
-    let handle = env.client.temporal().get_workflow_handle::<ordo_provision::workflows::ProvisionInfraWorkflow>(id);
-    let events = handle.fetch_history(WorkflowFetchHistoryOptions::default()).into_events().await.unwrap();
+    let events = env.history(id).await;
     let apply_scheduled: Vec<i64> = events
         .iter()
         .filter_map(|e| match &e.attributes {
