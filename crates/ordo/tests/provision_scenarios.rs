@@ -646,29 +646,6 @@ async fn runs_on_one_workspace_take_turns() {
     assert!(env.sim_state(ADMIN_STACK).apply_counts.values().all(|n| *n == 1));
 }
 
-/// The run's history events, by attribute kind name (`ActivityTaskScheduled`, `MarkerRecorded`, …)
-/// and activity type where there is one.
-async fn history_kinds(env: &Env, id: &str) -> Vec<String> {
-    use temporalio_common::protos::temporal::api::history::v1::history_event::Attributes;
-    let events = env.history(id).await;
-    events
-        .iter()
-        .map(|e| match &e.attributes {
-            Some(Attributes::ActivityTaskScheduledEventAttributes(a)) => {
-                format!("ActivityTaskScheduled {}", a.activity_type.as_ref().map(|t| t.name.as_str()).unwrap_or(""))
-            }
-            Some(Attributes::MarkerRecordedEventAttributes(m)) => format!("MarkerRecorded {}", m.marker_name),
-            Some(Attributes::WorkflowExecutionSignaledEventAttributes(s)) => format!("Signaled {}", s.signal_name),
-            Some(Attributes::SignalExternalWorkflowExecutionInitiatedEventAttributes(s)) => {
-                format!("SignalExternal {}", s.signal_name)
-            }
-            Some(Attributes::UpsertWorkflowSearchAttributesEventAttributes(_)) => "Upsert".to_owned(),
-            Some(Attributes::WorkflowTaskCompletedEventAttributes(_)) => "WorkflowTaskCompleted".to_owned(),
-            _ => "other".to_owned(),
-        })
-        .collect()
-}
-
 /// A run on a free workspace (`light-run`): the lock is taken and given back by local activities
 /// (no signal in or out), the policy is checked inside `terraform_plan` (no `policy_check`), each
 /// status the run waits in is published once, and the apply used the plan this worker kept (one
@@ -678,7 +655,7 @@ async fn a_run_on_a_free_workspace_takes_the_lock_in_one_round_trip_and_checks_p
     let env = Env::start().await;
     let id = env.client.start(&env.scenario("advanced_visibility"), false).await.unwrap();
     assert_eq!(env.client.result(&id).await.unwrap().status, status::APPLIED);
-    let kinds = history_kinds(&env, &id).await;
+    let kinds = env.history_kinds(&id).await;
     let count = |k: &str| kinds.iter().filter(|e| e.as_str() == k).count();
     assert_eq!(count("MarkerRecorded core_local_activity"), 2, "lock taken and given back locally: {kinds:#?}");
     assert!(!kinds.iter().any(|k| k.starts_with("Signal")), "no signal round trip for a free workspace: {kinds:#?}");
@@ -714,7 +691,7 @@ async fn an_apply_without_the_kept_plan_is_sent_the_approved_bytes() {
     let result = env.client.result(&id).await.unwrap();
     assert_eq!(result.status, status::APPLIED);
     assert_eq!(result.applied_plan_hash, plan_hash);
-    let kinds = history_kinds(&env, &id).await;
+    let kinds = env.history_kinds(&id).await;
     let applies = kinds.iter().filter(|k| k.as_str() == "ActivityTaskScheduled terraform_apply").count();
     assert_eq!(applies, 2, "the first apply found no plan, the second carried it: {kinds:#?}");
     assert_eq!(env.sim_state(ADMIN_STACK).resources, 2, "the approved plan was applied");

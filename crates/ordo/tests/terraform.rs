@@ -161,24 +161,9 @@ async fn outputs_the_apply_could_not_read_are_read_by_a_step_of_their_own() {
     assert_eq!(result.status, status::APPLIED);
     assert_eq!(result.outputs["namespace_name"].value, "flaky-ns-local");
     assert!(failed_once.exists(), "the apply's own read of the outputs failed");
-    let steps = scheduled_activities(&env, &id).await;
-    let count = |name: &str| steps.iter().filter(|s| s.as_str() == name).count();
-    assert_eq!((count("terraform_apply"), count("terraform_output")), (1, 1), "{steps:?}");
-}
-
-/// The activity types run `id` scheduled, in order.
-async fn scheduled_activities(env: &Env, id: &str) -> Vec<String> {
-    use temporalio_common::protos::temporal::api::history::v1::history_event::Attributes;
-    let events = env.history(id).await;
-    events
-        .iter()
-        .filter_map(|e| match &e.attributes {
-            Some(Attributes::ActivityTaskScheduledEventAttributes(a)) => {
-                a.activity_type.as_ref().map(|t| t.name.clone())
-            }
-            _ => None,
-        })
-        .collect()
+    let kinds = env.history_kinds(&id).await;
+    let count = |name: &str| kinds.iter().filter(|k| *k == &format!("ActivityTaskScheduled {name}")).count();
+    assert_eq!((count("terraform_apply"), count("terraform_output")), (1, 1), "{kinds:?}");
 }
 
 fn state_serial(dir: &Path) -> u64 {

@@ -165,6 +165,29 @@ impl Env {
         handle.fetch_history(temporalio_client::WorkflowFetchHistoryOptions::default()).into_events().await.unwrap()
     }
 
+    /// Run `id`'s history events by kind (`ActivityTaskScheduled <type>`, `MarkerRecorded <name>`,
+    /// `Signaled <name>`, `SignalExternal <name>`, `Upsert`, `WorkflowTaskCompleted`, else `other`).
+    pub async fn history_kinds(&self, id: &str) -> Vec<String> {
+        use temporalio_common::protos::temporal::api::history::v1::history_event::Attributes;
+        let events = self.history(id).await;
+        events
+            .iter()
+            .map(|e| match &e.attributes {
+                Some(Attributes::ActivityTaskScheduledEventAttributes(a)) => {
+                    format!("ActivityTaskScheduled {}", a.activity_type.as_ref().map(|t| t.name.as_str()).unwrap_or(""))
+                }
+                Some(Attributes::MarkerRecordedEventAttributes(m)) => format!("MarkerRecorded {}", m.marker_name),
+                Some(Attributes::WorkflowExecutionSignaledEventAttributes(s)) => format!("Signaled {}", s.signal_name),
+                Some(Attributes::SignalExternalWorkflowExecutionInitiatedEventAttributes(s)) => {
+                    format!("SignalExternal {}", s.signal_name)
+                }
+                Some(Attributes::UpsertWorkflowSearchAttributesEventAttributes(_)) => "Upsert".to_owned(),
+                Some(Attributes::WorkflowTaskCompletedEventAttributes(_)) => "WorkflowTaskCompleted".to_owned(),
+                _ => "other".to_owned(),
+            })
+            .collect()
+    }
+
     /// Waits until the run's status is `status`.
     pub async fn wait_status(&self, id: &str, status: &str) -> RunView {
         self.wait_for(id, status, |v| v.state.status == status).await
