@@ -390,8 +390,8 @@ struct Bench {
     config: ProvisionBenchConfig,
     server: DevServer,
     client: Client,
-    /// The driver's client for [`Subject::OrdoEncrypted`] and the worker's key (`id:base64`).
-    encrypted: (Client, String),
+    /// What [`Subject::OrdoEncrypted`] runs with.
+    encrypted: Encrypted,
     root: IacRoot,
     data: tempfile::TempDir,
     logs: tempfile::TempDir,
@@ -404,9 +404,16 @@ struct Bench {
 /// Id of the bench's payload key.
 const BENCH_KEY_ID: &str = "bench";
 
-/// A client on `plain`'s connection whose payloads are encrypted under a fresh key, and that key
-/// as `ORDO_CODEC_KEYS` holds it.
-fn encrypted_client(plain: &Client) -> Result<(Client, String), BenchError> {
+/// The encrypted subject's driver client and its worker's key, both under one fresh key.
+struct Encrypted {
+    /// A client on the plain client's connection whose payloads are encrypted.
+    client: Client,
+    /// The key as `ORDO_CODEC_KEYS` holds it (`id:base64`), for the worker.
+    keys: String,
+}
+
+/// [`Encrypted`] on `plain`'s connection.
+fn encrypted_client(plain: &Client) -> Result<Encrypted, BenchError> {
     let key = ordo_codec::keys::Key::generate();
     let keys = format!("{BENCH_KEY_ID}:{}", key.to_base64());
     let keyring = ordo_codec::Keyring::new([(BENCH_KEY_ID.to_owned(), key)], Some(BENCH_KEY_ID))
@@ -415,7 +422,7 @@ fn encrypted_client(plain: &Client) -> Result<(Client, String), BenchError> {
     let options = ClientOptions::new("default").data_converter(codec.data_converter()).build();
     let client = Client::new(plain.connection().clone(), options)
         .map_err(|e| BenchError::temporal("creating the encrypting client", e))?;
-    Ok((client, keys))
+    Ok(Encrypted { client, keys })
 }
 
 /// The id of a workflow matching `query` (visibility may lag the run's end by a moment).
@@ -650,7 +657,7 @@ impl Bench {
         if subject == Subject::OrdoEncrypted {
             command
                 .env(ordo_codec::config::ENCRYPT_ENV, "true")
-                .env(ordo_codec::keys::KEYS_ENV, &self.encrypted.1)
+                .env(ordo_codec::keys::KEYS_ENV, &self.encrypted.keys)
                 .env(ordo_codec::keys::ACTIVE_KEY_ENV, BENCH_KEY_ID);
         }
         let log = self.logs.path().join(format!("{task_queue}.log"));
@@ -659,7 +666,8 @@ impl Bench {
 
     /// A function that starts run `i` of `subject` on `task_queue` and awaits its end.
     fn starter(&self, subject: Subject, task_queue: &str, dirs: Vec<String>) -> impl Fn(usize) -> RunFuture {
-        let client = if subject == Subject::OrdoEncrypted { self.encrypted.0.clone() } else { self.client.clone() };
+        let client =
+            if subject == Subject::OrdoEncrypted { self.encrypted.client.clone() } else { self.client.clone() };
         let task_queue = task_queue.to_owned();
         let shape = self.shape.clone().unwrap_or_default();
         move |i| {
