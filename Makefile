@@ -19,7 +19,9 @@ test: setup
 lint:
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 
-# Re-records the replay fixtures (after a deliberate workflow change made with the patching API).
+# Records the replay fixtures that are missing (after a deliberate workflow change made with the
+# patching API). Provisioning's and hooks' record tests keep the files already there: delete one to
+# record it again.
 record-histories: setup
 	$(CARGO) test -p ordo --test record_histories -- --ignored --nocapture
 	$(CARGO) test -p ordo --test application -- --ignored record --nocapture

@@ -44,8 +44,11 @@ run_binaries() {
         (cd "$dir" && CARGO_MANIFEST_DIR="$dir" CARGO_PKG_NAME="$package" \
             timeout --kill-after=30s "$limit" "$exe" --test-threads=2 "$@" </dev/null)
         code=$?
-        if [ "$code" -eq 124 ] || [ "$code" -eq 137 ]; then
+        # 124: stopped by `timeout`; 137: SIGKILL, from `timeout` when the stop was ignored, or another.
+        if [ "$code" -eq 124 ]; then
             echo "timed out: ${exe##*/} ran longer than $limit and was stopped (its tests still running are named above)"
+        elif [ "$code" -eq 137 ]; then
+            echo "killed: ${exe##*/} got SIGKILL (after $limit if it ignored the stop; else out of memory or by hand)"
         fi
         [ "$code" -ne 0 ] && failed=1
     done < "$binaries"
