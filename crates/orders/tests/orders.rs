@@ -85,8 +85,16 @@ async fn an_order_is_delivered_through_every_status() {
     assert_eq!(json["status"], "ORDER_DELIVERED");
     assert_eq!(json["order"]["crust"], "CRUST_GARLIC");
 
-    let batch = kitchen.client.batch_status(std::slice::from_ref(&id)).await.unwrap();
-    assert_eq!(batch[0].status, Some(OrderStatus::Delivered));
+    // Visibility is eventually consistent: the query answered DELIVERED, the list catches up.
+    poll("visibility to show the order delivered", Duration::from_secs(10), || async {
+        let batch = kitchen.client.batch_status(std::slice::from_ref(&id)).await.unwrap();
+        if batch[0].status == Some(OrderStatus::Delivered) {
+            Ok(())
+        } else {
+            Err(batch)
+        }
+    })
+    .await;
     let description = handle.describe(Default::default()).await.unwrap();
     assert_eq!(description.search_attributes().get(&ORDER_STATUS).as_deref(), Some("ORDER_DELIVERED"));
 }
