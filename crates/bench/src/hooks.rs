@@ -72,6 +72,10 @@ pub struct PhaseResult {
     pub failed: usize,
     /// Workflows on the subject's task queue, counted back from visibility.
     pub workflows_started: u64,
+    /// The p99 of each part, in the order they ran, when the phase ran in parts (the fixed-rate
+    /// halves): how far the server drifted or the machine's load moved between them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub parts_p99_ms: Vec<f64>,
 }
 
 /// The report.
@@ -196,13 +200,13 @@ pub async fn run(config: HooksBenchConfig) -> Result<HooksReport, BenchError> {
     let invoke = Arc::new(Invoke { http, url });
 
     let mut results = Vec::new();
-    // Warm-up (connections, the namespace's caches), not measured.
-    let warm = queue("warm");
-    closed_loop(&invoke, &warm, 20, 4).await;
+    // Warm-up (connections, the namespace's caches), not measured; both ways of starting.
+    let direct = Arc::new(DirectStart { client: client.clone() });
+    closed_loop(&invoke, &queue("warm"), 20, 4).await;
+    closed_loop(&direct, &queue("warm-direct"), 20, 4).await;
 
     // `/invoke` and its floor at the same rate and count, interleaved in halves: Ordo, floor,
     // floor, Ordo (the server's history grows as it goes; neither subject gets only the fresh one).
-    let direct = Arc::new(DirectStart { client: client.clone() });
     let (queue_rate, queue_floor) = (queue("ordo-rate"), queue("direct-rate"));
     let first = config.rate_requests.div_ceil(2);
     let halves = [(0, first), (first, config.rate_requests)];
@@ -308,11 +312,14 @@ struct Sent {
     latencies: Vec<Duration>,
     failed: usize,
     elapsed: Duration,
+    /// Each added part's p99.
+    parts_p99_ms: Vec<f64>,
 }
 
 impl Sent {
     /// Adds a part of the phase.
     fn add(&mut self, part: Sent) {
+        self.parts_p99_ms.push(summarize(&part.latencies).p99_ms);
         self.latencies.extend(part.latencies);
         self.failed += part.failed;
         self.elapsed += part.elapsed;
@@ -321,7 +328,7 @@ impl Sent {
     fn from_outcomes(outcomes: Vec<(bool, Duration)>, elapsed: Duration) -> Self {
         let failed = outcomes.iter().filter(|(ok, _)| !ok).count();
         let latencies = outcomes.into_iter().filter(|(ok, _)| *ok).map(|(_, d)| d).collect();
-        Self { latencies, failed, elapsed }
+        Self { latencies, failed, elapsed, parts_p99_ms: Vec::new() }
     }
 }
 
@@ -342,6 +349,7 @@ fn phase(
         latency: summarize(&sent.latencies),
         failed: sent.failed,
         workflows_started,
+        parts_p99_ms: sent.parts_p99_ms.clone(),
     }
 }
 

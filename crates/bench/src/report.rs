@@ -315,6 +315,16 @@ pub fn hooks_markdown(r: &HooksReport) -> String {
             f2(invoke / floor)
         );
     }
+    let halves = |subject: &str| {
+        let p = r.results.iter().find(|p| p.subject == subject && p.phase == "fixed-rate");
+        p.map(|p| p.parts_p99_ms.iter().map(|&x| f2(x)).collect::<Vec<_>>().join(", ")).unwrap_or_default()
+    };
+    let _ = writeln!(
+        md,
+        "\np99 ms of each half, as they ran: /invoke {} (first, last); floor {} (second, third).",
+        halves("ordo-invoke"),
+        halves("temporal-client-alone")
+    );
     let _ = writeln!(
         md,
         "\nThe floor is {} % of `/invoke`'s p99; the floor's own p99 is {} the 20 ms goal.\n",
