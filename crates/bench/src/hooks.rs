@@ -6,10 +6,14 @@
 //! `/opt/emco/workflowclient -a <file>` (a Go binary that connects, starts, exits).
 //!
 //! Measured, side by side in one run: Ordo at a fixed rate (`--rate`, 200/s by default) for a fixed
-//! count, its p50/p99; then both at the same concurrency for a fixed count each: requests/s and
-//! p50/p99, with the Temporal client alone (the same starts without HTTP: the dev server's ceiling
-//! on this machine) as a reference. Every workflow started is counted back from Temporal's visibility (one task queue per
-//! subject, polled by nobody: the workflows only need to start, as the seed's client only starts).
+//! count, its p50/p99, beside its floor: the Temporal client alone starting the same workflows
+//! (no HTTP) at the same rate and count — the dev server's own start latency, which `/invoke`
+//! cannot go under (the two interleaved in halves, Ordo, floor, floor, Ordo, so neither gets the
+//! fresher server). Then both designs at the same concurrency for a fixed count each: requests/s
+//! and p50/p99, with the Temporal client alone (the dev server's ceiling on this machine) as a
+//! reference. Every workflow started is counted back from Temporal's visibility (one task queue
+//! per subject and phase, polled by nobody: the workflows only need to start, as the seed's client
+//! only starts).
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -68,6 +72,10 @@ pub struct PhaseResult {
     pub failed: usize,
     /// Workflows on the subject's task queue, counted back from visibility.
     pub workflows_started: u64,
+    /// The p99 of each part, in the order they ran, when the phase ran in parts (the fixed-rate
+    /// halves): how far the server drifted or the machine's load moved between them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub parts_p99_ms: Vec<f64>,
 }
 
 /// The report.
@@ -85,11 +93,58 @@ pub struct HooksReport {
     pub results: Vec<PhaseResult>,
     /// Ordo's throughput over the per-process design's, same concurrency.
     pub throughput_ratio: f64,
+    /// Ordo's fixed-rate latency against its floor's.
+    pub floor: FloorComparison,
     /// Whether Ordo's fixed-rate p99 is at most 20 ms.
     pub p99_goal_met: bool,
     /// Whether the throughput ratio is at least 50.
     pub ratio_goal_met: bool,
 }
+
+/// `/invoke` at the fixed rate against its floor, the Temporal client alone at the same rate and
+/// count: how much of `/invoke`'s latency is the dev server's own start latency.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+pub struct FloorComparison {
+    /// `/invoke`'s p50.
+    pub invoke_p50_ms: f64,
+    /// The floor's p50.
+    pub floor_p50_ms: f64,
+    /// `/invoke`'s p99.
+    pub invoke_p99_ms: f64,
+    /// The floor's p99.
+    pub floor_p99_ms: f64,
+    /// `/invoke`'s p99 minus the floor's: what Ordo (HTTP, the token, parsing) adds at p99.
+    pub p99_over_floor_ms: f64,
+    /// `/invoke`'s p99 over the floor's.
+    pub p99_ratio: f64,
+    /// The floor's p99 over `/invoke`'s: the share of `/invoke`'s p99 that is the server's own.
+    pub floor_share_of_p99: f64,
+    /// Whether the floor's own p99 is at most 20 ms (if not, no client of this server meets the
+    /// p99 goal).
+    pub floor_within_p99_goal: bool,
+}
+
+impl FloorComparison {
+    /// Compares `invoke` with `floor`.
+    pub fn new(invoke: &LatencySummary, floor: &LatencySummary) -> Self {
+        Self {
+            invoke_p50_ms: invoke.p50_ms,
+            floor_p50_ms: floor.p50_ms,
+            invoke_p99_ms: invoke.p99_ms,
+            floor_p99_ms: floor.p99_ms,
+            p99_over_floor_ms: invoke.p99_ms - floor.p99_ms,
+            p99_ratio: invoke.p99_ms / floor.p99_ms,
+            floor_share_of_p99: floor.p99_ms / invoke.p99_ms,
+            floor_within_p99_goal: floor.p99_ms <= P99_GOAL_MS,
+        }
+    }
+}
+
+/// The goal for `/invoke`'s p99 at the fixed rate.
+pub const P99_GOAL_MS: f64 = 20.0;
+
+/// The goal for `/invoke`'s throughput over the per-process design's.
+pub const RATIO_GOAL: f64 = 50.0;
 
 /// The seed's body: a `WfTemporalSpec` with an id of its own, on `task_queue`.
 fn spec(task_queue: &str, n: usize) -> serde_json::Value {
@@ -145,35 +200,44 @@ pub async fn run(config: HooksBenchConfig) -> Result<HooksReport, BenchError> {
     let invoke = Arc::new(Invoke { http, url });
 
     let mut results = Vec::new();
-    // Warm-up (connections, the namespace's caches), not measured.
-    let warm = queue("warm");
-    closed_loop(&invoke, &warm, 20, 4).await;
+    // Warm-up (connections, the namespace's caches), not measured; both ways of starting.
+    let direct = Arc::new(DirectStart { client: client.clone() });
+    closed_loop(&invoke, &queue("warm"), 20, 4).await;
+    closed_loop(&direct, &queue("warm-direct"), 20, 4).await;
 
-    let queue_rate = queue("ordo-rate");
-    eprintln!("hooks: Ordo at {}/s for {} requests …", config.rate, config.rate_requests);
-    let (latencies, failed, elapsed) = fixed_rate(&invoke, &queue_rate, config.rate_requests, config.rate).await;
-    results.push(phase(
-        "ordo-invoke",
-        "fixed-rate",
-        config.rate_requests,
-        format!("{}/s", config.rate),
-        &latencies,
-        failed,
-        elapsed,
-        count(&client, &queue_rate).await?,
-    ));
+    // `/invoke` and its floor at the same rate and count, interleaved in halves: Ordo, floor,
+    // floor, Ordo (the server's history grows as it goes; neither subject gets only the fresh one).
+    let (queue_rate, queue_floor) = (queue("ordo-rate"), queue("direct-rate"));
+    let first = config.rate_requests.div_ceil(2);
+    let halves = [(0, first), (first, config.rate_requests)];
+    eprintln!(
+        "hooks: Ordo and the Temporal client alone at {}/s, {} requests each, in halves …",
+        config.rate, config.rate_requests
+    );
+    let mut ordo_rate = Sent::default();
+    let mut floor_rate = Sent::default();
+    ordo_rate.add(fixed_rate(&invoke, &queue_rate, halves[0], config.rate).await);
+    floor_rate.add(fixed_rate(&direct, &queue_floor, halves[0], config.rate).await);
+    floor_rate.add(fixed_rate(&direct, &queue_floor, halves[1], config.rate).await);
+    ordo_rate.add(fixed_rate(&invoke, &queue_rate, halves[1], config.rate).await);
+    let rate_load = format!("{}/s", config.rate);
+    for (subject, sent, task_queue) in
+        [("ordo-invoke", ordo_rate, &queue_rate), ("temporal-client-alone", floor_rate, &queue_floor)]
+    {
+        let started = count(&client, task_queue).await?;
+        results.push(phase(subject, "fixed-rate", config.rate_requests, rate_load.clone(), &sent, started));
+    }
 
     let queue_ordo = queue("ordo-throughput");
     eprintln!("hooks: Ordo, {} requests at {} in flight …", config.requests, config.concurrency);
-    let (latencies, failed, elapsed) = closed_loop(&invoke, &queue_ordo, config.requests, config.concurrency).await;
+    let sent = closed_loop(&invoke, &queue_ordo, config.requests, config.concurrency).await;
+    let in_flight = format!("{} in flight", config.concurrency);
     results.push(phase(
         "ordo-invoke",
         "throughput",
         config.requests,
-        format!("{} in flight", config.concurrency),
-        &latencies,
-        failed,
-        elapsed,
+        in_flight.clone(),
+        &sent,
         count(&client, &queue_ordo).await?,
     ));
 
@@ -181,16 +245,13 @@ pub async fn run(config: HooksBenchConfig) -> Result<HooksReport, BenchError> {
     // itself can take on this machine).
     let queue_direct = queue("direct");
     eprintln!("hooks: the Temporal client alone, {} starts at {} in flight …", config.requests, config.concurrency);
-    let direct = Arc::new(DirectStart { client: client.clone() });
-    let (latencies, failed, elapsed) = closed_loop(&direct, &queue_direct, config.requests, config.concurrency).await;
+    let sent = closed_loop(&direct, &queue_direct, config.requests, config.concurrency).await;
     results.push(phase(
         "temporal-client-alone",
         "throughput",
         config.requests,
-        format!("{} in flight", config.concurrency),
-        &latencies,
-        failed,
-        elapsed,
+        in_flight.clone(),
+        &sent,
         count(&client, &queue_direct).await?,
     ));
 
@@ -200,16 +261,13 @@ pub async fn run(config: HooksBenchConfig) -> Result<HooksReport, BenchError> {
         config.process_requests, config.concurrency
     );
     let starter = Arc::new(ProcessStarter { temporal_bin: config.temporal_bin.clone(), address });
-    let (latencies, failed, elapsed) =
-        closed_loop(&starter, &queue_process, config.process_requests, config.concurrency).await;
+    let sent = closed_loop(&starter, &queue_process, config.process_requests, config.concurrency).await;
     results.push(phase(
         "process-per-request",
         "throughput",
         config.process_requests,
-        format!("{} in flight", config.concurrency),
-        &latencies,
-        failed,
-        elapsed,
+        in_flight,
+        &sent,
         count(&client, &queue_process).await?,
     ));
 
@@ -218,7 +276,14 @@ pub async fn run(config: HooksBenchConfig) -> Result<HooksReport, BenchError> {
     drop(client);
     server.stop().await.map_err(|e| BenchError::Process(format!("stopping the dev server: {e:#}")))?;
 
-    let throughput_ratio = results[1].requests_per_sec / results[3].requests_per_sec;
+    let find = |subject: &str, phase: &str| {
+        results.iter().find(|p| p.subject == subject && p.phase == phase).expect("every phase was measured")
+    };
+    let throughput_ratio =
+        find("ordo-invoke", "throughput").requests_per_sec / find("process-per-request", "throughput").requests_per_sec;
+    let (invoke_rate, floor_rate) = (find("ordo-invoke", "fixed-rate"), find("temporal-client-alone", "fixed-rate"));
+    let floor = FloorComparison::new(&invoke_rate.latency, &floor_rate.latency);
+    let p99_goal_met = invoke_rate.latency.p99_ms <= P99_GOAL_MS;
     Ok(HooksReport {
         started_at,
         machine,
@@ -227,8 +292,9 @@ pub async fn run(config: HooksBenchConfig) -> Result<HooksReport, BenchError> {
             "ordo-bench hooks --rate {} --rate-requests {} --requests {} --process-requests {} --concurrency {}",
             config.rate, config.rate_requests, config.requests, config.process_requests, config.concurrency
         ),
-        p99_goal_met: results[0].latency.p99_ms <= 20.0,
-        ratio_goal_met: throughput_ratio >= 50.0,
+        floor,
+        p99_goal_met,
+        ratio_goal_met: throughput_ratio >= RATIO_GOAL,
         throughput_ratio,
         results,
     })
@@ -239,15 +305,39 @@ fn queue(name: &str) -> String {
     format!("bench-hooks-{name}-{}", uuid::Uuid::new_v4().simple())
 }
 
-#[allow(clippy::too_many_arguments)]
+/// What one subject's sends came to: the latencies of the successes, the failures and the time
+/// sending took (first send to last answer, summed over the parts of a phase).
+#[derive(Debug, Default)]
+struct Sent {
+    latencies: Vec<Duration>,
+    failed: usize,
+    elapsed: Duration,
+    /// Each added part's p99.
+    parts_p99_ms: Vec<f64>,
+}
+
+impl Sent {
+    /// Adds a part of the phase.
+    fn add(&mut self, part: Sent) {
+        self.parts_p99_ms.push(summarize(&part.latencies).p99_ms);
+        self.latencies.extend(part.latencies);
+        self.failed += part.failed;
+        self.elapsed += part.elapsed;
+    }
+
+    fn from_outcomes(outcomes: Vec<(bool, Duration)>, elapsed: Duration) -> Self {
+        let failed = outcomes.iter().filter(|(ok, _)| !ok).count();
+        let latencies = outcomes.into_iter().filter(|(ok, _)| *ok).map(|(_, d)| d).collect();
+        Self { latencies, failed, elapsed, parts_p99_ms: Vec::new() }
+    }
+}
+
 fn phase(
     subject: &str,
     phase: &str,
     requests: usize,
     load: String,
-    latencies: &[Duration],
-    failed: usize,
-    elapsed: Duration,
+    sent: &Sent,
     workflows_started: u64,
 ) -> PhaseResult {
     PhaseResult {
@@ -255,10 +345,11 @@ fn phase(
         phase: phase.into(),
         requests,
         load,
-        requests_per_sec: requests as f64 / elapsed.as_secs_f64(),
-        latency: summarize(latencies),
-        failed,
+        requests_per_sec: requests as f64 / sent.elapsed.as_secs_f64(),
+        latency: summarize(&sent.latencies),
+        failed: sent.failed,
         workflows_started,
+        parts_p99_ms: sent.parts_p99_ms.clone(),
     }
 }
 
@@ -362,14 +453,8 @@ impl Start for ProcessStarter {
     }
 }
 
-/// `requests` starts, `concurrency` at a time; the latencies of the successes, the failures and
-/// the phase's length.
-async fn closed_loop<S: Start>(
-    subject: &Arc<S>,
-    task_queue: &str,
-    requests: usize,
-    concurrency: usize,
-) -> (Vec<Duration>, usize, Duration) {
+/// `requests` starts, `concurrency` at a time.
+async fn closed_loop<S: Start>(subject: &Arc<S>, task_queue: &str, requests: usize, concurrency: usize) -> Sent {
     let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let began = Instant::now();
     let lanes: Vec<_> = (0..concurrency)
@@ -393,24 +478,17 @@ async fn closed_loop<S: Start>(
     for lane in lanes {
         outcomes.extend(lane.await.unwrap_or_default());
     }
-    let elapsed = began.elapsed();
-    let failed = outcomes.iter().filter(|(ok, _)| !ok).count();
-    (outcomes.into_iter().filter(|(ok, _)| *ok).map(|(_, d)| d).collect(), failed, elapsed)
+    Sent::from_outcomes(outcomes, began.elapsed())
 }
 
-/// `requests` starts sent at `rate` per second whatever the answers (an open loop: a slow answer
-/// does not delay the next send); as [`closed_loop`].
-async fn fixed_rate<S: Start>(
-    subject: &Arc<S>,
-    task_queue: &str,
-    requests: usize,
-    rate: u32,
-) -> (Vec<Duration>, usize, Duration) {
+/// Starts numbered `numbers.0..numbers.1`, sent at `rate` per second whatever the answers (an open
+/// loop: a slow answer does not delay the next send).
+async fn fixed_rate<S: Start>(subject: &Arc<S>, task_queue: &str, numbers: (usize, usize), rate: u32) -> Sent {
     let mut ticks = tokio::time::interval(Duration::from_secs(1) / rate);
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
     let began = Instant::now();
-    let mut sends = Vec::with_capacity(requests);
-    for n in 0..requests {
+    let mut sends = Vec::with_capacity(numbers.1.saturating_sub(numbers.0));
+    for n in numbers.0..numbers.1 {
         ticks.tick().await;
         let (subject, task_queue) = (Arc::clone(subject), task_queue.to_owned());
         sends.push(tokio::spawn(async move {
@@ -423,7 +501,26 @@ async fn fixed_rate<S: Start>(
     for send in sends {
         outcomes.extend(send.await.ok());
     }
-    let elapsed = began.elapsed();
-    let failed = outcomes.iter().filter(|(ok, _)| !ok).count();
-    (outcomes.into_iter().filter(|(ok, _)| *ok).map(|(_, d)| d).collect(), failed, elapsed)
+    Sent::from_outcomes(outcomes, began.elapsed())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn latency(p50_ms: f64, p99_ms: f64) -> LatencySummary {
+        LatencySummary { count: 100, p50_ms, p99_ms, max_ms: p99_ms, mean_ms: p50_ms }
+    }
+
+    /// `/invoke` at p99 60 ms over a floor at 50 ms: 10 ms over it, 1.2 ×, the floor 5/6 of it.
+    #[test]
+    fn the_floor_comparison_is_invoke_minus_and_over_the_floor() {
+        let f = FloorComparison::new(&latency(12.0, 60.0), &latency(10.0, 50.0));
+        assert_eq!((f.invoke_p50_ms, f.floor_p50_ms, f.invoke_p99_ms, f.floor_p99_ms), (12.0, 10.0, 60.0, 50.0));
+        assert_eq!(f.p99_over_floor_ms, 10.0);
+        assert!((f.p99_ratio - 1.2).abs() < 1e-9, "{f:?}");
+        assert!((f.floor_share_of_p99 - 50.0 / 60.0).abs() < 1e-9, "{f:?}");
+        assert!(!f.floor_within_p99_goal);
+        assert!(FloorComparison::new(&latency(5.0, 30.0), &latency(4.0, 20.0)).floor_within_p99_goal);
+    }
 }

@@ -200,7 +200,8 @@ struct ReleaseArgs {
 /// `ordo bench hooks` settings.
 #[derive(Debug, Clone, clap::Args)]
 struct HooksBenchArgs {
-    /// Requests sent to Ordo's `/invoke` at `--rate`.
+    /// Requests sent to Ordo's `/invoke` at `--rate` (and as many starts through the Temporal
+    /// client alone at the same rate: `/invoke`'s floor).
     #[arg(long, default_value_t = 2000, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
     rate_requests: u32,
     /// Requests per second of the fixed-rate phase.

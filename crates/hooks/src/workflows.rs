@@ -172,7 +172,7 @@ async fn run_hook(
 
 /// Awaits `worker`'s readiness: `CheckWorkerReady` is retried by Temporal until the worker's
 /// timeout (schedule-to-close); `Some(reason)`, naming the worker and its task queue, when it did
-/// not become ready in time.
+/// not become ready in time, ending with what the last check found (e.g. no live poller).
 async fn check_worker(ctx: &mut WorkflowContext<HookLifecycleWorkflow>, worker: &WorkerCheck) -> Option<String> {
     // Bounded here too: the request may not come from Ordo's client.
     let timeout = Duration::from_millis(worker.timeout_ms.clamp(1, MAX_START_TO_CLOSE_MS));
@@ -189,10 +189,32 @@ async fn check_worker(ctx: &mut WorkflowContext<HookLifecycleWorkflow>, worker: 
     let options = ActivityOptions::with_close_timeouts(timeouts).retry_policy(retry).build();
     match ctx.execute_activity(HookActivities::check_worker_ready, worker.clone(), options).await {
         Ok(()) => None,
-        Err(err) => Some(format!(
-            "worker {:?} (task queue {:?}) was not ready within {} ms: {err}",
-            worker.name, worker.task_queue, worker.timeout_ms
-        )),
+        Err(err) => Some(match err.as_timeout() {
+            // Temporal's timeout carries the last attempt's failure as its cause: that is what
+            // the user needs, not the timeout's own text.
+            Some(timed_out) => {
+                not_ready_reason(worker, timeout, timed_out.cause().map(|last| last.failure().message.as_str()))
+            }
+            None => format!(
+                "worker {:?} (task queue {:?}): the readiness check failed: {err}",
+                worker.name, worker.task_queue
+            ),
+        }),
+    }
+}
+
+/// The reason a hook did not start because `worker` was not ready within `timeout`, with what the
+/// last check found (`finding`) when Temporal kept it.
+fn not_ready_reason(worker: &WorkerCheck, timeout: Duration, finding: Option<&str>) -> String {
+    let head = format!(
+        "worker {:?} (task queue {:?}) was not ready within its timeout ({} ms)",
+        worker.name,
+        worker.task_queue,
+        timeout.as_millis()
+    );
+    match finding {
+        Some(finding) if !finding.is_empty() => format!("{head}; the last check found: {finding}"),
+        _ => head,
     }
 }
 
@@ -210,4 +232,35 @@ fn push(ctx: &mut WorkflowContext<HookLifecycleWorkflow>, record: HookRecord) ->
     };
     ctx.state_mut(|s| s.state.hooks.push(record));
     reason
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn worker() -> WorkerCheck {
+        WorkerCheck { name: "gone-worker".into(), task_queue: "idle".into(), timeout_ms: 500 }
+    }
+
+    #[test]
+    fn a_not_ready_reason_names_the_worker_its_queue_and_the_last_finding() {
+        let reason =
+            not_ready_reason(&worker(), Duration::from_millis(500), Some("task queue idle has no live poller"));
+        assert_eq!(
+            reason,
+            "worker \"gone-worker\" (task queue \"idle\") was not ready within its timeout (500 ms); \
+             the last check found: task queue idle has no live poller"
+        );
+    }
+
+    #[test]
+    fn a_not_ready_reason_without_a_finding_says_so_without_one() {
+        for finding in [None, Some("")] {
+            let reason = not_ready_reason(&worker(), Duration::from_millis(500), finding);
+            assert_eq!(
+                reason,
+                "worker \"gone-worker\" (task queue \"idle\") was not ready within its timeout (500 ms)"
+            );
+        }
+    }
 }

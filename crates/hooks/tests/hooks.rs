@@ -346,10 +346,17 @@ async fn a_hook_whose_worker_never_polls_fails_the_action_naming_it() {
         support::with_workers(&client, l.workers, l.hooks.run_action(&dig, LifecycleAction::Update)).await.unwrap();
     let Some(LifecycleOutcome::Failed { reason }) = &state.outcome else { panic!("{state:?}") };
     assert!(reason.contains("pre-update hook \"pre-a\" failed"), "{reason}");
+    // It says plainly what happened, naming the worker and its task queue, and ends with the
+    // last check's finding (the cause Temporal's timeout carries), not with the timeout's text.
     assert!(
-        reason.contains(&format!("worker \"gone-worker\" (task queue {idle:?}) was not ready within 500 ms")),
+        reason.contains(&format!(
+            "worker \"gone-worker\" (task queue {idle:?}) was not ready within its timeout (500 ms); \
+             the last check found: task queue {idle} has no live poller"
+        )),
         "{reason}"
     );
+    assert!(reason.ends_with("has no live poller"), "{reason}");
+    assert!(!reason.to_lowercase().contains("scheduletoclose"), "{reason}");
     assert_eq!(state.hooks.len(), 1);
     assert!(matches!(state.hooks[0].outcome, HookOutcome::NotStarted { .. }));
     assert_eq!(state.hooks[0].workflow_id, None, "the hook was not started");
