@@ -34,7 +34,9 @@ pub(crate) struct WorkerArgs {
     pub(crate) domain_metrics_interval: u64,
     /// How many workflows each worker keeps in memory between tasks (the SDK's sticky cache; an
     /// evicted run replays its history on its next task). Lower it to trade CPU for memory when
-    /// many runs are parked waiting for approval. At least 1: a run takes its workspace lock in a
+    /// many runs are parked waiting for approval (measured, release build: 1,000 parked runs hold
+    /// ~150 MiB at the default, 62–69 MiB at 30–100; below 30 it grows again, and a cache smaller
+    /// than the runs in flight makes their tasks replay). At least 1: a run takes its workspace lock in a
     /// local activity, which Temporal core cannot finish for a workflow it keeps no cache of. A
     /// ceiling: workers that need less keep less (the workspace locks' keeps 100).
     #[arg(long, env = "ORDO_MAX_CACHED_WORKFLOWS", default_value_t = 1000, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
