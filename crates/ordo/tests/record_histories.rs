@@ -24,19 +24,22 @@ async fn save(env: &Env, id: &str, name: &str) {
     eprintln!("wrote {}", path.display());
 }
 
+/// Runs `scenario` to its end, checks it ended `wanted`, and saves its history as `name`.
+async fn record_run(env: &Env, scenario: &str, wanted: &str, name: &str) {
+    let id = env.client.start(&env.scenario(scenario), false).await.unwrap();
+    assert_eq!(env.client.result(&id).await.unwrap().status, wanted);
+    save(env, &id, name).await;
+}
+
 /// Records one history per workflow path worth protecting.
 #[tokio::test]
 #[ignore = "writes fixtures; run with `make record-histories`"]
 async fn record() {
     let env = Env::start().await;
     // First, while the admin-user stack is still empty (a later run creates the user).
-    let id = env.client.start(&env.scenario("non_recoverable_failure"), false).await.unwrap();
-    assert_eq!(env.client.result(&id).await.unwrap().status, status::POLICY_HARD_FAILED);
-    save(&env, &id, "provision_policy_hard_failed").await;
+    record_run(&env, "non_recoverable_failure", status::POLICY_HARD_FAILED, "provision_policy_hard_failed").await;
 
-    let id = env.client.start(&env.scenario("advanced_visibility"), false).await.unwrap();
-    assert_eq!(env.client.result(&id).await.unwrap().status, status::APPLIED);
-    save(&env, &id, "provision_advanced_visibility").await;
+    record_run(&env, "advanced_visibility", status::APPLIED, "provision_advanced_visibility").await;
 
     let id = env.client.start(&env.scenario("human_in_the_loop_update"), false).await.unwrap();
     env.wait_status(&id, status::AWAITING_APPROVAL).await;
@@ -167,9 +170,7 @@ async fn record_decision_bound_to_the_plan() {
 #[ignore = "writes fixtures; run with `make record-histories`"]
 async fn record_apply_outputs() {
     let env = Env::start().await;
-    let id = env.client.start(&env.scenario("advanced_visibility"), false).await.unwrap();
-    assert_eq!(env.client.result(&id).await.unwrap().status, status::APPLIED);
-    save(&env, &id, "provision_apply_outputs").await;
+    record_run(&env, "advanced_visibility", status::APPLIED, "provision_apply_outputs").await;
 }
 
 /// Records `light-run` histories: a happy run (lock taken and given back by local activities,
@@ -180,9 +181,7 @@ async fn record_apply_outputs() {
 #[ignore = "writes fixtures; run with `make record-histories`"]
 async fn record_light_run() {
     let env = Env::start().await;
-    let id = env.client.start(&env.scenario("advanced_visibility"), false).await.unwrap();
-    assert_eq!(env.client.result(&id).await.unwrap().status, status::APPLIED);
-    save(&env, &id, "provision_light_run").await;
+    record_run(&env, "advanced_visibility", status::APPLIED, "provision_light_run").await;
 
     let first = env.client.start(&env.scenario("human_in_the_loop_update"), false).await.unwrap();
     let plan_hash = env.wait_status(&first, status::AWAITING_APPROVAL).await.state.plan_hash;
