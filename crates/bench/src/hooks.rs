@@ -15,6 +15,7 @@
 //! per subject and phase, polled by nobody: the workflows only need to start, as the seed's client
 //! only starts).
 
+use std::ops::Range;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -209,17 +210,17 @@ pub async fn run(config: HooksBenchConfig) -> Result<HooksReport, BenchError> {
     // floor, Ordo (the server's history grows as it goes; neither subject gets only the fresh one).
     let (queue_rate, queue_floor) = (queue("ordo-rate"), queue("direct-rate"));
     let first = config.rate_requests.div_ceil(2);
-    let halves = [(0, first), (first, config.rate_requests)];
+    let halves = [0..first, first..config.rate_requests];
     eprintln!(
         "hooks: Ordo and the Temporal client alone at {}/s, {} requests each, in halves …",
         config.rate, config.rate_requests
     );
     let mut ordo_rate = Sent::default();
     let mut floor_rate = Sent::default();
-    ordo_rate.add(fixed_rate(&invoke, &queue_rate, halves[0], config.rate).await);
-    floor_rate.add(fixed_rate(&direct, &queue_floor, halves[0], config.rate).await);
-    floor_rate.add(fixed_rate(&direct, &queue_floor, halves[1], config.rate).await);
-    ordo_rate.add(fixed_rate(&invoke, &queue_rate, halves[1], config.rate).await);
+    ordo_rate.add(fixed_rate(&invoke, &queue_rate, halves[0].clone(), config.rate).await);
+    floor_rate.add(fixed_rate(&direct, &queue_floor, halves[0].clone(), config.rate).await);
+    floor_rate.add(fixed_rate(&direct, &queue_floor, halves[1].clone(), config.rate).await);
+    ordo_rate.add(fixed_rate(&invoke, &queue_rate, halves[1].clone(), config.rate).await);
     let rate_load = format!("{}/s", config.rate);
     for (subject, sent, task_queue) in
         [("ordo-invoke", ordo_rate, &queue_rate), ("temporal-client-alone", floor_rate, &queue_floor)]
@@ -481,14 +482,14 @@ async fn closed_loop<S: Start>(subject: &Arc<S>, task_queue: &str, requests: usi
     Sent::from_outcomes(outcomes, began.elapsed())
 }
 
-/// Starts numbered `numbers.0..numbers.1`, sent at `rate` per second whatever the answers (an open
+/// Starts numbered `numbers`, sent at `rate` per second whatever the answers (an open
 /// loop: a slow answer does not delay the next send).
-async fn fixed_rate<S: Start>(subject: &Arc<S>, task_queue: &str, numbers: (usize, usize), rate: u32) -> Sent {
+async fn fixed_rate<S: Start>(subject: &Arc<S>, task_queue: &str, numbers: Range<usize>, rate: u32) -> Sent {
     let mut ticks = tokio::time::interval(Duration::from_secs(1) / rate);
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
     let began = Instant::now();
-    let mut sends = Vec::with_capacity(numbers.1.saturating_sub(numbers.0));
-    for n in numbers.0..numbers.1 {
+    let mut sends = Vec::with_capacity(numbers.len());
+    for n in numbers {
         ticks.tick().await;
         let (subject, task_queue) = (Arc::clone(subject), task_queue.to_owned());
         sends.push(tokio::spawn(async move {
