@@ -129,14 +129,21 @@ struct ProvisionArgs {
     /// Upper bound on one run's end-to-end time, in seconds.
     #[arg(long, default_value_t = 120)]
     run_timeout_secs: u64,
-    /// Measure only these subjects (comma-separated: ordo, ordo-encrypted, skeleton, trivial,
-    /// python; the skeleton brings Ordo along, it needs Ordo's history for its shape).
+    /// Measure only these subjects (comma-separated: ordo, ordo-encrypted, skeleton,
+    /// skeleton-unlocked, skeleton-shared-lock, trivial, python; a skeleton brings Ordo along, it
+    /// needs Ordo's history for its shape). `skeleton-unlocked` is the skeleton without the
+    /// workspace lock; `skeleton-shared-lock` keeps its lock in a few long-lived shard workflows.
     /// `ordo-encrypted` is Ordo with every payload encrypted, the driver's client too.
     #[arg(long, value_delimiter = ',', value_parser = parse_subject)]
     only: Vec<ordo_bench::provision::Subject>,
     /// Record each worker with `perf record -g` during its batch into this directory.
     #[arg(long)]
     perf_dir: Option<PathBuf>,
+    /// Another `ordo` binary (say, the build before a change) measured as subject
+    /// `ordo-baseline` in the same rounds as Ordo, and reported as Ordo / baseline: a change
+    /// judged in one run, not across runs on a machine whose speed drifts.
+    #[arg(long)]
+    baseline_bin: Option<PathBuf>,
     #[command(flatten)]
     paths: Paths,
 }
@@ -276,10 +283,15 @@ fn parse_subject(s: &str) -> Result<ordo_bench::provision::Subject, String> {
     match s {
         "ordo" => Ok(Subject::Ordo),
         "ordo-encrypted" => Ok(Subject::OrdoEncrypted),
+        "ordo-baseline" => Ok(Subject::OrdoBaseline),
         "skeleton" => Ok(Subject::Skeleton),
+        "skeleton-unlocked" => Ok(Subject::SkeletonUnlocked),
+        "skeleton-shared-lock" => Ok(Subject::SkeletonSharedLock),
         "trivial" => Ok(Subject::Trivial),
         "python" => Ok(Subject::Python),
-        other => Err(format!("unknown subject {other:?} (ordo, ordo-encrypted, skeleton, trivial, python)")),
+        other => {
+            Err(format!("unknown subject {other:?} (ordo, ordo-encrypted, ordo-baseline, skeleton, skeleton-unlocked, skeleton-shared-lock, trivial, python)"))
+        }
     }
 }
 
@@ -339,6 +351,7 @@ async fn provision(args: ProvisionArgs) -> anyhow::Result<ExitCode> {
         rounds: args.rounds,
         only: args.only,
         perf_dir: args.perf_dir.as_deref().map(absolute).transpose()?,
+        baseline_bin: args.baseline_bin.as_deref().map(absolute).transpose()?,
     };
     let report = ordo_bench::provision::run(config).await?;
     let markdown = ordo_bench::report::provision_markdown(&report);

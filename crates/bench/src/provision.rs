@@ -80,6 +80,8 @@ pub struct ProvisionBenchConfig {
     /// When set, record each worker with `perf record -g` during its measured batch into
     /// `<dir>/<mode>-<subject>.perf.data` (the numbers of a profiled batch carry perf's overhead).
     pub perf_dir: Option<PathBuf>,
+    /// Another `ordo` binary, measured as [`Subject::OrdoBaseline`] in the same rounds.
+    pub baseline_bin: Option<PathBuf>,
 }
 
 /// Who is measured.
@@ -91,8 +93,15 @@ pub enum Subject {
     /// The same with every payload encrypted (`ENCRYPT_PAYLOADS=true`, AES-256-GCM, a key of the
     /// bench's own), the driver's client encrypting too: what encryption costs.
     OrdoEncrypted,
+    /// Ordo from another binary (`--baseline-bin`, say the build before a change), measured in the
+    /// same rounds as Ordo.
+    OrdoBaseline,
     /// The skeleton reference (Ordo's shape, no-op activities).
     Skeleton,
+    /// The skeleton without the workspace lock's workflow: what the lock costs.
+    SkeletonUnlocked,
+    /// The skeleton with its lock as a key in a long-lived shard workflow (a design sketch).
+    SkeletonSharedLock,
     /// The trivial reference (one no-op activity).
     Trivial,
     /// The Python peer (official Python SDK).
@@ -105,7 +114,10 @@ impl Subject {
         match self {
             Self::Ordo => "ordo",
             Self::OrdoEncrypted => "ordo-encrypted",
+            Self::OrdoBaseline => "ordo-baseline",
             Self::Skeleton => "skeleton",
+            Self::SkeletonUnlocked => "skeleton-unlocked",
+            Self::SkeletonSharedLock => "skeleton-shared-lock",
             Self::Trivial => "trivial",
             Self::Python => "python",
         }
@@ -113,7 +125,7 @@ impl Subject {
 
     /// Ordo's own worker, plain or encrypted.
     pub fn is_ordo(self) -> bool {
-        matches!(self, Self::Ordo | Self::OrdoEncrypted)
+        matches!(self, Self::Ordo | Self::OrdoEncrypted | Self::OrdoBaseline)
     }
 }
 
@@ -205,6 +217,12 @@ pub struct ModeResult {
     pub subjects: Vec<SubjectResult>,
     /// Ordo / skeleton.
     pub ordo_vs_skeleton: Option<Ratios>,
+    /// Ordo / the skeleton without the workspace lock.
+    #[serde(default)]
+    pub ordo_vs_skeleton_unlocked: Option<Ratios>,
+    /// Ordo / the skeleton with its lock in a shared shard workflow.
+    #[serde(default)]
+    pub ordo_vs_skeleton_shared_lock: Option<Ratios>,
     /// Ordo / trivial.
     pub ordo_vs_trivial: Option<Ratios>,
     /// Ordo / Python peer.
@@ -212,6 +230,9 @@ pub struct ModeResult {
     /// Ordo with encrypted payloads / Ordo.
     #[serde(default)]
     pub encrypted_vs_ordo: Option<Ratios>,
+    /// Ordo / Ordo from the baseline binary.
+    #[serde(default)]
+    pub ordo_vs_baseline: Option<Ratios>,
 }
 
 impl ModeResult {
@@ -578,13 +599,28 @@ impl Bench {
             process::pin(self.server_pid()?, SERVER_CPUS)?;
             process::pin(std::process::id(), SERVER_CPUS)?;
         }
-        let mut subjects = vec![Subject::Ordo, Subject::OrdoEncrypted, Subject::Skeleton, Subject::Trivial];
+        let mut subjects = vec![
+            Subject::Ordo,
+            Subject::OrdoEncrypted,
+            Subject::Skeleton,
+            Subject::SkeletonUnlocked,
+            Subject::SkeletonSharedLock,
+            Subject::Trivial,
+        ];
+        if self.config.baseline_bin.is_some() {
+            subjects.insert(1, Subject::OrdoBaseline);
+        }
         if self.config.python.is_some() {
             subjects.push(Subject::Python);
         }
         if !self.config.only.is_empty() {
             subjects.retain(|s| {
-                self.config.only.contains(s) || (*s == Subject::Ordo && self.config.only.contains(&Subject::Skeleton))
+                self.config.only.contains(s)
+                    || *s == Subject::OrdoBaseline
+                    || (*s == Subject::Ordo
+                        && (self.config.only.contains(&Subject::Skeleton)
+                            || self.config.only.contains(&Subject::SkeletonUnlocked)
+                            || self.config.only.contains(&Subject::SkeletonSharedLock)))
             });
         }
         let rounds = self.config.rounds.max(1);
@@ -624,9 +660,12 @@ impl Bench {
         Ok(ModeResult {
             mode,
             ordo_vs_skeleton: vs(Subject::Skeleton),
+            ordo_vs_skeleton_unlocked: vs(Subject::SkeletonUnlocked),
+            ordo_vs_skeleton_shared_lock: vs(Subject::SkeletonSharedLock),
             ordo_vs_trivial: vs(Subject::Trivial),
             ordo_vs_python: vs(Subject::Python),
             encrypted_vs_ordo: find(Subject::OrdoEncrypted).zip(ordo).map(|(e, o)| Ratios::of(e, o)),
+            ordo_vs_baseline: vs(Subject::OrdoBaseline),
             subjects: results,
         })
     }
@@ -635,7 +674,10 @@ impl Bench {
         let program = match subject {
             Subject::Python => self.config.python.clone().unwrap_or_else(|| "python3".into()),
             Subject::Ordo | Subject::OrdoEncrypted => self.config.ordo_bin.clone(),
-            Subject::Skeleton | Subject::Trivial => self.config.bench_bin.clone(),
+            Subject::OrdoBaseline => self.config.baseline_bin.clone().unwrap_or_else(|| self.config.ordo_bin.clone()),
+            Subject::Skeleton | Subject::SkeletonUnlocked | Subject::SkeletonSharedLock | Subject::Trivial => {
+                self.config.bench_bin.clone()
+            }
         };
         let mut command = process::command_on(cpus, &program);
         command
@@ -644,10 +686,13 @@ impl Bench {
             .env("TEMPORAL_TASK_QUEUE", task_queue)
             .env_remove("TEMPORAL_PROFILE");
         match subject {
-            Subject::Ordo | Subject::OrdoEncrypted => {
+            Subject::Ordo | Subject::OrdoEncrypted | Subject::OrdoBaseline => {
                 command.arg("worker").env("ORDO_IAC_ROOT", self.root.path()).env("ORDO_DATA_DIR", self.data.path());
             }
-            Subject::Skeleton | Subject::Trivial => {
+            Subject::Skeleton | Subject::SkeletonUnlocked | Subject::SkeletonSharedLock => {
+                command.args(["worker", Subject::Skeleton.as_str(), "--task-queue", task_queue]);
+            }
+            Subject::Trivial => {
                 command.args(["worker", subject.as_str(), "--task-queue", task_queue]);
             }
             Subject::Python => {
@@ -968,7 +1013,7 @@ async fn start_and_wait(
     shape: Shape,
 ) -> Result<(), String> {
     match subject {
-        Subject::Ordo | Subject::OrdoEncrypted => {
+        Subject::Ordo | Subject::OrdoEncrypted | Subject::OrdoBaseline => {
             let provision = ProvisionClient::new(client.clone(), task_queue);
             let id = provision.start(&bench_request(directory), false).await.map_err(|e| format!("start: {e:#}"))?;
             let result = provision.result(&id).await.map_err(|e| e.to_string())?;
@@ -976,7 +1021,12 @@ async fn start_and_wait(
                 return Err(format!("{id} ended {:?}", result.status));
             }
         }
-        Subject::Skeleton => {
+        Subject::Skeleton | Subject::SkeletonUnlocked | Subject::SkeletonSharedLock => {
+            let shape = match subject {
+                Subject::SkeletonUnlocked => shape.without_lock(),
+                Subject::SkeletonSharedLock => shape.with_shared_lock(),
+                _ => shape,
+            };
             client
                 .start_workflow(SkeletonWorkflow::run, shape, options(task_queue, subject, i, &directory))
                 .await
@@ -1024,11 +1074,13 @@ async fn start_only(
     shape: Shape,
 ) -> Result<(), String> {
     match subject {
-        Subject::Ordo | Subject::OrdoEncrypted => ProvisionClient::new(client.clone(), task_queue)
-            .start(&bench_request(directory), false)
-            .await
-            .map(|_| ())
-            .map_err(|e| format!("{e:#}")),
+        Subject::Ordo | Subject::OrdoEncrypted | Subject::OrdoBaseline => {
+            ProvisionClient::new(client.clone(), task_queue)
+                .start(&bench_request(directory), false)
+                .await
+                .map(|_| ())
+                .map_err(|e| format!("{e:#}"))
+        }
         Subject::Python => client
             .start_workflow(PythonPeerWorkflow, python_input(&directory), options(task_queue, subject, i, &directory))
             .await
@@ -1044,6 +1096,8 @@ async fn start_only(
                 .map(|_| ())
                 .map_err(|e| e.to_string())
         }
-        Subject::Trivial => Err("the trivial workflow has no approval gate".into()),
+        Subject::SkeletonUnlocked | Subject::SkeletonSharedLock | Subject::Trivial => {
+            Err(format!("{} is not parked", subject.as_str()))
+        }
     }
 }

@@ -4,6 +4,8 @@
 //!   (search-attribute upserts, activities, timers, and the workspace-lock round trip through a
 //!   second workflow), counted from a real Ordo history by [`crate::shape`]; every activity is a
 //!   no-op.
+//! - [`SharedLockWorkflow`]: a design sketch measured, not Ordo's: workspace locks kept in a few
+//!   long-lived workflows (one per shard of workspaces) instead of a workflow per run.
 //! - [`TrivialWorkflow`]: one no-op activity, the engine's raw limit in runs per second.
 //!
 //! Names are fixed (`Bench…`) so histories and the `temporal` CLI show what ran.
@@ -23,6 +25,10 @@ use temporalio_sdk::{
 pub const SKELETON_WORKFLOW: &str = "BenchSkeletonWorkflow";
 /// Workflow type of the skeleton's lock.
 pub const SKELETON_LOCK_WORKFLOW: &str = "BenchSkeletonLockWorkflow";
+/// Workflow type of the shared locks' shards.
+pub const SHARED_LOCK_WORKFLOW: &str = "BenchSharedLockWorkflow";
+/// How many shard workflows the shared locks are spread over.
+const SHARED_LOCK_SHARDS: u64 = 8;
 /// Workflow type of the trivial workflow.
 pub const TRIVIAL_WORKFLOW: &str = "BenchTrivialWorkflow";
 
@@ -54,9 +60,24 @@ pub struct Shape {
     /// answer, and given back by a local activity (`light-run`), instead of the signal round trip.
     #[serde(default)]
     pub local_lock: bool,
+    /// With `local_lock`: the lock is a key in one of a few long-lived shard workflows
+    /// ([`SharedLockWorkflow`]), taken by update-with-start and given back by signal, instead of a
+    /// workflow of its own per run.
+    #[serde(default)]
+    pub shared_lock: bool,
 }
 
 impl Shape {
+    /// The same run without the workspace lock (no lock workflow, no lock steps).
+    pub fn without_lock(self) -> Self {
+        Self { lock: false, local_lock: false, shared_lock: false, ..self }
+    }
+
+    /// The same run with its lock kept in a shared, long-lived shard workflow.
+    pub fn with_shared_lock(self) -> Self {
+        Self { lock: true, local_lock: true, shared_lock: true, ..self }
+    }
+
     /// Activities in the run (the lock request included).
     pub fn activities(&self) -> usize {
         self.upserts_before.len()
@@ -131,6 +152,48 @@ impl NoopActivities {
         Ok(lock_id)
     }
 
+    /// Takes `requester`'s key in its shard of the shared locks (update-with-start: the shard is
+    /// started if it is not running); returns the shard's workflow id.
+    #[activity(name = "bench_take_shared_lock")]
+    pub async fn take_shared_lock(ctx: ActivityContext, requester: String) -> Result<String, ActivityError> {
+        let shard = shared_lock_shard(&ctx.info().task_queue, &requester);
+        let task_queue = ordo_provision::lock::lock_task_queue(&ctx.info().task_queue);
+        let options = temporalio_client::WorkflowUpdateWithStartOptions::new(
+            task_queue,
+            shard.clone(),
+            temporalio_client::WorkflowIdConflictPolicy::UseExisting,
+        )
+        .build();
+        let granted = ctx
+            .client()
+            .execute_update_with_start_workflow(
+                SharedLockWorkflow::run,
+                Vec::new(),
+                SharedLockWorkflow::take,
+                requester,
+                options,
+            )
+            .await?;
+        if !granted {
+            // Every skeleton run locks a workspace of its own: a refusal is a bug in the sketch.
+            return Err(ActivityError::from(anyhow::anyhow!("the shared lock refused an uncontended key")));
+        }
+        Ok(shard)
+    }
+
+    /// Gives `requester`'s key back to its shard (a signal).
+    #[activity(name = "bench_give_back_shared_lock")]
+    pub async fn give_back_shared_lock(
+        ctx: ActivityContext,
+        (shard, requester): (String, String),
+    ) -> Result<(), ActivityError> {
+        ctx.client()
+            .get_workflow_handle::<SharedLockWorkflow>(shard)
+            .signal(SharedLockWorkflow::release, requester, temporalio_client::WorkflowSignalOptions::default())
+            .await?;
+        Ok(())
+    }
+
     /// Gives the skeleton lock back (a signal from a local activity).
     #[activity(name = "bench_give_back_lock")]
     pub async fn give_back_lock(ctx: ActivityContext, lock_id: String) -> Result<(), ActivityError> {
@@ -170,7 +233,11 @@ impl SkeletonWorkflow {
         }
         if shape.local_lock {
             let requester = ctx.workflow_id().to_owned();
-            lock_id = Some(ctx.execute_local_activity(NoopActivities::take_lock, requester, local_options()).await?);
+            lock_id = Some(if shape.shared_lock {
+                ctx.execute_local_activity(NoopActivities::take_shared_lock, requester, local_options()).await?
+            } else {
+                ctx.execute_local_activity(NoopActivities::take_lock, requester, local_options()).await?
+            });
         }
         for (step, upserts) in shape.upserts_before.iter().enumerate() {
             if shape.park_before == Some(step) {
@@ -194,7 +261,10 @@ impl SkeletonWorkflow {
         for _ in 0..shape.timers {
             ctx.timer(Duration::from_millis(1)).await;
         }
-        if let (Some(id), true) = (&lock_id, shape.local_lock) {
+        if let (Some(shard), true) = (&lock_id, shape.shared_lock) {
+            let key = (shard.clone(), ctx.workflow_id().to_owned());
+            ctx.execute_local_activity(NoopActivities::give_back_shared_lock, key, local_options()).await?;
+        } else if let (Some(id), true) = (&lock_id, shape.local_lock) {
             ctx.execute_local_activity(NoopActivities::give_back_lock, id.clone(), local_options()).await?;
         } else if let Some(id) = lock_id {
             ctx.external_workflow(id, None)
@@ -267,6 +337,57 @@ impl SkeletonLockWorkflow {
     }
 }
 
+/// The shard of the shared locks that keeps `requester`'s key (a stable hash, so every worker
+/// picks the same one).
+fn shared_lock_shard(task_queue: &str, requester: &str) -> String {
+    // FNV-1a: stable across processes and builds, unlike the std hasher.
+    let hash =
+        requester.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3));
+    format!("bench-locks-{task_queue}-{}", hash % SHARED_LOCK_SHARDS)
+}
+
+/// One shard of the shared locks: the keys held, kept across runs and across continue-as-new.
+/// Uncontended only (a taken key is refused, not queued): enough to measure what a lock costs
+/// when it is not a workflow of its own.
+#[workflow]
+#[derive(Default)]
+pub struct SharedLockWorkflow {
+    held: std::collections::BTreeSet<String>,
+    version: u64,
+}
+
+#[workflow_methods]
+impl SharedLockWorkflow {
+    /// Serves takes and releases until the server suggests a fresh run, then continues as new
+    /// with the keys still held.
+    #[run(name = "BenchSharedLockWorkflow")]
+    pub async fn run(ctx: &mut WorkflowContext<Self>, held: Vec<String>) -> WorkflowResult<()> {
+        ctx.state_mut(|s| s.held.extend(held));
+        loop {
+            let seen = ctx.state(|s| s.version);
+            ctx.wait_condition(move |s: &Self| s.version != seen).await?;
+            if ctx.continue_as_new_suggested() {
+                let carried: Vec<String> = ctx.state(|s| s.held.iter().cloned().collect());
+                match ctx.continue_as_new(carried, temporalio_sdk::ContinueAsNewOptions::default())? {}
+            }
+        }
+    }
+
+    /// Takes `key`: `true` when it was free.
+    #[update(name = "bench_shared_take")]
+    pub fn take(&mut self, _ctx: &mut SyncWorkflowContext<Self>, key: String) -> bool {
+        self.version += 1;
+        self.held.insert(key)
+    }
+
+    /// Gives `key` back.
+    #[signal(name = "bench_shared_release")]
+    pub fn release(&mut self, _ctx: &mut SyncWorkflowContext<Self>, key: String) {
+        self.version += 1;
+        self.held.remove(&key);
+    }
+}
+
 /// One no-op activity: the engine's raw limit.
 #[workflow]
 #[derive(Default)]
@@ -336,6 +457,7 @@ pub fn lock_worker_options(
     let cache = max_cached_workflows.unwrap_or(usize::MAX).min(ordo_provision::lock::LOCK_CACHE_SIZE);
     let options = WorkerOptions::new(ordo_provision::lock::lock_task_queue(task_queue))
         .max_cached_workflows(cache)
-        .register_workflow::<SkeletonLockWorkflow>()?;
+        .register_workflow::<SkeletonLockWorkflow>()?
+        .register_workflow::<SharedLockWorkflow>()?;
     Ok(options.register_activities(NoopActivities).build())
 }

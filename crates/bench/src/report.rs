@@ -169,9 +169,12 @@ fn mode_table(md: &mut String, mode: &ModeResult) {
     let _ = writeln!(md, "|---|---:|---:|---:|");
     for (name, ratios) in [
         ("Ordo / skeleton", mode.ordo_vs_skeleton),
+        ("Ordo / skeleton without the lock", mode.ordo_vs_skeleton_unlocked),
+        ("Ordo / skeleton with a shared lock", mode.ordo_vs_skeleton_shared_lock),
         ("Ordo / trivial", mode.ordo_vs_trivial),
         ("Ordo / Python peer", mode.ordo_vs_python),
         ("Ordo encrypted / Ordo", mode.encrypted_vs_ordo),
+        ("Ordo / baseline build", mode.ordo_vs_baseline),
     ] {
         if let Some(Ratios { runs_per_second, worker_cpu_per_run, worker_peak_rss }) = ratios {
             let _ = writeln!(
