@@ -461,3 +461,34 @@ pub fn lock_worker_options(
         .register_workflow::<SharedLockWorkflow>()?;
     Ok(options.register_activities(NoopActivities).build())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ordo_shape() -> Shape {
+        Shape { upserts_before: vec![2, 1, 1], final_upserts: 1, lock: true, local_lock: true, ..Shape::default() }
+    }
+
+    /// The lock variants change the lock and nothing else of the run.
+    #[test]
+    fn lock_variants_keep_the_rest_of_the_shape() {
+        let unlocked = ordo_shape().without_lock();
+        assert!(!unlocked.lock && !unlocked.local_lock && !unlocked.shared_lock);
+        let shared = ordo_shape().with_shared_lock();
+        assert!(shared.lock && shared.local_lock && shared.shared_lock);
+        for shape in [unlocked, shared] {
+            assert_eq!((shape.upserts_before, shape.final_upserts), (vec![2, 1, 1], 1));
+        }
+    }
+
+    /// Every worker puts a key in the same shard, and the keys spread over all of them.
+    #[test]
+    fn shared_lock_shards_are_stable_and_spread() {
+        assert_eq!(shared_lock_shard("q", "run-1"), shared_lock_shard("q", "run-1"));
+        let shards: std::collections::BTreeSet<String> =
+            (0..200).map(|i| shared_lock_shard("q", &format!("skeleton-{i}"))).collect();
+        assert_eq!(shards.len(), SHARED_LOCK_SHARDS as usize);
+        assert!(shards.iter().all(|s| s.starts_with("bench-locks-q-")));
+    }
+}
