@@ -102,6 +102,8 @@ pub enum Subject {
     SkeletonUnlocked,
     /// The skeleton with its lock as a key in a long-lived shard workflow (a design sketch).
     SkeletonSharedLock,
+    /// The skeleton with its lock started dormant (a start delay) and woken to end (a sketch).
+    SkeletonDormantLock,
     /// The trivial reference (one no-op activity).
     Trivial,
     /// The Python peer (official Python SDK).
@@ -118,6 +120,7 @@ impl Subject {
             Self::Skeleton => "skeleton",
             Self::SkeletonUnlocked => "skeleton-unlocked",
             Self::SkeletonSharedLock => "skeleton-shared-lock",
+            Self::SkeletonDormantLock => "skeleton-dormant-lock",
             Self::Trivial => "trivial",
             Self::Python => "python",
         }
@@ -223,6 +226,9 @@ pub struct ModeResult {
     /// Ordo / the skeleton with its lock in a shared shard workflow.
     #[serde(default)]
     pub ordo_vs_skeleton_shared_lock: Option<Ratios>,
+    /// Ordo / the skeleton with a dormant lock.
+    #[serde(default)]
+    pub ordo_vs_skeleton_dormant_lock: Option<Ratios>,
     /// Ordo / trivial.
     pub ordo_vs_trivial: Option<Ratios>,
     /// Ordo / Python peer.
@@ -605,6 +611,7 @@ impl Bench {
             Subject::Skeleton,
             Subject::SkeletonUnlocked,
             Subject::SkeletonSharedLock,
+            Subject::SkeletonDormantLock,
             Subject::Trivial,
         ];
         if self.config.baseline_bin.is_some() {
@@ -620,7 +627,8 @@ impl Bench {
                     || (*s == Subject::Ordo
                         && (self.config.only.contains(&Subject::Skeleton)
                             || self.config.only.contains(&Subject::SkeletonUnlocked)
-                            || self.config.only.contains(&Subject::SkeletonSharedLock)))
+                            || self.config.only.contains(&Subject::SkeletonSharedLock)
+                            || self.config.only.contains(&Subject::SkeletonDormantLock)))
             });
         }
         let rounds = self.config.rounds.max(1);
@@ -662,6 +670,7 @@ impl Bench {
             ordo_vs_skeleton: vs(Subject::Skeleton),
             ordo_vs_skeleton_unlocked: vs(Subject::SkeletonUnlocked),
             ordo_vs_skeleton_shared_lock: vs(Subject::SkeletonSharedLock),
+            ordo_vs_skeleton_dormant_lock: vs(Subject::SkeletonDormantLock),
             ordo_vs_trivial: vs(Subject::Trivial),
             ordo_vs_python: vs(Subject::Python),
             encrypted_vs_ordo: find(Subject::OrdoEncrypted).zip(ordo).map(|(e, o)| Ratios::of(e, o)),
@@ -675,9 +684,11 @@ impl Bench {
             Subject::Python => self.config.python.clone().unwrap_or_else(|| "python3".into()),
             Subject::Ordo | Subject::OrdoEncrypted => self.config.ordo_bin.clone(),
             Subject::OrdoBaseline => self.config.baseline_bin.clone().unwrap_or_else(|| self.config.ordo_bin.clone()),
-            Subject::Skeleton | Subject::SkeletonUnlocked | Subject::SkeletonSharedLock | Subject::Trivial => {
-                self.config.bench_bin.clone()
-            }
+            Subject::Skeleton
+            | Subject::SkeletonUnlocked
+            | Subject::SkeletonSharedLock
+            | Subject::SkeletonDormantLock
+            | Subject::Trivial => self.config.bench_bin.clone(),
         };
         let mut command = process::command_on(cpus, &program);
         command
@@ -689,7 +700,10 @@ impl Bench {
             Subject::Ordo | Subject::OrdoEncrypted | Subject::OrdoBaseline => {
                 command.arg("worker").env("ORDO_IAC_ROOT", self.root.path()).env("ORDO_DATA_DIR", self.data.path());
             }
-            Subject::Skeleton | Subject::SkeletonUnlocked | Subject::SkeletonSharedLock => {
+            Subject::Skeleton
+            | Subject::SkeletonUnlocked
+            | Subject::SkeletonSharedLock
+            | Subject::SkeletonDormantLock => {
                 command.args(["worker", Subject::Skeleton.as_str(), "--task-queue", task_queue]);
             }
             Subject::Trivial => {
@@ -1021,10 +1035,11 @@ async fn start_and_wait(
                 return Err(format!("{id} ended {:?}", result.status));
             }
         }
-        Subject::Skeleton | Subject::SkeletonUnlocked | Subject::SkeletonSharedLock => {
+        Subject::Skeleton | Subject::SkeletonUnlocked | Subject::SkeletonSharedLock | Subject::SkeletonDormantLock => {
             let shape = match subject {
                 Subject::SkeletonUnlocked => shape.without_lock(),
                 Subject::SkeletonSharedLock => shape.with_shared_lock(),
+                Subject::SkeletonDormantLock => shape.with_dormant_lock(),
                 _ => shape,
             };
             client
@@ -1096,7 +1111,7 @@ async fn start_only(
                 .map(|_| ())
                 .map_err(|e| e.to_string())
         }
-        Subject::SkeletonUnlocked | Subject::SkeletonSharedLock | Subject::Trivial => {
+        Subject::SkeletonUnlocked | Subject::SkeletonSharedLock | Subject::SkeletonDormantLock | Subject::Trivial => {
             Err(format!("{} is not parked", subject.as_str()))
         }
     }

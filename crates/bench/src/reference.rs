@@ -6,6 +6,8 @@
 //!   no-op.
 //! - [`SharedLockWorkflow`]: a design sketch measured, not Ordo's: workspace locks kept in a few
 //!   long-lived workflows (one per shard of workspaces) instead of a workflow per run.
+//! - [`DormantLockWorkflow`]: another sketch: a lock taken by starting it with a start delay (no
+//!   workflow task until it is signalled-with-start) and given back by signal-with-start.
 //! - [`TrivialWorkflow`]: one no-op activity, the engine's raw limit in runs per second.
 //!
 //! Names are fixed (`Bench…`) so histories and the `temporal` CLI show what ran.
@@ -29,6 +31,8 @@ pub const SKELETON_LOCK_WORKFLOW: &str = "BenchSkeletonLockWorkflow";
 pub const SHARED_LOCK_WORKFLOW: &str = "BenchSharedLockWorkflow";
 /// How many shard workflows the shared locks are spread over.
 const SHARED_LOCK_SHARDS: u64 = 8;
+/// Workflow type of the dormant locks.
+pub const DORMANT_LOCK_WORKFLOW: &str = "BenchDormantLockWorkflow";
 /// Workflow type of the trivial workflow.
 pub const TRIVIAL_WORKFLOW: &str = "BenchTrivialWorkflow";
 
@@ -65,12 +69,21 @@ pub struct Shape {
     /// workflow of its own per run.
     #[serde(default)]
     pub shared_lock: bool,
+    /// With `local_lock`: the lock is a [`DormantLockWorkflow`] started with a start delay (taken
+    /// with no workflow task) and woken by the give-back's signal-with-start.
+    #[serde(default)]
+    pub dormant_lock: bool,
 }
 
 impl Shape {
     /// The same run without the workspace lock (no lock workflow, no lock steps).
     pub fn without_lock(self) -> Self {
-        Self { lock: false, local_lock: false, shared_lock: false, ..self }
+        Self { lock: false, local_lock: false, shared_lock: false, dormant_lock: false, ..self }
+    }
+
+    /// The same run with its lock a dormant workflow ([`DormantLockWorkflow`]).
+    pub fn with_dormant_lock(self) -> Self {
+        Self { lock: true, local_lock: true, shared_lock: false, dormant_lock: true, ..self }
     }
 
     /// The same run with its lock kept in a shared, long-lived shard workflow.
@@ -194,6 +207,65 @@ impl NoopActivities {
         Ok(())
     }
 
+    /// Takes `requester`'s dormant lock: starts it with a start delay, so the server schedules no
+    /// workflow task; a running one means the workspace is taken (refused: uncontended sketch).
+    /// The Rust SDK's start options have no start delay, hence the raw request.
+    #[activity(name = "bench_take_dormant_lock")]
+    pub async fn take_dormant_lock(ctx: ActivityContext, requester: String) -> Result<String, ActivityError> {
+        use temporalio_client::grpc::WorkflowService as _;
+        use temporalio_client::NamespacedClient as _;
+        use temporalio_common::protos::temporal::api::common::v1::{Payload, Payloads, WorkflowType};
+        use temporalio_common::protos::temporal::api::enums::v1::{WorkflowIdConflictPolicy, WorkflowIdReusePolicy};
+        use temporalio_common::protos::temporal::api::taskqueue::v1::TaskQueue;
+        use temporalio_common::protos::temporal::api::workflowservice::v1::StartWorkflowExecutionRequest;
+
+        let lock_id = format!("bench-dormant-lock-{requester}");
+        let client = ctx.client();
+        let holder = Payload {
+            metadata: [("encoding".to_owned(), b"json/plain".to_vec())].into(),
+            data: serde_json::to_vec(&requester).map_err(anyhow::Error::from)?,
+            ..Default::default()
+        };
+        let request = StartWorkflowExecutionRequest {
+            namespace: client.namespace(),
+            workflow_id: lock_id.clone(),
+            workflow_type: Some(WorkflowType { name: DORMANT_LOCK_WORKFLOW.to_owned() }),
+            task_queue: Some(TaskQueue {
+                name: ordo_provision::lock::lock_task_queue(&ctx.info().task_queue),
+                ..Default::default()
+            }),
+            input: Some(Payloads { payloads: vec![holder] }),
+            request_id: uuid::Uuid::new_v4().to_string(),
+            workflow_id_reuse_policy: WorkflowIdReusePolicy::AllowDuplicate as i32,
+            workflow_id_conflict_policy: WorkflowIdConflictPolicy::Fail as i32,
+            workflow_start_delay: Some(
+                Duration::from_secs(365 * 24 * 3600).try_into().map_err(|e| anyhow::anyhow!("start delay: {e}"))?,
+            ),
+            ..Default::default()
+        };
+        client
+            .clone()
+            .start_workflow_execution(temporalio_client::tonic::Request::new(request))
+            .await
+            .map_err(|status| anyhow::anyhow!("taking the dormant lock: {status}"))?;
+        Ok(lock_id)
+    }
+
+    /// Gives the dormant lock back: signal-with-start wakes it (a plain signal would wait out the
+    /// start delay) and it ends.
+    #[activity(name = "bench_give_back_dormant_lock")]
+    pub async fn give_back_dormant_lock(
+        ctx: ActivityContext,
+        (lock_id, holder): (String, String),
+    ) -> Result<(), ActivityError> {
+        let task_queue = ordo_provision::lock::lock_task_queue(&ctx.info().task_queue);
+        let options = temporalio_client::WorkflowStartOptions::new(task_queue, lock_id).build();
+        ctx.client()
+            .signal_with_start_workflow(DormantLockWorkflow::run, holder, DormantLockWorkflow::release, (), options)
+            .await?;
+        Ok(())
+    }
+
     /// Gives the skeleton lock back (a signal from a local activity).
     #[activity(name = "bench_give_back_lock")]
     pub async fn give_back_lock(ctx: ActivityContext, lock_id: String) -> Result<(), ActivityError> {
@@ -233,7 +305,9 @@ impl SkeletonWorkflow {
         }
         if shape.local_lock {
             let requester = ctx.workflow_id().to_owned();
-            lock_id = Some(if shape.shared_lock {
+            lock_id = Some(if shape.dormant_lock {
+                ctx.execute_local_activity(NoopActivities::take_dormant_lock, requester, local_options()).await?
+            } else if shape.shared_lock {
                 ctx.execute_local_activity(NoopActivities::take_shared_lock, requester, local_options()).await?
             } else {
                 ctx.execute_local_activity(NoopActivities::take_lock, requester, local_options()).await?
@@ -261,7 +335,10 @@ impl SkeletonWorkflow {
         for _ in 0..shape.timers {
             ctx.timer(Duration::from_millis(1)).await;
         }
-        if let (Some(shard), true) = (&lock_id, shape.shared_lock) {
+        if let (Some(id), true) = (&lock_id, shape.dormant_lock) {
+            let key = (id.clone(), ctx.workflow_id().to_owned());
+            ctx.execute_local_activity(NoopActivities::give_back_dormant_lock, key, local_options()).await?;
+        } else if let (Some(shard), true) = (&lock_id, shape.shared_lock) {
             let key = (shard.clone(), ctx.workflow_id().to_owned());
             ctx.execute_local_activity(NoopActivities::give_back_shared_lock, key, local_options()).await?;
         } else if let (Some(id), true) = (&lock_id, shape.local_lock) {
@@ -388,6 +465,31 @@ impl SharedLockWorkflow {
     }
 }
 
+/// A lock that costs no workflow task to take: started with a long start delay, it sleeps on the
+/// server until a signal-with-start wakes it — the holder's give-back (then it ends) or, in a real
+/// lock, a waiter's request (then it would queue it, as Ordo's lock does).
+#[workflow]
+#[derive(Default)]
+pub struct DormantLockWorkflow {
+    released: bool,
+}
+
+#[workflow_methods]
+impl DormantLockWorkflow {
+    /// Ends once its holder gives it back.
+    #[run(name = "BenchDormantLockWorkflow")]
+    pub async fn run(ctx: &mut WorkflowContext<Self>, _holder: String) -> WorkflowResult<()> {
+        ctx.wait_condition(|s: &Self| s.released).await?;
+        Ok(())
+    }
+
+    /// Give the lock back.
+    #[signal(name = "bench_dormant_release")]
+    pub fn release(&mut self, _ctx: &mut SyncWorkflowContext<Self>) {
+        self.released = true;
+    }
+}
+
 /// One no-op activity: the engine's raw limit.
 #[workflow]
 #[derive(Default)]
@@ -458,7 +560,8 @@ pub fn lock_worker_options(
     let options = WorkerOptions::new(ordo_provision::lock::lock_task_queue(task_queue))
         .max_cached_workflows(cache)
         .register_workflow::<SkeletonLockWorkflow>()?
-        .register_workflow::<SharedLockWorkflow>()?;
+        .register_workflow::<SharedLockWorkflow>()?
+        .register_workflow::<DormantLockWorkflow>()?;
     Ok(options.register_activities(NoopActivities).build())
 }
 
@@ -476,8 +579,10 @@ mod tests {
         let unlocked = ordo_shape().without_lock();
         assert!(!unlocked.lock && !unlocked.local_lock && !unlocked.shared_lock);
         let shared = ordo_shape().with_shared_lock();
-        assert!(shared.lock && shared.local_lock && shared.shared_lock);
-        for shape in [unlocked, shared] {
+        assert!(shared.lock && shared.local_lock && shared.shared_lock && !shared.dormant_lock);
+        let dormant = ordo_shape().with_dormant_lock();
+        assert!(dormant.lock && dormant.local_lock && dormant.dormant_lock && !dormant.shared_lock);
+        for shape in [unlocked, shared, dormant] {
             assert_eq!((shape.upserts_before, shape.final_upserts), (vec![2, 1, 1], 1));
         }
     }
