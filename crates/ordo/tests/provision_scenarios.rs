@@ -668,6 +668,23 @@ async fn a_run_on_a_free_workspace_takes_the_lock_in_one_round_trip_and_checks_p
     assert!(!results[0].contains("\"format_version\""), "the plan document stays on the worker: {}", results[0]);
     let view = env.client.view(&id).await.unwrap();
     assert!(!view.state.resource_changes.is_empty(), "the plan's changes still reach the run's state");
+
+    // The lock was started dormant (no task to take it) and woken once, by the give-back: its
+    // whole history is the start, the release, one workflow task and the end.
+    let lock = env.workspace_lock_id("advanced_visibility");
+    let lock_kinds = poll("the lock closed", std::time::Duration::from_secs(30), async || {
+        let handle = env.client.temporal().get_workflow_handle::<temporalio_client::UntypedWorkflow>(lock.as_str());
+        match handle.describe(temporalio_client::WorkflowDescribeOptions::default()).await {
+            Ok(d) if d.status() == temporalio_client::WorkflowExecutionStatus::Completed => {
+                Ok(env.history_kinds(&lock).await)
+            }
+            other => Err(format!("{:?}", other.map(|d| d.status()))),
+        }
+    })
+    .await;
+    let tasks = lock_kinds.iter().filter(|k| k.as_str() == "WorkflowTaskCompleted").count();
+    assert_eq!(tasks, 1, "one workflow task on the lock: {lock_kinds:#?}");
+    assert_eq!(lock_kinds.len(), 6, "started, released, one task, completed: {lock_kinds:#?}");
 }
 
 /// An apply on a worker that does not hold the approved plan (its kept copy is gone) is answered

@@ -195,9 +195,13 @@ async fn record_light_run() {
     assert_eq!(env.client.result(&second).await.unwrap().status, status::APPLIED);
     save(&env, &first, "provision_light_plan_not_local").await;
     save(&env, &second, "provision_light_queued").await;
-    // The lock of the approval stack (its id is the hash of the canonical directory).
-    let dir = env.root.path().join(env.scenario("human_in_the_loop_update").directory).canonicalize().unwrap();
-    let lock = format!("workspace-lock-{}", &ordo_iac::sha256_hex(dir.to_string_lossy().as_bytes())[..16]);
+    let lock = closed_lock(&env, "human_in_the_loop_update").await;
+    save(&env, &lock, "lock_light_queued").await;
+}
+
+/// The id of `scenario`'s workspace lock (the hash of the canonical directory), once it closed.
+async fn closed_lock(env: &Env, scenario: &str) -> String {
+    let lock = env.workspace_lock_id(scenario);
     support::poll("the lock closed", std::time::Duration::from_secs(30), async || {
         let handle = env.client.temporal().get_workflow_handle::<temporalio_client::UntypedWorkflow>(lock.as_str());
         match handle.describe(temporalio_client::WorkflowDescribeOptions::default()).await {
@@ -206,5 +210,29 @@ async fn record_light_run() {
         }
     })
     .await;
-    save(&env, &lock, "lock_light_queued").await;
+    lock
+}
+
+/// Records dormant workspace locks: one taken by a run on a free workspace (started with a start
+/// delay, woken by the give-back) and one a second run queued on (woken by the waiter's request,
+/// granting it after the first run gives the workspace back).
+#[tokio::test]
+#[ignore = "writes fixtures; run with `make record-histories`"]
+async fn record_dormant_lock() {
+    let env = Env::start().await;
+    let free = env.client.start(&env.scenario("advanced_visibility"), false).await.unwrap();
+    assert_eq!(env.client.result(&free).await.unwrap().status, status::APPLIED);
+    let lock = closed_lock(&env, "advanced_visibility").await;
+    save(&env, &lock, "lock_dormant").await;
+
+    let first = env.client.start(&env.scenario("human_in_the_loop_update"), false).await.unwrap();
+    let plan_hash = env.wait_status(&first, status::AWAITING_APPROVAL).await.state.plan_hash;
+    let second = env.client.start(&env.scenario("human_in_the_loop_update"), false).await.unwrap();
+    env.wait_status(&second, status::WAITING_FOR_WORKSPACE).await;
+    let approve = ApplyDecision { is_approved: true, reason: Some("recorded".into()), plan_hash, ..Default::default() };
+    env.client.decide(&first, approve, false).await.unwrap();
+    assert_eq!(env.client.result(&first).await.unwrap().status, status::APPLIED);
+    assert_eq!(env.client.result(&second).await.unwrap().status, status::APPLIED);
+    let lock = closed_lock(&env, "human_in_the_loop_update").await;
+    save(&env, &lock, "lock_dormant_queued").await;
 }

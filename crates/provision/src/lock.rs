@@ -93,6 +93,10 @@ pub struct WorkspaceLockWorkflow {
     /// Requesters an update queued before the run took its input: told by signal even if the
     /// input names one of them as the holder (its earlier grant was answered `queued`).
     queued_early: Vec<String>,
+    /// Requesters that gave the workspace back before the run took its input: a dormant lock
+    /// (started holding its first requester, see `take_workspace_lock`) is woken by its holder's
+    /// give-back, which must not be lost to the holder the input then names.
+    released_early: Vec<String>,
 }
 
 #[workflow_methods]
@@ -109,6 +113,9 @@ impl WorkspaceLockWorkflow {
             if input.holder.is_some() {
                 s.notified = !input.holder.as_ref().is_some_and(|h| s.queued_early.contains(h));
                 s.lock.holder = input.holder;
+            }
+            if s.lock.holder.as_ref().is_some_and(|h| s.released_early.contains(h)) {
+                s.lock.holder = None;
             }
             s.lock.directory = input.directory;
             s.started = true;
@@ -233,6 +240,10 @@ impl WorkspaceLockWorkflow {
         if self.lock.holder.as_ref() == Some(&request.requester) {
             self.lock.holder = None;
         }
+        if !self.started {
+            // The holder the input names is not known yet: let it go once it is.
+            self.released_early.push(request.requester.clone());
+        }
         self.lock.queue.retain(|r| r != &request.requester);
         self.version += 1;
     }
@@ -299,6 +310,52 @@ pub(crate) async fn give_back<W>(ctx: &WorkflowContext<W>, lock_id: &str) {
     }
 }
 
+/// Starts `lock_id` dormant, held by `state.holder`: `true` when started (the workspace is the
+/// holder's), `false` when the lock is already running (taken). The SDK's start options have no
+/// start delay, so this is the service's own request; the input goes through the client's data
+/// converter, codec included, like every other payload.
+async fn start_dormant(
+    client: &temporalio_client::Client,
+    task_queue: &str,
+    lock_id: &str,
+    state: &LockState,
+    request_id: String,
+) -> Result<bool, ActivityError> {
+    use temporalio_client::grpc::WorkflowService as _;
+    use temporalio_client::NamespacedClient as _;
+    use temporalio_common::data_converters::{SerializationContextData, WorkflowSerializationContext};
+    use temporalio_common::protos::temporal::api::common::v1::{Payloads, WorkflowType};
+    use temporalio_common::protos::temporal::api::enums::v1::{WorkflowIdConflictPolicy, WorkflowIdReusePolicy};
+    use temporalio_common::protos::temporal::api::taskqueue::v1::TaskQueue;
+    use temporalio_common::protos::temporal::api::workflowservice::v1::StartWorkflowExecutionRequest;
+
+    let context = SerializationContextData::Workflow(WorkflowSerializationContext::new());
+    let payloads =
+        client.data_converter().to_payloads(&context, state).await.map_err(|e| {
+            failure(error::WORKSPACE_LOCKED, format!("could not encode the workspace lock's input: {e}"))
+        })?;
+    let request = StartWorkflowExecutionRequest {
+        namespace: client.namespace(),
+        workflow_id: lock_id.to_owned(),
+        workflow_type: Some(WorkflowType { name: LOCK_WORKFLOW.to_owned() }),
+        task_queue: Some(TaskQueue { name: task_queue.to_owned(), ..Default::default() }),
+        input: Some(Payloads { payloads }),
+        identity: client.identity(),
+        request_id,
+        workflow_id_reuse_policy: WorkflowIdReusePolicy::AllowDuplicate as i32,
+        workflow_id_conflict_policy: WorkflowIdConflictPolicy::Fail as i32,
+        workflow_start_delay: DORMANT_FOR.try_into().ok(),
+        ..Default::default()
+    };
+    match client.clone().start_workflow_execution(temporalio_client::tonic::Request::new(request)).await {
+        Ok(_) => Ok(true),
+        Err(status) if status.code() == temporalio_client::tonic::Code::AlreadyExists => Ok(false),
+        Err(status) => {
+            Err(failure(error::WORKSPACE_LOCKED, format!("could not reach the workspace lock: {}", status.message())))
+        }
+    }
+}
+
 /// Workflows that take a workspace lock.
 pub(crate) trait HoldsWorkspace: 'static {
     fn granted(&self) -> bool;
@@ -336,6 +393,11 @@ pub const GIVE_BACK_ACTIVITY: &str = "give_back_workspace_lock";
 
 /// Start-to-close timeout of the lock's local activities.
 const LOCK_STEP_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// How long a lock taken by an uncontended run sleeps before its first workflow task: longer than
+/// any run holds a workspace. A signal-with-start (the holder's give-back, a waiter's request)
+/// wakes it at once; a plain signal would not.
+const DORMANT_FOR: Duration = Duration::from_secs(10 * 365 * 24 * 3600);
 
 /// The lock's activities: queueing a run for its workspace, and checking on a holder.
 #[derive(Debug)]
@@ -386,8 +448,13 @@ impl LockActivities {
         Ok(lock_id)
     }
 
-    /// Takes the workspace's lock or queues for it (update-with-start of the lock workflow on
-    /// this task queue); run as a local activity by `light-run` runs.
+    /// Takes the workspace's lock, or queues for it; run as a local activity by `light-run` runs.
+    ///
+    /// A free workspace is taken by starting its lock *dormant*: with a start delay and the run
+    /// as its holder, so the server schedules no workflow task until the give-back wakes it (half
+    /// of what a lock cost before, measured in `bench/README.md`). A workspace whose lock is
+    /// running is taken: the run queues with a signal-with-start, which also wakes a dormant lock,
+    /// and the grant arrives as the `workspace_granted` signal.
     #[activity(name = "take_workspace_lock")]
     #[tracing::instrument(name = "take_workspace_lock", skip_all, fields(workflow_id = ctx.info().workflow_id.as_deref(), attempt = ctx.info().attempt))]
     pub async fn take_workspace_lock(
@@ -398,27 +465,33 @@ impl LockActivities {
         let (lock_id, initial) = self.lock_of(&directory)?;
         let info = ctx.info();
         let requester = info.workflow_id.clone().unwrap_or_default();
-        let options = temporalio_client::WorkflowUpdateWithStartOptions::new(
-            lock_task_queue(&info.task_queue),
-            lock_id.clone(),
-            temporalio_client::WorkflowIdConflictPolicy::UseExisting,
-        )
-        .build();
-        let granted = ctx
-            .client()
-            .execute_update_with_start_workflow(
+        let task_queue = lock_task_queue(&info.task_queue);
+        // The same for every attempt of this run's take: a retry after a lost answer finds its
+        // own start, not a workspace taken by somebody else.
+        let request_id = ordo_iac::sha256_hex(
+            format!("{requester}/{}/{lock_id}", info.workflow_run_id.as_deref().unwrap_or_default()).as_bytes(),
+        )[..32]
+            .to_owned();
+        let holding = LockState { holder: Some(requester.clone()), ..initial.clone() };
+        if start_dormant(&ctx.client(), &task_queue, &lock_id, &holding, request_id).await? {
+            return Ok(LockTicket { lock_id, granted: true });
+        }
+        let options = temporalio_client::WorkflowStartOptions::new(task_queue, lock_id.clone()).build();
+        ctx.client()
+            .signal_with_start_workflow(
                 WorkspaceLockWorkflow::run,
                 initial,
-                WorkspaceLockWorkflow::take_workspace,
+                WorkspaceLockWorkflow::acquire_workspace,
                 LockRequest { requester },
                 options,
             )
             .await
-            .map_err(|e| failure(error::WORKSPACE_LOCKED, format!("could not reach the workspace lock: {e}")))?;
-        Ok(LockTicket { lock_id, granted })
+            .map_err(|e| failure(error::WORKSPACE_LOCKED, format!("could not queue for the workspace lock: {e}")))?;
+        Ok(LockTicket { lock_id, granted: false })
     }
 
-    /// Gives the workspace back (signals the lock); run as a local activity by `light-run` runs.
+    /// Gives the workspace back; run as a local activity by `light-run` runs. A signal-with-start,
+    /// so a dormant lock wakes to hear it (a lock that is gone starts, finds nobody, and ends).
     #[activity(name = "give_back_workspace_lock")]
     #[tracing::instrument(name = "give_back_workspace_lock", skip_all, fields(workflow_id = ctx.info().workflow_id.as_deref(), attempt = ctx.info().attempt))]
     pub async fn give_back_workspace_lock(
@@ -426,21 +499,20 @@ impl LockActivities {
         ctx: ActivityContext,
         lock_id: String,
     ) -> Result<(), ActivityError> {
-        let requester = ctx.info().workflow_id.clone().unwrap_or_default();
-        let handle = ctx.client().get_workflow_handle::<WorkspaceLockWorkflow>(lock_id);
-        match handle
-            .signal(
+        let info = ctx.info();
+        let requester = info.workflow_id.clone().unwrap_or_default();
+        let options = temporalio_client::WorkflowStartOptions::new(lock_task_queue(&info.task_queue), lock_id).build();
+        ctx.client()
+            .signal_with_start_workflow(
+                WorkspaceLockWorkflow::run,
+                LockState::default(),
                 WorkspaceLockWorkflow::release_workspace,
                 LockRequest { requester },
-                temporalio_client::WorkflowSignalOptions::default(),
+                options,
             )
             .await
-        {
-            Ok(()) => Ok(()),
-            // The lock is gone: nothing is held.
-            Err(e) if ordo_core::errors::is_not_found(&e.to_string()) => Ok(()),
-            Err(e) => Err(failure(error::IAC_FAILED, format!("could not give the workspace back: {e}"))),
-        }
+            .map_err(|e| failure(error::IAC_FAILED, format!("could not give the workspace back: {e}")))?;
+        Ok(())
     }
 
     /// Whether a workflow is still running (the lock's check on its holder).

@@ -59,6 +59,8 @@ async fn recorded_histories_replay_deterministically() {
         "provision_light_queued.json",
         "provision_apply_outputs.json",
         "lock_light_queued.json",
+        "lock_dormant.json",
+        "lock_dormant_queued.json",
     ] {
         assert!(names.contains(&patched), "a history recorded after each patch is kept: {names:?}");
     }

@@ -193,6 +193,12 @@ impl Env {
         self.wait_for(id, status, |v| v.state.status == status).await
     }
 
+    /// The id of the workspace lock of `scenario`'s directory (the hash of its canonical path).
+    pub fn workspace_lock_id(&self, scenario: &str) -> String {
+        let dir = self.root.path().join(self.scenario(scenario).directory).canonicalize().unwrap();
+        format!("workspace-lock-{}", &ordo_iac::sha256_hex(dir.to_string_lossy().as_bytes())[..16])
+    }
+
     /// The sim's effects journal of a stack directory (relative to the IaC root): every resource
     /// operation, with the hash of the plan it came from, as the driver wrote it before acting.
     pub fn sim_effects(&self, dir: &str) -> Vec<ordo_iac::sim::SimEffect> {
