@@ -130,10 +130,9 @@ struct ProvisionArgs {
     #[arg(long, default_value_t = 120)]
     run_timeout_secs: u64,
     /// Measure only these subjects (comma-separated: ordo, ordo-encrypted, skeleton,
-    /// skeleton-unlocked, skeleton-shared-lock, skeleton-dormant-lock, trivial, python; a skeleton
-    /// brings Ordo along, it needs Ordo's history for its shape). `skeleton-unlocked` is the
-    /// skeleton without the workspace lock; `skeleton-shared-lock` keeps its lock in a few
-    /// long-lived shard workflows; `skeleton-dormant-lock` starts it with a start delay.
+    /// skeleton-unlocked, skeleton-shared-lock, trivial, python; a skeleton brings Ordo along, it
+    /// needs Ordo's history for its shape). `skeleton-unlocked` is the skeleton without the
+    /// workspace lock; `skeleton-shared-lock` keeps its lock in a few long-lived shard workflows.
     /// `ordo-encrypted` is Ordo with every payload encrypted, the driver's client too.
     #[arg(long, value_delimiter = ',', value_parser = parse_subject)]
     only: Vec<ordo_bench::provision::Subject>,
@@ -288,11 +287,10 @@ fn parse_subject(s: &str) -> Result<ordo_bench::provision::Subject, String> {
         "skeleton" => Ok(Subject::Skeleton),
         "skeleton-unlocked" => Ok(Subject::SkeletonUnlocked),
         "skeleton-shared-lock" => Ok(Subject::SkeletonSharedLock),
-        "skeleton-dormant-lock" => Ok(Subject::SkeletonDormantLock),
         "trivial" => Ok(Subject::Trivial),
         "python" => Ok(Subject::Python),
         other => {
-            Err(format!("unknown subject {other:?} (ordo, ordo-encrypted, ordo-baseline, skeleton, skeleton-unlocked, skeleton-shared-lock, skeleton-dormant-lock, trivial, python)"))
+            Err(format!("unknown subject {other:?} (ordo, ordo-encrypted, ordo-baseline, skeleton, skeleton-unlocked, skeleton-shared-lock, trivial, python)"))
         }
     }
 }

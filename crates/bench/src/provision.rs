@@ -102,8 +102,6 @@ pub enum Subject {
     SkeletonUnlocked,
     /// The skeleton with its lock as a key in a long-lived shard workflow (a design sketch).
     SkeletonSharedLock,
-    /// The skeleton with its lock started dormant (a start delay) and woken to end (a sketch).
-    SkeletonDormantLock,
     /// The trivial reference (one no-op activity).
     Trivial,
     /// The Python peer (official Python SDK).
@@ -120,7 +118,6 @@ impl Subject {
             Self::Skeleton => "skeleton",
             Self::SkeletonUnlocked => "skeleton-unlocked",
             Self::SkeletonSharedLock => "skeleton-shared-lock",
-            Self::SkeletonDormantLock => "skeleton-dormant-lock",
             Self::Trivial => "trivial",
             Self::Python => "python",
         }
@@ -226,9 +223,6 @@ pub struct ModeResult {
     /// Ordo / the skeleton with its lock in a shared shard workflow.
     #[serde(default)]
     pub ordo_vs_skeleton_shared_lock: Option<Ratios>,
-    /// Ordo / the skeleton with a dormant lock.
-    #[serde(default)]
-    pub ordo_vs_skeleton_dormant_lock: Option<Ratios>,
     /// Ordo / trivial.
     pub ordo_vs_trivial: Option<Ratios>,
     /// Ordo / Python peer.
@@ -611,7 +605,6 @@ impl Bench {
             Subject::Skeleton,
             Subject::SkeletonUnlocked,
             Subject::SkeletonSharedLock,
-            Subject::SkeletonDormantLock,
             Subject::Trivial,
         ];
         if self.config.baseline_bin.is_some() {
@@ -627,8 +620,7 @@ impl Bench {
                     || (*s == Subject::Ordo
                         && (self.config.only.contains(&Subject::Skeleton)
                             || self.config.only.contains(&Subject::SkeletonUnlocked)
-                            || self.config.only.contains(&Subject::SkeletonSharedLock)
-                            || self.config.only.contains(&Subject::SkeletonDormantLock)))
+                            || self.config.only.contains(&Subject::SkeletonSharedLock)))
             });
         }
         let rounds = self.config.rounds.max(1);
@@ -670,7 +662,6 @@ impl Bench {
             ordo_vs_skeleton: vs(Subject::Skeleton),
             ordo_vs_skeleton_unlocked: vs(Subject::SkeletonUnlocked),
             ordo_vs_skeleton_shared_lock: vs(Subject::SkeletonSharedLock),
-            ordo_vs_skeleton_dormant_lock: vs(Subject::SkeletonDormantLock),
             ordo_vs_trivial: vs(Subject::Trivial),
             ordo_vs_python: vs(Subject::Python),
             encrypted_vs_ordo: find(Subject::OrdoEncrypted).zip(ordo).map(|(e, o)| Ratios::of(e, o)),
@@ -684,11 +675,9 @@ impl Bench {
             Subject::Python => self.config.python.clone().unwrap_or_else(|| "python3".into()),
             Subject::Ordo | Subject::OrdoEncrypted => self.config.ordo_bin.clone(),
             Subject::OrdoBaseline => self.config.baseline_bin.clone().unwrap_or_else(|| self.config.ordo_bin.clone()),
-            Subject::Skeleton
-            | Subject::SkeletonUnlocked
-            | Subject::SkeletonSharedLock
-            | Subject::SkeletonDormantLock
-            | Subject::Trivial => self.config.bench_bin.clone(),
+            Subject::Skeleton | Subject::SkeletonUnlocked | Subject::SkeletonSharedLock | Subject::Trivial => {
+                self.config.bench_bin.clone()
+            }
         };
         let mut command = process::command_on(cpus, &program);
         command
@@ -700,10 +689,7 @@ impl Bench {
             Subject::Ordo | Subject::OrdoEncrypted | Subject::OrdoBaseline => {
                 command.arg("worker").env("ORDO_IAC_ROOT", self.root.path()).env("ORDO_DATA_DIR", self.data.path());
             }
-            Subject::Skeleton
-            | Subject::SkeletonUnlocked
-            | Subject::SkeletonSharedLock
-            | Subject::SkeletonDormantLock => {
+            Subject::Skeleton | Subject::SkeletonUnlocked | Subject::SkeletonSharedLock => {
                 command.args(["worker", Subject::Skeleton.as_str(), "--task-queue", task_queue]);
             }
             Subject::Trivial => {
@@ -770,13 +756,11 @@ impl Bench {
             )));
         }
         if subject == Subject::Skeleton && self.skeleton_history.is_none() {
-            let (_, counts) = self
-                .history_of(
-                    &task_queue,
-                    crate::reference::SKELETON_WORKFLOW,
-                    Some(crate::reference::SKELETON_LOCK_WORKFLOW),
-                )
-                .await?;
+            let lock = match self.shape.as_ref().is_some_and(|s| s.dormant_lock) {
+                true => crate::reference::DORMANT_LOCK_WORKFLOW,
+                false => crate::reference::SKELETON_LOCK_WORKFLOW,
+            };
+            let (_, counts) = self.history_of(&task_queue, crate::reference::SKELETON_WORKFLOW, Some(lock)).await?;
             self.skeleton_history = Some(counts);
         }
         if subject == Subject::Python && self.python_history.is_none() {
@@ -861,10 +845,12 @@ impl Bench {
             .map_err(|e| BenchError::temporal("fetching an Ordo history", e))?;
         let lock_events = match lock_type {
             Some(lock_type) => {
-                // Locks of `light-run` runs have a task queue of their own.
+                // Locks of `light-run` runs have a task queue of their own. A closed one: a lock
+                // ends a little after its run, and a history read before would miss its last task.
                 let lock_queue = ordo_provision::lock::lock_task_queue(task_queue);
                 let query = format!(
-                    "WorkflowType = '{lock_type}' AND (TaskQueue = '{task_queue}' OR TaskQueue = '{lock_queue}')"
+                    "WorkflowType = '{lock_type}' AND ExecutionStatus = 'Completed' \
+                     AND (TaskQueue = '{task_queue}' OR TaskQueue = '{lock_queue}')"
                 );
                 let lock_id = self.first_id(&query).await?;
                 self.client
@@ -1035,11 +1021,10 @@ async fn start_and_wait(
                 return Err(format!("{id} ended {:?}", result.status));
             }
         }
-        Subject::Skeleton | Subject::SkeletonUnlocked | Subject::SkeletonSharedLock | Subject::SkeletonDormantLock => {
+        Subject::Skeleton | Subject::SkeletonUnlocked | Subject::SkeletonSharedLock => {
             let shape = match subject {
                 Subject::SkeletonUnlocked => shape.without_lock(),
                 Subject::SkeletonSharedLock => shape.with_shared_lock(),
-                Subject::SkeletonDormantLock => shape.with_dormant_lock(),
                 _ => shape,
             };
             client
@@ -1111,7 +1096,7 @@ async fn start_only(
                 .map(|_| ())
                 .map_err(|e| e.to_string())
         }
-        Subject::SkeletonUnlocked | Subject::SkeletonSharedLock | Subject::SkeletonDormantLock | Subject::Trivial => {
+        Subject::SkeletonUnlocked | Subject::SkeletonSharedLock | Subject::Trivial => {
             Err(format!("{} is not parked", subject.as_str()))
         }
     }

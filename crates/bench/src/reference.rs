@@ -6,8 +6,9 @@
 //!   no-op.
 //! - [`SharedLockWorkflow`]: a design sketch measured, not Ordo's: workspace locks kept in a few
 //!   long-lived workflows (one per shard of workspaces) instead of a workflow per run.
-//! - [`DormantLockWorkflow`]: another sketch: a lock taken by starting it with a start delay (no
-//!   workflow task until it is signalled-with-start) and given back by signal-with-start.
+//! - [`DormantLockWorkflow`]: the skeleton's lock as Ordo's is now, taken by starting it with a
+//!   start delay (no workflow task until it is signalled-with-start), given back by
+//!   signal-with-start.
 //! - [`TrivialWorkflow`]: one no-op activity, the engine's raw limit in runs per second.
 //!
 //! Names are fixed (`Bench…`) so histories and the `temporal` CLI show what ran.
@@ -81,14 +82,9 @@ impl Shape {
         Self { lock: false, local_lock: false, shared_lock: false, dormant_lock: false, ..self }
     }
 
-    /// The same run with its lock a dormant workflow ([`DormantLockWorkflow`]).
-    pub fn with_dormant_lock(self) -> Self {
-        Self { lock: true, local_lock: true, shared_lock: false, dormant_lock: true, ..self }
-    }
-
     /// The same run with its lock kept in a shared, long-lived shard workflow.
     pub fn with_shared_lock(self) -> Self {
-        Self { lock: true, local_lock: true, shared_lock: true, ..self }
+        Self { lock: true, local_lock: true, shared_lock: true, dormant_lock: false, ..self }
     }
 
     /// Activities in the run (the lock request included).
@@ -570,7 +566,14 @@ mod tests {
     use super::*;
 
     fn ordo_shape() -> Shape {
-        Shape { upserts_before: vec![2, 1, 1], final_upserts: 1, lock: true, local_lock: true, ..Shape::default() }
+        Shape {
+            upserts_before: vec![2, 1, 1],
+            final_upserts: 1,
+            lock: true,
+            local_lock: true,
+            dormant_lock: true,
+            ..Shape::default()
+        }
     }
 
     /// The lock variants change the lock and nothing else of the run.
@@ -580,9 +583,8 @@ mod tests {
         assert!(!unlocked.lock && !unlocked.local_lock && !unlocked.shared_lock);
         let shared = ordo_shape().with_shared_lock();
         assert!(shared.lock && shared.local_lock && shared.shared_lock && !shared.dormant_lock);
-        let dormant = ordo_shape().with_dormant_lock();
-        assert!(dormant.lock && dormant.local_lock && dormant.dormant_lock && !dormant.shared_lock);
-        for shape in [unlocked, shared, dormant] {
+        assert!(ordo_shape().dormant_lock, "Ordo's light lock is dormant");
+        for shape in [unlocked, shared] {
             assert_eq!((shape.upserts_before, shape.final_upserts), (vec![2, 1, 1], 1));
         }
     }

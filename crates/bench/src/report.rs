@@ -171,7 +171,6 @@ fn mode_table(md: &mut String, mode: &ModeResult) {
         ("Ordo / skeleton", mode.ordo_vs_skeleton),
         ("Ordo / skeleton without the lock", mode.ordo_vs_skeleton_unlocked),
         ("Ordo / skeleton with a shared lock", mode.ordo_vs_skeleton_shared_lock),
-        ("Ordo / skeleton with a dormant lock", mode.ordo_vs_skeleton_dormant_lock),
         ("Ordo / trivial", mode.ordo_vs_trivial),
         ("Ordo / Python peer", mode.ordo_vs_python),
         ("Ordo encrypted / Ordo", mode.encrypted_vs_ordo),

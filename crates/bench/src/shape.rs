@@ -121,6 +121,9 @@ pub fn shape_of(run: &[HistoryEvent]) -> Shape {
     shape.lock = received && sent && !shape.upserts_before.is_empty();
     // `light-run`: the lock taken and given back by two local activities.
     shape.local_lock = local_activities >= 2;
+    // Such a lock is started dormant since Ordo's locks are (the run's history does not show it:
+    // the markers are the same).
+    shape.dormant_lock = shape.local_lock;
     shape
 }
 
