@@ -4,6 +4,12 @@
 //! disappears without releasing (terminated, timed out) is noticed by a periodic check while
 //! another run waits for the workspace, and skipped, so nobody waits on a run that no longer
 //! exists. A lock nobody waits for sleeps until a request arrives: parked runs cost no wake-ups.
+//!
+//! A run on a free workspace starts its lock *dormant* (`take_workspace_lock`): with a start delay
+//! and the run as holder, so the server schedules no workflow task; the holder's give-back (a
+//! signal-with-start) wakes it and it ends, one task in all. A run that finds the lock running
+//! queues with a signal-with-start, which wakes a dormant lock the same way. A plain signal leaves a
+//! dormant lock asleep but recorded: it is heard when the lock wakes.
 
 use std::time::Duration;
 
@@ -211,7 +217,7 @@ impl WorkspaceLockWorkflow {
 
     /// Take the workspace if it is free (`true`: granted, no signal follows), or queue for it
     /// (`false`: the grant arrives later as the `workspace_granted` signal). Sent with
-    /// update-with-start, so a free workspace is granted in one round trip.
+    /// update-with-start by `light-run` workers before the dormant lock; kept for their locks.
     #[update(name = "take_workspace")]
     pub fn take_workspace(&mut self, ctx: &mut SyncWorkflowContext<Self>, request: LockRequest) -> bool {
         self.version += 1;
@@ -277,8 +283,8 @@ pub struct LockTicket {
     pub granted: bool,
 }
 
-/// Takes the run's workspace, or queues for it (`light-run`): one local activity doing
-/// update-with-start on the lock. When the ticket says queued, wait with [`wait_for_grant`].
+/// Takes the run's workspace, or queues for it (`light-run`): one local activity that starts the
+/// lock dormant or queues on it. When the ticket says queued, wait with [`wait_for_grant`].
 pub(crate) async fn take<W: HoldsWorkspace>(
     ctx: &mut WorkflowContext<W>,
     directory: &str,
