@@ -203,47 +203,26 @@ impl NoopActivities {
         Ok(())
     }
 
-    /// Takes `requester`'s dormant lock: starts it with a start delay, so the server schedules no
-    /// workflow task; a running one means the workspace is taken (refused: uncontended sketch).
-    /// The Rust SDK's start options have no start delay, hence the raw request.
+    /// Takes `requester`'s dormant lock: starts it with a start delay (Ordo's
+    /// [`ordo_provision::lock::start_dormant`]), so the server schedules no workflow task; a
+    /// running one means the workspace is taken (refused: every skeleton run has a lock of its own).
     #[activity(name = "bench_take_dormant_lock")]
     pub async fn take_dormant_lock(ctx: ActivityContext, requester: String) -> Result<String, ActivityError> {
-        use temporalio_client::grpc::WorkflowService as _;
-        use temporalio_client::NamespacedClient as _;
-        use temporalio_common::protos::temporal::api::common::v1::{Payload, Payloads, WorkflowType};
-        use temporalio_common::protos::temporal::api::enums::v1::{WorkflowIdConflictPolicy, WorkflowIdReusePolicy};
-        use temporalio_common::protos::temporal::api::taskqueue::v1::TaskQueue;
-        use temporalio_common::protos::temporal::api::workflowservice::v1::StartWorkflowExecutionRequest;
-
         let lock_id = format!("bench-dormant-lock-{requester}");
-        let client = ctx.client();
-        let holder = Payload {
-            metadata: [("encoding".to_owned(), b"json/plain".to_vec())].into(),
-            data: serde_json::to_vec(&requester).map_err(anyhow::Error::from)?,
-            ..Default::default()
-        };
-        let request = StartWorkflowExecutionRequest {
-            namespace: client.namespace(),
-            workflow_id: lock_id.clone(),
-            workflow_type: Some(WorkflowType { name: DORMANT_LOCK_WORKFLOW.to_owned() }),
-            task_queue: Some(TaskQueue {
-                name: ordo_provision::lock::lock_task_queue(&ctx.info().task_queue),
-                ..Default::default()
-            }),
-            input: Some(Payloads { payloads: vec![holder] }),
-            request_id: uuid::Uuid::new_v4().to_string(),
-            workflow_id_reuse_policy: WorkflowIdReusePolicy::AllowDuplicate as i32,
-            workflow_id_conflict_policy: WorkflowIdConflictPolicy::Fail as i32,
-            workflow_start_delay: Some(
-                Duration::from_secs(365 * 24 * 3600).try_into().map_err(|e| anyhow::anyhow!("start delay: {e}"))?,
-            ),
-            ..Default::default()
-        };
-        client
-            .clone()
-            .start_workflow_execution(temporalio_client::tonic::Request::new(request))
-            .await
-            .map_err(|status| anyhow::anyhow!("taking the dormant lock: {status}"))?;
+        let task_queue = ordo_provision::lock::lock_task_queue(&ctx.info().task_queue);
+        let request_id = uuid::Uuid::new_v4().to_string();
+        let started = ordo_provision::lock::start_dormant(
+            &ctx.client(),
+            DORMANT_LOCK_WORKFLOW,
+            &task_queue,
+            &lock_id,
+            &requester,
+            request_id,
+        )
+        .await?;
+        if !started {
+            return Err(ActivityError::from(anyhow::anyhow!("the dormant lock {lock_id} is already running")));
+        }
         Ok(lock_id)
     }
 

@@ -316,15 +316,17 @@ pub(crate) async fn give_back<W>(ctx: &WorkflowContext<W>, lock_id: &str) {
     }
 }
 
-/// Starts `lock_id` dormant, held by `state.holder`: `true` when started (the workspace is the
-/// holder's), `false` when the lock is already running (taken). The SDK's start options have no
-/// start delay, so this is the service's own request; the input goes through the client's data
-/// converter, codec included, like every other payload.
-async fn start_dormant(
+/// Starts workflow `workflow_id` of type `workflow_type` dormant (a start delay of
+/// [`DORMANT_FOR`]: no workflow task until a signal-with-start): `true` when started, `false` when
+/// one is already running (for a lock: the workspace is taken). The SDK's start options have no
+/// start delay, so this is the service's own request; `input` goes through the client's data
+/// converter, codec included, like every other payload. Starts with the same `request_id` are one.
+pub async fn start_dormant<I: temporalio_common::data_converters::TemporalSerializable + 'static>(
     client: &temporalio_client::Client,
+    workflow_type: &str,
     task_queue: &str,
-    lock_id: &str,
-    state: &LockState,
+    workflow_id: &str,
+    input: &I,
     request_id: String,
 ) -> Result<bool, ActivityError> {
     use temporalio_client::grpc::WorkflowService as _;
@@ -336,14 +338,15 @@ async fn start_dormant(
     use temporalio_common::protos::temporal::api::workflowservice::v1::StartWorkflowExecutionRequest;
 
     let context = SerializationContextData::Workflow(WorkflowSerializationContext::new());
-    let payloads =
-        client.data_converter().to_payloads(&context, state).await.map_err(|e| {
-            failure(error::WORKSPACE_LOCKED, format!("could not encode the workspace lock's input: {e}"))
-        })?;
+    let payloads = client
+        .data_converter()
+        .to_payloads(&context, input)
+        .await
+        .map_err(|e| failure(error::WORKSPACE_LOCKED, format!("could not encode {workflow_id}'s input: {e}")))?;
     let request = StartWorkflowExecutionRequest {
         namespace: client.namespace(),
-        workflow_id: lock_id.to_owned(),
-        workflow_type: Some(WorkflowType { name: LOCK_WORKFLOW.to_owned() }),
+        workflow_id: workflow_id.to_owned(),
+        workflow_type: Some(WorkflowType { name: workflow_type.to_owned() }),
         task_queue: Some(TaskQueue { name: task_queue.to_owned(), ..Default::default() }),
         input: Some(Payloads { payloads }),
         identity: client.identity(),
@@ -403,7 +406,7 @@ const LOCK_STEP_TIMEOUT: Duration = Duration::from_secs(30);
 /// How long a lock taken by an uncontended run sleeps before its first workflow task: longer than
 /// any run holds a workspace. A signal-with-start (the holder's give-back, a waiter's request)
 /// wakes it at once; a plain signal would not.
-const DORMANT_FOR: Duration = Duration::from_secs(10 * 365 * 24 * 3600);
+pub const DORMANT_FOR: Duration = Duration::from_secs(10 * 365 * 24 * 3600);
 
 /// The lock's activities: queueing a run for its workspace, and checking on a holder.
 #[derive(Debug)]
@@ -479,7 +482,7 @@ impl LockActivities {
         )[..32]
             .to_owned();
         let holding = LockState { holder: Some(requester.clone()), ..initial.clone() };
-        if start_dormant(&ctx.client(), &task_queue, &lock_id, &holding, request_id).await? {
+        if start_dormant(&ctx.client(), LOCK_WORKFLOW, &task_queue, &lock_id, &holding, request_id).await? {
             return Ok(LockTicket { lock_id, granted: true });
         }
         let options = temporalio_client::WorkflowStartOptions::new(task_queue, lock_id.clone()).build();
