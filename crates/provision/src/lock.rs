@@ -360,7 +360,7 @@ pub async fn start_dormant<I: temporalio_common::data_converters::TemporalSerial
         Ok(_) => Ok(true),
         Err(status) if status.code() == temporalio_client::tonic::Code::AlreadyExists => Ok(false),
         Err(status) => {
-            Err(failure(error::WORKSPACE_LOCKED, format!("could not reach the workspace lock: {}", status.message())))
+            Err(failure(error::WORKSPACE_LOCKED, format!("could not start {workflow_id}: {}", status.message())))
         }
     }
 }
