@@ -849,7 +849,7 @@ impl Bench {
                 // ends a little after its run, and a history read before would miss its last task.
                 let lock_queue = ordo_provision::lock::lock_task_queue(task_queue);
                 let query = format!(
-                    "WorkflowType = '{lock_type}' AND ExecutionStatus = 'Completed' \
+                    "WorkflowType = '{lock_type}' AND ExecutionStatus != 'Running' \
                      AND (TaskQueue = '{task_queue}' OR TaskQueue = '{lock_queue}')"
                 );
                 let lock_id = self.first_id(&query).await?;

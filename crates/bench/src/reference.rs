@@ -220,24 +220,24 @@ impl NoopActivities {
             request_id,
         )
         .await?;
-        if !started {
+        if started.is_none() {
             return Err(ActivityError::from(anyhow::anyhow!("the dormant lock {lock_id} is already running")));
         }
         Ok(lock_id)
     }
 
-    /// Gives the dormant lock back: signal-with-start wakes it (a plain signal would wait out the
-    /// start delay) and it ends.
+    /// Gives the dormant lock back as Ordo gives back a lock nobody queued on: terminates it
+    /// ([`ordo_provision::lock::terminate_run`]), no workflow task. (Every skeleton run has a lock
+    /// of its own, so its current run is the one the run started.)
     #[activity(name = "bench_give_back_dormant_lock")]
     pub async fn give_back_dormant_lock(
         ctx: ActivityContext,
         (lock_id, holder): (String, String),
     ) -> Result<(), ActivityError> {
-        let task_queue = ordo_provision::lock::lock_task_queue(&ctx.info().task_queue);
-        let options = temporalio_client::WorkflowStartOptions::new(task_queue, lock_id).build();
-        ctx.client()
-            .signal_with_start_workflow(DormantLockWorkflow::run, holder, DormantLockWorkflow::release, (), options)
-            .await?;
+        let reason = format!("workspace given back by {holder}; nobody waited for it");
+        if !ordo_provision::lock::terminate_run(&ctx.client(), &lock_id, "", reason).await? {
+            return Err(ActivityError::from(anyhow::anyhow!("the dormant lock {lock_id} was not running")));
+        }
         Ok(())
     }
 
@@ -440,9 +440,9 @@ impl SharedLockWorkflow {
     }
 }
 
-/// A lock that costs no workflow task to take: started with a long start delay, it sleeps on the
-/// server until a signal-with-start wakes it — the holder's give-back (then it ends) or, in a real
-/// lock, a waiter's request (then it would queue it, as Ordo's lock does).
+/// A lock that costs no workflow task: started with a long start delay, it sleeps on the server
+/// until its holder terminates it (Ordo's give-back when nobody queued) or, in a real lock, a
+/// waiter's request wakes it (then it would queue it, as Ordo's lock does).
 #[workflow]
 #[derive(Default)]
 pub struct DormantLockWorkflow {

@@ -6,11 +6,15 @@ mod support;
 use std::path::Path;
 
 use ordo_provision::model::{status, ApplyDecision};
-use ordo_provision::workflows::ProvisionInfraWorkflow;
 use support::Env;
-use temporalio_client::WorkflowFetchHistoryOptions;
+use temporalio_client::{NamespacedClient as _, WorkflowFetchHistoryOptions};
 
 async fn save(env: &Env, id: &str, name: &str) {
+    save_run(env, id, None, name).await;
+}
+
+/// [`save`] of one run of `id` (`None`: its latest).
+async fn save_run(env: &Env, id: &str, run_id: Option<&str>, name: &str) {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../provision/tests/histories").join(format!("{name}.json"));
     if path.exists() {
         // A recorded history is what older code wrote: re-recording it with today's code would
@@ -18,7 +22,12 @@ async fn save(env: &Env, id: &str, name: &str) {
         eprintln!("kept {} (recorded earlier)", path.display());
         return;
     }
-    let handle = env.client.temporal().get_workflow_handle::<ProvisionInfraWorkflow>(id);
+    let info = temporalio_client::WorkflowExecutionInfo::builder()
+        .namespace(env.client.temporal().namespace())
+        .workflow_id(id)
+        .maybe_run_id(run_id.map(str::to_owned))
+        .build();
+    let handle = info.bind_untyped(env.client.temporal().clone());
     let json = handle.fetch_history(WorkflowFetchHistoryOptions::default()).to_json().await.unwrap();
     std::fs::write(&path, json).unwrap();
     eprintln!("wrote {}", path.display());
@@ -235,4 +244,29 @@ async fn record_dormant_lock() {
     assert_eq!(env.client.result(&second).await.unwrap().status, status::APPLIED);
     let lock = closed_lock(&env, "human_in_the_loop_update").await;
     save(&env, &lock, "lock_dormant_queued").await;
+}
+
+/// Records a dormant lock handed over: a run holds the workspace at its approval gate (its lock
+/// dormant), a second queues by update, which wakes the lock, and the lock carries on as a new run
+/// before answering (`lock-dormant-handover`); the first run's give-back finds the run it started
+/// closed and signals the new one, which grants the second. Both runs of the lock are saved.
+#[tokio::test]
+#[ignore = "writes fixtures; run with `make record-histories`"]
+async fn record_lock_handover() {
+    use futures::StreamExt as _;
+    let env = Env::start().await;
+    let first = env.client.start(&env.scenario("human_in_the_loop_update"), false).await.unwrap();
+    let plan_hash = env.wait_status(&first, status::AWAITING_APPROVAL).await.state.plan_hash;
+    let second = env.client.start(&env.scenario("human_in_the_loop_update"), false).await.unwrap();
+    env.wait_status(&second, status::WAITING_FOR_WORKSPACE).await;
+    let approve = ApplyDecision { is_approved: true, reason: Some("recorded".into()), plan_hash, ..Default::default() };
+    env.client.decide(&first, approve, false).await.unwrap();
+    assert_eq!(env.client.result(&first).await.unwrap().status, status::APPLIED);
+    assert_eq!(env.client.result(&second).await.unwrap().status, status::APPLIED);
+    let lock = closed_lock(&env, "human_in_the_loop_update").await;
+    let query = format!("WorkflowId = '{lock}' AND ExecutionStatus = 'ContinuedAsNew'");
+    let mut handed = env.client.temporal().list_workflows(query, temporalio_client::WorkflowListOptions::default());
+    let dormant = handed.next().await.expect("the dormant run carried on as a new run").unwrap();
+    save_run(&env, &lock, Some(dormant.run_id()), "lock_dormant_handover").await;
+    save(&env, &lock, "lock_handed_over").await;
 }

@@ -6,10 +6,16 @@
 //! exists. A lock nobody waits for sleeps until a request arrives: parked runs cost no wake-ups.
 //!
 //! A run on a free workspace starts its lock *dormant* (`take_workspace_lock`): with a start delay
-//! and the run as holder, so the server schedules no workflow task; the holder's give-back (a
-//! signal-with-start) wakes it and it ends, one task in all. A run that finds the lock running
-//! queues with a signal-with-start, which wakes a dormant lock the same way. A plain signal leaves a
-//! dormant lock asleep but recorded: it is heard when the lock wakes.
+//! and the run as holder, so the server schedules no workflow task. If nobody queued meanwhile, the
+//! holder gives it back by terminating that very run (its ticket names the run id): the lock never
+//! has a workflow task at all. A run that finds the lock running queues with the update
+//! `queue_for_workspace` (update-with-start), which wakes a dormant lock; the lock then carries on
+//! as a new run (continue-as-new) before it answers, so the holder's terminate of the run it
+//! started finds it closed, and the holder gives back by signal-with-start instead, which the new
+//! run hears and grants the next in line. A request the lock had not taken when the holder's
+//! terminate closed it fails back to the requester, which takes the workspace afresh: nobody is
+//! queued on a lock that is gone. A plain signal leaves a dormant lock asleep but recorded: it is
+//! heard when the lock wakes.
 
 use std::time::Duration;
 
@@ -40,6 +46,10 @@ const HOLDER_CHECK: Duration = Duration::from_secs(30);
 
 /// Patch marker of checking the holder only while someone is queued.
 const CHECK_WHEN_QUEUED_PATCH: &str = "lock-check-when-queued";
+
+/// Patch marker of a dormant lock carrying on as a new run once somebody queues on it (so its
+/// holder's terminate by run id cannot drop the queue).
+const DORMANT_HANDOVER_PATCH: &str = "lock-dormant-handover";
 
 /// The lock's state; also its input across continue-as-new.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
@@ -110,6 +120,8 @@ impl WorkspaceLockWorkflow {
     /// Serves requests until nobody holds or wants the workspace.
     #[run]
     pub async fn run(ctx: &mut WorkflowContext<Self>, input: LockState) -> WorkflowResult<()> {
+        // Started dormant by its first holder (`take_workspace_lock`), and not carried on since.
+        let dormant = input.holder.is_some() && ctx.info().continued_from_run_id().is_none();
         ctx.state_mut(|s| {
             // Signals delivered with the start are already queued; keep the carried-over order first.
             let mut queue = input.queue;
@@ -132,9 +144,21 @@ impl WorkspaceLockWorkflow {
         // only ever taken by update (`light-run`) is newer than both and asks nothing: no marker.
         let continued = ctx.info().continued_from_run_id().is_some();
         let mut check_only_when_queued = None;
+        let mut handover_asked = false;
         loop {
             if check_only_when_queued.is_none() && (continued || ctx.state(|s| s.acquired_by_signal)) {
                 check_only_when_queued = Some(ctx.patched(CHECK_WHEN_QUEUED_PATCH));
+            }
+            if dormant && !handover_asked && ctx.state(|s| !s.lock.queue.is_empty()) {
+                handover_asked = true;
+                // Somebody woke the dormant lock to queue: carry on as a new run before granting
+                // anything, so the holder's terminate of the run it started finds it closed and
+                // it gives back by signal, which the new run hears. Locks woken before this
+                // patch (`lock_dormant_queued`) serve the queue in the same run.
+                if ctx.patched(DORMANT_HANDOVER_PATCH) {
+                    let carried = ctx.state(|s| s.lock.clone());
+                    match ctx.continue_as_new(carried, ContinueAsNewOptions::default())? {}
+                }
             }
             let check_only_when_queued = check_only_when_queued.unwrap_or(true);
             let next = ctx.state_mut(|s| {
@@ -207,12 +231,16 @@ impl WorkspaceLockWorkflow {
     #[signal(name = "acquire_workspace")]
     pub fn acquire_workspace(&mut self, _ctx: &mut SyncWorkflowContext<Self>, request: LockRequest) {
         self.acquired_by_signal = true;
-        if self.lock.holder.as_ref() == Some(&request.requester) {
-            self.notified = false;
-        } else if !self.lock.queue.contains(&request.requester) {
-            self.lock.queue.push(request.requester);
-        }
-        self.version += 1;
+        self.enqueue(request.requester);
+    }
+
+    /// Queue a run for a workspace somebody holds (or re-notify it if it already holds it); the
+    /// grant arrives as the `workspace_granted` signal. An update, not a signal: if the lock closes
+    /// before it has taken the request (its holder gave a dormant lock back by terminating it), the
+    /// requester hears so and takes the workspace afresh, instead of waiting on a lock that is gone.
+    #[update(name = "queue_for_workspace")]
+    pub fn queue_for_workspace(&mut self, _ctx: &mut SyncWorkflowContext<Self>, request: LockRequest) {
+        self.enqueue(request.requester);
     }
 
     /// Take the workspace if it is free (`true`: granted, no signal follows), or queue for it
@@ -261,6 +289,18 @@ impl WorkspaceLockWorkflow {
     }
 }
 
+impl WorkspaceLockWorkflow {
+    /// Queues `requester`, or re-notifies it if it holds the workspace; wakes the main loop.
+    fn enqueue(&mut self, requester: String) {
+        if self.lock.holder.as_ref() == Some(&requester) {
+            self.notified = false;
+        } else if !self.lock.queue.contains(&requester) {
+            self.lock.queue.push(requester);
+        }
+        self.version += 1;
+    }
+}
+
 /// Queues the run for its workspace and waits for the grant; returns the lock's id.
 pub(crate) async fn acquire<W: HoldsWorkspace>(
     ctx: &mut WorkflowContext<W>,
@@ -281,6 +321,10 @@ pub struct LockTicket {
     pub lock_id: String,
     /// Granted in the same round trip; otherwise the grant arrives as a signal.
     pub granted: bool,
+    /// The run of the lock this run started dormant (granted at once): given back by terminating
+    /// exactly that run while nobody has queued on it. Tickets from before it have none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub run_id: Option<String>,
 }
 
 /// Takes the run's workspace, or queues for it (`light-run`): one local activity that starts the
@@ -303,24 +347,25 @@ pub(crate) async fn wait_for_grant<W: HoldsWorkspace>(ctx: &mut WorkflowContext<
 
 /// Gives the workspace back (`light-run`) from a local activity, which needs no round trip of
 /// its own; a run that cannot (its worker's client failing) falls back to the signal.
-pub(crate) async fn give_back<W>(ctx: &WorkflowContext<W>, lock_id: &str) {
+pub(crate) async fn give_back<W>(ctx: &WorkflowContext<W>, ticket: &LockTicket) {
     let options = LocalActivityOptions::builder()
         .start_to_close_timeout(LOCK_STEP_TIMEOUT)
         .retry_policy(temporalio_common::RetryPolicy::builder().maximum_attempts(3).build())
         // Its own token: a cancelled run still gives the workspace back.
         .cancellation_token(WorkflowCancellationToken::new())
         .build();
-    let released = ctx.execute_local_activity(LockActivities::give_back_workspace_lock, lock_id.to_owned(), options);
+    let released = ctx.execute_local_activity(LockActivities::give_back_workspace_lock, ticket.clone(), options);
     if released.await.is_err() {
-        release(ctx, lock_id).await;
+        release(ctx, &ticket.lock_id).await;
     }
 }
 
 /// Starts workflow `workflow_id` of type `workflow_type` dormant (a start delay of
-/// [`DORMANT_FOR`]: no workflow task until a signal-with-start): `true` when started, `false` when
-/// one is already running (for a lock: the workspace is taken). The SDK's start options have no
-/// start delay, so this is the service's own request; `input` goes through the client's data
-/// converter, codec included, like every other payload. Starts with the same `request_id` are one.
+/// [`DORMANT_FOR`]: no workflow task until a signal-with-start or an update): the new run's id when
+/// started, `None` when one is already running (for a lock: the workspace is taken). The SDK's
+/// start options have no start delay, so this is the service's own request; `input` goes through
+/// the client's data converter, codec included, like every other payload. Starts with the same
+/// `request_id` are one (a retry gets the run it started).
 pub async fn start_dormant<I: temporalio_common::data_converters::TemporalSerializable + 'static>(
     client: &temporalio_client::Client,
     workflow_type: &str,
@@ -328,7 +373,7 @@ pub async fn start_dormant<I: temporalio_common::data_converters::TemporalSerial
     workflow_id: &str,
     input: &I,
     request_id: String,
-) -> Result<bool, ActivityError> {
+) -> Result<Option<String>, ActivityError> {
     use temporalio_client::grpc::WorkflowService as _;
     use temporalio_client::NamespacedClient as _;
     use temporalio_common::data_converters::{SerializationContextData, WorkflowSerializationContext};
@@ -357,11 +402,39 @@ pub async fn start_dormant<I: temporalio_common::data_converters::TemporalSerial
         ..Default::default()
     };
     match client.clone().start_workflow_execution(temporalio_client::tonic::Request::new(request)).await {
-        Ok(_) => Ok(true),
-        Err(status) if status.code() == temporalio_client::tonic::Code::AlreadyExists => Ok(false),
+        Ok(response) => Ok(Some(response.into_inner().run_id)),
+        Err(status) if status.code() == temporalio_client::tonic::Code::AlreadyExists => Ok(None),
         Err(status) => {
             Err(failure(error::WORKSPACE_LOCKED, format!("could not start {workflow_id}: {}", status.message())))
         }
+    }
+}
+
+/// Closes run `run_id` of workflow `workflow_id` without a workflow task (a dormant lock nobody
+/// woke): `true` when terminated, `false` when that run is not running any more (woken and carried
+/// on as a new run, or closed already). An empty `run_id` means the current run.
+pub async fn terminate_run(
+    client: &temporalio_client::Client,
+    workflow_id: &str,
+    run_id: &str,
+    reason: String,
+) -> Result<bool, ActivityError> {
+    use temporalio_client::grpc::WorkflowService as _;
+    use temporalio_client::NamespacedClient as _;
+    use temporalio_common::protos::temporal::api::common::v1::WorkflowExecution;
+    use temporalio_common::protos::temporal::api::workflowservice::v1::TerminateWorkflowExecutionRequest;
+
+    let request = TerminateWorkflowExecutionRequest {
+        namespace: client.namespace(),
+        workflow_execution: Some(WorkflowExecution { workflow_id: workflow_id.to_owned(), run_id: run_id.to_owned() }),
+        reason,
+        identity: client.identity(),
+        ..Default::default()
+    };
+    match client.clone().terminate_workflow_execution(temporalio_client::tonic::Request::new(request)).await {
+        Ok(_) => Ok(true),
+        Err(status) if status.code() == temporalio_client::tonic::Code::NotFound => Ok(false),
+        Err(status) => Err(failure(error::IAC_FAILED, format!("could not close {workflow_id}: {}", status.message()))),
     }
 }
 
@@ -402,6 +475,10 @@ pub const GIVE_BACK_ACTIVITY: &str = "give_back_workspace_lock";
 
 /// Start-to-close timeout of the lock's local activities.
 const LOCK_STEP_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// How often one take tries again when the lock it would queue on closes or carries on as a new
+/// run before taking the request (then the activity fails and its retry policy takes over).
+const TAKE_ATTEMPTS: usize = 3;
 
 /// How long a lock taken by an uncontended run sleeps before its first workflow task: longer than
 /// any run holds a workspace. A signal-with-start (the holder's give-back, a waiter's request)
@@ -460,10 +537,11 @@ impl LockActivities {
     /// Takes the workspace's lock, or queues for it; run as a local activity by `light-run` runs.
     ///
     /// A free workspace is taken by starting its lock *dormant*: with a start delay and the run
-    /// as its holder, so the server schedules no workflow task until the give-back wakes it (half
-    /// of what a lock cost before, measured in `bench/README.md`). A workspace whose lock is
-    /// running is taken: the run queues with a signal-with-start, which also wakes a dormant lock,
-    /// and the grant arrives as the `workspace_granted` signal.
+    /// as its holder, so the server schedules no workflow task (see `bench/README.md` for what it
+    /// saves). A workspace whose lock is running is taken: the run queues with the update
+    /// `queue_for_workspace` (update-with-start, which also wakes a dormant lock), and the grant
+    /// arrives as the `workspace_granted` signal. A lock that closes before it takes the request
+    /// (given back meanwhile) makes the take start over.
     #[activity(name = "take_workspace_lock")]
     #[tracing::instrument(name = "take_workspace_lock", skip_all, fields(workflow_id = ctx.info().workflow_id.as_deref(), attempt = ctx.info().attempt))]
     pub async fn take_workspace_lock(
@@ -482,35 +560,64 @@ impl LockActivities {
         )[..32]
             .to_owned();
         let holding = LockState { holder: Some(requester.clone()), ..initial.clone() };
-        if start_dormant(&ctx.client(), LOCK_WORKFLOW, &task_queue, &lock_id, &holding, request_id).await? {
-            return Ok(LockTicket { lock_id, granted: true });
-        }
-        let options = temporalio_client::WorkflowStartOptions::new(task_queue, lock_id.clone()).build();
-        ctx.client()
-            .signal_with_start_workflow(
-                WorkspaceLockWorkflow::run,
-                initial,
-                WorkspaceLockWorkflow::acquire_workspace,
-                LockRequest { requester },
-                options,
+        let mut refused = None;
+        for _ in 0..TAKE_ATTEMPTS {
+            if let Some(run_id) =
+                start_dormant(&ctx.client(), LOCK_WORKFLOW, &task_queue, &lock_id, &holding, request_id.clone()).await?
+            {
+                return Ok(LockTicket { lock_id, granted: true, run_id: Some(run_id) });
+            }
+            let options = temporalio_client::WorkflowUpdateWithStartOptions::new(
+                task_queue.clone(),
+                lock_id.clone(),
+                temporalio_client::WorkflowIdConflictPolicy::UseExisting,
             )
-            .await
-            .map_err(|e| failure(error::WORKSPACE_LOCKED, format!("could not queue for the workspace lock: {e}")))?;
-        Ok(LockTicket { lock_id, granted: false })
+            .build();
+            let queued = ctx
+                .client()
+                .execute_update_with_start_workflow(
+                    WorkspaceLockWorkflow::run,
+                    initial.clone(),
+                    WorkspaceLockWorkflow::queue_for_workspace,
+                    LockRequest { requester: requester.clone() },
+                    options,
+                )
+                .await;
+            match queued {
+                Ok(()) => return Ok(LockTicket { lock_id, granted: false, run_id: None }),
+                // The lock closed (given back) or carried on as a new run before it took the
+                // request: try again from the start.
+                Err(e) => refused = Some(e.to_string()),
+            }
+        }
+        Err(failure(
+            error::WORKSPACE_LOCKED,
+            format!("could not queue for the workspace lock: {}", refused.unwrap_or_default()),
+        ))
     }
 
-    /// Gives the workspace back; run as a local activity by `light-run` runs. A signal-with-start,
-    /// so a dormant lock wakes to hear it (a lock that is gone starts, finds nobody, and ends).
+    /// Gives the workspace back; run as a local activity by `light-run` runs. A lock the run
+    /// started dormant is closed by terminating that run, with no workflow task, while nobody has
+    /// queued on it; otherwise (the lock carried on as a new run for a waiter, or the ticket is
+    /// from before dormant locks) a signal-with-start of `release_workspace`, which wakes a dormant
+    /// lock to hear it (a lock that is gone starts, finds nobody, and ends).
     #[activity(name = "give_back_workspace_lock")]
     #[tracing::instrument(name = "give_back_workspace_lock", skip_all, fields(workflow_id = ctx.info().workflow_id.as_deref(), attempt = ctx.info().attempt))]
     pub async fn give_back_workspace_lock(
         self: Arc<Self>,
         ctx: ActivityContext,
-        lock_id: String,
+        ticket: LockTicket,
     ) -> Result<(), ActivityError> {
         let info = ctx.info();
         let requester = info.workflow_id.clone().unwrap_or_default();
-        let options = temporalio_client::WorkflowStartOptions::new(lock_task_queue(&info.task_queue), lock_id).build();
+        if let Some(run_id) = ticket.run_id.as_deref().filter(|r| !r.is_empty()) {
+            let reason = format!("workspace given back by {requester}; nobody waited for it");
+            if terminate_run(&ctx.client(), &ticket.lock_id, run_id, reason).await? {
+                return Ok(());
+            }
+        }
+        let options =
+            temporalio_client::WorkflowStartOptions::new(lock_task_queue(&info.task_queue), ticket.lock_id).build();
         ctx.client()
             .signal_with_start_workflow(
                 WorkspaceLockWorkflow::run,

@@ -20,7 +20,7 @@ use ordo_iac::PlanArtifact;
 
 use crate::activities::{ApplyInput, ApplyOutcome, PlanInput, PlanOutcome, PolicyInput, ProvisionActivities};
 use crate::error;
-use crate::lock::{self, HoldsWorkspace, LockGrant};
+use crate::lock::{self, HoldsWorkspace, LockGrant, LockTicket};
 use crate::metrics::{self, GateOutcome};
 use crate::model::attribute;
 use crate::model::{
@@ -124,18 +124,18 @@ impl ProvisionInfraWorkflow {
         set_status(ctx, sa, status::UNINITIALIZED, 0);
 
         set_status(ctx, sa, status::WAITING_FOR_WORKSPACE, 0);
-        let lock_id = take_workspace(ctx, &request, sa).await?;
+        let ticket = take_workspace(ctx, &request, sa).await?;
         let outcome = provision_locked(ctx, &request, input, sa).await;
-        give_back_workspace(ctx, &lock_id).await;
+        give_back_workspace(ctx, &ticket).await;
         let (report_status, applied_hash) = match outcome? {
             Locked::Done(result) => return Ok(result),
             Locked::Applied(hash) => (status::APPLIED, hash),
         };
         if request.ephemeral {
             wait_for_ttl(ctx, &request, sa).await?;
-            let lock_id = take_workspace(ctx, &request, sa).await?;
+            let ticket = take_workspace(ctx, &request, sa).await?;
             let destroyed = destroy_locked(ctx, &request, sa).await;
-            give_back_workspace(ctx, &lock_id).await;
+            give_back_workspace(ctx, &ticket).await;
             destroyed?;
             return Ok(finish(ctx, sa, status::DESTROYED, applied_hash));
         }
@@ -699,29 +699,30 @@ fn publish_status<W: HasState>(ctx: &WorkflowContext<W>, search_attributes: bool
 }
 
 /// Takes the run's workspace (`light-run`: a local activity, and the grant in the same round trip
-/// when the workspace is free) or queues for it, and waits for the grant; returns the lock's id.
+/// when the workspace is free) or queues for it, and waits for the grant; returns the run's ticket.
 async fn take_workspace<W: HoldsWorkspace + HasState>(
     ctx: &mut WorkflowContext<W>,
     request: &ProvisionRequest,
     sa: bool,
-) -> WorkflowResult<String> {
+) -> WorkflowResult<LockTicket> {
     if !ctx.state(HasState::light) {
-        return lock::acquire(ctx, request, step_options(request, 0)).await;
+        let lock_id = lock::acquire(ctx, request, step_options(request, 0)).await?;
+        return Ok(LockTicket { lock_id, ..LockTicket::default() });
     }
     let ticket = lock::take(ctx, &request.directory, retry(request, 0)).await?;
     if !ticket.granted {
         publish_status(ctx, sa);
         lock::wait_for_grant(ctx).await?;
     }
-    Ok(ticket.lock_id)
+    Ok(ticket)
 }
 
 /// Gives the workspace back: `light-run` from a local activity, older runs by signal.
-async fn give_back_workspace<W: HasState>(ctx: &WorkflowContext<W>, lock_id: &str) {
+async fn give_back_workspace<W: HasState>(ctx: &WorkflowContext<W>, ticket: &LockTicket) {
     if ctx.state(HasState::light) {
-        lock::give_back(ctx, lock_id).await;
+        lock::give_back(ctx, ticket).await;
     } else {
-        lock::release(ctx, lock_id).await;
+        lock::release(ctx, &ticket.lock_id).await;
     }
 }
 

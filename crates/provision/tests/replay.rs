@@ -61,6 +61,8 @@ async fn recorded_histories_replay_deterministically() {
         "lock_light_queued.json",
         "lock_dormant.json",
         "lock_dormant_queued.json",
+        "lock_dormant_handover.json",
+        "lock_handed_over.json",
     ] {
         assert!(names.contains(&patched), "a history recorded after each patch is kept: {names:?}");
     }
