@@ -661,6 +661,41 @@ async fn runs_on_one_workspace_take_turns() {
     .await;
 }
 
+/// A run that queues on a lock which closes before it took the request (its holder gave a
+/// dormant lock back at that moment, by terminating it) hears so and takes the workspace afresh,
+/// instead of waiting for a grant from a lock that is gone (its update fails, and the update-with-
+/// start made again finds the lock closed and starts one that grants it). The lock here sleeps on
+/// a task queue no worker polls, so the run's request stays untaken until the test closes the lock.
+/// Seen hanging with the request sent as a signal, which the closed lock took with it.
+#[tokio::test]
+async fn a_request_the_lock_closed_on_is_made_again() {
+    use ordo_provision::lock::{self, LockState};
+    let env = Env::start().await;
+    let client = env.client.temporal();
+    let lock_id = env.workspace_lock_id("advanced_visibility");
+    let held = LockState { holder: Some("a-run-giving-back".into()), ..LockState::default() };
+    let run_id = lock::start_dormant(client, lock::LOCK_WORKFLOW, "nobody-polls-this", &lock_id, &held, "held".into())
+        .await
+        .unwrap()
+        .expect("the workspace was free");
+
+    let id = env.client.start(&env.scenario("advanced_visibility"), false).await.unwrap();
+    poll("the run's request woke the lock", std::time::Duration::from_secs(30), async || {
+        let handle = client.get_workflow_handle::<temporalio_client::UntypedWorkflow>(lock_id.as_str());
+        match handle.describe(temporalio_client::WorkflowDescribeOptions::default()).await {
+            Ok(d) if d.raw_description.pending_workflow_task.is_some() => Ok(()),
+            other => Err(format!("{:?}", other.map(|d| d.raw_description.pending_workflow_task))),
+        }
+    })
+    .await;
+    let closed = lock::terminate_run(client, &lock_id, &run_id, "given back".into()).await.unwrap();
+    assert!(closed, "the lock had not taken the request, so it was still the dormant run");
+
+    assert_eq!(env.client.result(&id).await.unwrap().status, status::APPLIED);
+    let directory = env.scenario("advanced_visibility").directory;
+    assert!(env.sim_state(&directory).resources > 0, "the run took the workspace afresh and applied");
+}
+
 /// A run on a free workspace (`light-run`): the lock is taken and given back by local activities
 /// (no signal in or out), the policy is checked inside `terraform_plan` (no `policy_check`), each
 /// status the run waits in is published once, and the apply used the plan this worker kept (one
