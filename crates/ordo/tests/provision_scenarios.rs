@@ -216,6 +216,20 @@ async fn ephemeral_destroys_after_the_ttl_and_can_be_extended() {
     let result = env.client.result(&id).await.unwrap();
     assert_eq!(result.status, status::DESTROYED);
     assert_eq!(env.sim_state(NAMESPACE_STACK).resources, 0);
+
+    // The destroy took the workspace again: a second dormant lock, given back like the first, not
+    // the first one's closed run (two takes by one run are two starts to the server).
+    let lock = env.workspace_lock_id("ephemeral");
+    let query = format!("WorkflowId = '{lock}' AND ExecutionStatus = 'Terminated'");
+    poll("both locks given back", std::time::Duration::from_secs(30), async || {
+        use futures::StreamExt as _;
+        let listed = env.client.temporal().list_workflows(&query, temporalio_client::WorkflowListOptions::default());
+        match listed.collect::<Vec<_>>().await.len() {
+            2 => Ok(()),
+            n => Err(format!("{n} given back")),
+        }
+    })
+    .await;
 }
 
 /// Destroy: the deprovision workflow empties what the happy path created.

@@ -481,8 +481,8 @@ const LOCK_STEP_TIMEOUT: Duration = Duration::from_secs(30);
 const TAKE_ATTEMPTS: usize = 3;
 
 /// How long a lock taken by an uncontended run sleeps before its first workflow task: longer than
-/// any run holds a workspace. A signal-with-start (the holder's give-back, a waiter's request)
-/// wakes it at once; a plain signal would not.
+/// any run holds a workspace. An update (a waiter's request) or a signal-with-start (a give-back
+/// after a waiter woke it, or from an older worker) wakes it at once; a plain signal would not.
 pub const DORMANT_FOR: Duration = Duration::from_secs(10 * 365 * 24 * 3600);
 
 /// The lock's activities: queueing a run for its workspace, and checking on a holder.
@@ -553,12 +553,14 @@ impl LockActivities {
         let info = ctx.info();
         let requester = info.workflow_id.clone().unwrap_or_default();
         let task_queue = lock_task_queue(&info.task_queue);
-        // The same for every attempt of this run's take: a retry after a lost answer finds its
-        // own start, not a workspace taken by somebody else.
-        let request_id = ordo_iac::sha256_hex(
-            format!("{requester}/{}/{lock_id}", info.workflow_run_id.as_deref().unwrap_or_default()).as_bytes(),
-        )[..32]
-            .to_owned();
+        // The same for every attempt of this take (a retry after a lost answer finds its own
+        // start, not a workspace taken by somebody else), and another for the run's next take (an
+        // ephemeral run takes the workspace again to destroy): the server answers a start whose
+        // request id made the lock's last run with that run, even once it has closed.
+        let run_id = info.workflow_run_id.as_deref().unwrap_or_default();
+        let request_id =
+            ordo_iac::sha256_hex(format!("{requester}/{run_id}/{}/{lock_id}", info.activity_id).as_bytes())[..32]
+                .to_owned();
         let holding = LockState { holder: Some(requester.clone()), ..initial.clone() };
         let mut refused = None;
         for _ in 0..TAKE_ATTEMPTS {
