@@ -678,22 +678,38 @@ async fn runs_on_one_workspace_take_turns() {
 /// A run that queues on a lock which closes before it took the request (its holder gave a
 /// dormant lock back at that moment, by terminating it) hears so and takes the workspace afresh,
 /// instead of waiting for a grant from a lock that is gone (its update fails, and the update-with-
-/// start made again finds the lock closed and starts one that grants it). The lock here sleeps on
-/// a task queue no worker polls, so the run's request stays untaken until the test closes the lock.
-/// Seen hanging with the request sent as a signal, which the closed lock took with it.
+/// start made again finds the lock closed and starts one that grants it): a provisioning run, which
+/// takes the lock from a local activity, and a destroy run, which queues from an activity. Seen
+/// hanging with the request sent as a signal, which the closed lock took with it.
 #[tokio::test]
 async fn a_request_the_lock_closed_on_is_made_again() {
-    use ordo_provision::lock::{self, LockState};
     let env = Env::start().await;
-    let client = env.client.temporal();
-    let lock_id = env.workspace_lock_id("advanced_visibility");
-    let held = LockState { holder: Some("a-run-giving-back".into()), ..LockState::default() };
-    let run_id = lock::start_dormant(client, lock::LOCK_WORKFLOW, "nobody-polls-this", &lock_id, &held, "held".into())
-        .await
-        .unwrap()
-        .expect("the workspace was free");
+    let id = request_on_a_closing_lock(&env, "advanced_visibility", false).await;
+    assert_eq!(env.client.result(&id).await.unwrap().status, status::APPLIED);
+    let directory = env.scenario("advanced_visibility").directory;
+    assert!(env.sim_state(&directory).resources > 0, "the run took the workspace afresh and applied");
 
-    let id = env.client.start(&env.scenario("advanced_visibility"), false).await.unwrap();
+    let id = request_on_a_closing_lock(&env, "destroy", true).await;
+    let view = env.wait_for(&id, "completion", |v| v.execution_status == "Completed").await;
+    assert_eq!(view.state.status, status::DESTROYED);
+}
+
+/// Starts `scenario` (a destroy run if `destroy`) on a workspace whose lock another holder keeps
+/// dormant on a task queue no worker polls, waits until the run's request has woken the lock (its
+/// workflow task waits, untaken), closes the lock as its holder's give-back would, and returns the
+/// run's id.
+async fn request_on_a_closing_lock(env: &Env, scenario: &str, destroy: bool) -> String {
+    use ordo_provision::lock::{self, LockState};
+    let client = env.client.temporal();
+    let lock_id = env.workspace_lock_id(scenario);
+    let held = LockState { holder: Some("a-run-giving-back".into()), ..LockState::default() };
+    let run_id =
+        lock::start_dormant(client, lock::LOCK_WORKFLOW, "nobody-polls-this", &lock_id, &held, lock_id.clone())
+            .await
+            .unwrap()
+            .expect("the workspace was free");
+
+    let id = env.client.start(&env.scenario(scenario), destroy).await.unwrap();
     poll("the run's request woke the lock", std::time::Duration::from_secs(30), async || {
         let handle = client.get_workflow_handle::<temporalio_client::UntypedWorkflow>(lock_id.as_str());
         match handle.describe(temporalio_client::WorkflowDescribeOptions::default()).await {
@@ -704,10 +720,7 @@ async fn a_request_the_lock_closed_on_is_made_again() {
     .await;
     let closed = lock::terminate_run(client, &lock_id, &run_id, "given back".into()).await.unwrap();
     assert!(closed, "the lock had not taken the request, so it was still the dormant run");
-
-    assert_eq!(env.client.result(&id).await.unwrap().status, status::APPLIED);
-    let directory = env.scenario("advanced_visibility").directory;
-    assert!(env.sim_state(&directory).resources > 0, "the run took the workspace afresh and applied");
+    id
 }
 
 /// A run on a free workspace (`light-run`): the lock is taken and given back by local activities

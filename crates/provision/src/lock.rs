@@ -438,6 +438,34 @@ pub async fn terminate_run(
     }
 }
 
+/// Queues `requester` at lock `lock_id` with the update `queue_for_workspace`, starting the lock
+/// (on `task_queue`, from `initial`) if none is running. An update rather than a signal: if the lock
+/// closes before it has taken the request (a holder gave a dormant lock back by terminating it),
+/// this fails instead of the request being lost with the lock.
+async fn queue_on(
+    client: &temporalio_client::Client,
+    task_queue: &str,
+    lock_id: &str,
+    initial: &LockState,
+    requester: &str,
+) -> Result<(), temporalio_client::errors::WorkflowUpdateWithStartError> {
+    let options = temporalio_client::WorkflowUpdateWithStartOptions::new(
+        task_queue.to_owned(),
+        lock_id.to_owned(),
+        temporalio_client::WorkflowIdConflictPolicy::UseExisting,
+    )
+    .build();
+    client
+        .execute_update_with_start_workflow(
+            WorkspaceLockWorkflow::run,
+            initial.clone(),
+            WorkspaceLockWorkflow::queue_for_workspace,
+            LockRequest { requester: requester.to_owned() },
+            options,
+        )
+        .await
+}
+
 /// Workflows that take a workspace lock.
 pub(crate) trait HoldsWorkspace: 'static {
     fn granted(&self) -> bool;
@@ -508,8 +536,9 @@ impl LockActivities {
 
 #[activities]
 impl LockActivities {
-    /// Queues this run for the workspace's lock (signal-with-start of the lock workflow on this
-    /// task queue); returns the lock's workflow id. The grant arrives later as a signal.
+    /// Queues this run for the workspace's lock (the update `queue_for_workspace`, starting the
+    /// lock on this task queue if none runs); returns the lock's workflow id. The grant arrives
+    /// later as a signal. Runs from before `light-run`, and destroy runs.
     #[activity(name = "request_workspace_lock")]
     #[tracing::instrument(name = "request_workspace_lock", skip_all, fields(workflow_id = ctx.info().workflow_id.as_deref(), attempt = ctx.info().attempt))]
     pub async fn request_workspace_lock(
@@ -520,15 +549,7 @@ impl LockActivities {
         let (lock_id, initial) = self.lock_of(&request.directory)?;
         let info = ctx.info();
         let requester = info.workflow_id.clone().unwrap_or_default();
-        let options = temporalio_client::WorkflowStartOptions::new(info.task_queue.clone(), lock_id.clone()).build();
-        ctx.client()
-            .signal_with_start_workflow(
-                WorkspaceLockWorkflow::run,
-                initial,
-                WorkspaceLockWorkflow::acquire_workspace,
-                LockRequest { requester },
-                options,
-            )
+        queue_on(&ctx.client(), &info.task_queue, &lock_id, &initial, &requester)
             .await
             .map_err(|e| failure(error::WORKSPACE_LOCKED, format!("could not queue for the workspace lock: {e}")))?;
         Ok(lock_id)
@@ -569,23 +590,7 @@ impl LockActivities {
             {
                 return Ok(LockTicket { lock_id, granted: true, run_id: Some(run_id) });
             }
-            let options = temporalio_client::WorkflowUpdateWithStartOptions::new(
-                task_queue.clone(),
-                lock_id.clone(),
-                temporalio_client::WorkflowIdConflictPolicy::UseExisting,
-            )
-            .build();
-            let queued = ctx
-                .client()
-                .execute_update_with_start_workflow(
-                    WorkspaceLockWorkflow::run,
-                    initial.clone(),
-                    WorkspaceLockWorkflow::queue_for_workspace,
-                    LockRequest { requester: requester.clone() },
-                    options,
-                )
-                .await;
-            match queued {
+            match queue_on(&ctx.client(), &task_queue, &lock_id, &initial, &requester).await {
                 Ok(()) => return Ok(LockTicket { lock_id, granted: false, run_id: None }),
                 // The lock closed (given back) or carried on as a new run before it took the
                 // request: try again from the start.
