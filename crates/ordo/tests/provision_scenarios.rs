@@ -703,11 +703,16 @@ async fn request_on_a_closing_lock(env: &Env, scenario: &str, destroy: bool) -> 
     let client = env.client.temporal();
     let lock_id = env.workspace_lock_id(scenario);
     let held = LockState { holder: Some("a-run-giving-back".into()), ..LockState::default() };
-    let run_id =
-        lock::start_dormant(client, lock::LOCK_WORKFLOW, "nobody-polls-this", &lock_id, &held, lock_id.clone())
-            .await
-            .unwrap()
-            .expect("the workspace was free");
+    // A run that finished before may have left its lock ending (it was granted after waiting, so it
+    // gave back by signal): wait until the workspace is free.
+    let run_id = poll("the workspace free", std::time::Duration::from_secs(30), async || {
+        let request_id = uuid::Uuid::new_v4().to_string();
+        match lock::start_dormant(client, lock::LOCK_WORKFLOW, "nobody-polls-this", &lock_id, &held, request_id).await {
+            Ok(Some(run_id)) => Ok(run_id),
+            other => Err(format!("{other:?}")),
+        }
+    })
+    .await;
 
     let id = env.client.start(&env.scenario(scenario), destroy).await.unwrap();
     poll("the run's request woke the lock", std::time::Duration::from_secs(30), async || {
