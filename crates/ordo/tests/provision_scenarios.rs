@@ -219,14 +219,20 @@ async fn ephemeral_destroys_after_the_ttl_and_can_be_extended() {
 
     // The destroy took the workspace again: a second dormant lock, given back like the first, not
     // the first one's closed run (two takes by one run are two starts to the server).
-    let lock = env.workspace_lock_id("ephemeral");
-    let query = format!("WorkflowId = '{lock}' AND ExecutionStatus = 'Terminated'");
-    poll("both locks given back", std::time::Duration::from_secs(30), async || {
+    wait_for_lock_runs(&env, "ephemeral", "Terminated", 2).await;
+}
+
+/// Waits until visibility lists exactly `count` runs of `scenario`'s workspace lock that ended
+/// `status` (`Terminated`: given back with no task; `ContinuedAsNew`: handed over to a new run).
+async fn wait_for_lock_runs(env: &Env, scenario: &str, status: &str, count: usize) {
+    let lock = env.workspace_lock_id(scenario);
+    let query = format!("WorkflowId = '{lock}' AND ExecutionStatus = '{status}'");
+    poll(&format!("{count} lock runs {status}"), std::time::Duration::from_secs(30), async || {
         use futures::StreamExt as _;
         let listed = env.client.temporal().list_workflows(&query, temporalio_client::WorkflowListOptions::default());
         match listed.collect::<Vec<_>>().await.len() {
-            2 => Ok(()),
-            n => Err(format!("{n} given back")),
+            n if n == count => Ok(()),
+            n => Err(format!("{n} listed")),
         }
     })
     .await;
@@ -662,17 +668,7 @@ async fn runs_on_one_workspace_take_turns() {
     // The second run woke the first one's dormant lock to queue, and the lock carried on as a new
     // run before answering: the first run's give-back (terminate the run it started) found that
     // run closed and signalled the new one, which granted the workspace.
-    let lock = env.workspace_lock_id("human_in_the_loop_update");
-    let query = format!("WorkflowId = '{lock}' AND ExecutionStatus = 'ContinuedAsNew'");
-    poll("the dormant lock handed over", std::time::Duration::from_secs(30), async || {
-        use futures::StreamExt as _;
-        let listed = env.client.temporal().list_workflows(&query, temporalio_client::WorkflowListOptions::default());
-        match listed.collect::<Vec<_>>().await.len() {
-            1 => Ok(()),
-            n => Err(format!("{n} continued runs")),
-        }
-    })
-    .await;
+    wait_for_lock_runs(&env, "human_in_the_loop_update", "ContinuedAsNew", 1).await;
 }
 
 /// A run that queues on a lock which closes before it took the request (its holder gave a

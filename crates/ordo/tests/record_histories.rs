@@ -234,14 +234,7 @@ async fn record_dormant_lock() {
     let lock = closed_lock(&env, "advanced_visibility").await;
     save(&env, &lock, "lock_dormant").await;
 
-    let first = env.client.start(&env.scenario("human_in_the_loop_update"), false).await.unwrap();
-    let plan_hash = env.wait_status(&first, status::AWAITING_APPROVAL).await.state.plan_hash;
-    let second = env.client.start(&env.scenario("human_in_the_loop_update"), false).await.unwrap();
-    env.wait_status(&second, status::WAITING_FOR_WORKSPACE).await;
-    let approve = ApplyDecision { is_approved: true, reason: Some("recorded".into()), plan_hash, ..Default::default() };
-    env.client.decide(&first, approve, false).await.unwrap();
-    assert_eq!(env.client.result(&first).await.unwrap().status, status::APPLIED);
-    assert_eq!(env.client.result(&second).await.unwrap().status, status::APPLIED);
+    two_runs_take_turns(&env).await;
     let lock = closed_lock(&env, "human_in_the_loop_update").await;
     save(&env, &lock, "lock_dormant_queued").await;
 }
@@ -255,6 +248,18 @@ async fn record_dormant_lock() {
 async fn record_lock_handover() {
     use futures::StreamExt as _;
     let env = Env::start().await;
+    two_runs_take_turns(&env).await;
+    let lock = closed_lock(&env, "human_in_the_loop_update").await;
+    let query = format!("WorkflowId = '{lock}' AND ExecutionStatus = 'ContinuedAsNew'");
+    let mut handed = env.client.temporal().list_workflows(query, temporalio_client::WorkflowListOptions::default());
+    let dormant = handed.next().await.expect("the dormant run carried on as a new run").unwrap();
+    save_run(&env, &lock, Some(dormant.run_id()), "lock_dormant_handover").await;
+    save(&env, &lock, "lock_handed_over").await;
+}
+
+/// Two runs on one workspace: the first holds it at its approval gate while the second queues, then
+/// the first is approved and both apply.
+async fn two_runs_take_turns(env: &Env) {
     let first = env.client.start(&env.scenario("human_in_the_loop_update"), false).await.unwrap();
     let plan_hash = env.wait_status(&first, status::AWAITING_APPROVAL).await.state.plan_hash;
     let second = env.client.start(&env.scenario("human_in_the_loop_update"), false).await.unwrap();
@@ -263,10 +268,4 @@ async fn record_lock_handover() {
     env.client.decide(&first, approve, false).await.unwrap();
     assert_eq!(env.client.result(&first).await.unwrap().status, status::APPLIED);
     assert_eq!(env.client.result(&second).await.unwrap().status, status::APPLIED);
-    let lock = closed_lock(&env, "human_in_the_loop_update").await;
-    let query = format!("WorkflowId = '{lock}' AND ExecutionStatus = 'ContinuedAsNew'");
-    let mut handed = env.client.temporal().list_workflows(query, temporalio_client::WorkflowListOptions::default());
-    let dormant = handed.next().await.expect("the dormant run carried on as a new run").unwrap();
-    save_run(&env, &lock, Some(dormant.run_id()), "lock_dormant_handover").await;
-    save(&env, &lock, "lock_handed_over").await;
 }
