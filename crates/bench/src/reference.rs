@@ -7,8 +7,7 @@
 //! - [`SharedLockWorkflow`]: a design sketch measured, not Ordo's: workspace locks kept in a few
 //!   long-lived workflows (one per shard of workspaces) instead of a workflow per run.
 //! - [`DormantLockWorkflow`]: the skeleton's lock as Ordo's is now, taken by starting it with a
-//!   start delay (no workflow task until it is signalled-with-start), given back by
-//!   signal-with-start.
+//!   start delay (no workflow task) and given back by terminating it (still none).
 //! - [`TrivialWorkflow`]: one no-op activity, the engine's raw limit in runs per second.
 //!
 //! Names are fixed (`Bench…`) so histories and the `temporal` CLI show what ran.
@@ -71,7 +70,7 @@ pub struct Shape {
     #[serde(default)]
     pub shared_lock: bool,
     /// With `local_lock`: the lock is a [`DormantLockWorkflow`] started with a start delay (taken
-    /// with no workflow task) and woken by the give-back's signal-with-start.
+    /// with no workflow task) and terminated by the give-back (none either).
     #[serde(default)]
     pub dormant_lock: bool,
 }
@@ -119,8 +118,8 @@ impl NoopActivities {
         Ok(step)
     }
 
-    /// Queues `requester` on its own skeleton lock (signal-with-start, as Ordo's
-    /// `request_workspace_lock` does); returns the lock's workflow id.
+    /// Queues `requester` on its own skeleton lock (signal-with-start, as Ordo's runs from before
+    /// `light-run` did); returns the lock's workflow id.
     #[activity(name = "bench_request_lock")]
     pub async fn request_lock(ctx: ActivityContext, requester: String) -> Result<String, ActivityError> {
         let lock_id = format!("bench-lock-{requester}");

@@ -1,5 +1,5 @@
 //! One run at a time per workspace, with Temporal as the lock: a long-lived
-//! `WorkspaceLockWorkflow` per IaC directory queues requesters (signal-with-start from an
+//! `WorkspaceLockWorkflow` per IaC directory queues requesters (update-with-start from an
 //! activity) and grants the workspace to one at a time by signalling it back. A holder that
 //! disappears without releasing (terminated, timed out) is noticed by a periodic check while
 //! another run waits for the workspace, and skipped, so nobody waits on a run that no longer
