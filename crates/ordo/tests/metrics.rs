@@ -179,3 +179,36 @@ async fn with_a_one_workflow_cache_runs_replay_and_each_event_counts_once() {
     let approved = [("task_queue", tq), ("outcome", "approved")];
     assert_eq!(sample(&metrics, "ordo_approval_wait_count", &approved), Some(1.0), "{metrics}");
 }
+
+/// A run parked at its approval gate leaves the worker's cache once it has been idle for
+/// `--evict-idle-after` (here 1 s, the cache itself far from full): the cache-size gauge of its
+/// task queue drops to 0 and the eviction is counted. Approved, the run rebuilds from history and
+/// completes, its approval wait counted once.
+#[tokio::test]
+async fn a_run_parked_at_approval_is_evicted_once_idle_and_completes_when_approved() {
+    let env = Env::without_worker().await;
+    let (port, _worker) = metrics_worker(&env, &["--evict-idle-after", "1"]);
+    let id = env.client.start(&env.scenario("human_in_the_loop_signal"), false).await.unwrap();
+    env.wait_status(&id, status::AWAITING_APPROVAL).await;
+
+    let tq = env.task_queue.as_str();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    let metrics = loop {
+        let metrics = scrape(port).await.unwrap_or_default();
+        let cached = sample(&metrics, "temporal_sticky_cache_size", &[("task_queue", tq)]);
+        let evicted = sample(&metrics, "temporal_sticky_cache_total_forced_eviction", &[("task_queue", tq)]);
+        if cached == Some(0.0) && evicted.unwrap_or(0.0) >= 1.0 {
+            break metrics;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "the parked run was never evicted:\n{metrics}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert_eq!(sample(&metrics, "ordo_approval_wait_count", &[("task_queue", tq)]), None, "nobody decided yet");
+
+    let approve = ApplyDecision { is_approved: true, reason: Some("idle eviction".into()), ..Default::default() };
+    env.client.decide(&id, approve, true).await.unwrap();
+    assert_eq!(env.client.result(&id).await.unwrap().status, status::APPLIED);
+    let metrics = scrape(port).await.unwrap_or_default();
+    let approved = [("task_queue", tq), ("outcome", "approved")];
+    assert_eq!(sample(&metrics, "ordo_approval_wait_count", &approved), Some(1.0), "{metrics}");
+}

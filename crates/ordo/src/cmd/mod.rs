@@ -6,6 +6,7 @@ pub(crate) mod domains;
 pub(crate) mod hook;
 pub(crate) mod hook_workers;
 pub(crate) mod hook_workflows;
+pub(crate) mod idle;
 pub(crate) mod input;
 pub(crate) mod order;
 pub(crate) mod provision;

@@ -15,12 +15,13 @@ use temporalio_common::telemetry::{
     start_prometheus_metric_exporter, HistogramBucketOverrides, PrometheusExporterOptions, TaskQueueLabelStrategy,
     TelemetryOptions,
 };
-use temporalio_sdk::runtime::RuntimeOptions;
-use temporalio_sdk::Runtime;
+use temporalio_sdk_core::{CoreRuntime, RuntimeOptions};
 
-/// The SDK runtime of a worker, with the Prometheus exporter when asked for.
+/// The Temporal core runtime of a worker, with the Prometheus exporter when asked for. Core's own,
+/// not the SDK's `Runtime` wrapper: the worker builds its core workers itself, to keep a handle on
+/// each for idle-run eviction (see [`super::idle`]).
 pub(crate) struct Telemetry {
-    pub(crate) runtime: Runtime,
+    pub(crate) runtime: CoreRuntime,
     meter: Option<Arc<dyn CoreMeter>>,
 }
 
@@ -29,8 +30,8 @@ impl Telemetry {
     /// `buckets` are the hosted domains' histogram boundaries, by series name.
     pub(crate) fn start(addr: Option<SocketAddr>, buckets: Vec<(String, Vec<f64>)>) -> anyhow::Result<Self> {
         let Some(addr) = addr else {
-            let runtime =
-                Runtime::from_current_tokio(RuntimeOptions::default()).context("starting the Temporal runtime")?;
+            let options = RuntimeOptions::builder().build().map_err(anyhow::Error::msg)?;
+            let runtime = CoreRuntime::new_assume_tokio(options).context("starting the Temporal runtime")?;
             return Ok(Self { runtime, meter: None });
         };
         let mut overrides =
@@ -45,7 +46,7 @@ impl Telemetry {
         ordo_core::metrics::install(meter.clone());
         let telemetry = TelemetryOptions::builder().metrics(meter.clone()).build();
         let options = RuntimeOptions::builder().telemetry_options(telemetry).build().map_err(anyhow::Error::msg)?;
-        let runtime = Runtime::from_current_tokio(options).context("starting the Temporal runtime")?;
+        let runtime = CoreRuntime::new_assume_tokio(options).context("starting the Temporal runtime")?;
         eprintln!("metrics on http://{}/metrics", exporter.bound_addr);
         Ok(Self { runtime, meter: Some(meter) })
     }

@@ -5,6 +5,7 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
@@ -14,6 +15,7 @@ use temporalio_client::Client;
 use temporalio_sdk::{Worker, WorkerOptions};
 
 use super::domains::{DomainArgs, DomainName};
+use super::idle;
 use super::telemetry::{AbortOnDrop, Telemetry};
 
 /// Worker settings.
@@ -33,14 +35,20 @@ pub(crate) struct WorkerArgs {
     #[arg(long, env = "ORDO_DOMAIN_METRICS_INTERVAL", default_value_t = 15, value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub(crate) domain_metrics_interval: u64,
     /// How many workflows each worker keeps in memory between tasks (the SDK's sticky cache; an
-    /// evicted run replays its history on its next task). Lower it to trade CPU for memory when
-    /// many runs are parked waiting for approval (measured, release build: 1,000 parked runs hold
-    /// ~150 MiB at the default, 62–69 MiB at 30–100; below 30 it grows again, and a cache smaller
-    /// than the runs in flight makes their tasks replay). At least 1: a run takes its workspace lock in a
-    /// local activity, which Temporal core cannot finish for a workflow it keeps no cache of. A
-    /// ceiling: workers that need less keep less (the workspace locks' keeps 100).
+    /// evicted run replays its history on its next task). Runs idle for `--evict-idle-after` leave
+    /// it anyway, so this bounds the runs working at once; a cache smaller than the runs in flight
+    /// makes their tasks replay. At least 1: a run takes its workspace lock in a local activity,
+    /// which Temporal core cannot finish for a workflow it keeps no cache of. A ceiling: workers
+    /// that need less keep less (the workspace locks' keeps 100).
     #[arg(long, env = "ORDO_MAX_CACHED_WORKFLOWS", default_value_t = 1000, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
     pub(crate) max_cached_workflows: u64,
+    /// Evict a workflow from the cache once it has had no task for this many seconds: a run waiting
+    /// for approval, a timer or a long activity (never one with a local activity in flight); its
+    /// next task replays its history. 0 keeps every run cached until the cache is full (measured,
+    /// release build, 1,000 runs parked at approval: ~56 MiB of worker at 1 s, ~71 MiB at 5 s,
+    /// ~141 MiB with 0).
+    #[arg(long, env = "ORDO_EVICT_IDLE_AFTER", default_value_t = 1, value_parser = clap::value_parser!(u64).range(0..=86_400))]
+    pub(crate) evict_idle_after: u64,
     /// Never register missing search attributes: refuse to start and print the command that
     /// registers them (for namespaces where workers must not change the schema).
     #[arg(long, env = "ORDO_NO_REGISTER_SEARCH_ATTRIBUTES")]
@@ -105,6 +113,29 @@ fn worker_options(domain: &dyn Domain, max_cached_workflows: u64) -> anyhow::Res
     Ok(workers)
 }
 
+/// A worker for `options`, on a core worker built here (as `Worker::new` does) so that, when
+/// `idle_after` is set, its runs idle that long are evicted (the returned task; see [`idle`]).
+fn new_worker(
+    telemetry: &Telemetry,
+    client: &Client,
+    mut options: WorkerOptions,
+    idle_after: Option<Duration>,
+) -> anyhow::Result<(Worker, Option<AbortOnDrop>)> {
+    let idle_runs = idle_after.filter(|_| !options.workflows().is_empty()).map(|_| Arc::new(idle::IdleRuns::default()));
+    if let Some(runs) = &idle_runs {
+        options.worker_interceptor(idle::Watch(runs.clone()));
+    }
+    let config = options
+        .to_core_options(client.options().namespace.clone(), client.connection().identity().to_owned())
+        .map_err(anyhow::Error::msg)?;
+    let core = Arc::new(temporalio_sdk_core::init_worker(&telemetry.runtime, config, client.connection().clone())?);
+    let evictor = idle_runs
+        .zip(idle_after)
+        .map(|(runs, after)| AbortOnDrop::spawn(Box::pin(idle::evict_idle(Arc::downgrade(&core), runs, after))));
+    let worker = Worker::new_from_core_options(core, client.options().clone(), options)?;
+    Ok((worker, evictor))
+}
+
 /// Runs every domain's workers until `stop` resolves, then shuts them down gracefully.
 pub(crate) async fn run_worker(
     client: Client,
@@ -122,12 +153,16 @@ pub(crate) async fn run_worker(
             .collect(),
         None => Vec::new(),
     };
+    let idle_after = (args.evict_idle_after > 0).then(|| Duration::from_secs(args.evict_idle_after));
     let mut workers = Vec::new();
+    let mut evictors = Vec::new();
     for domain in domains {
         for options in worker_options(domain.as_ref(), args.max_cached_workflows)? {
             eprintln!("{}: polling task queue {:?}", domain.name(), options.task_queue);
             let name = format!("creating the {} worker on {:?}", domain.name(), options.task_queue);
-            workers.push(Worker::new(&telemetry.runtime, client.clone(), options).context(name)?);
+            let (worker, evictor) = new_worker(telemetry, &client, options, idle_after).context(name)?;
+            workers.push(worker);
+            evictors.extend(evictor);
         }
     }
     let shutdowns: Vec<_> = workers.iter().map(|w| w.shutdown_handle()).collect();
