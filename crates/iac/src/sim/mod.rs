@@ -521,7 +521,8 @@ impl SimDriver {
         let Progress { events, mut cancel } = progress;
         let done_set: BTreeSet<String> = done.into_iter().collect();
 
-        for change in plan.changes.iter().filter(|c| !done_set.contains(&c.address)) {
+        let pending: Vec<&PlannedChange> = plan.changes.iter().filter(|c| !done_set.contains(&c.address)).collect();
+        for (i, change) in pending.iter().enumerate() {
             if *cancel.borrow_and_update() {
                 return Err(IacError::Cancelled);
             }
@@ -566,22 +567,32 @@ impl SimDriver {
             }
             state.total_applies += 1;
             record_progress(&mut state, &hash, Some(&change.address), false);
-            files.save(&mut state, Some(&hash)).await?;
-            send(&events, &change.address, change.action, "complete");
+            // The last change is saved with the outputs and the plan's completion, in one write.
+            if i + 1 < pending.len() {
+                files.save(&mut state, Some(&hash)).await?;
+                send(&events, &change.address, change.action, "complete");
+            }
         }
 
         // Outputs last, once everything they may reference exists.
-        let lookup_state = state_scope(&state);
-        let mut outputs = Outputs::new();
-        for (name, out) in &plan.outputs {
-            let (value, _) = resolve(&out.value, &|r| lookup_in(r, &plan.variables, &lookup_state))?;
-            outputs.insert(name.clone(), OutputValue { sensitive: out.sensitive, ty: type_of(&value), value });
-        }
+        let outputs = match plan_outputs(&plan, &state) {
+            Ok(outputs) => outputs,
+            Err(e) => {
+                // Keep what was applied: a retry must not apply the last change again.
+                if !pending.is_empty() {
+                    files.save(&mut state, Some(&hash)).await?;
+                }
+                return Err(e);
+            }
+        };
         let outputs_changed = outputs != state.outputs;
         state.outputs = outputs;
         record_progress(&mut state, &hash, None, true);
-        if outputs_changed || plan.changes.iter().any(|c| !done_set.contains(&c.address)) {
+        if outputs_changed || !pending.is_empty() {
             files.save(&mut state, Some(&hash)).await?;
+        }
+        if let Some(last) = pending.last() {
+            send(&events, &last.address, last.action, "complete");
         }
 
         let all_done = state.applied_plans.get(&hash).map(|r| r.done.clone()).unwrap_or_default();
@@ -681,6 +692,17 @@ fn resolve_for_apply(
 fn generated_id(dir_key: &str, address: &str, serial: u64) -> String {
     let digest = sha256_hex(format!("{dir_key}/{address}/{serial}").as_bytes());
     format!("sim-{}", &digest[..16])
+}
+
+/// The plan's outputs, resolved against `state`.
+fn plan_outputs(plan: &PlanFile, state: &SimState) -> Result<Outputs, IacError> {
+    let lookup_state = state_scope(state);
+    let mut outputs = Outputs::new();
+    for (name, out) in &plan.outputs {
+        let (value, _) = resolve(&out.value, &|r| lookup_in(r, &plan.variables, &lookup_state))?;
+        outputs.insert(name.clone(), OutputValue { sensitive: out.sensitive, ty: type_of(&value), value });
+    }
+    Ok(outputs)
 }
 
 fn record_progress(state: &mut SimState, hash: &str, address: Option<&str>, complete: bool) {
@@ -979,6 +1001,7 @@ mod tests {
         let summary = fx.summary();
         assert_eq!(summary.total_applies, 3);
         assert_eq!(summary.resources, 3);
+        assert_eq!(summary.serial, partial.serial + 2, "one write per resource, the last with the outputs");
         assert!(summary.apply_counts.values().all(|c| *c == 1), "{:?}", summary.apply_counts);
 
         let (p, mut rx, _cancel) = progress();
