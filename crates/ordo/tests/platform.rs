@@ -1,5 +1,5 @@
-//! Platform plumbing on a real dev server: search-attribute registration and cancellation
-//! reaching the tool process.
+//! Platform plumbing on a real dev server: search-attribute registration, cancellation
+//! reaching the tool process, and the patched SDK's activity bookkeeping (vendor/README.md).
 
 mod support;
 
@@ -185,4 +185,32 @@ async fn a_worker_on_a_fresh_namespace_registers_its_search_attributes_or_says_h
         }
     })
     .await;
+}
+
+/// The Rust SDK 1.1.1 kept every activity task's cancellation token for the worker's life (a
+/// worker grew by every activity it ran); the patched SDK forgets a task once it ends. Five runs of
+/// a one-activity workflow later, the worker holds no activity task.
+#[tokio::test]
+async fn a_worker_forgets_the_activities_it_has_run() {
+    use ordo_bench::reference::{worker_options, ReferenceKind, TrivialWorkflow};
+    use temporalio_client::WorkflowStartOptions;
+
+    let client = ordo_core::testing::client().await;
+    let task_queue = format!("sdk-activity-tokens-{}", uuid::Uuid::new_v4().simple());
+    let options = worker_options(ReferenceKind::Trivial, &task_queue, None).unwrap();
+    let runtime = temporalio_sdk::Runtime::from_current_tokio(Default::default()).unwrap();
+    let mut worker = temporalio_sdk::Worker::new(&runtime, client.clone(), options).unwrap();
+    let shutdown = worker.shutdown_handle();
+    let runs = async {
+        for i in 0..5u32 {
+            let id = format!("{task_queue}-{i}");
+            let options = WorkflowStartOptions::new(task_queue.clone(), id).build();
+            let handle = client.start_workflow(TrivialWorkflow::run, i, options).await.unwrap();
+            assert_eq!(handle.get_result(WorkflowGetResultOptions::default()).await.unwrap(), i);
+        }
+        shutdown();
+    };
+    let (ran, ()) = tokio::join!(worker.run(), runs);
+    ran.unwrap();
+    assert_eq!(worker.running_activity_tasks(), 0, "the five finished activities are forgotten");
 }
