@@ -218,4 +218,14 @@ mod tests {
         assert_eq!(caches("1000"), [1000, ordo_provision::lock::LOCK_CACHE_SIZE]);
         assert_eq!(caches("10"), [10, 10]);
     }
+
+    /// Idle eviction is on by default (1 s), off with 0, and bounded at a day.
+    #[test]
+    fn idle_eviction_defaults_to_a_second_and_refuses_more_than_a_day() {
+        let parse = |args: &[&str]| Cli::try_parse_from(std::iter::once("ordo").chain(args.iter().copied()));
+        assert_eq!(parse(&[]).unwrap().worker.evict_idle_after, 1);
+        assert_eq!(parse(&["--evict-idle-after", "0"]).unwrap().worker.evict_idle_after, 0);
+        let err = parse(&["--evict-idle-after", "86401"]).err().unwrap().to_string();
+        assert!(err.contains("--evict-idle-after") && err.contains("86401"), "{err}");
+    }
 }
