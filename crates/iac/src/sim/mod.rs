@@ -966,6 +966,26 @@ mod tests {
         assert_eq!(fx.summary().total_applies, 3);
     }
 
+    /// An output that cannot be resolved fails the apply after every change is made; what was
+    /// applied is saved all the same, so a retry of the plan applies nothing again.
+    #[tokio::test]
+    async fn an_unresolvable_output_keeps_what_was_applied() {
+        let fx = Fixture::new(STACK);
+        let driver = fx.driver(0, None);
+        let plan = driver.plan(&fx.ws).await.unwrap();
+        let mut file: Value = serde_json::from_slice(&plan.file).unwrap();
+        file["outputs"]["broken"] = serde_json::json!({"value": "${var.nobody_set_this}"});
+        let file = serde_json::to_vec(&file).unwrap();
+
+        for attempt in 1..=2 {
+            let err = driver.apply(&fx.ws, &file, progress().0).await.unwrap_err();
+            assert!(matches!(err, IacError::Invalid(_)), "attempt {attempt}: {err}");
+            let summary = fx.summary();
+            assert_eq!((summary.resources, summary.total_applies), (3, 3), "attempt {attempt}");
+        }
+        assert_eq!(effects(&fx.state_root, &fx.ws.dir).unwrap().len(), 3, "each resource applied once");
+    }
+
     /// A cancelled apply keeps what it did; retrying the same plan finishes the rest without
     /// applying anything twice, and once complete it is a no-op.
     #[tokio::test]
