@@ -29,14 +29,26 @@ struct Cli {
     command: BenchCommand,
 }
 
-#[tokio::main]
-async fn main() -> ExitCode {
+fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("ORDO_LOG").unwrap_or_else(|_| "warn".into()))
         .with_writer(std::io::stderr)
         .init();
     let cli = <Cli as clap::Parser>::parse();
-    match run(cli.temporal, cli.command).await {
+    // A reference worker runs on the runtime `ordo worker` picks, so the two compare like for like;
+    // the load generator keeps a thread per CPU.
+    let runtime = match &cli.command {
+        BenchCommand::Worker(args) => args.runtime_threads.build(),
+        _ => tokio::runtime::Builder::new_multi_thread().enable_all().build(),
+    };
+    let runtime = match runtime {
+        Ok(runtime) => runtime,
+        Err(err) => {
+            eprintln!("error: starting the async runtime: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli.temporal, cli.command)) {
         Ok(code) => code,
         Err(err) => {
             eprintln!("error: {err:#}");
@@ -276,6 +288,9 @@ struct ReferenceWorkerArgs {
     /// Task queue to poll.
     #[arg(long, env = "TEMPORAL_TASK_QUEUE")]
     task_queue: String,
+    /// Threads running the worker's async tasks, as `ordo worker --runtime-threads`.
+    #[arg(long, env = "ORDO_RUNTIME_THREADS", default_value = "auto")]
+    runtime_threads: ordo_core::runtime::RuntimeThreads,
 }
 
 fn parse_subject(s: &str) -> Result<ordo_bench::provision::Subject, String> {

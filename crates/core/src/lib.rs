@@ -8,6 +8,7 @@
 //! - [`domain`]: the seam a domain crate implements so a host can run it ([`Domain`]).
 //! - [`errors`]: [`RequestError`] (field + reason) and Temporal's "not found".
 //! - [`metrics`]: the meter domain series are recorded on, each event once per process.
+//! - [`runtime`]: how many threads run a binary's async tasks ([`runtime::RuntimeThreads`]).
 //! - [`search_attributes`]: checks and registers the search attributes the hosted domains declare.
 //! - [`time`]: RFC 3339 and workflow-time durations.
 //! - `testing` (cargo feature `testing`, for integration tests only): the test binary's shared dev
@@ -18,6 +19,7 @@ pub mod devserver;
 pub mod domain;
 pub mod errors;
 pub mod metrics;
+pub mod runtime;
 pub mod search_attributes;
 #[cfg(feature = "testing")]
 pub mod testing;

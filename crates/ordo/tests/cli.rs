@@ -209,3 +209,29 @@ fn open_endpoints_are_refused_off_loopback() {
     assert!(!codec.status.success());
     assert!(text(&codec).contains("needs --codec-token"), "{}", text(&codec));
 }
+
+/// `--runtime-threads` (`ORDO_RUNTIME_THREADS`) takes `auto` or 1–1024; anything else is refused by
+/// name before any work, from the flag as from the variable.
+#[test]
+fn a_bad_runtime_thread_count_is_refused_by_name() {
+    let ordo = |flag: Option<&str>, var: Option<&str>| {
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_ordo"));
+        command.env_remove("ORDO_RUNTIME_THREADS").env("TEMPORAL_ADDRESS", "127.0.0.1:1");
+        if let Some(value) = flag {
+            command.args(["--runtime-threads", value]);
+        }
+        if let Some(value) = var {
+            command.env("ORDO_RUNTIME_THREADS", value);
+        }
+        command.args(["provision", "list"]).stdin(std::process::Stdio::null()).output().unwrap()
+    };
+    for (flag, var) in [(Some("0"), None), (Some("1025"), None), (None, Some("many"))] {
+        let out = ordo(flag, var);
+        assert_eq!(out.status.code(), Some(2), "{flag:?} {var:?}: {}", text(&out));
+        assert!(
+            text(&out).contains("--runtime-threads") && text(&out).contains("1 to 1024"),
+            "{flag:?} {var:?}: {}",
+            text(&out)
+        );
+    }
+}

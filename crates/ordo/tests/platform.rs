@@ -1,5 +1,6 @@
 //! Platform plumbing on a real dev server: search-attribute registration, cancellation
-//! reaching the tool process, and the patched SDK's activity bookkeeping (vendor/README.md).
+//! reaching the tool process, the patched SDK's activity bookkeeping (vendor/README.md), and a
+//! worker on one runtime thread.
 
 mod support;
 
@@ -213,4 +214,18 @@ async fn a_worker_forgets_the_activities_it_has_run() {
     let (ran, ()) = tokio::join!(worker.run(), runs);
     ran.unwrap();
     assert_eq!(worker.running_activity_tasks(), 0, "the five finished activities are forgotten");
+}
+
+/// `ordo worker --runtime-threads 1` (what `auto` picks on a machine of up to two CPUs) runs every
+/// async task on one thread, the worker's included: a provisioning run through it is applied, on
+/// whatever machine the test runs.
+#[tokio::test]
+async fn a_worker_on_one_runtime_thread_applies_a_run() {
+    let mut env = Env::without_worker().await;
+    env.spawn_worker_with_env(&[("ORDO_RUNTIME_THREADS", "1")], &[]);
+    let request = env.scenario("advanced_visibility");
+    let id = env.client.start(&request, false).await.unwrap();
+    env.wait_status(&id, status::APPLIED).await;
+    let sim = env.sim_state(&request.directory);
+    assert!(sim.resources > 0 && sim.apply_counts.values().all(|&n| n == 1), "each resource applied once: {sim:?}");
 }

@@ -26,6 +26,10 @@ use std::process::ExitCode;
 pub(crate) struct Cli {
     #[command(flatten)]
     temporal: ordo_core::TemporalArgs,
+    /// Threads running Ordo's async tasks: `auto` (one on a machine with up to 2 CPUs, where
+    /// handing work between threads costs more than it saves; else one per CPU) or 1–1024.
+    #[arg(long, global = true, env = "ORDO_RUNTIME_THREADS", default_value = "auto")]
+    runtime_threads: ordo_core::runtime::RuntimeThreads,
     #[command(subcommand)]
     command: Command,
 }
@@ -64,6 +68,11 @@ enum Command {
 }
 
 impl Cli {
+    /// The async runtime the command runs on.
+    pub(crate) fn runtime(&self) -> std::io::Result<tokio::runtime::Runtime> {
+        self.runtime_threads.build()
+    }
+
     /// Runs the command; the exit code says how it went.
     pub(crate) async fn run(self) -> anyhow::Result<ExitCode> {
         let temporal = self.temporal;
