@@ -73,12 +73,16 @@ pub struct Shape {
     /// with no workflow task) and terminated by the give-back (none either).
     #[serde(default)]
     pub dormant_lock: bool,
+    /// With `local_lock`: steps the run makes as local activities right after taking the lock
+    /// (`local-init`'s `terraform_init`).
+    #[serde(default)]
+    pub local_steps: u32,
 }
 
 impl Shape {
     /// The same run without the workspace lock (no lock workflow, no lock steps).
     pub fn without_lock(self) -> Self {
-        Self { lock: false, local_lock: false, shared_lock: false, dormant_lock: false, ..self }
+        Self { lock: false, local_lock: false, shared_lock: false, dormant_lock: false, local_steps: 0, ..self }
     }
 
     /// The same run with its lock kept in a shared, long-lived shard workflow.
@@ -286,6 +290,9 @@ impl SkeletonWorkflow {
             } else {
                 ctx.execute_local_activity(NoopActivities::take_lock, requester, local_options()).await?
             });
+            for step in 0..shape.local_steps {
+                ctx.execute_local_activity(NoopActivities::noop, step, local_options()).await?;
+            }
         }
         for (step, upserts) in shape.upserts_before.iter().enumerate() {
             if shape.park_before == Some(step) {

@@ -124,6 +124,8 @@ pub fn shape_of(run: &[HistoryEvent]) -> Shape {
     // Such a lock is started dormant since Ordo's locks are (the run's history does not show it:
     // the markers are the same).
     shape.dormant_lock = shape.local_lock;
+    // Any other local activity is a step of the run's own (`local-init`).
+    shape.local_steps = if shape.local_lock { local_activities - 2 } else { 0 };
     shape
 }
 
@@ -180,6 +182,23 @@ mod tests {
         let c = count(&history);
         assert_eq!((c.events, c.workflow_tasks, c.activities, c.upserts), (11, 3, 2, 4));
         assert_eq!((c.signals_received, c.signals_sent), (1, 1));
+    }
+
+    /// A light run's lock is its first and last local activity; one more is a local step
+    /// (`local-init`), which the skeleton makes too.
+    #[test]
+    fn local_activities_beyond_the_lock_are_local_steps() {
+        use temporalio_common::protos::temporal::api::history::v1::MarkerRecordedEventAttributes;
+        let local = || {
+            ev(Attributes::MarkerRecordedEventAttributes(MarkerRecordedEventAttributes {
+                marker_name: LOCAL_ACTIVITY_MARKER.to_owned(),
+                ..Default::default()
+            }))
+        };
+        let shape = shape_of(&[local(), local(), upsert(), activity(), upsert(), activity(), upsert(), local()]);
+        assert!(shape.local_lock && shape.dormant_lock);
+        assert_eq!((shape.local_steps, shape.upserts_before.clone(), shape.final_upserts), (1, vec![1, 1], 1));
+        assert_eq!(shape_of(&[local(), local(), activity()]).local_steps, 0);
     }
 
     /// A run that neither receives nor sends a signal takes no lock.

@@ -79,8 +79,14 @@ async fn worker_exposes_sdk_and_domain_series_after_runs() {
 
     // The SDK's series, named as seed 001's dashboard expects them.
     assert_eq!(sample(&metrics, "temporal_workflow_completed", &provision), Some(1.0), "{metrics}");
-    // (The policy is checked inside terraform_plan since `light-run`.)
-    for activity in ["terraform_init", "terraform_plan", "terraform_apply"] {
+    // (The policy is checked inside terraform_plan since `light-run`; init is a local activity
+    // since `local-init`, in the SDK's local-activity series.)
+    let init = [provision[0], provision[1], ("activity_type", "terraform_init")];
+    assert!(
+        sample(&metrics, "temporal_local_activity_execution_latency_count", &init).unwrap_or(0.0) >= 1.0,
+        "terraform_init as a local activity: {metrics}"
+    );
+    for activity in ["terraform_plan", "terraform_apply"] {
         let labels = [provision[0], provision[1], ("activity_type", activity)];
         assert!(
             sample(&metrics, "temporal_activity_execution_latency_count", &labels).unwrap_or(0.0) >= 1.0,

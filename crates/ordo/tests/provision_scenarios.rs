@@ -735,12 +735,14 @@ async fn a_run_on_a_free_workspace_takes_the_lock_in_one_round_trip_and_checks_p
     assert_eq!(env.client.result(&id).await.unwrap().status, status::APPLIED);
     let kinds = env.history_kinds(&id).await;
     let count = |k: &str| kinds.iter().filter(|e| e.as_str() == k).count();
-    assert_eq!(count("MarkerRecorded core_local_activity"), 2, "lock taken and given back locally: {kinds:#?}");
+    // The lock taken, init (`local-init`), the lock given back.
+    assert_eq!(count("MarkerRecorded core_local_activity"), 3, "lock and init run locally: {kinds:#?}");
+    assert_eq!(count("ActivityTaskScheduled terraform_init"), 0, "{kinds:#?}");
     assert!(!kinds.iter().any(|k| k.starts_with("Signal")), "no signal round trip for a free workspace: {kinds:#?}");
     assert_eq!(count("ActivityTaskScheduled policy_check"), 0, "{kinds:#?}");
     assert_eq!(count("ActivityTaskScheduled terraform_apply"), 1, "{kinds:#?}");
-    // initializing, planning, applying, applied (+ the patch's own upsert).
-    assert_eq!(count("Upsert"), 5, "{kinds:#?}");
+    // planning, applying, applied (+ the patch's own upsert): init passes within the first task.
+    assert_eq!(count("Upsert"), 4, "{kinds:#?}");
     assert!(kinds.len() < 49, "fewer events than seed 001's run: {} {kinds:#?}", kinds.len());
     let results = activity_results(&env, &id, "terraform_plan").await;
     assert!(!results[0].contains("\"format_version\""), "the plan document stays on the worker: {}", results[0]);

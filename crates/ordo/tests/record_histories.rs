@@ -182,6 +182,21 @@ async fn record_apply_outputs() {
     record_run(&env, "advanced_visibility", status::APPLIED, "provision_apply_outputs").await;
 }
 
+/// Records `local-init` runs: a happy run (`terraform_init` a local activity in the first workflow
+/// task, one patch marker) and one approved at the gate.
+#[tokio::test]
+#[ignore = "writes fixtures; run with `make record-histories`"]
+async fn record_local_init() {
+    let env = Env::start().await;
+    record_run(&env, "advanced_visibility", status::APPLIED, "provision_local_init").await;
+    let id = env.client.start(&env.scenario("human_in_the_loop_update"), false).await.unwrap();
+    let plan_hash = env.wait_status(&id, status::AWAITING_APPROVAL).await.state.plan_hash;
+    let approve = ApplyDecision { is_approved: true, reason: Some("recorded".into()), plan_hash, ..Default::default() };
+    env.client.decide(&id, approve, false).await.unwrap();
+    assert_eq!(env.client.result(&id).await.unwrap().status, status::APPLIED);
+    save(&env, &id, "provision_local_init_approved").await;
+}
+
 /// Records `light-run` histories: a happy run (lock taken and given back by local activities,
 /// policy checked in `terraform_plan`, apply from the plan the worker kept), an approved run whose
 /// apply found no kept plan (the worker's copy removed: the workflow sent the bytes), a run that

@@ -300,7 +300,8 @@ impl ProvisionClient {
     /// one re-plans from the workflow task that scheduled the last plan. Earlier decisions and
     /// re-plan requests are not re-applied, so the new plan needs a new approval. `reason` and
     /// `identity` are recorded in the history. Refused ([`RefusalKind::NoPlanStage`]) for destroy
-    /// runs and runs that never planned.
+    /// runs and runs that never planned. In a `local-init` run that task also took the workspace:
+    /// the new execution asks its lock again, which grants it to the holder it already names.
     #[tracing::instrument(skip_all, fields(workflow_id = id))]
     pub async fn reset(&self, id: &str, reason: &str, identity: &str) -> Result<Reset, RunError> {
         let described = self.describe(id).await?;

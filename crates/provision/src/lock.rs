@@ -240,6 +240,11 @@ impl WorkspaceLockWorkflow {
     /// requester hears so and takes the workspace afresh, instead of waiting on a lock that is gone.
     #[update(name = "queue_for_workspace")]
     pub fn queue_for_workspace(&mut self, _ctx: &mut SyncWorkflowContext<Self>, request: LockRequest) {
+        if !self.started {
+            // Before the input names the holder, a request from the holder itself (a run reset
+            // to before its take, asking again) must still be re-notified.
+            self.queued_early.push(request.requester.clone());
+        }
         self.enqueue(request.requester);
     }
 

@@ -11,7 +11,8 @@ use temporalio_common::RetryPolicy;
 use temporalio_macros::{workflow, workflow_methods};
 use temporalio_sdk::{
     ActivityCancellationType, ActivityExecutionError, ActivityOptions, ApplicationFailure, CancellableFuture as _,
-    ContinueAsNewOptions, SyncWorkflowContext, TimerResult, WorkflowContext, WorkflowContextView, WorkflowResult,
+    ContinueAsNewOptions, LocalActivityOptions, SyncWorkflowContext, TimerResult, WorkflowContext, WorkflowContextView,
+    WorkflowResult,
 };
 
 use ordo_core::time::{elapsed_since, epoch_ms, rfc3339, rfc3339_ms};
@@ -65,6 +66,12 @@ const LIGHT_RUN_PATCH: &str = "light-run";
 /// no other, so new runs carry one patch marker, not two.
 const APPLY_OUTPUTS_PATCH: &str = "apply-outputs";
 
+/// Patch marker of a run whose `terraform_init` is a local activity, as seed 001's own latest
+/// workflow runs it: the step's result is a marker in the run's first workflow task, not three
+/// activity events and a workflow task of their own. It implies `apply-outputs` (and so
+/// `light-run`): new runs still carry one patch marker.
+const LOCAL_INIT_PATCH: &str = "local-init";
+
 /// Attempts at delivering one notification before the run gives up on it.
 const NOTIFY_ATTEMPTS: u32 = 5;
 
@@ -75,8 +82,8 @@ const MAX_PLANS_PER_RUN: u32 = 3;
 type HandlerError = Box<dyn std::error::Error + Send + Sync>;
 
 /// Seed 001's provisioning workflow: init → plan → policy → (approval) → apply → output →
-/// (TTL → destroy). Light runs check the policy in the plan step and (`apply-outputs`) read the
-/// outputs in the apply step.
+/// (TTL → destroy). Light runs check the policy in the plan step, (`apply-outputs`) read the
+/// outputs in the apply step and (`local-init`) run init as a local activity.
 #[workflow]
 #[derive(Default)]
 pub struct ProvisionInfraWorkflow {
@@ -98,6 +105,8 @@ pub struct ProvisionInfraWorkflow {
     published: Option<String>,
     /// The apply reads the outputs too (`apply-outputs`).
     apply_outputs: bool,
+    /// `terraform_init` runs as a local activity (`local-init`).
+    local_init: bool,
 }
 
 #[workflow_methods]
@@ -108,11 +117,13 @@ impl ProvisionInfraWorkflow {
     pub async fn run(ctx: &mut WorkflowContext<Self>, input: serde_json::Value) -> WorkflowResult<ProvisionResult> {
         let request = ProvisionRequest::parse(input.clone())
             .map_err(|e| ApplicationFailure::non_retryable(format!("invalid provisioning request: {e}")))?;
-        let apply_outputs = ctx.patched(APPLY_OUTPUTS_PATCH);
+        let local_init = ctx.patched(LOCAL_INIT_PATCH);
+        let apply_outputs = local_init || ctx.patched(APPLY_OUTPUTS_PATCH);
         let light = apply_outputs || ctx.patched(LIGHT_RUN_PATCH);
         ctx.state_mut(|s| {
             s.light = light;
             s.apply_outputs = apply_outputs;
+            s.local_init = local_init;
             s.state.driver = request.driver.as_str().to_owned();
             s.state.directory = request.directory.clone();
             s.state.scenario = request.scenario.clone();
@@ -356,8 +367,15 @@ async fn provision_locked(
     let light = ctx.state(|s| s.light);
     let step = request.tool_step();
     set_status(ctx, sa, status::INITIALIZING, 10);
-    publish_status(ctx, sa);
-    ctx.execute_activity(ProvisionActivities::terraform_init, step.clone(), tool_step_options(request, 5)).await?;
+    if ctx.state(|s| s.local_init) {
+        // Within the workflow task that took the workspace; the status the run then rests in
+        // (and publishes) is the plan's.
+        ctx.execute_local_activity(ProvisionActivities::terraform_init, step.clone(), local_init_options(request))
+            .await?;
+    } else {
+        publish_status(ctx, sa);
+        ctx.execute_activity(ProvisionActivities::terraform_init, step.clone(), tool_step_options(request, 5)).await?;
+    }
     set_status(ctx, sa, status::INITIALIZED, 20);
 
     let report = loop {
@@ -808,6 +826,16 @@ fn tool_step_options(request: &ProvisionRequest, maximum_attempts: u32) -> Activ
     ActivityOptions::with_start_to_close_timeout(Duration::from_secs(request.apply_timeout_secs))
         .heartbeat_timeout(HEARTBEAT_TIMEOUT)
         .retry_policy(retry(request, maximum_attempts))
+        .build()
+}
+
+/// Options of `terraform_init` as a local activity (`local-init`): seed 001's five attempts and a
+/// tool step's time limit. A local activity cannot heartbeat; one that outlasts the workflow task's
+/// timeout keeps the task alive instead (Temporal core's workflow-task heartbeat).
+fn local_init_options(request: &ProvisionRequest) -> LocalActivityOptions {
+    LocalActivityOptions::builder()
+        .start_to_close_timeout(Duration::from_secs(request.apply_timeout_secs))
+        .retry_policy(retry(request, 5))
         .build()
 }
 

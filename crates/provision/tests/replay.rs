@@ -58,6 +58,8 @@ async fn recorded_histories_replay_deterministically() {
         "provision_light_plan_not_local.json",
         "provision_light_queued.json",
         "provision_apply_outputs.json",
+        "provision_local_init.json",
+        "provision_local_init_approved.json",
         "lock_light_queued.json",
         "lock_dormant.json",
         "lock_dormant_queued.json",
