@@ -39,7 +39,10 @@
 //! crash, a simulated failure or a cancellation) continues where the earlier attempt stopped instead
 //! of applying anything twice, and re-running a completed plan changes nothing. Any other state
 //! change since the plan was made makes it stale. `apply_count` / `total_applies` only grow when a
-//! resource is really applied, which is what tests and chaos runs check.
+//! resource is really applied, which is what tests and chaos runs check. The plan's hash is also
+//! each change's idempotency token (as a cloud API's client token): a worker that dies after a
+//! change's effect (its line in the effects journal) but before the state is saved leaves the line,
+//! and the retry records that change in the state without making it again.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write as _;
@@ -522,6 +525,10 @@ impl SimDriver {
         let done_set: BTreeSet<String> = done.into_iter().collect();
 
         let pending: Vec<&PlannedChange> = plan.changes.iter().filter(|c| !done_set.contains(&c.address)).collect();
+        // The plan's hash is its changes' idempotency token, as a cloud API's client token: a
+        // change whose effect an earlier attempt made (it died before saving the state) is not
+        // made again, only recorded in the state.
+        let made = if pending.is_empty() { BTreeSet::new() } else { files.effects_of(&hash)? };
         for (i, change) in pending.iter().enumerate() {
             if *cancel.borrow_and_update() {
                 return Err(IacError::Cancelled);
@@ -538,7 +545,9 @@ impl SimDriver {
                     format!("simulated API failure while applying {} ({})", change.address, change.action.as_str()),
                 ));
             }
-            files.record_effect(change.action.as_str(), &change.address, &hash)?;
+            if !made.contains(&change.address) {
+                files.record_effect(change.action.as_str(), &change.address, &hash)?;
+            }
             match change.action {
                 Action::Delete => {
                     state.resources.remove(&change.address);
@@ -1034,6 +1043,28 @@ mod tests {
         let addresses: BTreeSet<&str> = journal.iter().map(|e| e.address.as_str()).collect();
         assert_eq!((journal.len(), addresses.len()), (3, 3), "{journal:?}");
         assert!(journal.iter().all(|e| e.action == "create" && e.plan == plan.hash), "{journal:?}");
+    }
+
+    /// A worker that died between a change's effect (its journal line) and the state save: the
+    /// retry finds the plan's line and does not make that change again (the plan's hash is the
+    /// change's idempotency token), and completes the state.
+    #[tokio::test]
+    async fn a_change_made_before_a_crash_is_not_made_again() {
+        let fx = Fixture::new(STACK);
+        let driver = fx.driver(0, None);
+        let plan = driver.plan(&fx.ws).await.unwrap();
+        let first: PlanFile = serde_json::from_slice(&plan.file).unwrap();
+        let address = first.changes[0].address.clone();
+        // What the dead attempt left: its line in the journal, nothing in the state.
+        driver.files(&fx.ws).record_effect("create", &address, &plan.hash).unwrap();
+        assert_eq!(fx.summary().resources, 0);
+
+        let (p, _rx, _cancel) = progress();
+        driver.apply(&fx.ws, &plan.file, p).await.unwrap();
+        let journal = effects(&fx.state_root, &fx.ws.dir).unwrap();
+        assert_eq!(journal.iter().filter(|e| e.address == address).count(), 1, "{journal:?}");
+        assert_eq!(journal.len(), 3, "each change made once: {journal:?}");
+        assert_eq!(fx.summary().resources, 3);
     }
 
     /// A partly applied plan cannot be resumed once something else changed the state.

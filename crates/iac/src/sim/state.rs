@@ -108,6 +108,22 @@ impl StateFiles {
         Ok(())
     }
 
+    /// The addresses plan `plan` already has lines for in the effects journal: a change of that
+    /// plan whose effect was made but whose state was not saved (the worker died in between).
+    pub(super) fn effects_of(&self, plan: &str) -> Result<BTreeSet<String>, IacError> {
+        let text = match std::fs::read_to_string(self.effects_path()) {
+            Ok(text) => text,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(BTreeSet::new()),
+            Err(e) => return Err(e.into()),
+        };
+        Ok(text
+            .lines()
+            .filter_map(|line| serde_json::from_str::<SimEffect>(line).ok())
+            .filter(|effect| effect.plan == plan)
+            .map(|effect| effect.address)
+            .collect())
+    }
+
     /// Takes the workspace's exclusive lock for a mutating operation, or reports who holds it.
     pub(super) fn lock(&self, owner: &str) -> Result<StateLock, IacError> {
         std::fs::create_dir_all(&self.dir)?;
